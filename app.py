@@ -1,0 +1,93 @@
+"""The application factory: ``create_app()`` builds a configured Flask app per data folder."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_bootstrap import Bootstrap5
+from flask_wtf.csrf import CSRFProtect
+
+from records.store import Store
+
+PROJECT_DIR = Path(__file__).resolve().parent
+DEFAULT_DATA_DIR = PROJECT_DIR / "data"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # scans of the 技术服务单 (issue: service form)
+
+# No inline script or style anywhere: every asset is a file served by the app (no CDN).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
+def data_dir_from_env() -> Path:
+    return Path(os.environ.get("AFTERSALES_DATA") or DEFAULT_DATA_DIR)
+
+
+def _secret_key(data_dir: Path) -> str:
+    """One random key per data folder, kept in it (mode 600), so all workers share it."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="views/templates", static_folder="views/static")
+    cfg = dict(test_config or {})
+    data_dir = Path(cfg.pop("DATA_DIR", None) or data_dir_from_env())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    https = os.environ.get("AFTERSALES_HTTPS") == "1"
+    app.config.update(
+        DATA_DIR=str(data_dir),
+        SECRET_KEY=_secret_key(data_dir),
+        IDLE_MINUTES=30,
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=30),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        SESSION_COOKIE_NAME="aftersales_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES + 1024 * 1024,  # the file plus the form around it
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        BOOTSTRAP_SERVE_LOCAL=True,
+        BOOTSTRAP_BOOTSWATCH_THEME=None,
+    )
+    app.config.update(cfg)
+    # Autoescape every template, whatever its file ending (.html, .txt, PDF templates...).
+    app.jinja_env.autoescape = True
+
+    app.extensions["aftersales.store"] = Store(data_dir)
+    CSRFProtect(app)
+    Bootstrap5(app)
+
+    from views import register
+    register(app)
+
+    @app.after_request
+    def security_headers(resp):
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers["Referrer-Policy"] = "same-origin"
+        resp.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        resp.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if https:
+            resp.headers["Strict-Transport-Security"] = "max-age=31536000"
+        if resp.mimetype == "text/html":
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    for code, title in ((403, "无权执行此操作"), (404, "页面不存在"), (413, "上传的文件太大"), (400, "请求无效")):
+        app.register_error_handler(code, _error_page(code, title))
+    return app
+
+
+def _error_page(code: int, title: str):
+    def handler(exc):
+        return render_template("common/error.html", code=code, title=title,
+                               detail=getattr(exc, "description", "")), code
+    return handler

@@ -1,0 +1,47 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from records.users import MIN_PASSWORD_LENGTH, ROLES
+
+
+class CheckboxList(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _roles_field():
+    return CheckboxList("角色", choices=list(ROLES.items()),
+                        validators=[DataRequired("至少选择一个角色")])
+
+
+class UserCreateForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(2, 32, "2–32 个字符")])
+    display_name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=40)])
+    email = StringField("电子邮箱", validators=[Optional(), Email("电子邮箱格式不正确"), Length(max=120)])
+    roles = _roles_field()
+    password = PasswordField("初始密码", validators=[
+        DataRequired("请输入初始密码"),
+        Length(min=MIN_PASSWORD_LENGTH, max=128, message=f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")])
+    submit = SubmitField("创建用户")
+
+
+class UserEditForm(FlaskForm):
+    rev = HiddenField()
+    display_name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=40)])
+    email = StringField("电子邮箱", validators=[Optional(), Email("电子邮箱格式不正确"), Length(max=120)])
+    roles = _roles_field()
+    submit = SubmitField("保存")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("新密码", validators=[
+        DataRequired("请输入新密码"),
+        Length(min=MIN_PASSWORD_LENGTH, max=128, message=f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")])
+    submit = SubmitField("重置密码")
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST form (CSRF token only) for buttons that change something."""
+    submit = SubmitField("确定")

@@ -1,0 +1,71 @@
+"""Demo data: a user for every role, a few customers and delivered products."""
+from __future__ import annotations
+
+from datetime import date
+
+from . import customers, products, users
+from .store import Store
+
+DEMO_PASSWORD = "Demo@2026pass"
+
+DEMO_USERS = [
+    ("admin", "系统管理员", ["admin"]),
+    ("zhang.jie", "张杰（接收人）", ["receiver"]),
+    ("li.gong", "李工（技质部工程师）", ["tq_engineer", "receiver"]),
+    ("wang.jingli", "王经理（技质部经理）", ["tq_manager", "tq_engineer", "receiver"]),
+    ("zhao.shifu", "赵师傅（售后技术人员）", ["technician", "receiver"]),
+    ("sun.xiaoshou", "孙（销售部）", ["sales", "receiver"]),
+    ("qian.caiwu", "钱（财务部）", ["finance", "receiver"]),
+    ("zhou.fuzong", "周副总（分管副总）", ["vp", "receiver"]),
+    ("wu.zongjingli", "吴总（总经理）", ["gm", "receiver"]),
+]
+
+DEMO_CUSTOMERS = [
+    {"name": "某部队第一修理所", "address": "河北省保定市", "distance_km": 150,
+     "contacts": [{"name": "刘参谋", "phone": "0312-5550101"}], "remarks": "近距离顾客"},
+    {"name": "西北某试验基地", "address": "甘肃省酒泉市", "distance_km": 820,
+     "contacts": [{"name": "陈工", "phone": "0937-5550202"}, {"name": "马助理", "phone": "13900000002"}]},
+    {"name": "南方某舰艇支队", "address": "海南省三亚市", "distance_km": 1380,
+     "contacts": [{"name": "黄干事", "phone": "0898-5550303"}]},
+    {"name": "东北某装备仓库", "address": "黑龙江省哈尔滨市", "distance_km": 1650,
+     "contacts": [{"name": "孟主任", "phone": "0451-5550404"}], "remarks": "冬季注意防冻"},
+]
+
+# (customer index, model, name, serial, delivery date, warranty months, reliability)
+DEMO_PRODUCTS = [
+    (0, "JX-200", "电源控制箱", "JX200-2024-001", date(2024, 3, 15), 24, False),
+    (0, "JX-200", "电源控制箱", "JX200-2022-017", date(2022, 6, 1), 24, False),
+    (1, "RD-5", "雷达信号处理机", "RD5-2025-003", date(2025, 9, 20), 36, True),
+    (1, "TX-9", "通信终端", "TX9-2021-044", date(2021, 1, 10), 12, False),
+    (2, "HY-3", "海用显示控制台", "HY3-2025-008", date(2025, 4, 30), 24, True),
+    (3, "BZ-1", "保障检测车", "BZ1-2023-002", date(2023, 11, 11), 36, True),
+]
+
+
+def load_demo(store: Store, actor: str = "demo") -> dict:
+    """Add the demo records that are not there yet (safe to run twice)."""
+    added = {"users": 0, "customers": 0, "products": 0}
+    for username, display, roles in DEMO_USERS:
+        if users.find_by_username(store, username) is None:
+            users.create_user(store, username, DEMO_PASSWORD, roles, actor, display_name=display)
+            added["users"] += 1
+    ids = []
+    for data in DEMO_CUSTOMERS:
+        existing = customers.by_name(store, data["name"])
+        if existing is None:
+            existing = customers.create_customer(store, data, actor)
+            added["customers"] += 1
+        ids.append(existing["id"])
+    for idx, model, name, serial, delivered, months, reliability in DEMO_PRODUCTS:
+        if products.by_serial(store, serial) is None:
+            products.create_product(store, {
+                "model": model, "name": name, "serial_no": serial, "customer_id": ids[idx],
+                "delivery_date": delivered.isoformat(), "warranty_months": months,
+                "reliability": reliability,
+            }, actor)
+            added["products"] += 1
+    return added
+
+
+def is_empty(store: Store) -> bool:
+    return store.count(users.TABLE) == 0

@@ -1,0 +1,118 @@
+"""Durable file primitives: the cross-process lock and the atomic replace.
+
+Everything that writes the data folder goes through these two, so that web workers and cron
+scripts never see a half-written file and never interleave their writes.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+TEMP_PREFIX = ".tmp-"
+
+
+class StorageError(RuntimeError):
+    """A write could not be made durable; the old data is left as it was."""
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink inside ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_temp(final: Path, data: bytes, tag: str = "") -> Path:
+    """Write ``data`` to a synced temp file beside ``final`` (not yet renamed).
+
+    The temp file takes the mode of the file it will replace, so a rename keeps the data
+    file's permissions as the administrator set them.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f"{TEMP_PREFIX}{final.name}.{os.getpid()}.{tag or threading.get_ident()}")
+    try:
+        mode = os.stat(final).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o640
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, mode)  # umask may have narrowed it
+    except OSError as exc:
+        _unlink_quietly(tmp)
+        raise StorageError(f"写入 {final.name} 失败：{exc.strerror or exc}") from exc
+    return tmp
+
+
+def atomic_write(final: Path, data: bytes) -> None:
+    """Replace ``final`` with ``data``: temp file, fsync, rename, fsync of the folder.
+
+    A crash at any instant leaves either the old or the new file. A failure raises
+    StorageError and leaves the old file untouched.
+    """
+    tmp = write_temp(final, data)
+    try:
+        os.replace(tmp, final)
+        fsync_dir(final.parent)
+    except OSError as exc:
+        _unlink_quietly(tmp)
+        raise StorageError(f"替换 {final.name} 失败：{exc.strerror or exc}") from exc
+
+
+def remove_temp_files(root: Path) -> list[Path]:
+    """Delete temp files a crashed writer left behind (call with the write lock held)."""
+    removed = []
+    for tmp in root.rglob(f"{TEMP_PREFIX}*"):
+        if tmp.is_file():
+            _unlink_quietly(tmp)
+            removed.append(tmp)
+    return removed
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            raise
+
+
+class FileLock:
+    """An exclusive lock across processes (flock on a lock file).
+
+    Each acquisition opens its own file description, so threads of one web worker exclude
+    each other as well as other processes. The kernel drops the lock when a holder dies,
+    even by SIGKILL.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @contextmanager
+    def hold(self, blocking: bool = True):
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o640)
+        try:
+            flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
+            try:
+                fcntl.flock(fd, flags)
+            except BlockingIOError:
+                raise LockBusy(str(self.path)) from None
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+
+
+class LockBusy(RuntimeError):
+    """Another process holds the lock (non-blocking acquisition)."""

@@ -1,0 +1,109 @@
+"""The ``aftersales`` command: serve the app and run the administrative and cron tasks."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .options import data_dir_option, open_store
+
+
+@click.group()
+def cli():
+    """售后服务管理系统 — after-sales service management (售后服务管理规定)."""
+
+
+@cli.command()
+@data_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="AFTERSALES_HOST", help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, envvar="AFTERSALES_PORT", type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
+def serve(data_dir: Path, host: str, port: int, threads: int):
+    """Serve the web app with waitress (a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from app import create_app
+    app = create_app({"DATA_DIR": data_dir})
+    click.echo(f"售后服务管理系统: http://{host}:{port}/  (data: {data_dir})")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="aftersales")
+
+
+@cli.command()
+@data_dir_option
+@click.option("--if-empty", is_flag=True, help="Only when the data folder has no users yet.")
+def demo(data_dir: Path, if_empty: bool):
+    """Load the demo data: a user for every role, customers and products."""
+    from records.demo import DEMO_PASSWORD, DEMO_USERS, is_empty, load_demo
+    store = open_store(data_dir)
+    if if_empty and not is_empty(store):
+        click.echo("数据文件夹已有数据，未加载演示数据。")
+        return
+    added = load_demo(store)
+    click.echo(f"演示数据：新增用户 {added['users']}，顾客 {added['customers']}，产品 {added['products']}。")
+    click.echo(f"演示用户（密码均为 {DEMO_PASSWORD}）：" + ", ".join(u for u, _, _ in DEMO_USERS))
+
+
+@cli.command("create-user")
+@data_dir_option
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="Role (repeatable): receiver, tq_engineer, tq_manager, technician, sales, finance, vp, gm, admin.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Password (prompted when not given).")
+@click.option("--name", "display_name", default="", help="Display name (姓名).")
+@click.option("--email", default="", help="E-mail address for notifications.")
+def create_user(data_dir: Path, username: str, roles: tuple[str, ...], password: str, display_name: str, email: str):
+    """Create a user with one or more roles."""
+    from records import users
+    try:
+        user = users.create_user(open_store(data_dir), username, password, list(roles), "cli",
+                                 display_name=display_name, email=email)
+    except users.UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已创建用户 {user['username']}（{', '.join(user['roles'])}）")
+
+
+@cli.command()
+@data_dir_option
+def verify(data_dir: Path):
+    """Check the audit trail's hash chain; exit 1 at the first broken entry."""
+    result = open_store(data_dir).audit.verify()
+    if result.ok:
+        click.echo(f"审计记录完整：{result.entries} 条，哈希链无断裂。")
+        return
+    click.echo(f"审计记录在第 {result.first_bad_line} 行断裂：{result.reason}"
+               f"（此前 {result.entries} 条完好）", err=True)
+    sys.exit(1)
+
+
+@cli.command()
+@data_dir_option
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the snapshots [default: DATA_DIR/../<name>-backups].")
+@click.option("--keep", default=14, show_default=True, type=click.IntRange(min=1), help="Snapshots to keep.")
+def backup(data_dir: Path, dest: Path | None, keep: int):
+    """Write a consistent snapshot of the data folder while the app runs; keep the last N."""
+    from records.backup import make_backup
+    store = open_store(data_dir)
+    dest = dest or data_dir.resolve().parent / f"{data_dir.resolve().name}-backups"
+    snap, removed = make_backup(store, dest, keep)
+    click.echo(f"备份完成：{snap}" + (f"；删除旧备份 {len(removed)} 个" if removed else ""))
+
+
+@cli.command()
+@data_dir_option
+def migrate(data_dir: Path):
+    """Rewrite stored documents at their current schema version."""
+    from records.backup import migrate_all
+    counts = migrate_all(open_store(data_dir))
+    click.echo("迁移完成：" + (", ".join(f"{t} {n}" for t, n in counts.items()) or "无需迁移"))
+
+
+@cli.command()
+@click.option("--quick", is_flag=True, help="A smaller data set (for a fast check).")
+@click.option("--only", multiple=True, help="Run only these sections (storage, worktime, ...).")
+def bench(quick: bool, only: tuple[str, ...]):
+    """Build a synthetic ten-year data set in a temp folder and print timing figures."""
+    from .bench import run
+    run(quick=quick, only=set(only))

@@ -1,0 +1,80 @@
+"""Administration: users (create, edit roles, reset password, disable — never delete)."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+
+from forms.admin import ConfirmForm, ResetPasswordForm, UserCreateForm, UserEditForm
+from records import users
+from records.store import StaleRecord
+
+from .common import actor, form_errors_to_fields, roles_required, store
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/users")
+@roles_required("admin")
+def user_list():
+    rows = sorted(store().find(users.TABLE), key=lambda u: u["username"].lower())
+    return render_template("admin/users.html", users=rows, confirm=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def user_new():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(store(), form.username.data, form.password.data, form.roles.data,
+                                     actor(), display_name=form.display_name.data, email=form.email.data or "")
+        except users.UserError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            flash(f"已创建用户 {user['username']}", "success")
+            return redirect(url_for(".user_list"))
+    return render_template("admin/user_form.html", form=form, title="新建用户")
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def user_edit(user_id: int):
+    user = store().get(users.TABLE, user_id) or abort(404)
+    form = UserEditForm(data={**user, "rev": user["_rev"]})
+    pw_form = ResetPasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            users.update_user(store(), user_id, actor(), expect_rev=int(form.rev.data or 0),
+                              display_name=form.display_name.data, email=form.email.data or "",
+                              roles=form.roles.data)
+        except StaleRecord:
+            flash("该用户已被他人修改，以下是最新内容，请重新编辑", "warning")
+            return redirect(url_for(".user_edit", user_id=user_id))
+        except users.UserError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            flash("已保存", "success")
+            return redirect(url_for(".user_list"))
+    return render_template("admin/user_edit.html", form=form, pw_form=pw_form, user=user,
+                           confirm=ConfirmForm())
+
+
+@bp.post("/users/<int:user_id>/password")
+@roles_required("admin")
+def user_reset_password(user_id: int):
+    user = store().get(users.TABLE, user_id) or abort(404)
+    pw_form = ResetPasswordForm(prefix="pw")
+    if pw_form.validate_on_submit():
+        users.set_password(store(), user_id, pw_form.password.data, actor())
+        flash(f"已重置 {user['username']} 的密码，其所有登录已退出", "success")
+        return redirect(url_for(".user_edit", user_id=user_id))
+    form = UserEditForm(data={**user, "rev": user["_rev"]})
+    return render_template("admin/user_edit.html", form=form, pw_form=pw_form, user=user,
+                           confirm=ConfirmForm()), 400
+
+
+@bp.post("/users/<int:user_id>/active/<int:on>")
+@roles_required("admin")
+def user_set_active(user_id: int, on: int):
+    user = store().get(users.TABLE, user_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        users.set_active(store(), user_id, bool(on), actor())
+        flash(f"已{'启用' if on else '停用'}用户 {user['username']}", "success")
+    return redirect(url_for(".user_list"))

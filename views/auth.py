@@ -1,0 +1,111 @@
+"""Login, logout, own password; the Flask-Login user object."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+
+from forms.auth import ChangePasswordForm, LoginForm
+from records import users
+from records.users import ROLES
+
+from .common import form_errors_to_fields, store
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录"
+login_manager.login_message_category = "warning"
+login_manager.session_protection = "basic"
+
+
+class CurrentUser(UserMixin):
+    """The logged-in user: the stored document plus the session token of this browser."""
+
+    def __init__(self, doc: dict, token: str):
+        self.doc, self.token = doc, token
+        self.id = doc["id"]
+        self.username = doc["username"]
+        self.display_name = doc.get("display_name") or doc["username"]
+        self.roles = set(doc.get("roles", []))
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.token}"
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def role_names(self) -> list[str]:
+        return [ROLES[r] for r in sorted(self.roles) if r in ROLES]
+
+
+@login_manager.user_loader
+def load_user(session_id: str):
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    idle = timedelta(minutes=current_app.config["IDLE_MINUTES"])
+    check = users.check_session(store(), int(user_id), token, idle)
+    if check.user is None:
+        session["_auth_reason"] = check.reason
+        return None
+    return CurrentUser(check.user, token)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    reason = session.pop("_auth_reason", None)
+    flash(reason or "请先登录", "warning")
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect would let a phishing link bounce through us.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user, token = users.authenticate(store(), form.username.data, form.password.data)
+        except users.LoginRefused as exc:
+            form.form_errors.append(str(exc))
+        else:
+            session.clear()  # a fresh session on login (no fixation)
+            session.permanent = True
+            login_user(CurrentUser(user, token))
+            flash(f"欢迎，{user['display_name']}", "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    users.end_session(store(), current_user.id, current_user.token)
+    logout_user()
+    session.clear()
+    flash("已退出登录", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            token = users.change_own_password(store(), current_user.id, form.old_password.data, form.new_password.data)
+        except users.UserError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            login_user(CurrentUser(store().require(users.TABLE, current_user.id), token))
+            flash("密码已修改，其他地方的登录已全部退出", "success")
+            return redirect(url_for("home.index"))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,49 @@
+"""The main menu: each entry shows only to the roles that may use it (the server checks too)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    roles: tuple[str, ...] | None = None  # None: every logged-in user
+
+    @property
+    def prefix(self) -> str:
+        return self.endpoint.split(".")[0] + "."
+
+
+NAV = [
+    NavItem("首页", "home.index"),
+    NavItem("我的待办", "cases.my_work"),
+    NavItem("登记来电", "cases.new"),
+    NavItem("服务案例", "cases.index", ("tq_engineer", "tq_manager", "sales", "finance", "vp", "gm", "technician")),
+    NavItem("跟踪回访", "followups.index", ("tq_engineer", "tq_manager")),
+    NavItem("顾客单位", "customers.index"),
+    NavItem("产品", "products.index"),
+    NavItem("消息", "notifications.index"),
+    NavItem("用户管理", "admin.user_list", ("admin",)),
+    NavItem("工作日历", "calendar.year", ("admin", "tq_manager")),
+]
+
+
+def nav_items() -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    out = []
+    for item in NAV:
+        if item.endpoint not in current_app.view_functions:
+            continue  # an area not installed (yet)
+        if item.roles and not current_user.has_any(*item.roles):
+            continue
+        out.append({"label": item.label, "url": url_for(item.endpoint), "prefix": item.prefix})
+    return out
+
+
+def init_app(app) -> None:
+    app.context_processor(lambda: {"nav_items": nav_items})
