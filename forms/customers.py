@@ -1,0 +1,61 @@
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, DecimalField, FieldList, FormField, HiddenField, IntegerField,
+                     SelectField, StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+
+class ContactForm(FlaskForm):
+    class Meta:
+        csrf = False  # a sub-form: the outer form carries the token
+
+    name = StringField("联系人", validators=[Optional(), Length(max=40)])
+    phone = StringField("电话", validators=[Optional(), Length(max=40)])
+    title = StringField("职务", validators=[Optional(), Length(max=40)])
+
+
+class CustomerForm(FlaskForm):
+    rev = HiddenField()
+    name = StringField("单位名称", validators=[DataRequired("请输入单位名称"), Length(max=100)])
+    address = StringField("地址", validators=[Optional(), Length(max=200)])
+    distance_km = DecimalField("路程（公里）", places=1, validators=[
+        InputRequired("请输入与公司的公路路程"), NumberRange(0, 20000, "路程必须在 0–20000 公里之间")],
+        description="按 5.1.1.3 决定现场服务到达时限：300 公里内 24 小时，1000 公里内 48 小时，更远 72 小时")
+    contacts = FieldList(FormField(ContactForm), min_entries=3, max_entries=10, label="联系人")
+    remarks = TextAreaField("备注", validators=[Optional(), Length(max=1000)])
+    submit = SubmitField("保存")
+
+    def to_data(self) -> dict:
+        return {
+            "name": self.name.data, "address": self.address.data,
+            "distance_km": float(self.distance_km.data), "remarks": self.remarks.data,
+            "contacts": [c.data for c in self.contacts],
+        }
+
+
+class ProductForm(FlaskForm):
+    rev = HiddenField()
+    model = StringField("型号", validators=[DataRequired("请输入型号"), Length(max=60)])
+    name = StringField("产品名称", validators=[DataRequired("请输入产品名称"), Length(max=100)])
+    serial_no = StringField("产品编号", validators=[DataRequired("请输入产品编号"), Length(max=60)])
+    customer_id = SelectField("顾客单位", coerce=int, validators=[DataRequired("请选择顾客单位")])
+    delivery_date = DateField("交付日期", validators=[DataRequired("请输入交付日期（YYYY-MM-DD）")])
+    warranty_months = IntegerField("质保期（月）", validators=[
+        InputRequired("请输入质保期"), NumberRange(0, 240, "质保期必须在 0–240 个月之间")])
+    reliability = BooleanField("可靠性产品（8.2 每年电话巡访）")
+    remarks = TextAreaField("备注", validators=[Optional(), Length(max=1000)])
+    submit = SubmitField("保存")
+
+    def to_data(self) -> dict:
+        return {
+            "model": self.model.data, "name": self.name.data, "serial_no": self.serial_no.data,
+            "customer_id": self.customer_id.data, "delivery_date": self.delivery_date.data,
+            "warranty_months": self.warranty_months.data, "reliability": self.reliability.data,
+            "remarks": self.remarks.data,
+        }
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # GET search: changes nothing
+
+    q = StringField("搜索", validators=[Optional(), Length(max=100)])

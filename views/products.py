@@ -1,0 +1,84 @@
+"""产品: delivered units — list with search and paging, create, edit, detail with warranty."""
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from forms.customers import ProductForm, SearchForm
+from records import customers, products
+from records.errors import DomainError
+from records.store import StaleRecord
+
+from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, store
+
+bp = Blueprint("products", __name__, url_prefix="/products")
+EDITORS = ("tq_engineer", "tq_manager", "sales", "admin")
+PER_PAGE = 50
+
+
+def _customer_choices():
+    rows = sorted(store().scan(customers.TABLE), key=lambda c: c["name"])
+    return [(0, "— 请选择 —")] + [(c["id"], c["name"]) for c in rows]
+
+
+def _customer_names() -> dict[int, str]:
+    return {c["id"]: c["name"] for c in store().scan(customers.TABLE)}
+
+
+@bp.get("/")
+@login_required
+def index():
+    search = SearchForm(request.args)
+    rows, total = products.search(store(), search.q.data or "", page=page_arg(), per_page=PER_PAGE)
+    today = date.today()
+    for p in rows:
+        p["warranty"] = products.warranty(p, today)
+    return render_template("products/index.html", rows=rows, search=search, names=_customer_names(),
+                           paging=Pager(page_arg(), PER_PAGE, total), editors=EDITORS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def new():
+    form = ProductForm()
+    form.customer_id.choices = _customer_choices()
+    if request.method == "GET" and request.args.get("customer_id", "").isdigit():
+        form.customer_id.data = int(request.args["customer_id"])
+    if form.validate_on_submit():
+        try:
+            p = products.create_product(store(), form.to_data(), actor())
+        except DomainError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            flash(f"已登记产品 {p['serial_no']}", "success")
+            return redirect(url_for(".show", product_id=p["id"]))
+    return render_template("products/form.html", form=form, title="登记交付产品")
+
+
+@bp.route("/<int:product_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit(product_id: int):
+    p = store().get(products.TABLE, product_id) or abort(404)
+    form = ProductForm(data={**p, "rev": p["_rev"], "delivery_date": date.fromisoformat(p["delivery_date"])})
+    form.customer_id.choices = _customer_choices()
+    if form.validate_on_submit():
+        try:
+            products.update_product(store(), product_id, form.to_data(), actor(), expect_rev=int(form.rev.data or 0))
+        except StaleRecord:
+            flash("该产品已被他人修改，以下是最新内容，请重新编辑", "warning")
+            return redirect(url_for(".edit", product_id=product_id))
+        except DomainError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            flash("已保存", "success")
+            return redirect(url_for(".show", product_id=product_id))
+    return render_template("products/form.html", form=form, title=f"编辑产品 {p['serial_no']}")
+
+
+@bp.get("/<int:product_id>")
+@login_required
+def show(product_id: int):
+    p = store().get(products.TABLE, product_id) or abort(404)
+    c = store().get(customers.TABLE, p["customer_id"])
+    return render_template("products/show.html", p=p, c=c, warranty=products.warranty(p, date.today()),
+                           editors=EDITORS)
