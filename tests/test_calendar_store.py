@@ -1,0 +1,237 @@
+"""The company's calendar corrections in the store (records.calendar_store, issue 3).
+
+2026 facts (see tests/test_worktime.py): 国庆 10/1–10/7 off, Sat 10/10 and Sun 9/20 are
+调休上班; Mon 2026-03-02 and Sat 2026-03-07 are an ordinary working day and weekend day.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from records import calendar_store
+from records.calendar_store import TABLE, CalendarError, current_calendar, remove_correction, set_correction
+from records.errors import DomainError
+from records.store import Store
+from records.worktime import WorkCalendar
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture
+def bare_store(tmp_path) -> Store:
+    calendar_store.clear_cache()
+    return Store(tmp_path / "data")
+
+
+@pytest.fixture
+def no_recompute(monkeypatch):
+    """Record the recomputations instead of running records.cases (tested on their own below)."""
+    calls = []
+    monkeypatch.setattr(calendar_store, "recompute_hook",
+                        lambda: lambda store, cal, actor: calls.append((store, cal, actor)))
+    return calls
+
+
+def test_defaults_without_corrections(bare_store):
+    cal = current_calendar(bare_store)
+    assert cal.is_workday(date(2026, 10, 10)) and not cal.is_workday(date(2026, 10, 1))
+    assert cal.corrections == {}
+
+
+@pytest.mark.parametrize(("day", "is_workday"), [
+    (date(2026, 10, 10), False),  # 调休上班 Saturday → company day off
+    (date(2026, 9, 20), False),  # 调休上班 Sunday → company day off
+    (date(2026, 10, 1), True),  # National Day → company working day
+    (date(2026, 3, 2), False),  # ordinary Monday → shutdown
+    (date(2026, 3, 7), True),  # ordinary Saturday → working day
+])
+def test_a_correction_overrides_the_library_and_weekdays(bare_store, no_recompute, day, is_workday):
+    default = WorkCalendar.default()
+    assert default.is_workday(day) is not is_workday
+    set_correction(bare_store, day, is_workday, "测试校正", "admin")
+    cal = current_calendar(bare_store)
+    assert cal.is_workday(day) is is_workday
+    assert cal.corrections[day].reason == "测试校正"
+    # Only that day changed.
+    for other in (date(2026, 10, 9), date(2026, 10, 11), date(2026, 10, 8)):
+        if other != day:
+            assert cal.is_workday(other) is default.is_workday(other)
+
+
+def test_deadline_arithmetic_follows_the_correction(bare_store, no_recompute):
+    start = datetime(2026, 10, 9, 16, 30)  # Friday; Sat 10/10 is a make-up working day
+    assert current_calendar(bare_store).add_working_hours(start, 2).isoformat() == "2026-10-10T09:30:00+08:00"
+    set_correction(bare_store, "2026-10-10", False, "公司不调休", "admin")
+    assert current_calendar(bare_store).add_working_hours(start, 2).isoformat() == "2026-10-12T09:30:00+08:00"
+
+
+def test_remove_marks_inactive_and_restores_the_library(bare_store, no_recompute):
+    rec = set_correction(bare_store, "2026-10-10", False, "公司不调休", "admin")
+    removed = remove_correction(bare_store, date(2026, 10, 10), "manager")
+    assert removed["id"] == rec["id"] and removed["active"] is False
+    assert current_calendar(bare_store).is_workday(date(2026, 10, 10))
+    assert bare_store.count(TABLE) == 1  # kept, not deleted
+    assert calendar_store.list_corrections(bare_store) == []
+    assert [r["date"] for r in calendar_store.list_corrections(bare_store, include_inactive=True)] == ["2026-10-10"]
+
+    # Correcting the date again reuses its record: one record per date, one history.
+    again = set_correction(bare_store, "2026-10-10", True, "恢复调休上班", "admin")
+    assert again["id"] == rec["id"] and again["active"] is True and again["_rev"] == 3
+    assert bare_store.count(TABLE) == 1
+    assert calendar_store.list_corrections(bare_store, 2026)[0]["reason"] == "恢复调休上班"
+    assert calendar_store.list_corrections(bare_store, 2027) == []
+
+
+def test_every_change_is_audited(bare_store, no_recompute):
+    rec = set_correction(bare_store, "2027-02-08", False, "春节停工", "admin")
+    set_correction(bare_store, "2027-02-08", False, "春节停工（延长）", "manager")
+    remove_correction(bare_store, "2027-02-08", "admin")
+    entries = bare_store.history(TABLE, rec["id"])
+    assert [(e["action"], e["actor"]) for e in entries] == [
+        ("create", "admin"), ("update", "manager"), ("update", "admin")]
+    assert entries[0]["changes"]["date"] == [None, "2027-02-08"]
+    assert entries[0]["changes"]["is_workday"] == [None, False]
+    assert entries[1]["changes"]["reason"] == ["春节停工", "春节停工（延长）"]
+    assert entries[2]["changes"]["active"] == [True, False]
+    assert entries[2]["note"] == "撤销工作日历校正"
+    assert bare_store.audit.verify().ok
+
+
+def test_saving_the_same_correction_twice_changes_nothing(bare_store, no_recompute):
+    rec = set_correction(bare_store, "2026-03-02", False, "停电", "admin")
+    same = set_correction(bare_store, "2026-03-02", False, "  停电 ", "manager")
+    assert same["_rev"] == rec["_rev"] == 1
+    assert len(bare_store.history(TABLE, rec["id"])) == 1
+    assert len(no_recompute) == 1  # only the real change recomputes
+
+
+def test_current_calendar_is_cached_until_the_table_changes(bare_store, no_recompute):
+    first = current_calendar(bare_store)
+    assert current_calendar(bare_store) is first  # no rebuild per page view
+    set_correction(bare_store, "2026-03-02", False, "停电", "admin")
+    second = current_calendar(bare_store)
+    assert second is not first and not second.is_workday(date(2026, 3, 2))
+    assert current_calendar(bare_store) is second
+    # Another Store object on the same folder (another worker thread) shares the cache.
+    assert current_calendar(Store(bare_store.root)) is second
+
+
+def test_current_calendar_sees_another_process_change_at_once(bare_store):
+    cal = current_calendar(bare_store)
+    assert cal.is_workday(date(2026, 10, 10))
+    code = (
+        "import sys\n"
+        "from records.store import Store\n"
+        "from records.calendar_store import set_correction\n"
+        "set_correction(Store(sys.argv[1]), '2026-10-10', False, '另一进程的校正', 'manager')\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(bare_store.root)], cwd=PROJECT_DIR, check=True,
+                   env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)}, timeout=120)
+    cal = current_calendar(bare_store)
+    assert not cal.is_workday(date(2026, 10, 10))
+    assert cal.corrections[date(2026, 10, 10)].reason == "另一进程的校正"
+
+
+def test_a_change_recomputes_open_deadlines_with_the_new_calendar(bare_store, no_recompute):
+    set_correction(bare_store, "2026-10-10", False, "公司不调休", "admin")
+    ((store, cal, actor),) = no_recompute
+    assert store is bare_store and actor == "admin"
+    assert not cal.is_workday(date(2026, 10, 10))  # the calendar after the change
+    remove_correction(bare_store, "2026-10-10", "manager")
+    store, cal, actor = no_recompute[-1]
+    assert actor == "manager" and cal.is_workday(date(2026, 10, 10))
+
+
+def test_the_recompute_hook_is_records_cases_function_when_it_exists():
+    if importlib.util.find_spec("records.cases") is None:
+        assert calendar_store.recompute_hook() is None
+        return
+    cases = importlib.import_module("records.cases")
+    assert calendar_store.recompute_hook() is getattr(cases, "recompute_open_deadlines", None)
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"day": ""}, "day"),
+    ({"day": None}, "day"),
+    ({"day": "2026-02-30"}, "day"),
+    ({"day": "10/10/2026"}, "day"),
+    ({"day": datetime(2026, 10, 10, 9, 0)}, "day"),
+    ({"day": "1999-12-31"}, "day"),
+    ({"day": 20261010}, "day"),
+    ({"reason": ""}, "reason"),
+    ({"reason": "  \n "}, "reason"),
+    ({"reason": None}, "reason"),
+    ({"reason": "长" * 201}, "reason"),
+    ({"is_workday": "0"}, "is_workday"),
+    ({"is_workday": None}, "is_workday"),
+])
+def test_set_correction_refuses_bad_input(bare_store, no_recompute, kwargs, field):
+    args = {"day": "2026-10-10", "is_workday": False, "reason": "公司不调休", **kwargs}
+    with pytest.raises(DomainError) as info:
+        set_correction(bare_store, args["day"], args["is_workday"], args["reason"], "admin")
+    assert isinstance(info.value, CalendarError)
+    assert info.value.field == field
+    assert CJK.search(str(info.value)), str(info.value)
+    assert bare_store.count(TABLE) == 0 and no_recompute == []
+
+
+def test_reason_is_kept_on_one_line(bare_store, no_recompute):
+    rec = set_correction(bare_store, "2026-10-10", False, "  公司\n不调休\t（通知） ", "admin")
+    assert rec["reason"] == "公司 不调休 （通知）"
+
+
+def test_remove_refuses_a_date_without_correction(bare_store, no_recompute):
+    with pytest.raises(CalendarError) as info:
+        remove_correction(bare_store, "2026-10-10", "admin")
+    assert info.value.field == "day" and "没有公司校正" in str(info.value)
+    set_correction(bare_store, "2026-10-10", False, "公司不调休", "admin")
+    remove_correction(bare_store, "2026-10-10", "admin")
+    with pytest.raises(CalendarError):  # already withdrawn
+        remove_correction(bare_store, "2026-10-10", "admin")
+    with pytest.raises(CalendarError) as info:
+        remove_correction(bare_store, "not-a-date", "admin")
+    assert info.value.field == "day"
+    assert len(no_recompute) == 2
+
+
+def test_open_case_deadlines_follow_a_correction(bare_store):
+    """End to end with records.cases: an open consultation's deadlines move, a met one doesn't."""
+    cases = pytest.importorskip("records.cases")
+    if not hasattr(cases, "recompute_open_deadlines"):
+        pytest.skip("records.cases has no recompute_open_deadlines yet")
+    from zoneinfo import ZoneInfo
+
+    from records import customers
+
+    tz = ZoneInfo("Asia/Shanghai")
+    customer = customers.create_customer(bare_store, {"name": "某部队第一修理所", "distance_km": 150}, "t")
+    receiver = {"username": "receiver", "roles": ["receiver"]}
+    data = {"type": "consultation", "customer_id": customer["id"], "caller_name": "刘参谋",
+            "caller_phone": "0312-5550101", "channel": "phone", "description": "如何更换保险丝"}
+    friday_4pm = datetime(2026, 11, 27, 16, 0, tzinfo=tz)
+    case = cases.intake(bare_store, current_calendar(bare_store), data, receiver, now=friday_4pm)
+    # Fri 16:00 + 4 h → Mon 11:00 (6.1.3); + 8 h → Mon 16:30 (6.2.1).
+    assert case["deadlines"]["handover"]["due"] == "2026-11-30T11:00:00+08:00"
+    assert case["deadlines"]["consult_reply"]["due"] == "2026-11-30T16:30:00+08:00"
+
+    set_correction(bare_store, "2026-11-30", False, "公司停工", "admin")
+    case = bare_store.get(cases.TABLE, case["id"])
+    assert case["deadlines"]["handover"]["due"] == "2026-12-01T11:00:00+08:00"
+    assert case["deadlines"]["consult_reply"]["due"] == "2026-12-01T16:30:00+08:00"
+    assert case["deadlines"]["handover"]["start"] == "2026-11-27T16:00:00+08:00"  # start unchanged
+    last = bare_store.history(cases.TABLE, case["id"])[-1]
+    assert last["actor"] == "admin" and "deadlines" in last["changes"]
+
+    remove_correction(bare_store, "2026-11-30", "manager")
+    case = bare_store.get(cases.TABLE, case["id"])
+    assert case["deadlines"]["handover"]["due"] == "2026-11-30T11:00:00+08:00"
+    assert bare_store.history(cases.TABLE, case["id"])[-1]["actor"] == "manager"

@@ -1,0 +1,173 @@
+"""The working calendar page (issue 3): a year at a glance and the company's corrections.
+
+Anyone logged in may look; only 系统管理员 and 技质部经理 may correct a date (403 otherwise).
+"""
+from __future__ import annotations
+
+import calendar as pycal
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from forms.calendar import CorrectionForm, RemoveCorrectionForm
+from records import calendar_store
+from records.calendar_store import CalendarError
+from records.policy import TIMEZONE
+from records.worktime import MAKEUP_WORKDAY_NAME, WorkCalendar
+
+from .common import actor, form_errors_to_fields, roles_required, store
+
+bp = Blueprint("calendar", __name__, url_prefix="/calendar")
+
+EDITOR_ROLES = ("admin", "tq_manager")
+WEEKDAY_NAMES = "一二三四五六日"
+MONTH_NAMES = [f"{m} 月" for m in range(1, 13)]
+
+# kind -> (legend text, short mark printed in the cell so that grey print still tells them apart)
+KINDS = {
+    "workday": ("工作日", ""),
+    "weekend": ("周末休息", ""),
+    "holiday": ("法定节假日 / 调休休息", "休"),
+    "makeup": ("调休上班", "班"),
+    "corr-work": ("公司校正：上班", "校"),
+    "corr-off": ("公司校正：休息", "校"),
+}
+
+
+def _recomputed_note() -> str:
+    return "；依赖工作日历的未结期限已按新日历重新计算" if calendar_store.recompute_hook() else ""
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo(TIMEZONE)).date()
+
+
+def _year_arg() -> int:
+    year = request.args.get("year", type=int)
+    if year is None:
+        return _today().year
+    if not calendar_store.MIN_YEAR <= year <= calendar_store.MAX_YEAR:
+        abort(404)
+    return year
+
+
+def _can_edit() -> bool:
+    return current_user.is_authenticated and current_user.has_any(*EDITOR_ROLES)
+
+
+def _fmt_periods(cal: WorkCalendar) -> str:
+    return "、".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in cal.periods)
+
+
+def _cell(cal: WorkCalendar, d: date, days_off: dict[date, str], makeup: set[date], today: date) -> dict:
+    weekday = f"周{WEEKDAY_NAMES[d.weekday()]}"
+    library = days_off.get(d) or (MAKEUP_WORKDAY_NAME if d in makeup else "")
+    correction = cal.corrections.get(d)
+    if correction is not None:
+        kind = "corr-work" if correction.is_workday else "corr-off"
+        title = f"{d.isoformat()} {weekday} · 公司校正为{'工作日' if correction.is_workday else '休息日'}：{correction.reason}"
+        if library:
+            title += f"（节假日数据：{library}）"
+    elif d in makeup:
+        kind, title = "makeup", f"{d.isoformat()} {weekday} · {MAKEUP_WORKDAY_NAME}"
+    elif d in days_off:
+        kind, title = "holiday", f"{d.isoformat()} {weekday} · {days_off[d]} · 休息"
+    elif not cal.is_workday(d):
+        kind, title = "weekend", f"{d.isoformat()} {weekday} · 休息"
+    else:
+        kind, title = "workday", f"{d.isoformat()} {weekday} · 工作日"
+    return {"date": d, "iso": d.isoformat(), "day": d.day, "kind": kind, "mark": KINDS[kind][1],
+            "title": title, "today": d == today, "workday": cal.is_workday(d)}
+
+
+def year_months(cal: WorkCalendar, year: int) -> list[dict]:
+    """Twelve month grids (weeks Monday first; None pads the days of other months)."""
+    overview = cal.year_overview(year)
+    days_off = {date.fromisoformat(x["date"]): x["name"] for x in overview["days_off"]}
+    makeup = {date.fromisoformat(x["date"]) for x in overview["makeup_workdays"]}
+    today = _today()
+    months = []
+    for month in range(1, 13):
+        weeks = [[_cell(cal, d, days_off, makeup, today) if d.month == month else None for d in week]
+                 for week in pycal.Calendar(firstweekday=0).monthdatescalendar(year, month)]
+        workdays = sum(1 for week in weeks for c in week if c and c["workday"])
+        months.append({"month": month, "name": MONTH_NAMES[month - 1], "weeks": weeks, "workdays": workdays})
+    return months
+
+
+def _render_year(year: int, form: CorrectionForm | None = None, status: int = 200):
+    cal = calendar_store.current_calendar(store())
+    overview = cal.year_overview(year)
+    corrections = calendar_store.list_corrections(store(), year)
+    other_years: dict[int, int] = {}
+    for rec in calendar_store.list_corrections(store()):
+        y = int(rec["date"][:4])
+        if y != year:
+            other_years[y] = other_years.get(y, 0) + 1
+    can_edit = _can_edit()
+    if can_edit and form is None:
+        form = CorrectionForm(formdata=None)
+        day = request.args.get("day", "")
+        try:
+            picked = calendar_store.parse_day(day) if day else None
+        except CalendarError:
+            picked = None
+        if picked is not None:  # a click on a day: propose the opposite of what it is now
+            form.day.data = picked.isoformat()
+            form.is_workday.data = "0" if cal.is_workday(picked) else "1"
+    return render_template(
+        "calendar/year.html",
+        year=year, overview=overview, months=year_months(cal, year), weekday_names=WEEKDAY_NAMES,
+        kinds=KINDS, periods=_fmt_periods(cal), corrections=corrections,
+        other_years=sorted(other_years.items()), can_edit=can_edit, form=form if can_edit else None,
+        remove_form=RemoveCorrectionForm() if can_edit else None,
+    ), status
+
+
+@bp.get("/")
+@login_required
+def year():
+    return _render_year(_year_arg())
+
+
+@bp.post("/corrections")
+@roles_required(*EDITOR_ROLES)
+def correct():
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            rec = calendar_store.set_correction(store(), form.day.data, form.workday_value,
+                                                form.reason.data, actor())
+        except CalendarError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            kind = "工作日" if rec["is_workday"] else "休息日"
+            flash(f"已将 {rec['date']} 校正为{kind}{_recomputed_note()}", "success")
+            return redirect(url_for(".year", year=int(rec["date"][:4])))
+    try:
+        shown = calendar_store.parse_day(form.day.data).year
+    except CalendarError:
+        shown = request.args.get("year", type=int) or _today().year
+    if not calendar_store.MIN_YEAR <= shown <= calendar_store.MAX_YEAR:
+        shown = _today().year
+    return _render_year(shown, form, 400)
+
+
+@bp.post("/corrections/<day>/remove")
+@roles_required(*EDITOR_ROLES)
+def remove(day: str):
+    try:
+        d = calendar_store.parse_day(day)
+    except CalendarError:
+        abort(404)
+    if not RemoveCorrectionForm().validate_on_submit():
+        abort(400)
+    try:
+        calendar_store.remove_correction(store(), d, actor())
+    except CalendarError as exc:
+        flash(str(exc), "warning")
+    else:
+        flash(f"已撤销 {d.isoformat()} 的公司校正{_recomputed_note()}", "success")
+    return redirect(url_for(".year", year=d.year))
