@@ -14,6 +14,8 @@ from app import create_app
 from records import users
 from records.store import Store
 
+pytest_plugins = ["tests.browser_support"]  # live_server, browser, page (browser tests)
+
 PASSWORD = "Test-password-2026"
 
 # username -> roles; one user per role plus a few combinations the workflow needs

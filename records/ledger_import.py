@@ -1,0 +1,425 @@
+"""Import of an existing product ledger (产品台账) from .xlsx or .csv — all rows or none.
+
+``parse`` reads the file into rows keyed by our field names (each with its spreadsheet row
+number: the header is row 1, or the row it is found on when a title sits above it);
+``validate`` checks every row against the store and the rest of the file and collects every
+error as (row, column, reason); ``import_ledger`` inserts the rows in one transaction
+(``products.create_many``) only when there is no error at all.
+
+No Flask here: the view only passes the uploaded bytes through.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
+from . import customers, products
+from .errors import DomainError
+from .store import Store
+
+MAX_ROWS = 10_000  # a ledger bigger than this is surely a mistake (and one transaction)
+MAX_COLUMNS = 60
+HEADER_SEARCH_ROWS = 10  # a title row or two above the header is common in company sheets
+
+# field -> (the column name we write in the template, accepted variants)
+COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "customer": ("顾客单位", ("顾客单位", "顾客", "顾客名称", "顾客单位名称", "客户", "客户单位", "客户名称",
+                            "用户单位", "使用单位", "单位名称")),
+    "model": ("型号", ("型号", "产品型号", "规格型号", "型号规格")),
+    "name": ("产品名称", ("产品名称", "名称", "品名", "产品")),
+    "serial_no": ("产品编号", ("产品编号", "出厂编号", "序列号", "产品序列号", "出厂序列号", "出厂号", "编号",
+                             "产品编码", "sn", "s/n")),
+    "delivery_date": ("交付日期", ("交付日期", "交付时间", "交货日期", "交货时间", "发货日期", "交付日")),
+    "warranty_months": ("质保期（月）", ("质保期（月）", "质保期", "质保月数", "质保期限（月）", "质保期限",
+                                      "保修期（月）", "保修期", "保修月数")),
+    "reliability": ("可靠性产品", ("可靠性产品", "是否可靠性产品", "可靠性")),
+    "remarks": ("备注", ("备注", "说明", "备注说明")),
+}
+REQUIRED = ("customer", "model", "name", "serial_no", "delivery_date", "warranty_months")
+TEMPLATE_HEADERS = [COLUMNS[f][0] for f in COLUMNS]
+
+YES = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "对"}
+NO = {"否", "n", "no", "false", "0", "×", "✗", "", "不是"}
+
+
+class LedgerError(NamedTuple):
+    row: int  # as in the spreadsheet: the header is row 1 (or where it was found)
+    column: str  # the column's name as written in the file
+    reason: str
+
+
+class LedgerFileError(DomainError):
+    """The file as a whole cannot be used (not a spreadsheet, no header, too big...)."""
+
+    def __init__(self, message: str, errors: list[LedgerError] | None = None):
+        super().__init__(message, "file")
+        self.errors = errors or []
+
+
+@dataclass
+class LedgerRow:
+    row: int
+    values: dict  # field -> raw cell value (str, int, float, date, datetime or None)
+
+
+@dataclass
+class ParsedLedger:
+    rows: list[LedgerRow]
+    header_row: int
+    columns: dict[str, str]  # field -> the header text used in the file
+    ignored: list[str] = field(default_factory=list)  # headers we do not know
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+
+@dataclass
+class ImportResult:
+    imported: list[dict] = field(default_factory=list)
+    errors: list[LedgerError] = field(default_factory=list)
+    rows: int = 0  # data rows read
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- reading ---------------------------------------------------------------------------------
+def _norm_header(text) -> str:
+    """Full-width → half-width, no spaces, lower case: 「质保期 (月)」 == 「质保期（月）」."""
+    s = unicodedata.normalize("NFKC", str(text or ""))
+    s = re.sub(r"\s+", "", s).lower()
+    return s.replace("*", "").replace("：", ":").rstrip(":")
+
+
+_ALIASES = {_norm_header(alias): f for f, (_, aliases) in COLUMNS.items() for alias in aliases}
+
+
+def _map_header(cells: list) -> tuple[dict[str, int], dict[str, str], list[str], list[LedgerError], int]:
+    """(field -> column index, field -> header text, ignored headers, errors, known count)."""
+    index: dict[str, int] = {}
+    names: dict[str, str] = {}
+    ignored: list[str] = []
+    errors: list[LedgerError] = []
+    for i, cell in enumerate(cells):
+        text = str(cell).strip() if cell is not None else ""
+        if not text:
+            continue
+        f = _ALIASES.get(_norm_header(text))
+        if f is None:
+            ignored.append(text)
+        elif f in index:
+            errors.append(LedgerError(0, text, f"与「{names[f]}」是同一列（{COLUMNS[f][0]}），只能保留一列"))
+        else:
+            index[f], names[f] = i, text
+    return index, names, ignored, errors, len(index)
+
+
+def _is_blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _table_from_cells(cells_iter) -> ParsedLedger:
+    """Find the header among the first rows, then collect the data rows below it."""
+    header = None
+    rows: list[LedgerRow] = []
+    for rownum, cells in enumerate(cells_iter, start=1):
+        cells = list(cells)[:MAX_COLUMNS]
+        if header is None:
+            if all(_is_blank(c) for c in cells):
+                continue
+            index, names, ignored, errors, known = _map_header(cells)
+            if known >= 3 or not set(REQUIRED) - set(index):
+                header = (rownum, index, names, ignored, errors)
+                continue
+            if rownum >= HEADER_SEARCH_ROWS:
+                break
+            continue
+        if all(_is_blank(c) for c in cells):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise LedgerFileError(f"文件超过 {MAX_ROWS} 行数据，请分成几个文件导入")
+        index = header[1]
+        rows.append(LedgerRow(rownum, {f: (cells[i] if i < len(cells) else None) for f, i in index.items()}))
+    if header is None:
+        expected = "、".join(COLUMNS[f][0] for f in REQUIRED)
+        raise LedgerFileError(f"文件前 {HEADER_SEARCH_ROWS} 行中没有找到表头（应有这些列：{expected}）")
+    header_row, index, names, ignored, errors = header
+    errors = [e._replace(row=header_row) for e in errors]
+    for f in REQUIRED:
+        if f not in index:
+            aliases = "、".join(a for a in COLUMNS[f][1] if a != COLUMNS[f][0] and not a.isascii())
+            errors.append(LedgerError(header_row, COLUMNS[f][0], f"缺少此列（也可写作：{aliases}）"))
+    if errors:
+        raise LedgerFileError("表头不完整，未导入任何数据", errors)
+    if not rows:
+        raise LedgerFileError("文件中只有表头，没有数据行")
+    return ParsedLedger(rows, header_row, names, ignored)
+
+
+def _read_xlsx(data: bytes) -> ParsedLedger:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises a zoo of errors (BadZipFile, KeyError, InvalidFileException...)
+        raise LedgerFileError("无法读取该文件：它不是 Excel 工作簿（.xlsx），或已损坏。"
+                              "请在 Excel/WPS 中打开后另存为 .xlsx 或 .csv 再上传") from None
+    try:
+        if not wb.worksheets:
+            raise LedgerFileError("工作簿中没有工作表")
+        ws = wb.worksheets[0]  # the first sheet, whichever was active when saved
+        try:
+            return _table_from_cells(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True))
+        except LedgerFileError:
+            raise
+        except Exception:
+            raise LedgerFileError("无法读取该 Excel 文件的内容（文件可能已损坏）") from None
+    finally:
+        wb.close()
+
+
+def _decode_text(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")  # Excel's 「Unicode 文本」
+    if b"\x00" in data:
+        raise UnicodeDecodeError("ascii", data, 0, 1, "NUL byte")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")  # Excel/WPS 「CSV（逗号分隔）」 on a Chinese Windows
+
+
+def _read_csv(data: bytes) -> ParsedLedger:
+    refuse = LedgerFileError("无法读取该文件：它不是文本格式的 CSV 表格。请上传 .xlsx，"
+                             "或在 Excel/WPS 中另存为「CSV（逗号分隔）」后上传")
+    try:
+        text = _decode_text(data)
+    except (UnicodeDecodeError, UnicodeError):
+        raise refuse from None
+    # A binary file that happens to decode still has control characters a table never has.
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in text[:65536]):
+        raise refuse
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max(",\t;，", key=first.count) if first else ","
+    if delimiter == "，":  # a full-width comma is not a CSV delimiter Python accepts as-is
+        text, delimiter = text.replace("，", ","), ","
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        return _table_from_cells(reader)
+    except csv.Error as exc:
+        raise LedgerFileError(f"CSV 文件格式有误：{exc}") from None
+
+
+def parse(filename: str, data: bytes) -> ParsedLedger:
+    """The data rows of a ledger file; raise LedgerFileError when it cannot be used at all."""
+    name = (filename or "").lower()
+    if not data:
+        raise LedgerFileError("文件是空的")
+    if data.startswith(b"PK\x03\x04"):  # a zip container: .xlsx (whatever the file is called)
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            raise LedgerFileError("无法读取该文件：Excel 文件已损坏")
+        return _read_xlsx(data)
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: Excel 97–2003 .xls, or .et/.doc
+        raise LedgerFileError("这是旧版 Excel（.xls）文件，暂不支持。请在 Excel/WPS 中另存为 .xlsx 或 .csv 后上传")
+    if name.endswith((".xlsx", ".xlsm")):
+        raise LedgerFileError("无法读取该文件：扩展名是 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）")
+    if name.endswith((".csv", ".txt")):
+        return _read_csv(data)
+    raise LedgerFileError("只接受 .xlsx 或 .csv 文件")
+
+
+# --- checking ----------------------------------------------------------------------------------
+_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                      r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)  # a serial typed as a number: 123456.0 → "123456"
+    return unicodedata.normalize("NFC", str(v)).strip()
+
+
+def parse_date(v) -> date:
+    """A delivery date from a cell; ValueError with a Chinese reason."""
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, bool):
+        raise ValueError("日期格式应为 YYYY-MM-DD、YYYY/MM/DD 或 YYYY年MM月DD日")
+    if isinstance(v, (int, float)):
+        n = int(v)  # an Excel date-time serial: keep the day
+        if 19000101 <= n <= 29991231:  # 20240315 typed as a number
+            return parse_date(str(n))
+        if 1 <= n < 2958466:  # an Excel serial day number not formatted as a date
+            return _EXCEL_EPOCH + timedelta(days=n)
+        raise ValueError("日期格式应为 YYYY-MM-DD、YYYY/MM/DD 或 YYYY年MM月DD日")
+    s = unicodedata.normalize("NFKC", _text(v))
+    if re.fullmatch(r"\d{8}", s):
+        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
+    m = _DATE_RE.match(s)
+    if not m:
+        raise ValueError("日期格式应为 YYYY-MM-DD、YYYY/MM/DD 或 YYYY年MM月DD日")
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise ValueError(f"日期不存在：{s}") from None
+
+
+def parse_months(v) -> int:
+    if isinstance(v, bool):
+        raise ValueError("质保期必须是整数（月）")
+    if isinstance(v, (int, float)):
+        if v != int(v):
+            raise ValueError("质保期必须是整数（月）")
+        return int(v)
+    s = unicodedata.normalize("NFKC", _text(v)).replace(" ", "")
+    m = re.fullmatch(r"(\d+)(?:\.0+)?(个月|月)?", s)
+    if m:
+        return int(m[1])
+    m = re.fullmatch(r"(\d+)年", s)
+    if m:
+        return int(m[1]) * 12
+    raise ValueError("质保期必须是整数（月），如 24")
+
+
+def parse_flag(v) -> bool:
+    if isinstance(v, bool):
+        return v
+    s = unicodedata.normalize("NFKC", _text(v)).lower()
+    if s in YES:
+        return True
+    if s in NO:
+        return False
+    raise ValueError("应填「是」或「否」（空白视为否）")
+
+
+_FIELD_OF_PRODUCT = {"model": "model", "name": "name", "serial_no": "serial_no", "customer_id": "customer",
+                     "delivery_date": "delivery_date", "warranty_months": "warranty_months",
+                     "reliability": "reliability", "remarks": "remarks"}
+_LIMITS = {"model": 60, "name": 100, "serial_no": 60, "remarks": 1000}
+
+
+def validate(store: Store, rows, columns: dict[str, str] | None = None) -> tuple[list[dict], list[LedgerError]]:
+    """(rows ready for ``products.create_many``, every error found); clean rows only if no error."""
+    if isinstance(rows, ParsedLedger):
+        columns = {**rows.columns, **(columns or {})}
+        rows = rows.rows
+    colname = {f: (columns or {}).get(f) or COLUMNS[f][0] for f in COLUMNS}
+    by_name = {c["name"]: c for c in store.scan(customers.TABLE)}
+    existing = {p["serial_no"]: p for p in store.scan(products.TABLE)}
+    seen: dict[str, int] = {}  # serial -> first row with it in this file
+    today = date.today()
+    clean: list[dict] = []
+    errors: list[LedgerError] = []
+
+    for r in rows:
+        row_errors: list[LedgerError] = []
+
+        def err(f: str, reason: str) -> None:
+            row_errors.append(LedgerError(r.row, colname[f], reason))
+
+        v = r.values
+        text = {f: _text(v.get(f)) for f in ("customer", "model", "name", "serial_no", "remarks")}
+        for f in ("customer", "model", "name", "serial_no"):
+            if not text[f]:
+                err(f, "不能为空")
+        for f, limit in _LIMITS.items():
+            if len(text[f]) > limit:
+                err(f, f"不能超过 {limit} 个字")
+
+        customer = None
+        if text["customer"]:
+            customer = by_name.get(text["customer"])
+            if customer is None:
+                err("customer", f"顾客单位不存在：{text['customer']}（请先在“顾客单位”中创建，名称须完全一致）")
+
+        serial = text["serial_no"]
+        if serial:
+            if serial in existing:
+                err("serial_no", products.clash_message(existing[serial]))
+            elif serial in seen:
+                err("serial_no", f"产品编号 {serial} 与本文件第 {seen[serial]} 行重复")
+            else:
+                seen[serial] = r.row
+
+        delivery = None
+        if _is_blank(v.get("delivery_date")):
+            err("delivery_date", "不能为空")
+        else:
+            try:
+                delivery = parse_date(v["delivery_date"])
+            except ValueError as exc:
+                err("delivery_date", str(exc))
+            else:
+                if delivery > today:
+                    err("delivery_date", f"交付日期 {delivery:%Y-%m-%d} 晚于今天")
+                    delivery = None
+
+        months = None
+        if _is_blank(v.get("warranty_months")):
+            err("warranty_months", "不能为空")
+        else:
+            try:
+                months = parse_months(v["warranty_months"])
+            except ValueError as exc:
+                err("warranty_months", str(exc))
+            else:
+                if not 0 <= months <= 240:
+                    err("warranty_months", "质保期必须在 0–240 个月之间")
+
+        reliability = False
+        try:
+            reliability = parse_flag(v.get("reliability"))
+        except ValueError as exc:
+            err("reliability", str(exc))
+
+        if not row_errors:
+            data = {"model": text["model"], "name": text["name"], "serial_no": serial,
+                    "customer_id": customer["id"], "delivery_date": delivery, "warranty_months": months,
+                    "reliability": reliability, "remarks": text["remarks"]}
+            try:  # the same rules as the form, so an imported product is like a registered one
+                clean.append(products.normalise(store, data))
+            except DomainError as exc:
+                err(_FIELD_OF_PRODUCT.get(exc.field or "", "serial_no"), str(exc))
+        errors.extend(row_errors)
+
+    return ([] if errors else clean), errors
+
+
+def import_ledger(store: Store, filename: str, data: bytes, actor: str) -> ImportResult:
+    """Parse, validate, and insert every row in one transaction — or nothing, with the errors.
+
+    Raises LedgerFileError when the file itself cannot be used (its ``errors`` may hold
+    header problems as (row, column, reason)).
+    """
+    parsed = parse(filename, data)
+    result = ImportResult(rows=len(parsed), ignored_columns=parsed.ignored)
+    clean, errors = validate(store, parsed)
+    if errors:
+        result.errors = errors
+        return result
+    try:
+        result.imported = products.create_many(store, clean, actor)
+    except products.ProductError:
+        # Someone registered one of these serials between the check and the commit: check again.
+        _, errors = validate(store, parsed)
+        result.errors = errors or [LedgerError(parsed.header_row, COLUMNS["serial_no"][0], "导入时产品编号冲突，请重试")]
+    return result
