@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
 
 
@@ -35,14 +35,13 @@ NAV = [
 def nav_items() -> list[dict]:
     if not current_user.is_authenticated:
         return []
-    out = []
-    for item in NAV:
-        if item.endpoint not in current_app.view_functions:
-            continue  # an area not installed (yet)
-        if item.roles and not current_user.has_any(*item.roles):
-            continue
-        out.append({"label": item.label, "url": url_for(item.endpoint), "prefix": item.prefix})
-    return out
+    here = request.endpoint or ""
+    items = [i for i in NAV if i.endpoint in current_app.view_functions  # area installed
+             and (not i.roles or current_user.has_any(*i.roles))]
+    # Highlight the entry of this very page, else the first entry of the same area.
+    active = next((i for i in items if i.endpoint == here), None) or next(
+        (i for i in items if here.startswith(i.prefix)), None)
+    return [{"label": i.label, "url": url_for(i.endpoint), "active": i is active} for i in items]
 
 
 def init_app(app) -> None:

@@ -1,0 +1,205 @@
+"""处罚 (penalty) proposals of a case: 6.1.4, 6.2.6 and 6.2.8.
+
+Storage: the proposals live on the case document itself, in ``case["fines"]`` (a list), so a
+proposal is written in the same transaction as the step that caused it and the case page shows
+it without another lookup. Each proposal::
+
+    {key, clause, basis, person, amount (int | None), range ([lo, hi] | None), day (ISO | None),
+     status: "proposed" | "confirmed" | "waived" | "gm_ruled",
+     proposed_at, proposed_by,
+     final_amount, decided_by, decided_at, reason,          # the tq_manager's ruling
+     gm_by, gm_at, gm_reason}                               # the GM's ruling (6.2.8 特殊情况)
+
+``key`` is unique within a case: the same proposal is never made twice, whoever calls first
+(a workflow step or the scheduled script). Keys: ``"handover"`` (6.1.4), ``"return_unapproved"``
+(6.2.6), ``"confirm_late:<n>"`` (6.2.8, the n-th working day late).
+
+A fine is only a proposal: the system computes clause, person and amount; a tq_manager confirms
+or waives it with a reason; the GM may rule otherwise. No Flask here.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from . import policy
+from .deadlines import Deadline
+from .errors import DomainError
+from .worktime import WorkCalendar, to_local
+
+STATUSES = {"proposed": "待处理", "confirmed": "已确认", "waived": "已免除", "gm_ruled": "总经理裁定"}
+
+
+class FineError(DomainError):
+    pass
+
+
+def _iso(dt: datetime) -> str:
+    return to_local(dt).replace(microsecond=0).isoformat()
+
+
+def find(case: dict, key: str) -> dict | None:
+    return next((f for f in case.get("fines") or [] if f["key"] == key), None)
+
+
+def add_proposal(case: dict, key: str, rule: policy.Rule, person: str | None, now: datetime,
+                 by: str = "system", day: date | None = None, basis: str | None = None) -> dict | None:
+    """Add a proposal to ``case`` in memory unless one with ``key`` exists; return it or None.
+
+    ``rule.value`` is an amount (int) or a range (lo, hi) left to the manager.
+    """
+    if find(case, key) is not None:
+        return None
+    value = rule.value
+    is_range = isinstance(value, tuple)
+    fine = {
+        "key": key,
+        "clause": rule.clause,
+        "basis": basis or rule.basis.format(n=value if not is_range else ""),
+        "person": person,
+        "amount": None if is_range else int(value),
+        "range": list(value) if is_range else None,
+        "day": day.isoformat() if day else None,
+        "status": "proposed",
+        "proposed_at": _iso(now),
+        "proposed_by": by,
+        "final_amount": None,
+        "decided_by": None, "decided_at": None, "reason": "",
+        "gm_by": None, "gm_at": None, "gm_reason": "",
+    }
+    case.setdefault("fines", []).append(fine)
+    return fine
+
+
+def propose(tx, case: dict, key: str, rule: policy.Rule, person: str | None, now: datetime,
+            day: date | None = None, basis: str | None = None) -> bool:
+    """Write one proposal to a stored case unless it has one with ``key`` (idempotent).
+
+    For callers outside a workflow step (the scheduled script): reads the case afresh inside
+    the transaction ``tx``. Returns True when a proposal was added.
+    """
+    fresh = tx.require("cases", case["id"])
+    fine = add_proposal(fresh, key, rule, person, now, by=tx.actor, day=day, basis=basis)
+    if fine is None:
+        return False
+    tx.update("cases", case["id"], {"fines": fresh["fines"]}, action="fine_proposed",
+              note=f"{fine['clause']} 处罚建议：{person or '技质部'}")
+    return True
+
+
+# --- 6.2.8: 50 元 per working day late -------------------------------------------------------
+
+
+def late_days(cal: WorkCalendar, due: datetime, until: datetime) -> list[tuple[int, date]]:
+    """The working days late of a deadline ``due`` met (or still open) at ``until``.
+
+    Day 1 counts as soon as ``until`` is past ``due``; day k (k ≥ 2) once ``until`` is past the
+    start of the k-th working day after the due day (a working day begun late is a day late).
+    Each is returned as (k, the k-th working day after the due day), the day the 50 元 is for.
+    """
+    due, until = to_local(due), to_local(until)
+    out: list[tuple[int, date]] = []
+    if until <= due:
+        return out
+    d, k = due.date(), 0
+    while True:
+        d = cal.next_workday(d)
+        k += 1
+        if k > 1 and until <= cal.working_periods(d)[0][0]:
+            return out
+        out.append((k, d))
+
+
+def confirm_late_proposals(case: dict, cal: WorkCalendar, deadline: Deadline, until: datetime,
+                           person: str | None, now: datetime, by: str = "system") -> int:
+    """Add the 6.2.8 proposals (one per working day late, key per day); return how many."""
+    rule = policy.FINE_CONFIRM_LATE_PER_DAY
+    added = 0
+    for k, day in late_days(cal, deadline.due, until):
+        basis = f"{rule.basis.format(n=rule.value)}（延迟第 {k} 个工作日：{day:%Y-%m-%d}）"
+        if add_proposal(case, f"confirm_late:{k}", rule, person, now, by=by, day=day, basis=basis):
+            added += 1
+    return added
+
+
+# --- Rulings -----------------------------------------------------------------------------------
+
+
+def _amount(value, field: str = "amount") -> int:
+    try:
+        amount = int(value)
+    except (TypeError, ValueError):
+        raise FineError("请输入金额（元，整数）", field) from None
+    if amount < 0:
+        raise FineError("金额不能为负数", field)
+    return amount
+
+
+def rule(case: dict, key: str, decision: str, amount, reason: str, by: str, now: datetime) -> dict:
+    """A tq_manager confirms or waives a proposal (in memory), with a reason."""
+    fine = find(case, key)
+    if fine is None:
+        raise FineError("没有这条处罚建议", "key")
+    if fine["status"] != "proposed":
+        raise FineError(f"这条处罚建议已处理（{STATUSES[fine['status']]}），不能再次处理", "key")
+    reason = (reason or "").strip()
+    if not reason:
+        raise FineError("请填写理由", "reason")
+    if decision == "confirmed":
+        if fine["range"]:
+            lo, hi = fine["range"]
+            final = _amount(amount)
+            if not lo <= final <= hi:
+                raise FineError(f"{fine['clause']} 的金额应在 {lo}—{hi} 元之间", "amount")
+        else:
+            final = fine["amount"] if amount in (None, "") else _amount(amount)
+            if final != fine["amount"]:
+                raise FineError(f"{fine['clause']} 规定金额为 {fine['amount']} 元；如需变更请报总经理裁定", "amount")
+    elif decision == "waived":
+        final = 0
+    else:
+        raise FineError("请选择确认或免除", "decision")
+    fine.update(status=decision, final_amount=final, decided_by=by, decided_at=_iso(now), reason=reason)
+    return fine
+
+
+def gm_rule(case: dict, key: str, amount, reason: str, by: str, now: datetime) -> dict:
+    """The GM rules otherwise (6.2.8 特殊情况，报总经理指示执行), whatever the status."""
+    fine = find(case, key)
+    if fine is None:
+        raise FineError("没有这条处罚建议", "key")
+    reason = (reason or "").strip()
+    if not reason:
+        raise FineError("请填写总经理指示", "reason")
+    final = _amount(amount)
+    fine.update(status="gm_ruled", final_amount=final, gm_by=by, gm_at=_iso(now), gm_reason=reason)
+    return fine
+
+
+def pending(case: dict) -> list[dict]:
+    return [f for f in case.get("fines") or [] if f["status"] == "proposed"]
+
+
+def propose_for_overdue(store, cal: WorkCalendar, now: datetime, actor: str = "system") -> int:
+    """The scheduled script's entry: proposals for every open missed 6.1.3 / 6.2.8 deadline.
+
+    Idempotent: running it twice (or after the workflow step made the same proposal) adds
+    nothing. Returns the number of proposals added.
+    """
+    from .cases import TABLE, overdue_items, responsible  # late import: cases imports this module
+
+    added = 0
+    items = [i for i in overdue_items(store, cal, now) if i.key in ("handover", "confirm")]
+    for item in items:
+        with store.transaction(actor) as tx:
+            case = tx.require(TABLE, item.case["id"])
+            before = len(case.get("fines") or [])
+            if item.key == "handover":
+                add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, case["received_by"], now, by=actor)
+            else:
+                confirm_late_proposals(case, cal, item.deadline, now, responsible(case, "confirm"), now, by=actor)
+            n = len(case.get("fines") or []) - before
+            if n:
+                tx.update(TABLE, case["id"], {"fines": case["fines"]}, action="fine_proposed",
+                          note=f"定时检查：新增 {n} 条处罚建议")
+                added += n
+    return added

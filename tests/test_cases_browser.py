@@ -1,0 +1,199 @@
+"""Two whole case paths in headless Chromium, each step by the user whose role takes it.
+
+1. An in-warranty on-site repair, from the receiver's intake to the 技质部 audit and close.
+2. An out-of-warranty request: the customer refuses the fee, the VP approves, service goes on.
+"""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import PASSWORD
+from records import customers, products
+from tests.browser_support import login
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def data(live_server):
+    store = live_server.store
+    near = customers.create_customer(store, {"name": "某部队第一修理所", "distance_km": 150}, "t")
+    far = customers.create_customer(store, {"name": "西北某试验基地", "distance_km": 820}, "t")
+    products.create_product(store, {"model": "JX-200", "name": "电源控制箱", "serial_no": "JX200-2025-001",
+                                    "customer_id": near["id"], "delivery_date": "2025-03-15",
+                                    "warranty_months": 36}, "t")
+    products.create_product(store, {"model": "TX-9", "name": "通信终端", "serial_no": "TX9-2021-044",
+                                    "customer_id": far["id"], "delivery_date": "2021-01-10",
+                                    "warranty_months": 12}, "t")
+    return {"near": near, "far": far}
+
+
+class Actor:
+    """Switches the browser to a user (through the login form) only when needed."""
+
+    def __init__(self, page, live_server):
+        self.page, self.server, self.current = page, live_server, None
+
+    def __call__(self, username: str, case_url: str | None = None):
+        if self.current != username:
+            login(self.page, self.server, username, PASSWORD)
+            self.current = username
+        if case_url:
+            self.page.goto(case_url)
+        return self.page
+
+
+def submit(page, action: str, button: str):
+    with page.expect_navigation():
+        page.locator(f"#action-{action}").get_by_role("button", name=button).click()
+    expect(page.locator(".alert-success")).to_contain_text("已完成")
+
+
+def intake(page, customer: str, serial: str, kind: str = "质量问题"):
+    page.goto("/cases/new")
+    page.get_by_label(kind, exact=True).check()
+    page.get_by_label("顾客单位").select_option(label=customer)
+    page.get_by_label("产品编号").fill(serial)
+    page.get_by_label("来电人姓名").fill("刘参谋")
+    page.get_by_label("来电人电话").fill("0312-5550101")
+    page.get_by_label("顾客反映的内容").fill("开机后无输出，指示灯不亮")
+    with page.expect_navigation():
+        page.get_by_role("button", name="登记").click()
+    expect(page.locator(".alert-success")).to_contain_text("已登记 FW")
+    return page.url
+
+
+def onsite_to_close(as_user, url: str, paid_refused: bool = False):
+    page = as_user("engineer", url)
+    box = page.locator("#action-dispatch")
+    box.get_by_label("tech-姓名", exact=True).check()
+    box.get_by_label("告知顾客的服务方案").fill("更换电源模块并全面检测")
+    box.get_by_label("告知技术人员的注意事项").fill("携带备用电源模块，注意防静电")
+    submit(page, "dispatch", "开具技术服务单并派出")
+    expect(page.locator("#form-no")).to_contain_text("JF")
+
+    page = as_user("tech", url)
+    expect(page.locator("#action-arrive")).to_be_visible()
+    submit(page, "arrive", "记录到达")
+    box = page.locator("#action-complete")
+    box.get_by_label("完成的工作").fill("更换电源模块，全面检测正常")
+    box.get_by_label("顾客评价", exact=True).select_option(label="满意")
+    submit(page, "complete", "记录维修完毕")
+    expect(page.locator("#action-record_return")).to_be_visible()  # may return, but unapproved
+
+    page = as_user("engineer", url)
+    submit(page, "approve_return", "同意返回")
+
+    page = as_user("tech", url)
+    submit(page, "record_return", "记录返回")
+    box = page.locator("#action-report")
+    box.get_by_label("书面汇报").fill("故障系电源模块损坏，已更换，运行正常。")
+    box.get_by_label("技术服务单结论").fill("顾客满意，已签字")
+    box.get_by_label("费用项目 1").fill("差旅费")
+    box.get_by_label("金额（元） 1").fill("800")
+    box.get_by_label("返回物料 1").fill("电源模块")
+    box.get_by_label("数量 1").fill("1")
+    box.get_by_label("状态 1").select_option(label="损坏品")
+    submit(page, "report", "提交书面汇报")
+    expect(page.locator("#deadlines tr[data-deadline='confirm']")).to_contain_text("6.2.8")
+
+    page = as_user("manager", url)
+    box = page.locator("#action-confirm")
+    box.get_by_label("服务质量及顾客评价确认意见").fill("服务及时，顾客满意")
+    box.get_by_label("差旅费：报销 800.00 元 核准金额").fill("750")
+    box.get_by_label("差旅费：报销 800.00 元 调整理由").fill("超出差旅标准")
+    submit(page, "confirm", "确认并完成费用审核")
+    expect(page.locator("#current-step")).to_contain_text("已结案")
+    expect(page.locator("#expenses")).to_contain_text("750.00")
+    expect(page.locator("#no-actions")).to_be_visible()
+    return page
+
+
+def check_clean(page):
+    assert page.watch.csp_violations() == []
+    assert page.watch.errors() == []
+    assert page.watch.external_requests() == []
+
+
+def test_in_warranty_onsite_repair_from_intake_to_close(page, live_server, data):
+    as_user = Actor(page, live_server)
+    as_user("receiver")
+    url = intake(page, "某部队第一修理所", "JX200-2025-001")
+    expect(page.locator("#current-step")).to_contain_text("待传递技质部")
+    expect(page.locator("#deadlines tr[data-deadline='handover']")).to_contain_text("6.1.3")
+    expect(page.locator("#action-decide")).to_have_count(0)
+    page.goto("/cases/my")
+    expect(page.locator("#my-work")).to_contain_text("传递技质部")
+    page.goto(url)
+    submit(page, "handover", "已传递技质部")
+
+    page = as_user("engineer", url)
+    box = page.locator("#action-decide")
+    expect(page.locator("main")).to_contain_text("质保期内")
+    box.get_by_label("现场服务·质保期内免费（5.1.1.1）").check()
+    box.get_by_label("故障分析").fill("电源模块损坏")
+    submit(page, "decide", "确定方案")
+    expect(page.locator("#deadlines tr[data-deadline='arrival']")).to_contain_text("5.1.1.3")
+    expect(page.locator("#deadlines tr[data-deadline='arrival']")).to_contain_text("24 小时")
+
+    page = onsite_to_close(as_user, url)
+    timeline = page.locator("#timeline li")
+    expect(timeline).to_have_count(10)
+    case = live_server.store.find("cases")[0]
+    assert case["state"] == "closed" and case["outcome"] == "completed"
+    assert case["audit"]["lines"] == [{"item": "差旅费", "claimed": 800.0, "approved": 750.0, "reason": "超出差旅标准"}]
+    assert case["report"]["returned_materials"] == [{"part": "电源模块", "quantity": 1, "condition": "damaged"}]
+    check_clean(page)
+
+
+def test_out_of_warranty_refused_by_customer_approved_by_vp(page, live_server, data):
+    as_user = Actor(page, live_server)
+    as_user("engineer")
+    url = intake(page, "西北某试验基地", "TX9-2021-044")
+    expect(page.locator("#current-step")).to_contain_text("待确定解决方案")  # 技质部's own intake
+    box = page.locator("#action-decide")
+    expect(page.locator("main")).to_contain_text("已过质保期")
+    box.get_by_label("现场服务·有偿（5.1.1.2、5.2.3—5.2.5）").check()
+    box.get_by_label("故障分析").fill("主板老化损坏")
+    submit(page, "decide", "确定方案")
+
+    box = page.locator("#action-quote")
+    box.get_by_label("服务费（元）").fill("2000")
+    box.get_by_label("备件名称 1").fill("主板")
+    box.get_by_label("数量 1").fill("1")
+    submit(page, "quote", "保存报价")
+    expect(page.locator("#action-send_quote")).to_have_count(0)  # waiting for 财务部's prices
+
+    page = as_user("finance", url)
+    page.locator("#action-price").get_by_label("主板 × 1").fill("3500")
+    submit(page, "price", "保存价格")
+
+    page = as_user("engineer", url)
+    submit(page, "send_quote", "已将方案和费用通知顾客")
+    expect(page.locator("#quote")).to_contain_text("5500.00")
+
+    page = as_user("sales", url)
+    box = page.locator("#action-customer_response")
+    box.get_by_label("拒绝承担费用").check()
+    box.get_by_label("顾客方答复人").fill("陈工")
+    submit(page, "customer_response", "记录顾客意见")
+    expect(page.locator("#current-step")).to_contain_text("待分管副总批准")
+    expect(page.locator("#no-actions")).to_be_visible()
+
+    page = as_user("vp", url)
+    page.goto("/cases/my")
+    expect(page.locator("#my-work")).to_contain_text("分管副总审批")
+    page.goto(url)
+    box = page.locator("#action-vp_decision")
+    box.get_by_label("批准提供售后服务").check()
+    box.get_by_label("审批意见").fill("保障任务需要，同意先行服务")
+    submit(page, "vp_decision", "提交审批")
+    expect(page.locator("#deadlines tr[data-deadline='arrival']")).to_contain_text("48 小时")
+
+    page = onsite_to_close(as_user, url)
+    case = live_server.store.find("cases")[0]
+    assert case["vp_approval"]["approved"] is True and case["vp_approval"]["by"] == "vp"
+    assert case["customer_response"] == {**case["customer_response"], "accepted": False, "person": "陈工"}
+    assert (case["state"], case["outcome"]) == ("closed", "completed")
+    check_clean(page)

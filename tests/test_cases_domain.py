@@ -1,0 +1,570 @@
+"""The case workflow of sections 5 and 6 (records/cases.py, records/fines.py), without Flask.
+
+Times are pinned (``now=``) in late 2026 with the default calendar; every deadline below is
+computed by hand from the GLOSSARY readings (08:30–12:00, 13:30–17:30, Mon–Fri).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from records import cases, customers, fines, policy, products
+from records.cases import CaseError, NotPermitted, perform
+from records.errors import DomainError
+from records.store import StaleRecord, Store
+from records.worktime import WorkCalendar
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def at(s: str) -> datetime:
+    return datetime.fromisoformat(s).replace(tzinfo=TZ)
+
+
+USERS = {
+    "receiver": ["receiver"],
+    "engineer": ["tq_engineer", "receiver"],
+    "manager": ["tq_manager", "tq_engineer", "receiver"],
+    "tech": ["technician", "receiver"],
+    "tech2": ["technician", "receiver"],
+    "sales": ["sales", "receiver"],
+    "finance": ["finance", "receiver"],
+    "vp": ["vp", "receiver"],
+    "gm": ["gm", "receiver"],
+}
+U = {name: {"username": name, "roles": roles} for name, roles in USERS.items()}
+
+
+@pytest.fixture(scope="module")
+def cal():
+    return WorkCalendar.default()
+
+
+@pytest.fixture
+def db(data_dir) -> Store:
+    """The seeded users plus a near customer (150 km), a far one (820 km) and three products."""
+    store = Store(data_dir)
+    near = customers.create_customer(store, {"name": "某部队第一修理所", "distance_km": 150}, "t")
+    far = customers.create_customer(store, {"name": "西北某试验基地", "distance_km": 820}, "t")
+    for serial, cid, delivered, months in (("IN-001", near["id"], "2025-01-10", 36),
+                                           ("OUT-001", far["id"], "2020-01-10", 24),
+                                           ("IN-FAR", far["id"], "2025-06-01", 36)):
+        products.create_product(store, {"model": "JX-200", "name": "电源控制箱", "serial_no": serial,
+                                        "customer_id": cid, "delivery_date": delivered,
+                                        "warranty_months": months}, "t")
+    store.near, store.far = near, far
+    return store
+
+
+def new_case(db, cal, user="receiver", kind="service_request", serial="IN-001", now="2026-11-27T16:00", **extra):
+    customer = db.far if serial in ("OUT-001", "IN-FAR") else db.near
+    data = {"type": kind, "customer_id": customer["id"], "product_serial": serial if serial else "",
+            "caller_name": "刘参谋", "caller_phone": "0312-5550101", "channel": "phone",
+            "description": "电源控制箱无输出", **extra}
+    return cases.intake(db, cal, data, U[user], now=at(now))
+
+
+def act(db, cal, case, action, user, now, **data):
+    return perform(db, cal, case["id"], action, U[user], data, expect_rev=case["_rev"], now=at(now))
+
+
+def due(case, key):
+    return case["deadlines"][key]["due"]
+
+
+# --- Intake and hand-over (6.1.1–6.1.4) ---------------------------------------------------
+
+
+def test_intake_numbers_and_handover_deadline(db, cal):
+    c = new_case(db, cal)
+    assert c["number"] == "FW2026-0001"
+    assert c["state"] == "awaiting_handover"
+    assert c["received_at"] == "2026-11-27T16:00:00+08:00"
+    assert c["warranty"]["in_warranty"] is True
+    # Friday 16:00 + 4 working hours: 1.5 h on Friday, 2.5 h on Monday from 08:30.
+    assert due(c, "handover") == "2026-11-30T11:00:00+08:00"
+    assert c["deadlines"]["handover"]["clause"] == "6.1.3"
+    assert c["deadlines"]["handover"]["responsible"] == "receiver"
+    assert new_case(db, cal)["number"] == "FW2026-0002"
+    assert new_case(db, cal, now="2027-01-05T09:00")["number"] == "FW2027-0001"
+
+
+def test_consultation_reply_deadline_and_reply(db, cal):
+    c = new_case(db, cal, kind="consultation", serial="")
+    assert c["product_id"] is None
+    # 8 working hours from Friday 16:00: 1.5 + 3.5 (Mon morning) + 3 → Monday 16:30.
+    assert due(c, "consult_reply") == "2026-11-30T16:30:00+08:00"
+    c = act(db, cal, c, "handover", "receiver", "2026-11-30T09:00")
+    assert c["state"] == "awaiting_reply" and c["tq_received_at"] == "2026-11-30T09:00:00+08:00"
+    assert c["deadlines"]["handover"]["done_at"] == "2026-11-30T09:00:00+08:00"
+    assert not c["fines"]
+    c = act(db, cal, c, "assign_reply", "engineer", "2026-11-30T09:10", assignee="sales")
+    assert cases.allowed_actions(c, U["sales"]) == ["reply"]
+    c = act(db, cal, c, "reply", "sales", "2026-11-30T10:00", answer="按说明书 4.2 节操作")
+    assert c["state"] == "closed" and c["outcome"] == "answered"
+    assert c["reply"]["by"] == "sales"
+    assert cases.deadline_status(c["deadlines"]["consult_reply"], cal, at("2026-12-01T10:00")) == "met"
+
+
+def test_consultation_answered_directly_closes_at_handover(db, cal):
+    c = new_case(db, cal, kind="consultation", serial="", answered_directly=True, direct_answer="已答复")
+    assert c["deadlines"]["consult_reply"]["done_at"] == "2026-11-27T16:00:00+08:00"
+    c = act(db, cal, c, "handover", "receiver", "2026-11-27T16:30")
+    assert (c["state"], c["outcome"]) == ("closed", "answered")
+
+
+def test_tq_intake_is_handed_over_at_once(db, cal):
+    c = new_case(db, cal, user="engineer")
+    assert c["state"] == "awaiting_decision"
+    assert c["tq_received_at"] == c["received_at"] and c["handed_over_by"] == "engineer"
+    assert c["deadlines"]["handover"]["done_at"] == c["received_at"]
+    # 6.2.2: 8 working hours from 技质部's receipt, Friday 16:00 → Monday 16:30.
+    assert due(c, "decision") == "2026-11-30T16:30:00+08:00"
+
+
+def test_late_handover_proposes_6_1_4_once(db, cal):
+    c = new_case(db, cal)
+    c = act(db, cal, c, "handover", "receiver", "2026-11-30T14:00")
+    assert [(f["clause"], f["person"], f["amount"], f["status"]) for f in c["fines"]] == [
+        ("6.1.4", "receiver", 50, "proposed")]
+    # Monday 14:00 + 8 working hours (6.2.2): 3.5 h Monday, 3.5 h Tuesday morning, 1 h → Tuesday 14:30.
+    assert due(c, "decision") == "2026-12-01T14:30:00+08:00"
+    # The scheduled script's entry makes no second proposal.
+    assert fines.propose_for_overdue(db, cal, at("2026-12-01T10:00")) == 0
+    assert len(db.get("cases", c["id"])["fines"]) == 1
+
+
+def test_cron_proposes_for_open_late_handover_then_step_does_not_repeat(db, cal):
+    c = new_case(db, cal)
+    assert fines.propose_for_overdue(db, cal, at("2026-11-30T10:59")) == 0
+    assert fines.propose_for_overdue(db, cal, at("2026-11-30T11:01")) == 1
+    assert fines.propose_for_overdue(db, cal, at("2026-11-30T12:00")) == 0
+    c = db.get("cases", c["id"])
+    c = act(db, cal, c, "handover", "receiver", "2026-11-30T14:00")
+    assert [f["key"] for f in c["fines"]] == ["handover"]
+
+
+def test_intake_refusals_name_their_field(db, cal):
+    with pytest.raises(CaseError) as e:
+        new_case(db, cal, serial="")
+    assert e.value.field == "product_serial"
+    with pytest.raises(CaseError) as e:
+        cases.intake(db, cal, {"type": "service_request", "customer_id": db.near["id"], "product_serial": "OUT-001",
+                               "caller_name": "a", "caller_phone": "1", "description": "x"}, U["receiver"],
+                     now=at("2026-11-27T16:00"))
+    assert e.value.field == "product_serial"
+    with pytest.raises(CaseError) as e:
+        new_case(db, cal, received_at=at("2026-11-27T17:00"))
+    assert e.value.field == "received_at" and "不能晚于" in str(e.value)
+    with pytest.raises(CaseError) as e:
+        new_case(db, cal, caller_phone="  ")
+    assert e.value.field == "caller_phone"
+    with pytest.raises(CaseError) as e:
+        new_case(db, cal, answered_directly=True, direct_answer="x")
+    assert e.value.field == "answered_directly"
+
+
+def test_received_at_may_be_earlier(db, cal):
+    c = new_case(db, cal, received_at=at("2026-11-27T09:00"))
+    assert due(c, "handover") == "2026-11-27T14:30:00+08:00"  # 09:00 + 3 h morning + 1 h afternoon
+
+
+# --- A whole in-warranty on-site path: every deadline by hand ------------------------------
+
+
+def onsite_free_until(db, cal, stop: str):
+    c = new_case(db, cal)
+    if stop == "awaiting_handover":
+        return c
+    c = act(db, cal, c, "handover", "receiver", "2026-11-30T09:00")
+    if stop == "awaiting_decision":
+        return c
+    c = act(db, cal, c, "decide", "engineer", "2026-11-30T15:00", solution="onsite_free", analysis="电源模块损坏")
+    if stop == "awaiting_dispatch":
+        return c
+    c = act(db, cal, c, "dispatch", "engineer", "2026-11-30T16:00", technicians=["tech"], plan="更换电源模块",
+            precautions="带备件", departed_at=at("2026-11-30T16:30"))
+    if stop == "on_route":
+        return c
+    c = act(db, cal, c, "arrive", "tech", "2026-12-01T10:00", arrived_at=at("2026-12-01T09:30"))
+    if stop == "on_site":
+        return c
+    c = act(db, cal, c, "complete", "tech", "2026-12-02T11:00", work_done="更换电源模块，全面检测正常",
+            completed_at=at("2026-12-02T10:30"), evaluation="satisfied", evaluation_remarks="及时")
+    if stop == "completed":
+        return c
+    c = act(db, cal, c, "approve_return", "engineer", "2026-12-02T11:10")
+    if stop == "return_approved":
+        return c
+    c = act(db, cal, c, "record_return", "tech", "2026-12-02T16:00", returned_at=at("2026-12-02T15:00"))
+    if stop == "awaiting_report":
+        return c
+    c = act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", form_outcome="顾客满意",
+            expenses=[{"item": "差旅", "amount": "800"}, {"item": "住宿", "amount": "300"}],
+            returned_materials=[{"part": "电源模块", "quantity": "1", "condition": "damaged"}])
+    if stop == "awaiting_confirmation":
+        return c
+    raise AssertionError(stop)
+
+
+def test_in_warranty_path_deadlines(db, cal):
+    c = onsite_free_until(db, cal, "awaiting_dispatch")
+    assert due(c, "decision") == "2026-12-01T09:30:00+08:00"  # Mon 09:00 + 8 h → Tue 09:30
+    assert c["deadlines"]["decision"]["done_at"] == "2026-11-30T15:00:00+08:00"
+    # 5.1.1.3, 150 km: 24 clock hours from the receipt (Friday 16:00), not from the decision.
+    assert c["deadlines"]["arrival"]["clause"] == "5.1.1.3"
+    assert due(c, "arrival") == "2026-11-28T16:00:00+08:00"
+    assert c["decision"]["in_warranty"] is True and c["decision"]["decided_by"] == "engineer"
+    c = onsite_free_until(db, cal, "awaiting_report")
+    assert c["dispatch"]["form_no"] == "JF2026-0001"
+    assert c["onsite"]["return_approved_by"] == "engineer"
+    assert cases.deadline_status(c["deadlines"]["arrival"], cal, at("2026-12-03T00:00")) == "met_late"
+    # 6.2.7: end of the 3rd working day after Wednesday's return: Thu, Fri, Mon → Mon 17:30.
+    assert due(c, "report") == "2026-12-07T17:30:00+08:00"
+    assert not c["fines"]
+    c = onsite_free_until(db, cal, "awaiting_confirmation")
+    # 6.2.8: end of the 5th working day after Thursday's report: Fri, Mon, Tue, Wed, Thu.
+    assert due(c, "confirm") == "2026-12-10T17:30:00+08:00"
+    c = act(db, cal, c, "confirm", "manager", "2026-12-10T17:00", quality="服务及时，顾客满意",
+            lines=[{"approved": "", "reason": ""}, {"approved": "250", "reason": "超标准"}])
+    assert (c["state"], c["outcome"]) == ("closed", "completed")
+    assert c["audit"]["lines"][1] == {"item": "住宿", "claimed": 300.0, "approved": 250.0, "reason": "超标准"}
+    assert c["audit"]["approved_total"] == 1050.0
+    assert not c["fines"] and cases.open_deadlines(c) == []
+    labels = [t["action"] for t in c["timeline"]]
+    assert labels == ["intake", "handover", "decide", "dispatch", "arrive", "complete", "approve_return",
+                      "record_return", "report", "confirm"]
+    assert all(t["by"] and t["at"] for t in c["timeline"])
+
+
+def test_audit_adjustment_needs_a_reason(db, cal):
+    c = onsite_free_until(db, cal, "awaiting_confirmation")
+    with pytest.raises(CaseError) as e:
+        act(db, cal, c, "confirm", "manager", "2026-12-04T10:00", quality="好",
+            lines=[{"approved": "700"}, {"approved": ""}])
+    assert e.value.field == "reason"
+
+
+@pytest.mark.parametrize("confirmed, days", [
+    ("2026-12-10T17:30", []),                       # at the due time: on time
+    ("2026-12-10T18:00", [(1, "2026-12-11")]),      # after the end of the 5th day
+    ("2026-12-11T16:00", [(1, "2026-12-11")]),
+    ("2026-12-12T10:00", [(1, "2026-12-11")]),      # Saturday: Monday not begun yet
+    ("2026-12-14T10:00", [(1, "2026-12-11"), (2, "2026-12-14")]),
+    ("2026-12-16T09:00", [(1, "2026-12-11"), (2, "2026-12-14"), (3, "2026-12-15"), (4, "2026-12-16")]),
+])
+def test_6_2_8_fifty_per_working_day_late(db, cal, confirmed, days):
+    c = onsite_free_until(db, cal, "awaiting_confirmation")
+    c = act(db, cal, c, "confirm", "manager", confirmed, quality="好", lines=[{}, {}])
+    got = [(int(f["key"].split(":")[1]), f["day"]) for f in c["fines"]]
+    assert got == days
+    assert all(f["clause"] == "6.2.8" and f["amount"] == 50 and f["person"] == "engineer" for f in c["fines"])
+
+
+def test_6_2_8_cron_and_step_never_double_a_day(db, cal):
+    c = onsite_free_until(db, cal, "awaiting_confirmation")
+    assert fines.propose_for_overdue(db, cal, at("2026-12-11T09:00")) == 1
+    assert fines.propose_for_overdue(db, cal, at("2026-12-11T15:00")) == 0
+    assert fines.propose_for_overdue(db, cal, at("2026-12-14T09:00")) == 1
+    c = db.get("cases", c["id"])
+    c = act(db, cal, c, "confirm", "manager", "2026-12-15T10:00", quality="好", lines=[{}, {}])
+    assert [f["key"] for f in c["fines"]] == ["confirm_late:1", "confirm_late:2", "confirm_late:3"]
+
+
+def test_return_without_approval_proposes_6_2_6_range(db, cal):
+    c = onsite_free_until(db, cal, "completed")
+    c = act(db, cal, c, "record_return", "tech", "2026-12-02T16:00", returned_at=at("2026-12-02T15:00"))
+    [f] = c["fines"]
+    assert (f["clause"], f["person"], f["amount"], f["range"]) == ("6.2.6", "tech", None, [50, 500])
+    assert c["onsite"]["return_unapproved"] is True
+    # the manager sets the amount inside the range, with a reason
+    with pytest.raises(DomainError) as e:
+        act(db, cal, c, "rule_fine", "manager", "2026-12-03T09:00", key="return_unapproved",
+            decision="confirmed", amount="600", reason="情节较重")
+    assert e.value.field == "amount"
+    with pytest.raises(DomainError) as e:
+        act(db, cal, c, "rule_fine", "manager", "2026-12-03T09:00", key="return_unapproved",
+            decision="confirmed", amount="200", reason="")
+    assert e.value.field == "reason"
+    c = act(db, cal, c, "rule_fine", "manager", "2026-12-03T09:00", key="return_unapproved",
+            decision="confirmed", amount="200", reason="造成额外差旅费用")
+    assert c["fines"][0]["status"] == "confirmed" and c["fines"][0]["final_amount"] == 200
+    with pytest.raises(DomainError):  # ruled once only
+        act(db, cal, c, "rule_fine", "manager", "2026-12-03T09:05", key="return_unapproved",
+            decision="waived", reason="x")
+    # the GM may rule otherwise (6.2.8 特殊情况)
+    with pytest.raises(NotPermitted):
+        act(db, cal, c, "gm_rule_fine", "manager", "2026-12-03T10:00", key="return_unapproved", amount="0", reason="x")
+    c = act(db, cal, c, "gm_rule_fine", "gm", "2026-12-03T10:00", key="return_unapproved", amount="0",
+            reason="抢修任务紧急，特殊情况")
+    assert c["fines"][0]["status"] == "gm_ruled" and c["fines"][0]["final_amount"] == 0
+
+
+def test_waive_handover_fine(db, cal):
+    c = new_case(db, cal)
+    c = act(db, cal, c, "handover", "receiver", "2026-11-30T14:00")
+    assert "rule_fine" in cases.allowed_actions(c, U["manager"])
+    assert "rule_fine" not in cases.allowed_actions(c, U["engineer"])
+    c = act(db, cal, c, "rule_fine", "manager", "2026-11-30T15:00", key="handover", decision="waived",
+            reason="顾客单位周末来电")
+    assert c["fines"][0]["status"] == "waived" and c["fines"][0]["final_amount"] == 0
+    assert "rule_fine" not in cases.allowed_actions(c, U["manager"])
+
+
+# --- Paid service, refusal and VP approval (5.2.3–5.2.5, 6.2.4) ------------------------------
+
+
+def paid_until(db, cal, stop: str, serial="OUT-001", misuse=False):
+    c = new_case(db, cal, user="engineer", serial=serial)
+    extra = {"misuse": True, "misuse_reason": "未按说明书保养"} if misuse else {}
+    c = act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="onsite_paid", analysis="主板损坏", **extra)
+    if stop == "quoting":
+        return c
+    c = act(db, cal, c, "quote", "engineer", "2026-11-30T09:00", service_fee="2000",
+            parts=[{"part": "主板", "quantity": "1"}, {"part": "", "quantity": ""}])
+    if stop == "quoted":
+        return c
+    c = act(db, cal, c, "price", "finance", "2026-11-30T10:00", prices=["3500"])
+    c = act(db, cal, c, "send_quote", "engineer", "2026-11-30T10:30")
+    if stop == "awaiting_customer":
+        return c
+    raise AssertionError(stop)
+
+
+def test_paid_path_quote_and_customer_confirmation(db, cal):
+    c = paid_until(db, cal, "quoting")
+    assert c["decision"]["in_warranty"] is False and "arrival" not in c["deadlines"]
+    c = paid_until(db, cal, "quoted")
+    assert cases.allowed_actions(c, U["finance"]) == ["price"]
+    assert "send_quote" not in cases.allowed_actions(c, U["engineer"])  # parts not priced yet
+    with pytest.raises(CaseError):
+        act(db, cal, c, "send_quote", "engineer", "2026-11-30T09:30")
+    c = paid_until(db, cal, "awaiting_customer")
+    assert c["quote"]["total"] == 5500.0
+    c = act(db, cal, c, "customer_response", "sales", "2026-11-30T15:00", accepted="yes",
+            responded_at=at("2026-11-30T14:00"), person="陈工")
+    assert c["state"] == "awaiting_dispatch"
+    # 5.2.5, 820 km: 48 clock hours from the customer's confirmation.
+    assert due(c, "arrival") == "2026-12-02T14:00:00+08:00"
+
+
+def test_refused_fee_needs_vp(db, cal):
+    c = paid_until(db, cal, "awaiting_customer")
+    c = act(db, cal, c, "customer_response", "engineer", "2026-11-30T15:00", accepted="no",
+            responded_at=at("2026-11-30T14:00"), person="陈工")
+    assert c["state"] == "awaiting_vp" and "arrival" not in c["deadlines"]
+    assert cases.allowed_actions(c, U["vp"]) == ["vp_decision"]
+    for name in ("engineer", "manager", "gm", "sales"):
+        assert cases.allowed_actions(c, U[name]) == []
+        with pytest.raises(NotPermitted):
+            act(db, cal, c, "vp_decision", name, "2026-11-30T16:00", approved="yes", reason="x")
+    c = act(db, cal, c, "vp_decision", "vp", "2026-11-30T16:00", approved="yes", reason="保障任务需要")
+    assert c["state"] == "awaiting_dispatch"
+    assert due(c, "arrival") == "2026-12-02T16:00:00+08:00"  # 48 h from the approval
+    c = act(db, cal, c, "dispatch", "engineer", "2026-12-01T08:00", technicians=["tech", "tech2"], plan="p",
+            precautions="q")
+    c = act(db, cal, c, "arrive", "tech2", "2026-12-02T12:00", arrived_at=at("2026-12-02T11:00"))
+    assert cases.deadline_status(c["deadlines"]["arrival"], cal, at("2026-12-02T12:00")) == "met"
+
+
+def test_vp_refusal_closes(db, cal):
+    c = paid_until(db, cal, "awaiting_customer")
+    c = act(db, cal, c, "customer_response", "engineer", "2026-11-30T15:00", accepted="no",
+            responded_at=at("2026-11-30T14:00"), person="陈工")
+    c = act(db, cal, c, "vp_decision", "vp", "2026-11-30T16:00", approved="no", reason="不符合条件")
+    assert (c["state"], c["outcome"]) == ("closed", "refused")
+
+
+def test_paid_report_needs_receipt(db, cal):
+    c = paid_until(db, cal, "awaiting_customer")
+    c = act(db, cal, c, "customer_response", "engineer", "2026-11-30T15:00", accepted="yes",
+            responded_at=at("2026-11-30T14:00"), person="陈工")
+    c = act(db, cal, c, "dispatch", "engineer", "2026-11-30T16:00", technicians=["tech"], plan="p", precautions="q")
+    c = act(db, cal, c, "arrive", "tech", "2026-12-01T10:00", arrived_at=at("2026-12-01T10:00"))
+    c = act(db, cal, c, "complete", "tech", "2026-12-01T12:00", work_done="w", completed_at=at("2026-12-01T12:00"))
+    c = act(db, cal, c, "approve_return", "manager", "2026-12-01T12:10")
+    c = act(db, cal, c, "record_return", "tech", "2026-12-01T17:00", returned_at=at("2026-12-01T17:00"))
+    with pytest.raises(CaseError) as e:
+        act(db, cal, c, "report", "tech", "2026-12-02T09:00", text="t", form_outcome="o")
+    assert e.value.field == "receipt_no"
+    c = act(db, cal, c, "report", "tech", "2026-12-02T09:00", text="t", form_outcome="o", receipt_no="SJ-1",
+            amount_collected="5500")
+    assert c["report"]["amount_collected"] == 5500.0
+
+
+def test_solution_must_fit_warranty(db, cal):
+    c = new_case(db, cal, user="engineer")
+    with pytest.raises(CaseError) as e:
+        act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="onsite_paid", analysis="a")
+    assert e.value.field == "solution"
+    with pytest.raises(CaseError) as e:
+        act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="onsite_free", analysis="a",
+            misuse=True, misuse_reason="受潮")
+    assert e.value.field == "solution"
+    c = act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="onsite_paid", analysis="a",
+            misuse=True, misuse_reason="受潮")
+    assert c["state"] == "quoting" and c["decision"]["misuse"] is True
+
+
+def test_phone_guidance_solved_or_onsite(db, cal):
+    c = new_case(db, cal, user="engineer")
+    c = act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="phone_guidance", analysis="a",
+            guidance="重新插拔电源")
+    assert c["state"] == "awaiting_guidance_result"
+    c2 = act(db, cal, c, "guidance_result", "engineer", "2026-11-30T09:00", solved=True)
+    assert (c2["state"], c2["outcome"]) == ("closed", "guidance_solved")
+    c = db.get("cases", c["id"])  # the closed one; take a fresh case for the other branch
+    c = new_case(db, cal, user="engineer")
+    c = act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="phone_guidance", analysis="a",
+            guidance="g")
+    c = act(db, cal, c, "guidance_result", "engineer", "2026-11-30T09:00", solved=False)
+    assert c["state"] == "awaiting_dispatch" and c["decision"]["solution"] == "onsite_free"
+    assert due(c, "arrival") == "2026-11-28T16:00:00+08:00"
+
+
+# --- The state machine, per role -----------------------------------------------------------
+
+TQ_ACTS = {"engineer", "manager"}
+EXPECTED = {
+    # state: {user: allowed actions}; users not listed may do nothing
+    "awaiting_handover": {"receiver": ["handover"], "engineer": ["handover"], "manager": ["handover"]},
+    "awaiting_decision": {"engineer": ["decide"], "manager": ["decide"]},
+    "awaiting_dispatch": {"engineer": ["dispatch"], "manager": ["dispatch"]},
+    "on_route": {"tech": ["arrive"]},
+    "on_site": {"tech": ["complete"]},
+    "completed": {"engineer": ["approve_return"], "manager": ["approve_return"], "tech": ["record_return"]},
+    "return_approved": {"tech": ["record_return"]},
+    "awaiting_report": {"tech": ["report"]},
+    "awaiting_confirmation": {"engineer": ["confirm"], "manager": ["confirm"]},
+}
+
+
+@pytest.mark.parametrize("state", list(EXPECTED))
+def test_allowed_actions_per_role(db, cal, state):
+    c = onsite_free_until(db, cal, state)
+    assert c["state"] == state
+    for name, user in U.items():
+        assert cases.allowed_actions(c, user) == EXPECTED[state].get(name, []), (state, name)
+
+
+def test_paid_states_per_role(db, cal):
+    c = paid_until(db, cal, "quoted")
+    table = {name: cases.allowed_actions(c, u) for name, u in U.items()}
+    assert table == {**{n: [] for n in U}, "engineer": ["quote"], "manager": ["quote"], "finance": ["price"]}
+    c = paid_until(db, cal, "awaiting_customer")
+    table = {name: cases.allowed_actions(c, u) for name, u in U.items()}
+    assert table == {**{n: [] for n in U}, "engineer": ["customer_response"], "manager": ["customer_response"],
+                     "sales": ["customer_response"]}
+
+
+@pytest.mark.parametrize("state, action, user, error", [
+    ("awaiting_handover", "decide", "engineer", CaseError),        # wrong state
+    ("awaiting_handover", "decide", "receiver", NotPermitted),     # wrong role
+    ("awaiting_handover", "handover", "tech", NotPermitted),       # not the receiver
+    ("awaiting_decision", "dispatch", "engineer", CaseError),
+    ("awaiting_dispatch", "dispatch", "tech", NotPermitted),
+    ("on_route", "arrive", "tech2", NotPermitted),                 # not assigned
+    ("on_route", "arrive", "engineer", NotPermitted),
+    ("on_route", "complete", "tech", CaseError),
+    ("completed", "approve_return", "tech", NotPermitted),
+    ("completed", "report", "tech", CaseError),
+    ("return_approved", "approve_return", "engineer", CaseError),
+    ("awaiting_report", "confirm", "engineer", CaseError),
+    ("awaiting_report", "report", "receiver", NotPermitted),
+    ("awaiting_confirmation", "confirm", "tech", NotPermitted),
+    ("awaiting_confirmation", "confirm", "finance", NotPermitted),
+    ("awaiting_confirmation", "vp_decision", "vp", CaseError),
+])
+def test_forbidden_transitions(db, cal, state, action, user, error):
+    c = onsite_free_until(db, cal, state)
+    with pytest.raises(error) as e:
+        act(db, cal, c, action, user, "2026-12-20T10:00")
+    if error is CaseError:
+        assert "当前状态" in str(e.value) and cases.STATES[state] in str(e.value)
+    assert db.get("cases", c["id"])["_rev"] == c["_rev"]  # nothing applied
+
+
+def test_stale_revision_applies_nothing(db, cal):
+    c = new_case(db, cal)
+    fresh = act(db, cal, c, "handover", "receiver", "2026-11-30T09:00")
+    with pytest.raises(StaleRecord):
+        act(db, cal, c, "handover", "engineer", "2026-11-30T09:05")  # c carries the old _rev
+    assert db.get("cases", c["id"])["_rev"] == fresh["_rev"]
+    assert [t["action"] for t in db.get("cases", c["id"])["timeline"]] == ["intake", "handover"]
+
+
+def test_times_must_be_in_order(db, cal):
+    c = onsite_free_until(db, cal, "on_route")
+    with pytest.raises(CaseError) as e:
+        act(db, cal, c, "arrive", "tech", "2026-12-01T10:00", arrived_at=at("2026-11-30T16:00"))
+    assert e.value.field == "arrived_at" and "出发时间" in str(e.value)
+    with pytest.raises(CaseError) as e:
+        act(db, cal, c, "arrive", "tech", "2026-12-01T10:00", arrived_at=at("2026-12-01T11:00"))
+    assert "不能晚于当前时间" in str(e.value)
+
+
+def test_dispatch_requires_technicians(db, cal):
+    c = onsite_free_until(db, cal, "awaiting_dispatch")
+    with pytest.raises(CaseError) as e:
+        act(db, cal, c, "dispatch", "engineer", "2026-11-30T16:00", technicians=["sales"], plan="p", precautions="q")
+    assert e.value.field == "technicians"
+
+
+# --- Read-time deadlines, lists, recomputation --------------------------------------------
+
+
+def test_deadline_status_colours(db, cal):
+    c = new_case(db, cal)  # handover due Monday 11:00
+    entry = c["deadlines"]["handover"]
+    assert cases.deadline_status(entry, cal, at("2026-11-27T16:30")) == "open"
+    assert cases.deadline_status(entry, cal, at("2026-11-30T09:00")) == "soon"  # exactly 2 working hours left
+    assert cases.deadline_status(entry, cal, at("2026-11-30T08:59")) == "open"
+    assert cases.deadline_status(entry, cal, at("2026-11-30T11:00")) == "soon"
+    assert cases.deadline_status(entry, cal, at("2026-11-30T11:01")) == "overdue"
+
+
+def test_overdue_items_and_my_work(db, cal):
+    a = new_case(db, cal)                                   # handover due Mon 11:00 (receiver)
+    b = new_case(db, cal, user="engineer")                  # decision due Mon 16:30 (engineer)
+    items = cases.overdue_items(db, cal, at("2026-11-30T17:00"))
+    assert [(i.case["id"], i.key, i.responsible) for i in items] == [(a["id"], "handover", "receiver"),
+                                                                      (b["id"], "decision", "engineer")]
+    assert items[0].deadline.clause == "6.1.3"
+    assert cases.overdue_items(db, cal, at("2026-11-30T10:00")) == []
+    work = cases.my_work(db, U["receiver"], at("2026-11-30T09:00"))
+    assert [(r["case"]["id"], r["actions"]) for r in work] == [(a["id"], ["handover"])]
+    work = cases.my_work(db, U["engineer"], at("2026-11-30T09:00"))
+    assert [r["case"]["id"] for r in work] == [b["id"]]  # the receiver's hand-over is not the engineer's to-do
+    assert cases.my_work(db, U["tech"], at("2026-11-30T09:00")) == []
+
+
+def test_search_filters(db, cal):
+    a = new_case(db, cal)
+    b = new_case(db, cal, user="engineer", serial="OUT-001", description="雷达不开机")
+    rows, total = cases.search(db, at("2026-11-30T12:00"), q="雷达")
+    assert total == 1 and rows[0]["id"] == b["id"]
+    assert cases.search(db, at("2026-11-30T12:00"), state="awaiting_handover")[1] == 1
+    assert cases.search(db, at("2026-11-30T12:00"), overdue=True)[0][0]["id"] == a["id"]
+    assert cases.search(db, at("2026-11-30T12:00"), customer_id=db.far["id"])[1] == 1
+    assert cases.search(db, at("2026-11-30T12:00"), product="out-")[1] == 1
+    assert cases.search(db, at("2026-11-30T12:00"), type="consultation")[1] == 0
+
+
+def test_recompute_open_deadlines_after_a_correction(db, cal):
+    c = new_case(db, cal)
+    done = new_case(db, cal, user="engineer")  # its handover is met: never recomputed
+    # The company declares Monday 2026-11-30 a day off: Fri 16:00 + 4 h → Tuesday 11:00.
+    shut = cal.with_corrections({"2026-11-30": (False, "停工")})
+    assert cases.recompute_open_deadlines(db, shut, "admin") == 2  # c's handover, done's decision
+    c = db.get("cases", c["id"])
+    assert due(c, "handover") == "2026-12-01T11:00:00+08:00"
+    assert due(c, "handover") != due(db.get("cases", done["id"]), "handover")
+    assert due(db.get("cases", done["id"]), "decision") == "2026-12-01T16:30:00+08:00"
+    assert cases.recompute_open_deadlines(db, shut, "admin") == 0
+
+
+def test_bench_transition(db, cal):
+    times = cases.bench_transition(db, 3, cal)
+    assert len(times) == 3 and all(t > 0 for t in times)

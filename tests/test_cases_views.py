@@ -1,0 +1,228 @@
+"""The case pages through the test client: roles (403), stale revisions, form errors."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from records import cases, customers, products
+from records.calendar_store import current_calendar
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def setup(store):
+    near = customers.create_customer(store, {"name": "某部队第一修理所", "distance_km": 150}, "t")
+    other = customers.create_customer(store, {"name": "西北某试验基地", "distance_km": 820}, "t")
+    products.create_product(store, {"model": "JX-200", "name": "电源控制箱", "serial_no": "IN-001",
+                                    "customer_id": near["id"], "delivery_date": "2025-01-10",
+                                    "warranty_months": 36}, "t")
+    products.create_product(store, {"model": "TX-9", "name": "通信终端", "serial_no": "OUT-001",
+                                    "customer_id": other["id"], "delivery_date": "2020-01-10",
+                                    "warranty_months": 12}, "t")
+    return {"near": near, "other": other}
+
+
+def intake_data(setup, **over):
+    data = {"type": "service_request", "customer_id": str(setup["near"]["id"]), "product_serial": "IN-001",
+            "caller_name": "刘参谋", "caller_phone": "0312-5550101", "channel": "phone",
+            "description": "电源控制箱无输出"}
+    data.update(over)
+    return data
+
+
+def make_case(store, setup, username="receiver", roles=("receiver",), minutes_ago=30):
+    received = datetime.now(TZ).replace(microsecond=0) - timedelta(minutes=minutes_ago)
+    data = {k: v for k, v in intake_data(setup).items()}
+    data["received_at"] = received
+    return cases.intake(store, current_calendar(store), data, {"username": username, "roles": list(roles)})
+
+
+def html(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def test_intake_form_and_redirect(client, auth, store, setup):
+    auth.login("receiver")
+    resp = client.get("/cases/new")
+    assert resp.status_code == 200 and "登记" in html(resp)
+    resp = client.post("/cases/new", data=intake_data(setup))
+    assert resp.status_code == 302
+    case = store.find("cases")[0]
+    assert resp.headers["Location"].endswith(f"/cases/{case['id']}")
+    assert case["state"] == "awaiting_handover" and case["received_by"] == "receiver"
+    page = html(client.get(resp.headers["Location"]))
+    assert case["number"] in page and "待传递技质部" in page
+    assert 'id="action-handover"' in page and 'id="action-decide"' not in page
+    assert "6.1.3" in page and "收到后 4 个工作小时内传递到技质部" in page
+
+
+def test_intake_errors_keep_typed_values(client, auth, store, setup):
+    auth.login("receiver")
+    resp = client.post("/cases/new", data=intake_data(setup, caller_phone="", caller_name="王干事"))
+    assert resp.status_code == 400
+    page = html(resp)
+    assert "请填写来电人电话" in page and 'value="王干事"' in page and "电源控制箱无输出" in page
+    # a domain refusal beside its field: the product belongs to another customer
+    resp = client.post("/cases/new", data=intake_data(setup, product_serial="OUT-001"))
+    assert resp.status_code == 400
+    page = html(resp)
+    assert "不属于" in page and 'value="OUT-001"' in page and "is-invalid" in page
+    future = (datetime.now(TZ) + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    resp = client.post("/cases/new", data=intake_data(setup, received_at=future))
+    assert resp.status_code == 400 and "不能晚于当前时间" in html(resp)
+    assert store.count("cases") == 0
+
+
+def test_wrong_role_gets_403_and_no_form(client, auth, store, setup):
+    case = make_case(store, setup)
+    auth.login("receiver")
+    page = html(client.get(f"/cases/{case['id']}"))
+    assert 'id="action-decide"' not in page
+    resp = client.post(f"/cases/{case['id']}/decide", data={"decide-rev": case["_rev"], "decide-solution": "onsite_free",
+                                                           "decide-analysis": "x"})
+    assert resp.status_code == 403
+    auth.logout()
+    auth.login("tech")  # not the receiver, not 技质部
+    assert client.post(f"/cases/{case['id']}/handover", data={"handover-rev": case["_rev"]}).status_code == 403
+    assert client.get("/cases/").status_code == 200  # technicians read the list
+    auth.logout()
+    auth.login("receiver")
+    assert client.get("/cases/").status_code == 403
+    other = make_case(store, setup, username="sales", roles=("sales", "receiver"))
+    assert client.get(f"/cases/{other['id']}").status_code == 403  # not his case
+    assert store.get("cases", case["id"])["_rev"] == case["_rev"]
+
+
+def test_handover_then_stale_second_click(client, auth, store, setup):
+    case = make_case(store, setup)
+    auth.login("receiver")
+    resp = client.post(f"/cases/{case['id']}/handover", data={"handover-rev": case["_rev"]})
+    assert resp.status_code == 302
+    after = store.get("cases", case["id"])
+    assert after["state"] == "awaiting_decision"
+    auth.logout()
+    auth.login("engineer")  # the engineer's page still had the old revision
+    resp = client.post(f"/cases/{case['id']}/handover", data={"handover-rev": case["_rev"]}, follow_redirects=True)
+    page = html(resp)
+    assert "该案例已被他人更新" in page and "待确定解决方案" in page
+    now = store.get("cases", case["id"])
+    assert now["_rev"] == after["_rev"]
+    assert [t["action"] for t in now["timeline"]] == ["intake", "handover"]
+
+
+def test_transition_not_allowed_in_state(client, auth, store, setup):
+    case = make_case(store, setup, username="engineer", roles=("tq_engineer", "receiver"))
+    auth.login("engineer")
+    resp = client.post(f"/cases/{case['id']}/dispatch", data={
+        "dispatch-rev": case["_rev"], "dispatch-technicians": "tech", "dispatch-plan": "p",
+        "dispatch-precautions": "q", "dispatch-departed_at": "2026-11-27T08:00"})
+    assert resp.status_code == 409
+    assert "当前状态为「待确定解决方案」，不能执行「派出前安排（6.2.5）」" in html(resp)
+
+
+def test_decide_form_errors_keep_values(client, auth, store, setup):
+    case = make_case(store, setup, username="engineer", roles=("tq_engineer", "receiver"))
+    auth.login("engineer")
+    resp = client.post(f"/cases/{case['id']}/decide", data={
+        "decide-rev": case["_rev"], "decide-solution": "onsite_paid", "decide-analysis": "电源模块烧毁"})
+    assert resp.status_code == 400
+    page = html(resp)
+    assert "现场服务应免费（5.1.1.1）" in page and "电源模块烧毁" in page
+    resp = client.post(f"/cases/{case['id']}/decide", data={
+        "decide-rev": case["_rev"], "decide-solution": "onsite_free", "decide-analysis": "电源模块烧毁",
+        "decide-participants": "张工、李工"})
+    assert resp.status_code == 302
+    c = store.get("cases", case["id"])
+    assert c["state"] == "awaiting_dispatch" and c["decision"]["participants"] == "张工、李工"
+    page = html(client.get(f"/cases/{case['id']}"))
+    assert "5.1.1.3" in page and 'name="dispatch-technicians"' in page and 'value="tech"' in page
+
+
+def test_my_work_and_list_filters(client, auth, store, setup):
+    mine = make_case(store, setup, minutes_ago=60 * 24 * 7)  # a week old: overdue hand-over
+    make_case(store, setup, username="engineer", roles=("tq_engineer", "receiver"))
+    auth.login("receiver")
+    page = html(client.get("/cases/my"))
+    assert mine["number"] in page and 'class="overdue"' in page and "传递技质部" in page
+    auth.logout()
+    auth.login("engineer")
+    page = html(client.get("/cases/my"))
+    assert mine["number"] not in page  # the receiver's duty, not the engineer's
+    page = html(client.get("/cases/?overdue=y"))
+    assert mine["number"] in page and "共 1 条" in page
+    page = html(client.get("/cases/?state=awaiting_decision"))
+    assert "共 1 条" in page and mine["number"] not in page
+    page = html(client.get(f"/cases/?customer_id={setup['other']['id']}"))
+    assert "共 0 条" in page
+    assert "共 2 条" in html(client.get("/cases/?q=刘参谋"))
+    assert "共 2 条" in html(client.get("/cases/?product=in-001&type=service_request"))
+    assert "共 0 条" in html(client.get("/cases/?date_from=2030-01-01"))
+
+
+def test_fine_rulings_by_role(client, auth, store, setup):
+    case = make_case(store, setup, minutes_ago=60 * 24 * 7)
+    auth.login("receiver")
+    client.post(f"/cases/{case['id']}/handover", data={"handover-rev": case["_rev"]})
+    c = store.get("cases", case["id"])
+    assert [(f["clause"], f["amount"]) for f in c["fines"]] == [("6.1.4", 50)]
+    auth.logout()
+    auth.login("engineer")
+    data = {"rule_fine-rev": c["_rev"], "rule_fine-key": "handover", "rule_fine-decision": "waived",
+            "rule_fine-reason": "顾客节假日来电"}
+    assert client.post(f"/cases/{case['id']}/rule-fine", data=data).status_code == 403
+    auth.logout()
+    auth.login("manager")
+    assert 'id="action-rule_fine"' in html(client.get(f"/cases/{case['id']}"))
+    assert case["number"] in html(client.get("/cases/my"))
+    resp = client.post(f"/cases/{case['id']}/rule-fine", data={**data, "rule_fine-reason": ""})
+    assert resp.status_code == 400 and "请填写理由" in html(resp)
+    assert client.post(f"/cases/{case['id']}/rule-fine", data=data).status_code == 302
+    c = store.get("cases", case["id"])
+    assert c["fines"][0]["status"] == "waived" and c["fines"][0]["reason"] == "顾客节假日来电"
+    auth.logout()
+    auth.login("gm")
+    resp = client.post(f"/cases/{case['id']}/gm-rule-fine", data={
+        "gm_rule_fine-rev": c["_rev"], "gm_rule_fine-key": "handover", "gm_rule_fine-amount": "50",
+        "gm_rule_fine-reason": "多次延误，按规定处罚"})
+    assert resp.status_code == 302
+    assert store.get("cases", case["id"])["fines"][0]["status"] == "gm_ruled"
+
+
+def test_price_form_lines_for_finance(client, auth, store, setup):
+    cal = current_calendar(store)
+    eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
+    received = datetime.now(TZ).replace(microsecond=0) - timedelta(minutes=30)
+    c = cases.intake(store, cal, {**intake_data(setup, customer_id=setup["other"]["id"], product_serial="OUT-001"),
+                                  "received_at": received}, eng)
+    c = cases.perform(store, cal, c["id"], "decide", eng, {"solution": "onsite_paid", "analysis": "a"})
+    auth.login("engineer")
+    resp = client.post(f"/cases/{c['id']}/quote", data={
+        "quote-rev": c["_rev"], "quote-service_fee": "1500", "quote-parts-0-part": "主板", "quote-parts-0-quantity": "2",
+        "quote-parts-1-part": "", "quote-parts-1-quantity": ""})
+    assert resp.status_code == 302
+    page = html(client.get(f"/cases/{c['id']}"))
+    assert 'id="action-send_quote"' not in page and "待财务部报价" in page
+    auth.logout()
+    auth.login("finance")
+    c = store.get("cases", c["id"])
+    page = html(client.get(f"/cases/{c['id']}"))
+    assert "主板 × 2" in page and 'name="price-prices-0"' in page
+    resp = client.post(f"/cases/{c['id']}/price", data={"price-rev": c["_rev"], "price-prices-0": "-1"})
+    assert resp.status_code == 400 and "单价不能为负数" in html(resp)
+    resp = client.post(f"/cases/{c['id']}/price", data={"price-rev": c["_rev"], "price-prices-0": "1200"})
+    assert resp.status_code == 302
+    assert store.get("cases", c["id"])["quote"]["parts"][0]["unit_price"] == 1200.0
+    assert cases.quote_total(store.get("cases", c["id"])) == 3900.0
+
+
+def test_deadline_colours_on_case_page(client, auth, store, setup):
+    case = make_case(store, setup, minutes_ago=60 * 24 * 7)
+    auth.login("receiver")
+    page = html(client.get(f"/cases/{case['id']}"))
+    row = re.search(r'<tr class="([^"]*)" data-deadline="handover" data-status="(\w+)"', page)
+    assert row and row.group(1) == "overdue" and row.group(2) == "overdue"
+    assert "已逾期" in page
