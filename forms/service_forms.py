@@ -1,0 +1,80 @@
+"""Forms of the 技术服务单: the scan upload and the tablet path."""
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (DateTimeLocalField, DecimalField, FieldList, FormField, HiddenField, IntegerField,
+                     RadioField, StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from records.service_form import ASPECTS, CHARGES, RATINGS
+
+try:  # WTForms ≥ 3.3 deprecates tuple choices
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    def SelectChoice(value, label):  # noqa: N802
+        return (value, label)
+
+RATING_CHOICES = [SelectChoice(k, v) for k, v in RATINGS]
+CHARGE_CHOICES = [SelectChoice(k, v) for k, v in CHARGES.items()]
+
+
+class UploadForm(FlaskForm):
+    file = FileField("签字盖章后的技术服务单（扫描件或照片）", validators=[FileRequired("请选择要上传的文件")],
+                     description="PDF、JPEG 或 PNG，最大 20 MB。系统按二维码自动核对编号。")
+    confirm_no = StringField("确认编号", validators=[Optional(), Length(max=40)],
+                             description="仅当二维码无法识别时需要：请输入纸质表单上印的编号")
+    reason = TextAreaField("更正原因", validators=[Optional(), Length(max=500)],
+                           description="已归档过时必填：新的文件作为新版本保存，旧版本保留")
+    submit = SubmitField("上传归档")
+
+
+class PartForm(FlaskForm):
+    class Meta:
+        csrf = False  # a sub-form: the outer form carries the token
+
+    name = StringField("零部件名称", validators=[Optional(), Length(max=60)])
+    spec = StringField("型号/规格", validators=[Optional(), Length(max=40)])
+    qty = IntegerField("数量", validators=[Optional(), NumberRange(1, 9999, "数量必须是 1–9999 的整数")])
+    note = StringField("备注", validators=[Optional(), Length(max=40)])
+
+
+def _rating_field(label: str) -> RadioField:
+    return RadioField(label, choices=RATING_CHOICES, validators=[InputRequired(f"请顾客选择{label}评价")])
+
+
+class TabletForm(FlaskForm):
+    arrived_at = DateTimeLocalField("到达时间", format="%Y-%m-%dT%H:%M",
+                                    validators=[InputRequired("请填写到达时间")])
+    completed_at = DateTimeLocalField("完成时间", format="%Y-%m-%dT%H:%M",
+                                      validators=[InputRequired("请填写完成时间")])
+    fault_found = TextAreaField("故障情况", validators=[DataRequired("请填写故障情况"), Length(max=1000)])
+    cause = TextAreaField("故障原因", validators=[DataRequired("请填写故障原因"), Length(max=1000)])
+    work_done = TextAreaField("处理过程", validators=[DataRequired("请填写处理过程"), Length(max=2000)])
+    parts = FieldList(FormField(PartForm), min_entries=6, max_entries=30, label="更换零部件")
+    charge = RadioField("服务性质", choices=CHARGE_CHOICES,
+                        validators=[InputRequired("请选择免费或有偿")])
+    amount = DecimalField("收费金额（元）", places=2, validators=[Optional(), NumberRange(0, 10_000_000)])
+    attitude = _rating_field(ASPECTS[0][1])
+    skill = _rating_field(ASPECTS[1][1])
+    timeliness = _rating_field(ASPECTS[2][1])
+    overall = _rating_field(ASPECTS[3][1])
+    remarks = TextAreaField("意见与建议", validators=[Optional(), Length(max=1000)])
+    customer_signer = StringField("顾客签字人姓名", validators=[DataRequired("请填写签字人姓名"), Length(max=40)])
+    customer_signature = HiddenField("顾客签名")
+    technician_signature = HiddenField("技术人员签名")
+    reason = TextAreaField("更正原因", validators=[Optional(), Length(max=500)],
+                           description="已归档过时必填：新的文件作为新版本保存，旧版本保留")
+    submit = SubmitField("生成并归档技术服务单")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.arrived_at.data and self.completed_at.data and self.completed_at.data < self.arrived_at.data:
+            self.completed_at.errors = list(self.completed_at.errors) + ["完成时间不能早于到达时间"]
+            ok = False
+        if self.charge.data == "paid" and self.amount.data is None:
+            self.amount.errors = list(self.amount.errors) + ["有偿服务请填写收费金额"]
+            ok = False
+        for sub in self.parts:
+            if sub.form.name.data and not sub.form.qty.data:
+                sub.form.qty.errors = list(sub.form.qty.errors) + [f"请填写 {sub.form.name.data} 的数量"]
+                ok = False
+        return ok

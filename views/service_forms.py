@@ -1,0 +1,193 @@
+"""技术服务单: print the form (per case, or blank), archive the signed one (scan or tablet).
+
+Who may do what: every logged-in user may download and print; the technicians sent on the
+case and 技质部 (tq_engineer, tq_manager) may upload a scan and use the tablet path.
+"""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from forms.service_forms import TabletForm, UploadForm
+from records import service_form as sf
+from records import uploads
+from records.errors import DomainError
+from records.store import RecordNotFound
+from records.worktime import to_local
+
+from .common import actor, form_errors_to_fields, store
+
+bp = Blueprint("service_forms", __name__, url_prefix="/forms")
+
+
+def _case_or_404(case_id: int) -> dict:
+    case = store().get(sf.CASES, case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+def _issued_case_or_404(case_id: int) -> dict:
+    case = _case_or_404(case_id)
+    if not sf.form_no_of(case):
+        abort(404, "该案例尚未签发技术服务单")
+    return case
+
+
+def _require_signer(case: dict) -> None:
+    if not sf.may_sign(case, current_user.username, frozenset(current_user.roles)):
+        abort(403, "只有派往该案例的售后服务技术人员和技质部可以上传或签署技术服务单")
+
+
+def _pdf_response(data: bytes, filename: str, attachment: bool):
+    resp = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=attachment,
+                     download_name=filename, max_age=0)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def case_url(case_id: int) -> str | None:
+    try:
+        return url_for("cases.show", case_id=case_id)
+    except BuildError:
+        return None
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"service_form_case_url": case_url}
+
+
+@bp.get("/case/<int:case_id>.pdf")
+@login_required
+def pdf(case_id: int):
+    case = _issued_case_or_404(case_id)
+    data = sf.render_case_form(store(), case_id)
+    return _pdf_response(data, sf.pdf_filename(case), attachment=request.args.get("download") == "1")
+
+
+@bp.get("/blank.pdf")
+@login_required
+def blank():
+    return _pdf_response(sf.render_blank_form(), sf.pdf_filename(None), attachment=request.args.get("download") == "1")
+
+
+@bp.get("/case/<int:case_id>")
+@login_required
+def archive(case_id: int):
+    case = _case_or_404(case_id)
+    versions = sf.archived_versions(store(), case_id)
+    can_sign = bool(sf.form_no_of(case)) and sf.may_sign(case, current_user.username, frozenset(current_user.roles))
+    return render_template("service_forms/archive.html", case=case, form_no=sf.form_no_of(case),
+                           versions=versions, kinds=sf.KINDS, can_sign=can_sign)
+
+
+@bp.route("/case/<int:case_id>/upload", methods=["GET", "POST"])
+@login_required
+def upload(case_id: int):
+    case = _issued_case_or_404(case_id)
+    _require_signer(case)
+    form_no = sf.form_no_of(case)
+    versions = sf.archived_versions(store(), case_id)
+    form = UploadForm()
+    if form.validate_on_submit():
+        fs = form.file.data
+        data = fs.stream.read(uploads.MAX_BYTES + 1)
+        try:
+            checked = uploads.check_upload(data)
+            matched_by = uploads.match_form_no(checked, form_no, form.confirm_no.data or "")
+            doc = sf.archive_form(store(), case_id, checked.data, kind="scan", mime=checked.mime,
+                                  filename=fs.filename or f"{form_no}.{checked.ext}", actor=actor(),
+                                  reason=form.reason.data or "", matched_by=matched_by)
+        except DomainError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            how = "按二维码自动核对" if matched_by == "qr" else "按人工确认的编号"
+            flash(f"技术服务单 {form_no} 第 {doc['version']} 版已归档（{how}），SHA-256 {doc['sha256'][:16]}…", "success")
+            return redirect(url_for(".archive", case_id=case_id))
+    return render_template("service_forms/upload.html", case=case, form=form, form_no=form_no, versions=versions)
+
+
+def _filled_from(form: TabletForm) -> dict:
+    parts = []
+    for sub in form.parts:
+        p = sub.form
+        if (p.name.data or "").strip():
+            parts.append({"name": p.name.data.strip(), "spec": (p.spec.data or "").strip(),
+                          "qty": p.qty.data, "note": (p.note.data or "").strip()})
+    fmt = "%Y-%m-%d %H:%M"
+    return {
+        "arrived_at": form.arrived_at.data.strftime(fmt),
+        "completed_at": form.completed_at.data.strftime(fmt),
+        "fault_found": form.fault_found.data.strip(),
+        "cause": form.cause.data.strip(),
+        "work_done": form.work_done.data.strip(),
+        "parts": parts,
+        "charge": form.charge.data,
+        "amount": f"{form.amount.data:.2f}" if form.charge.data == "paid" and form.amount.data is not None else "",
+        "ratings": {key: getattr(form, key).data for key, _ in sf.ASPECTS},
+        "remarks": (form.remarks.data or "").strip(),
+        "customer_signer": form.customer_signer.data.strip(),
+        "technician_signer": current_user.display_name,
+        "signed_on": to_local(datetime.now().astimezone()).strftime("%Y-%m-%d"),
+    }
+
+
+@bp.route("/case/<int:case_id>/tablet", methods=["GET", "POST"])
+@login_required
+def tablet(case_id: int):
+    case = _issued_case_or_404(case_id)
+    _require_signer(case)
+    form_no = sf.form_no_of(case)
+    versions = sf.archived_versions(store(), case_id)
+    form = TabletForm()
+    if request.method == "GET":
+        onsite = case.get("onsite") or {}
+        for field, key in ((form.arrived_at, "arrived_at"), (form.completed_at, "completed_at")):
+            if onsite.get(key) and field.data is None:
+                try:
+                    field.data = to_local(datetime.fromisoformat(onsite[key])).replace(tzinfo=None)
+                except ValueError:
+                    pass
+        if onsite.get("work_done") and not form.work_done.data:
+            form.work_done.data = onsite["work_done"]
+    if form.validate_on_submit():
+        try:
+            customer_sig = uploads.signature_png(form.customer_signature.data, "顾客签名", required=True)
+            tech_sig = uploads.signature_png(form.technician_signature.data, "技术人员签名", required=False,
+                                             field="technician_signature")
+            filled = _filled_from(form)
+            pdf_bytes = sf.render_case_form(store(), case_id, filled=filled, customer_signature=customer_sig,
+                                            technician_signature=tech_sig)
+            doc = sf.archive_form(store(), case_id, pdf_bytes, kind="tablet", mime="application/pdf",
+                                  filename=f"{form_no}-签署.pdf", actor=actor(), reason=form.reason.data or "",
+                                  matched_by="tablet", fields=filled)
+        except DomainError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            flash(f"技术服务单 {form_no} 第 {doc['version']} 版已生成并归档，SHA-256 {doc['sha256'][:16]}…", "success")
+            return redirect(url_for(".archive", case_id=case_id))
+    ctx = sf.form_context(store(), case)
+    return render_template("service_forms/tablet.html", case=case, form=form, form_no=form_no, ctx=ctx,
+                           versions=versions, aspects=sf.ASPECTS)
+
+
+@bp.get("/file/<int:file_id>")
+@login_required
+def download(file_id: int):
+    try:
+        meta, data = sf.read_archived(store(), file_id)
+    except RecordNotFound:
+        abort(404)
+    except (DomainError, OSError) as exc:
+        current_app.logger.error("archived file %s unreadable: %s", file_id, exc)
+        abort(500)
+    resp = send_file(io.BytesIO(data), mimetype=meta["mime"], as_attachment=True,
+                     download_name=meta["filename"], max_age=0, etag=meta["sha256"])
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["X-Content-SHA256"] = meta["sha256"]
+    return resp
