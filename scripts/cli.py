@@ -107,3 +107,9 @@ def bench(quick: bool, only: tuple[str, ...]):
     """Build a synthetic ten-year data set in a temp folder and print timing figures."""
     from .bench import run
     run(quick=quick, only=set(only))
+
+
+from .cron_commands import followups, overdue  # noqa: E402 - the scheduled commands (issue 6)
+
+cli.add_command(overdue)
+cli.add_command(followups)

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(fonts-noto-cjk)
+want=(fonts-noto-cjk libharfbuzz-subset0)  # CJK glyphs; HarfBuzz subsetting makes PDFs fast
 [ "${1:-}" = "--test" ] && want+=(chromium poppler-utils)
 missing=()
 for pkg in "${want[@]}"; do
@@ -23,3 +23,6 @@ PY=${PYTHON:-python3}
 extra=""; [ "${1:-}" = "--test" ] && extra="[test]"
 echo "==> pip install -e .${extra}"
 .venv/bin/pip install -q --disable-pip-version-check -e ".${extra}"
+
+echo "==> CJK font subset for PDFs (first run only)"
+.venv/bin/python -m records.pdf >/dev/null

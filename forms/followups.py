@@ -1,0 +1,58 @@
+"""Forms of the follow-up calls (8.1, 8.2): the list filter, recording a call, re-assigning."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from records.followups import CASE_TYPES, STATUS_NAMES
+
+try:  # WTForms ≥ 3.3 deprecates tuple choices
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    def SelectChoice(value, label):  # noqa: N802
+        return (value, label)
+
+
+def choices(pairs) -> list:
+    """``[(value, label), ...]`` as the choices the installed WTForms prefers."""
+    return [SelectChoice(v, label) for v, label in pairs]
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # GET filter: changes nothing
+
+    engineer = SelectField("工程师", choices=[], validate_choice=False)
+    customer = SelectField("顾客单位", choices=[], validate_choice=False)
+    quarter = StringField("季度", validators=[Optional(), Regexp(r"^\s*\d{4}([Qq][1-4])?\s*$", message="格式如 2026Q1 或 2026")],
+                          render_kw={"placeholder": "2026Q1"})
+    status = SelectField("状态", choices=choices([("", "全部")] + list(STATUS_NAMES.items())), validate_choice=False)
+
+
+class CallForm(FlaskForm):
+    rev = HiddenField()
+    called_at = DateTimeLocalField("通话时间", format="%Y-%m-%dT%H:%M",
+                                   validators=[DataRequired("请填写通话时间")])
+    contact_name = StringField("被访人", validators=[DataRequired("请填写被访人"), Length(max=40)])
+    contact_phone = StringField("电话", validators=[DataRequired("请填写电话"), Length(max=40)])
+    usage = TextAreaField("产品使用情况", validators=[DataRequired("请填写产品使用情况"), Length(max=2000)])
+    guidance = TextAreaField("保养和维护指导（8.1）", validators=[Optional(), Length(max=2000)])
+    needs = TextAreaField("顾客的服务需求（8.2）", validators=[Optional(), Length(max=2000)])
+    problems = TextAreaField("顾客反映的问题", validators=[Optional(), Length(max=2000)])
+    create_case = BooleanField("由反映的问题建立服务案例")
+    case_type = SelectField("案例类型", choices=choices([("", "—")] + list(CASE_TYPES.items())), validate_choice=False)
+    serial_no = SelectField("产品（质量问题必选）", choices=choices([("", "—")]), validate_choice=False)
+    submit = SubmitField("保存回访记录")
+
+    def to_data(self) -> dict:
+        return {
+            "called_at": self.called_at.data, "contact_name": self.contact_name.data,
+            "contact_phone": self.contact_phone.data, "usage": self.usage.data, "guidance": self.guidance.data,
+            "needs": self.needs.data, "problems": self.problems.data, "create_case": self.create_case.data,
+            "case_type": self.case_type.data, "serial_no": self.serial_no.data,
+        }
+
+
+class ReassignForm(FlaskForm):
+    rev = HiddenField()
+    assignee = SelectField("改派给", choices=[], validate_choice=False)
+    submit = SubmitField("改派")

@@ -1,0 +1,300 @@
+"""The scheduled commands ``aftersales overdue`` and ``aftersales followups`` (issue 6).
+
+Driven through click's CliRunner and as real subprocesses (``.venv/bin/aftersales``) with
+``--now`` at chosen times in March 2026 (no holidays; Monday 2 March):
+
+* case 1, a consultation taken by a receiver Mon 09:00: hand-over due Mon 14:30 (6.1.3, 4 working
+  hours), reply due Tue 09:30 (6.2.1, 8 working hours);
+* case 2, a service request taken by 技质部 Mon 09:00: decision due Tue 09:30 (6.2.2);
+* case 3 (built by ``confirm_case``), reported Wed 4 March: confirmation due Wed 11 March 17:30
+  (6.2.8, 5 working days); each working day late proposes 50 元 (one per day, never twice).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+from records import cases, customers, followups, notifications, products, users
+from records.calendar_store import current_calendar
+from records.cron import FLAGS
+from records.files import FileLock
+from scripts.cli import cli
+
+from test_notifications import Sink, SmtpServer, free_port, set_email
+
+TZ = ZoneInfo("Asia/Shanghai")
+AFTERSALES = Path(sys.executable).parent / "aftersales"
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=TZ)
+
+
+def user(store, name: str) -> dict:
+    return users.find_by_username(store, name)
+
+
+@pytest.fixture
+def world(store):
+    cust = customers.create_customer(store, {"name": "甲单位", "distance_km": 100,
+                                             "contacts": [{"name": "刘参谋", "phone": "0312-1"}]}, "test")
+    products.create_product(store, {"model": "JX", "name": "电源箱", "serial_no": "P-1", "customer_id": cust["id"],
+                                    "delivery_date": "2025-06-01", "warranty_months": 24}, "test")
+    cal = current_calendar(store)
+    c1 = cases.intake(store, cal, {"type": "consultation", "customer_id": cust["id"], "caller_name": "刘参谋",
+                                   "caller_phone": "0312-1", "description": "如何保养？",
+                                   "received_at": at(2026, 3, 2, 9, 0)}, user(store, "receiver"), now=at(2026, 3, 2, 9, 0))
+    c2 = cases.intake(store, cal, {"type": "service_request", "customer_id": cust["id"], "product_serial": "P-1",
+                                   "caller_name": "刘参谋", "caller_phone": "0312-1", "description": "无法开机",
+                                   "received_at": at(2026, 3, 2, 9, 0)}, user(store, "engineer"), now=at(2026, 3, 2, 9, 0))
+    assert c1["deadlines"]["handover"]["due"] == "2026-03-02T14:30:00+08:00"
+    assert c2["deadlines"]["decision"]["due"] == "2026-03-03T09:30:00+08:00"
+    return {"customer": cust, "c1": c1, "c2": c2, "cal": cal}
+
+
+def confirm_case(store, world) -> dict:
+    """A service request taken to the report (Wed 4 March 10:00): confirmation due Wed 11 March."""
+    cal, eng, tech = world["cal"], user(store, "engineer"), user(store, "tech")
+    c = cases.intake(store, cal, {"type": "service_request", "customer_id": world["customer"]["id"],
+                                  "product_serial": "P-1", "caller_name": "刘参谋", "caller_phone": "0312-1",
+                                  "description": "显示异常", "received_at": at(2026, 3, 2, 9, 0)}, eng, now=at(2026, 3, 2, 9, 0))
+    steps = [
+        ("decide", eng, {"solution": "onsite_free", "analysis": "需现场检修"}, at(2026, 3, 2, 10, 0)),
+        ("dispatch", eng, {"technicians": ["tech"], "plan": "现场更换", "precautions": "注意安全",
+                           "departed_at": at(2026, 3, 2, 10, 30)}, at(2026, 3, 2, 10, 30)),
+        ("arrive", tech, {"arrived_at": at(2026, 3, 2, 14, 0)}, at(2026, 3, 2, 14, 0)),
+        ("complete", tech, {"work_done": "更换电源模块", "completed_at": at(2026, 3, 3, 10, 0)}, at(2026, 3, 3, 10, 0)),
+        ("approve_return", eng, {}, at(2026, 3, 3, 11, 0)),
+        ("record_return", tech, {"returned_at": at(2026, 3, 3, 16, 0)}, at(2026, 3, 3, 16, 0)),
+        ("report", tech, {"text": "已修复", "form_outcome": "顾客满意", "expenses": [], "returned_materials": []},
+         at(2026, 3, 4, 10, 0)),
+    ]
+    for action, who, data, when in steps:
+        c = cases.perform(store, cal, c["id"], action, who, data, now=when)
+    assert c["state"] == "awaiting_confirmation"
+    assert c["deadlines"]["confirm"]["due"] == "2026-03-11T17:30:00+08:00"
+    return c
+
+
+def run(data_dir, command: str, now: str, *extra: str):
+    result = CliRunner().invoke(cli, [command, "--data-dir", str(data_dir), "--now", now, "--json", *extra])
+    assert result.exit_code == 0, (result.output, result.stderr if hasattr(result, "stderr") else "")
+    return json.loads(result.stdout)
+
+
+def subprocess_run(data_dir, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERSALES_")}
+    return subprocess.run([str(AFTERSALES), *args, "--data-dir", str(data_dir)], capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+def fingerprint(data_dir: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(data_dir.rglob("*")):
+        if p.is_file() and not p.name.endswith(".lock"):
+            h.update(str(p.relative_to(data_dir)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def inbox_keys(store) -> set[str]:
+    return {n["key"] for n in store.scan(notifications.TABLE)}
+
+
+# --- overdue -------------------------------------------------------------------------------------
+
+
+def test_overdue_flags_proposes_and_notifies_once(store, world, data_dir):
+    c1 = world["c1"]
+    s = run(data_dir, "overdue", "2026-03-02T15:00")
+    assert s["overdue"] == 1
+    assert [(f["case_id"], f["deadline"], f["clause"], f["responsible"]) for f in s["flagged"]] == [
+        (c1["id"], "handover", "6.1.3", "receiver")]
+    assert [(f["clause"], f["person"], f["amount"]) for f in s["fines"]] == [("6.1.4", "receiver", 50)]
+    assert s["fines_proposed"] == 1
+    case = store.get(cases.TABLE, c1["id"])
+    assert [(f["key"], f["clause"], f["person"], f["amount"], f["status"]) for f in case["fines"]] == [
+        ("handover", "6.1.4", "receiver", 50, "proposed")]
+    # the responsible receiver and the 技质部 manager are told, with a link to the case
+    notes = {n["recipient"]: n for n in store.scan(notifications.TABLE) if n["kind"] == "overdue"}
+    assert set(notes) == {"receiver", "manager"}
+    assert notes["receiver"]["link"] == f"/cases/{c1['id']}" and "6.1.3" in notes["receiver"]["subject"]
+    assert "处罚建议" in notes["manager"]["body"]
+    assert s["notifications"] == 2
+
+    before = fingerprint(data_dir)
+    again = run(data_dir, "overdue", "2026-03-02T15:00")
+    assert (again["flagged"], again["fines"], again["warnings"], again["notifications"]) == ([], [], [], 0)
+    assert fingerprint(data_dir) == before  # the second run changes nothing at all
+
+    # the receiver hands over late in the app: the workflow's own 6.1.4 proposal is the same one
+    cases.perform(store, world["cal"], c1["id"], "handover", user(store, "receiver"), {}, now=at(2026, 3, 2, 15, 30))
+    assert [f["key"] for f in store.get(cases.TABLE, c1["id"])["fines"]] == ["handover"]
+
+    # next morning: the reply (6.2.1) and the decision (6.2.2) are overdue too; each flagged once
+    later = run(data_dir, "overdue", "2026-03-03T10:00")
+    assert {(f["case_id"], f["deadline"]) for f in later["flagged"]} == {
+        (c1["id"], "consult_reply"), (world["c2"]["id"], "decision")}
+    assert later["fines"] == []  # 6.2.1 and 6.2.2 carry no fine in the regulation
+    assert store.count(FLAGS) == 3
+    assert len(store.get(cases.TABLE, c1["id"])["fines"]) == 1
+
+
+def test_warning_within_two_working_hours_once(store, world, data_dir):
+    s = run(data_dir, "overdue", "2026-03-02T13:00")  # lunch; 14:30 is 1 working hour away
+    assert [(w["case_id"], w["deadline"], w["responsible"]) for w in s["warnings"]] == [
+        (world["c1"]["id"], "handover", "receiver")]
+    assert s["flagged"] == [] and s["notifications"] == 1
+    assert run(data_dir, "overdue", "2026-03-02T13:45")["warnings"] == []
+    # Tue 08:45: reply and decision due at 09:30; the reply has no assignee yet → the managers
+    tue = run(data_dir, "overdue", "2026-03-03T08:45")
+    assert {(w["deadline"], w["responsible"]) for w in tue["warnings"]} == {
+        ("consult_reply", None), ("decision", "engineer")}
+    keys = inbox_keys(store)
+    assert any(k.startswith(f"warn:{world['c1']['id']}:consult_reply:") and k.endswith(":manager") for k in keys)
+    assert any(k.startswith(f"warn:{world['c2']['id']}:decision:") and k.endswith(":engineer") for k in keys)
+
+
+def test_confirmation_late_one_proposal_per_working_day(store, world, data_dir):
+    c = confirm_case(store, world)
+    s = run(data_dir, "overdue", "2026-03-13T09:00")  # Thu 12 = day 1, Fri 13 (begun) = day 2
+    mine = [f for f in s["fines"] if f["case_id"] == c["id"]]
+    assert [(f["key"], f["clause"], f["amount"], f["person"], f["day"]) for f in mine] == [
+        ("confirm_late:1", "6.2.8", 50, "engineer", "2026-03-12"),
+        ("confirm_late:2", "6.2.8", 50, "engineer", "2026-03-13")]
+    assert [f["key"] for f in store.get(cases.TABLE, c["id"])["fines"]] == ["confirm_late:1", "confirm_late:2"]
+    assert "confirm" in {f["deadline"] for f in s["flagged"]}
+    assert sorted(k for k in inbox_keys(store) if k.startswith(f"late:{c['id']}:")) == [
+        f"late:{c['id']}:confirm:2:engineer", f"late:{c['id']}:confirm:2:manager"]  # the latest day only
+
+    assert run(data_dir, "overdue", "2026-03-13T16:00")["fines"] == []  # same day: nothing more
+    mon = run(data_dir, "overdue", "2026-03-16T09:00")  # the weekend does not count
+    assert [(f["key"], f["day"]) for f in mon["fines"] if f["case_id"] == c["id"]] == [("confirm_late:3", "2026-03-16")]
+    assert f"late:{c['id']}:confirm:3:manager" in inbox_keys(store)
+
+    # confirmed late in the app on Tuesday: the workflow adds only day 4, never days 1–3 again
+    cases.perform(store, world["cal"], c["id"], "confirm", user(store, "engineer"),
+                  {"quality": "服务良好", "lines": []}, now=at(2026, 3, 17, 9, 0))
+    keys = [f["key"] for f in store.get(cases.TABLE, c["id"])["fines"]]
+    assert keys == ["confirm_late:1", "confirm_late:2", "confirm_late:3", "confirm_late:4"]
+    assert [f for f in run(data_dir, "overdue", "2026-03-18T09:00")["fines"] if f["case_id"] == c["id"]] == []
+
+
+def test_dry_run_changes_nothing(store, world, data_dir):
+    before = fingerprint(data_dir)
+    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00", "--dry-run"])
+    assert result.exit_code == 0 and "演练" in result.stdout and "6.1.4" in result.stdout
+    result = CliRunner().invoke(cli, ["followups", "--data-dir", str(data_dir), "--now", "2026-03-02T08:00",
+                                      "--dry-run", "--json"])
+    s = json.loads(result.stdout)
+    assert s["dry_run"] and len(s["created"]) == 1 and s["reminders"]["assigned"] == 1
+    assert fingerprint(data_dir) == before
+
+
+def test_followups_command_creates_tasks_once(store, world, data_dir):
+    s = run(data_dir, "followups", "2026-03-02T08:00")
+    assert [(t["kind"], t["clause"], t["period"], t["due"], t["assignee"]) for t in s["created"]] == [
+        ("follow_up", "8.1", "2026Q1", "2026-03-31", "engineer")]
+    assert s["reminders"]["assigned"] == 1
+    assert [n["recipient"] for n in store.scan(notifications.TABLE)] == ["engineer"]
+    note = next(iter(store.scan(notifications.TABLE)))
+    assert note["link"] == f"/followups/{s['created'][0]['id']}"
+    again = run(data_dir, "followups", "2026-03-02T08:00")
+    assert again["created"] == [] and again["notifications"] == 0
+    assert store.count(followups.TABLE) == 1
+    late = run(data_dir, "followups", "2026-04-01T08:00")
+    assert late["reminders"]["overdue"] == 1 and len(late["created"]) == 1
+
+
+# --- Failures and the overlap lock ---------------------------------------------------------------
+
+
+def test_missing_data_folder_and_bad_now_fail_with_a_reason(tmp_path):
+    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(tmp_path / "nope"), "--now", "2026-03-02T15:00"])
+    assert result.exit_code == 1 and "数据文件夹不存在" in result.stderr
+    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(tmp_path), "--now", "yesterday"])
+    assert result.exit_code == 2 and "--now" in result.stderr
+
+
+def test_a_damaged_store_fails_non_zero_with_the_reason(store, world, data_dir):
+    shard = next((data_dir / "tables" / "cases").glob("*.json"))
+    shard.write_text("{not json")
+    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00"])
+    assert result.exit_code == 1 and "aftersales overdue 失败" in result.stderr
+
+
+def test_overlapping_run_is_refused_with_exit_75(store, world, data_dir):
+    with FileLock(data_dir / "cron-overdue.lock").hold(blocking=False):
+        proc = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00")
+        assert proc.returncode == 75, proc.stderr
+        assert "上一次运行尚未结束" in proc.stderr and proc.stdout == ""
+        # the other command has its own lock and is not held up
+        assert run(data_dir, "followups", "2026-03-02T08:00")["created"]
+    assert store.count(FLAGS) == 0
+    assert run(data_dir, "overdue", "2026-03-02T15:00")["flagged"]  # free again afterwards
+
+
+def test_subprocess_runs_json_and_second_run_adds_nothing(store, world, data_dir):
+    first = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
+    assert first.returncode == 0, first.stderr
+    s = json.loads(first.stdout)
+    assert len(s["flagged"]) == 1 and s["fines_proposed"] == 1 and s["notifications"] == 2
+    second = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
+    assert second.returncode == 0, second.stderr
+    s2 = json.loads(second.stdout)
+    assert (s2["flagged"], s2["fines_proposed"], s2["notifications"]) == ([], 0, 0)
+    text = subprocess_run(data_dir, "followups", "--now", "2026-03-02T08:00")
+    assert text.returncode == 0 and "新建任务 1 个" in text.stdout
+
+
+# --- E-mail through the commands ----------------------------------------------------------------
+
+
+def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(store, world, data_dir):
+    port = free_port()
+    notifications.save_smtp_settings(store, {"host": "127.0.0.1", "port": port, "sender": "as@example.com"}, "admin")
+    set_email(store, "receiver", "receiver@example.com")
+    set_email(store, "manager", "manager@example.com")
+
+    down = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
+    assert down.returncode == 0, down.stderr  # the work is done; only the mail waits
+    s = json.loads(down.stdout)
+    assert s["notifications"] == 2 and s["mail"]["sent"] == 0 and s["mail"]["pending"] == 2
+    assert "将在下次运行时重试" in down.stderr
+
+    server = SmtpServer(port, Sink())
+    server.start()
+    try:
+        up = run(data_dir, "followups", "2026-03-02T15:05")  # any later run sends the queue
+        assert up["mail"]["sent"] == 2 + 0  # the engineer (follow-up) has no address
+        assert sorted(m["To"] for m in server.sink.messages) == ["manager@example.com", "receiver@example.com"]
+        assert run(data_dir, "overdue", "2026-03-02T15:10")["mail"]["sent"] == 0
+        assert len(server.sink.messages) == 2
+        assert all("【超期】" in str(m["Subject"]) for m in server.sink.messages)
+    finally:
+        server.stop()
+    states = [n["email"]["state"] for n in store.scan(notifications.TABLE)]
+    assert states.count("sent") == 2 and "pending" not in states
+
+
+def test_a_damaged_or_missing_digest_cache_is_only_a_slower_run(store, world, data_dir):
+    run(data_dir, "overdue", "2026-03-02T15:00")
+    cache = data_dir / "cache"
+    assert (cache / "digest-cases.json").exists()
+    (cache / "digest-cases.json").write_text("{damaged")
+    (cache / "digest-notifications.json").unlink()
+    from records import cron
+    for digest in (cron._open_cases, cron._flag_keys, notifications._digest):
+        digest._mem.clear()  # as a new process
+    notifications._index_cache.clear()
+    again = run(data_dir, "overdue", "2026-03-02T15:00")
+    assert (again["flagged"], again["fines_proposed"], again["notifications"], again["overdue"]) == ([], 0, 0, 1)

@@ -1,0 +1,162 @@
+"""跟踪回访: the follow-up call tasks (8.1 quarterly, 8.2 yearly) and recording a call."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from forms.followups import CallForm, FilterForm, ReassignForm, choices
+from records import followups
+from records.errors import DomainError
+from records.policy import TIMEZONE
+from records.store import StaleRecord
+
+from . import history
+from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, store
+
+history.PUBLIC_TABLES.setdefault("followups", "跟踪回访")  # a task's change history, like a case's
+
+bp = Blueprint("followups", __name__, url_prefix="/followups")
+TQ = ("tq_engineer", "tq_manager")
+MANAGERS = ("tq_manager",)
+PER_PAGE = 100
+
+
+def _now() -> datetime:
+    return datetime.now(ZoneInfo(TIMEZONE)).replace(second=0, microsecond=0)
+
+
+def _engineer_choices(include_all: bool = True) -> list[tuple[str, str]]:
+    names = {u["username"]: u.get("display_name") or u["username"] for u in store().scan("users")}
+    out = [("", "全部")] if include_all else []
+    return out + [(u, names.get(u, u)) for u in followups.engineers(store())]
+
+
+def _customer_choices() -> list[tuple[str, str]]:
+    rows = sorted(store().scan("customers"), key=lambda c: c["name"])
+    return [("", "全部")] + [(str(c["id"]), c["name"]) for c in rows]
+
+
+@bp.get("/")
+@roles_required(*TQ)
+def index():
+    form = FilterForm(request.args)
+    form.engineer.choices = choices(_engineer_choices())
+    form.customer.choices = choices(_customer_choices())
+    quarter = (form.quarter.data or "").strip().upper()
+    if quarter and not form.quarter.validate(form):
+        quarter = ""
+    try:
+        customer_id = int(form.customer.data) if form.customer.data else None
+    except ValueError:
+        customer_id = None
+    rows = followups.list_tasks(store(), _now(), engineer=form.engineer.data or "", customer_id=customer_id,
+                                quarter=quarter, status=form.status.data or "")
+    counts = {s: sum(1 for r in rows if r["state"] == s) for s in followups.STATUS_NAMES}
+    page = page_arg()
+    paging = Pager(page, PER_PAGE, len(rows))
+    names = dict(_engineer_choices())
+    return render_template("followups/index.html", form=form, rows=rows[(page - 1) * PER_PAGE: page * PER_PAGE],
+                           paging=paging, counts=counts, names=names, kinds=followups.KIND_NAMES,
+                           states=followups.STATUS_NAMES, this_quarter=followups.quarter_label(_now().date()))
+
+
+def _call_form(task: dict, formdata=None) -> CallForm:
+    form = CallForm(formdata=formdata, data=None if formdata else {"rev": task["_rev"], "called_at": _now()})
+    prods = followups.customer_products(store(), task["customer_id"])
+    form.serial_no.choices = choices([("", "—")] + [(p["serial_no"], f"{p['serial_no']} {p['model']} {p['name']}")
+                                                    for p in prods])
+    if formdata is None:
+        contacts = (task.get("customer") or {}).get("contacts") or []
+        if contacts:
+            form.contact_name.data, form.contact_phone.data = contacts[0]["name"], contacts[0]["phone"]
+    return form
+
+
+def _reassign_form(task: dict, formdata=None) -> ReassignForm:
+    form = ReassignForm(formdata=formdata, data=None if formdata else {"rev": task["_rev"], "assignee": task.get("assignee")})
+    form.assignee.choices = choices(_engineer_choices(include_all=False))
+    return form
+
+
+def _task_or_404(task_id: int) -> dict:
+    return followups.get_task(store(), task_id, _now()) or abort(404)
+
+
+def _show(task: dict, call_form: CallForm | None = None, reassign_form: ReassignForm | None = None):
+    names = dict(_engineer_choices())
+    if task["status"] == followups.OPEN:
+        call_form = call_form or _call_form(task)
+        if current_user.has_any(*MANAGERS):
+            reassign_form = reassign_form or _reassign_form(task)
+    rule = followups.KINDS[task["kind"]]
+    return render_template("followups/show.html", t=task, call_form=call_form, reassign_form=reassign_form,
+                           names=names, kinds=followups.KIND_NAMES, states=followups.STATUS_NAMES,
+                           basis=rule.basis.format(n=rule.value),
+                           products=followups.customer_products(store(), task["customer_id"]),
+                           case_types=followups.CASE_TYPES)
+
+
+@bp.get("/<int:task_id>")
+@roles_required(*TQ)
+def show(task_id: int):
+    return _show(_task_or_404(task_id))
+
+
+@bp.post("/<int:task_id>/record")
+@roles_required(*TQ)
+def record(task_id: int):
+    task = _task_or_404(task_id)
+    if task["status"] != followups.OPEN:
+        flash("该回访已记录", "warning")
+        return redirect(url_for(".show", task_id=task_id))
+    form = _call_form(task, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            done = followups.record_call(store(), task_id, form.to_data(), current_user.doc, _now(),
+                                         expect_rev=int(form.rev.data or 0) or None)
+        except (StaleRecord, followups.FollowUpConflict) as exc:
+            flash(str(exc), "warning")
+            return redirect(url_for(".show", task_id=task_id))
+        except DomainError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            msg = "回访记录已保存"
+            call = done["call"]
+            if call.get("case_id"):
+                msg += f"，已建立服务案例 {call.get('case_number') or call['case_id']}"
+            flash(msg, "success")
+            return redirect(url_for(".show", task_id=task_id))
+    return _show(task, call_form=form)
+
+
+@bp.post("/<int:task_id>/reassign")
+@roles_required(*MANAGERS)
+def reassign(task_id: int):
+    task = _task_or_404(task_id)
+    form = _reassign_form(task, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            followups.reassign(store(), task_id, form.assignee.data, actor(), expect_rev=int(form.rev.data or 0) or None)
+        except StaleRecord:
+            flash("该回访任务已被他人修改，请重试", "warning")
+        except DomainError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash("已改派", "success")
+    return redirect(url_for(".show", task_id=task_id))
+
+
+def case_url(case_id: int) -> str:
+    """The case page when the case views are installed, else the plain path."""
+    from flask import current_app
+    if "cases.show" in current_app.view_functions:
+        return url_for("cases.show", case_id=case_id)
+    return f"/cases/{case_id}"
+
+
+@bp.app_template_global("followup_case_url")
+def _followup_case_url(case_id: int) -> str:
+    return case_url(case_id)
