@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, render_template
 from flask_bootstrap import Bootstrap5
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from records.store import Store
 
@@ -26,13 +26,31 @@ def data_dir_from_env() -> Path:
 
 
 def _secret_key(data_dir: Path) -> str:
-    """One random key per data folder, kept in it (mode 600), so all workers share it."""
+    """One random key per data folder, kept in it (mode 600), so all workers share it.
+
+    Several workers may start at once on a new folder: each writes a complete key to its own
+    file and hard-links it into place, so the first one wins and nobody reads a half-written
+    (empty) key or fails because another worker created the file first.
+    """
     path = data_dir / "secret_key"
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return path.read_text().strip()
+        mine = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(mine, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(mine, path)
+            except FileExistsError:
+                pass  # another worker was first: use its key
+        finally:
+            os.unlink(mine)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} 内容无效（密钥过短），请删除该文件后重新启动")
+    return key
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -88,6 +106,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _error_page(code: int, title: str):
     def handler(exc):
-        return render_template("common/error.html", code=code, title=title,
-                               detail=getattr(exc, "description", "")), code
+        detail = getattr(exc, "description", "") or ""
+        if isinstance(exc, CSRFError):  # Flask-WTF's reasons are English
+            detail = "页面已过期或缺少安全令牌，请返回上一页刷新后重新提交"
+        elif code == 413:
+            detail = f"单次上传不能超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+        elif detail == getattr(type(exc), "description", None):
+            detail = ""  # Werkzeug's default English text; the Chinese title says it
+        return render_template("common/error.html", code=code, title=title, detail=detail), code
     return handler

@@ -35,6 +35,9 @@ TQ_ROLES = ("tq_engineer", "tq_manager")  # 技质部
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+# Sessions unused this long are dropped when the user logs in again (a browser closed
+# without logging out leaves its token behind); far longer than any idle timeout.
+SESSION_RETENTION = timedelta(days=7)
 MIN_PASSWORD_LENGTH = 12  # ASVS 2.1.1
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")
 
@@ -144,6 +147,11 @@ def _verify(user: dict, password: str) -> bool:
         return False
 
 
+def _is_locked(user: dict, now: datetime) -> bool:
+    locked_until = user.get("_locked_until")
+    return bool(locked_until) and datetime.fromisoformat(locked_until) > now
+
+
 def authenticate(store: Store, username: str, password: str, now: datetime | None = None) -> tuple[dict, str]:
     """Check a login; return (user, new session token) or raise LoginRefused.
 
@@ -155,13 +163,16 @@ def authenticate(store: Store, username: str, password: str, now: datetime | Non
     if user is None:
         _verify({}, password)  # same work as for a real user: no username probing by timing
         raise LoginRefused("用户名或密码不正确")
-    locked_until = user.get("_locked_until")
-    if locked_until and datetime.fromisoformat(locked_until) > now:
+    if _is_locked(user, now):
         raise LoginRefused("连续输错密码次数过多，账号已锁定 15 分钟，请稍后再试")
     ok = _verify(user, password)
     with store.transaction(user["username"]) as tx:
         fresh = tx.require(TABLE, user["id"])
-        if not ok:
+        if _is_locked(fresh, now):
+            # Locked by a concurrent attempt (another thread or worker) while this one was
+            # verifying: refuse, and leave the lock and the counter as they are.
+            raise_after = LoginRefused("连续输错密码次数过多，账号已锁定 15 分钟，请稍后再试")
+        elif not ok:
             failed = fresh.get("_failed", 0) + 1
             lock = (now + LOCKOUT).isoformat() if failed >= MAX_FAILED_LOGINS else None
             tx.touch(TABLE, user["id"], {"_failed": 0 if lock else failed, "_locked_until": lock})
@@ -173,7 +184,7 @@ def authenticate(store: Store, username: str, password: str, now: datetime | Non
         else:
             raise_after = None
             token = secrets.token_urlsafe(32)
-            sessions = dict(fresh.get("_sessions") or {})
+            sessions = _recent_sessions(fresh, now)
             sessions[_token_key(token)] = {"created": now.isoformat(), "seen": now.isoformat()}
             tx.touch(TABLE, user["id"], {"_failed": 0, "_locked_until": None, "_sessions": sessions})
             tx.event(TABLE, user["id"], "login", "登录")
@@ -182,12 +193,18 @@ def authenticate(store: Store, username: str, password: str, now: datetime | Non
     return store.require(TABLE, user["id"]), token
 
 
+def _recent_sessions(user: dict, now: datetime) -> dict:
+    """The user's sessions, without those unused for SESSION_RETENTION."""
+    return {k: v for k, v in (user.get("_sessions") or {}).items()
+            if now - datetime.fromisoformat(v["seen"]) <= SESSION_RETENTION}
+
+
 def open_session(store: Store, user_id: int, now: datetime | None = None) -> str:
     now = now or _now()
     token = secrets.token_urlsafe(32)
     with store.transaction("system") as tx:
         user = tx.require(TABLE, user_id)
-        sessions = dict(user.get("_sessions") or {})
+        sessions = _recent_sessions(user, now)
         sessions[_token_key(token)] = {"created": now.isoformat(), "seen": now.isoformat()}
         tx.touch(TABLE, user_id, {"_sessions": sessions})
     return token

@@ -58,12 +58,15 @@ def load_user(session_id: str):
 def unauthorized():
     reason = session.pop("_auth_reason", None)
     flash(reason or "请先登录", "warning")
-    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
 
 
 def _safe_next(target: str | None) -> str:
     # Only local paths: an open redirect would let a phishing link bounce through us.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers drop tabs and newlines inside a URL ("/\t/evil.example" becomes
+    # "//evil.example"), so any control character or space refuses the target too.
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target)):
         return target
     return url_for("home.index")
 
