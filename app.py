@@ -75,6 +75,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         BOOTSTRAP_BOOTSWATCH_THEME=None,
     )
     app.config.update(cfg)
+    # The cookie lives as long as the server-side idle limit (users.check_session enforces it).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["IDLE_MINUTES"])
     # Autoescape every template, whatever its file ending (.html, .txt, PDF templates...).
     app.jinja_env.autoescape = True
 

@@ -109,7 +109,18 @@ def update_user(store: Store, user_id: int, actor: str, expect_rev: int | None =
         if bad or not changes["roles"]:
             raise UserError("至少选择一个有效角色", "roles")
         changes["roles"] = sorted(set(changes["roles"]))
-    return store.update(TABLE, user_id, changes, actor, expect_rev=expect_rev)
+    with store.transaction(actor) as tx:
+        if "roles" in changes and "admin" not in changes["roles"]:
+            _keep_an_admin(tx, user_id, "roles")
+        return tx.update(TABLE, user_id, changes, expect_rev=expect_rev)
+
+
+def _keep_an_admin(tx, user_id: int, field: str) -> None:
+    """Refuse a change that would leave no active administrator (nobody could manage users)."""
+    others = [u for u in tx.scan(TABLE) if u["id"] != user_id and "admin" in u["roles"] and u.get("active", True)]
+    user = tx.require(TABLE, user_id)
+    if not others and "admin" in user["roles"] and user.get("active", True):
+        raise UserError("这是最后一个启用的系统管理员，不能取消其管理员角色或停用", field)
 
 
 def set_password(store: Store, user_id: int, password: str, actor: str) -> None:
@@ -125,7 +136,19 @@ def set_password(store: Store, user_id: int, password: str, actor: str) -> None:
 def change_own_password(store: Store, user_id: int, old: str, new: str) -> str:
     """Check the old password, set the new one, and return a fresh session token."""
     user = store.require(TABLE, user_id)
-    if not _verify(user, old):
+    ok = _verify(user, old)
+    if not ok:
+        # Count it with the login failures: a stolen session must not guess the password here.
+        now = _now()
+        with store.transaction(user["username"]) as tx:
+            fresh = tx.require(TABLE, user_id)
+            failed = fresh.get("_failed", 0) + 1
+            lock = (now + LOCKOUT).isoformat() if failed >= MAX_FAILED_LOGINS else None
+            tx.touch(TABLE, user_id, {"_failed": 0 if lock else failed, "_locked_until": lock,
+                                      **({"_sessions": {}} if lock else {})})
+            tx.event(TABLE, user_id, "password_change_failed", "账号已锁定" if lock else f"第 {failed} 次原密码错误")
+        if lock:
+            raise UserError("原密码连续输错次数过多，账号已锁定 15 分钟并退出登录", "old_password")
         raise UserError("原密码不正确", "old_password")
     set_password(store, user_id, new, user["username"])
     return open_session(store, user_id)
@@ -134,6 +157,8 @@ def change_own_password(store: Store, user_id: int, old: str, new: str) -> str:
 def set_active(store: Store, user_id: int, active: bool, actor: str) -> dict:
     """Disable or enable a user; never delete (their records stay theirs)."""
     with store.transaction(actor) as tx:
+        if not active:
+            _keep_an_admin(tx, user_id, None)
         user = tx.update(TABLE, user_id, {"active": active})
         if not active:
             tx.touch(TABLE, user_id, {"_sessions": {}})
@@ -228,7 +253,7 @@ def check_session(store: Store, user_id: int, token: str, idle: timedelta, now: 
         return SessionCheck(None, "会话已结束，请重新登录")
     seen = datetime.fromisoformat(sess["seen"])
     if now - seen > idle:
-        end_session(store, user_id, token)
+        end_session(store, user_id, token, note="会话超时（长时间未操作）")
         return SessionCheck(None, "长时间未操作，会话已过期，请重新登录")
     if (now - seen).total_seconds() > 60:  # refresh at most once a minute: writes are not free
         with store.transaction(user["username"]) as tx:
@@ -240,7 +265,7 @@ def check_session(store: Store, user_id: int, token: str, idle: timedelta, now: 
     return SessionCheck(user)
 
 
-def end_session(store: Store, user_id: int, token: str) -> None:
+def end_session(store: Store, user_id: int, token: str, note: str = "退出登录") -> None:
     with store.transaction("system") as tx:
         user = tx.get(TABLE, user_id)
         if user is None:
@@ -248,7 +273,7 @@ def end_session(store: Store, user_id: int, token: str) -> None:
         sessions = dict(user.get("_sessions") or {})
         if sessions.pop(_token_key(token), None) is not None:
             tx.touch(TABLE, user_id, {"_sessions": sessions})
-            tx.event(TABLE, user_id, "logout", "退出登录")
+            tx.event(TABLE, user_id, "logout", note)
 
 
 def users_with_role(store: Store, role: str) -> list[dict]:

@@ -295,3 +295,42 @@ def test_admin_forms_work_with_csrf_on(data_dir):
     list_token = csrf_token_from(c.get("/admin/users").get_data(as_text=True))
     assert c.post(f"/admin/users/{uid}/active/0", data={"csrf_token": list_token}).status_code == 302
     assert user(store, "wanglei")["active"] is False
+
+
+def _admin_id(store):
+    return next(u["id"] for u in store.scan("users") if u["username"] == "admin")
+
+
+def test_last_active_admin_cannot_be_disabled_or_demoted(client, auth, store):
+    auth.login("admin")
+    admin_id = _admin_id(store)
+    r = client.post(f"/admin/users/{admin_id}/active/0", follow_redirects=True)
+    assert "最后一个启用的系统管理员" in r.text
+    assert store.get("users", admin_id)["active"] is True
+    user = store.get("users", admin_id)
+    r = client.post(f"/admin/users/{admin_id}", data={
+        "rev": user["_rev"], "display_name": "管理员", "email": "", "roles": ["receiver"]})
+    assert r.status_code == 200 and "最后一个启用的系统管理员" in r.text
+    assert store.get("users", admin_id)["roles"] == ["admin"]
+
+
+def test_a_second_admin_makes_demotion_possible(client, auth, store):
+    from records import users
+    users.create_user(store, "admin2", "Another-password-1", ["admin"], "test")
+    auth.login("admin")
+    admin_id = _admin_id(store)
+    r = client.post(f"/admin/users/{admin_id}/active/0", follow_redirects=True)
+    assert store.get("users", admin_id)["active"] is False
+
+
+def test_wrong_old_password_counts_towards_lockout(client, auth, store):
+    from conftest import PASSWORD
+    auth.login("engineer")
+    for _ in range(5):
+        r = client.post("/password", data={"old_password": "wrong-password-x", "new_password": "Brand-new-pass-1",
+                                           "confirm": "Brand-new-pass-1"})
+    assert "已锁定" in r.text
+    r = client.get("/")  # the session was ended with the lock
+    assert r.status_code == 302 and "/login" in r.location
+    r = auth.login("engineer", PASSWORD)
+    assert "锁定" in r.text

@@ -75,6 +75,10 @@ def user_reset_password(user_id: int):
 def user_set_active(user_id: int, on: int):
     user = store().get(users.TABLE, user_id) or abort(404)
     if ConfirmForm().validate_on_submit():
-        users.set_active(store(), user_id, bool(on), actor())
-        flash(f"已{'启用' if on else '停用'}用户 {user['username']}", "success")
+        try:
+            users.set_active(store(), user_id, bool(on), actor())
+        except users.UserError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(f"已{'启用' if on else '停用'}用户 {user['username']}", "success")
     return redirect(url_for(".user_list"))
