@@ -9,6 +9,7 @@ import errno
 import fcntl
 import os
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,18 +35,27 @@ def write_temp(final: Path, data: bytes, tag: str = "") -> Path:
     The temp file takes the mode of the file it will replace, so a rename keeps the data
     file's permissions as the administrator set them.
     """
-    final.parent.mkdir(parents=True, exist_ok=True)
+    if not final.parent.is_dir():  # a new table's folder: its entry must be durable too
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fsync_dir(final.parent.parent)
     tmp = final.with_name(f"{TEMP_PREFIX}{final.name}.{os.getpid()}.{tag or threading.get_ident()}")
     try:
-        mode = os.stat(final).st_mode & 0o7777
+        st = os.stat(final)
+        mode, old_mtime = st.st_mode & 0o7777, st.st_mtime_ns
     except FileNotFoundError:
-        mode = 0o640
+        mode, old_mtime = 0o640, 0
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
+            # Readers keep parsed files while (inode, size, mtime) stay the same. The kernel
+            # reuses a freed inode at once and file times are coarse (a clock tick), so two
+            # quick writes could leave an equal key: make each version's mtime strictly later
+            # than the one it replaces (writes are serialised by the lock).
+            mtime = max(time.time_ns(), old_mtime + 1000)
+            os.utime(fd, ns=(mtime, mtime))
             os.fsync(fd)
         finally:
             os.close(fd)
