@@ -411,6 +411,47 @@ def bench_worktime_section(quick: bool = False) -> dict:
     return result
 
 
+@section("workflow")
+def bench_workflow_section(quick: bool = False) -> dict:
+    """Issue 4: a workflow transition (perform "decide") on the ten-year data set."""
+    from records.cases import bench_transition
+    from records.demo import load_demo
+    from records.store import Store
+
+    scale = 0.1 if quick else 1.0
+    tmp = Path(tempfile.mkdtemp(prefix="aftersales-bench-wf-"))
+    try:
+        build_dataset(tmp / "data", max(3, round(300 * scale)), max(10, round(5000 * scale)),
+                      max(20, round(20000 * scale)), round(300_000 * scale))
+        store = Store(tmp / "data")
+        load_demo(store)  # real customers and products beside the synthetic ones
+        times = bench_transition(store, 20 if quick else 200)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    result = percentiles(times)
+    print(f"transition p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms (target p95 ≤ 50 ms), n={result['n']}")
+    return result
+
+
+@section("pdf")
+def bench_pdf_section(quick: bool = False) -> dict:
+    """Issue 5: one-page 技术服务单 PDFs (target median ≤ 0.5 s)."""
+    from .bench_pdf import bench
+
+    result = bench(5 if quick else 20)
+    for key, value in result.items():
+        print(f"{key}: {value}")
+    return result
+
+
+@section("cron")
+def bench_cron_section(quick: bool = False) -> dict:
+    """Issue 6: `overdue` and `followups` over the ten-year data set (target ≤ 1 s each)."""
+    from .bench_cron import section_cron
+
+    return section_cron(quick)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
