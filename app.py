@@ -71,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES + 1024 * 1024,  # the file plus the form around it
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_I18N_ENABLED=False,  # no Flask-Babel: WTForms' own Chinese catalogue (forms/base.py)
         BOOTSTRAP_SERVE_LOCAL=True,
         BOOTSTRAP_BOOTSWATCH_THEME=None,
     )

@@ -1,6 +1,6 @@
-from flask_wtf import FlaskForm
+from .base import Form
 from wtforms import HiddenField, PasswordField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from records.users import MIN_PASSWORD_LENGTH, ROLES
@@ -10,13 +10,19 @@ class CheckboxList(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
+    def pre_validate(self, form):
+        # WTForms' own message for this is untranslated (fuzzy in its zh catalogue)
+        known = {value for value, _ in self.choices}
+        if any(v not in known for v in self.data or ()):
+            raise ValidationError("包含无效的选项")
+
 
 def _roles_field():
     return CheckboxList("角色", choices=list(ROLES.items()),
                         validators=[DataRequired("至少选择一个角色")])
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(2, 32, "2–32 个字符")])
     display_name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=40)])
     email = StringField("电子邮箱", validators=[Optional(), Email("电子邮箱格式不正确"), Length(max=120)])
@@ -27,7 +33,7 @@ class UserCreateForm(FlaskForm):
     submit = SubmitField("创建用户")
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     rev = HiddenField()
     display_name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=40)])
     email = StringField("电子邮箱", validators=[Optional(), Email("电子邮箱格式不正确"), Length(max=120)])
@@ -35,13 +41,13 @@ class UserEditForm(FlaskForm):
     submit = SubmitField("保存")
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField("新密码", validators=[
         DataRequired("请输入新密码"),
         Length(min=MIN_PASSWORD_LENGTH, max=128, message=f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")])
     submit = SubmitField("重置密码")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare POST form (CSRF token only) for buttons that change something."""
     submit = SubmitField("确定")

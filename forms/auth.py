@@ -1,17 +1,17 @@
-from flask_wtf import FlaskForm
+from .base import Form
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from records.users import MIN_PASSWORD_LENGTH
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=32)])
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
     submit = SubmitField("登录")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     old_password = PasswordField("原密码", validators=[DataRequired("请输入原密码")])
     new_password = PasswordField("新密码", validators=[
         DataRequired("请输入新密码"),

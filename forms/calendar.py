@@ -1,5 +1,5 @@
 """Forms of the working-calendar page (issue 3)."""
-from flask_wtf import FlaskForm
+from .base import Form
 from wtforms import RadioField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import DateInput
@@ -15,7 +15,7 @@ except ImportError:  # pragma: no cover - older WTForms
 DAY_KINDS = [SelectChoice("1", "工作日（上班）"), SelectChoice("0", "休息日")]
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(Form):
     """Correct one date. Field names match the ``field`` of records.calendar_store's errors.
 
     ``day`` is a string field shown as a date input, so that whatever was typed comes back
@@ -42,7 +42,7 @@ class CorrectionForm(FlaskForm):
         return self.is_workday.data == "1"
 
 
-class RemoveCorrectionForm(FlaskForm):
+class RemoveCorrectionForm(Form):
     """A bare POST form (CSRF token only) for the remove buttons."""
 
     submit = SubmitField("撤销")

@@ -1,10 +1,10 @@
-from flask_wtf import FlaskForm
+from .base import Form
 from wtforms import (BooleanField, DateField, DecimalField, FieldList, FormField, HiddenField, IntegerField,
                      SelectField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     class Meta:
         csrf = False  # a sub-form: the outer form carries the token
 
@@ -13,7 +13,7 @@ class ContactForm(FlaskForm):
     title = StringField("职务", validators=[Optional(), Length(max=40)])
 
 
-class CustomerForm(FlaskForm):
+class CustomerForm(Form):
     rev = HiddenField()
     name = StringField("单位名称", validators=[DataRequired("请输入单位名称"), Length(max=100)])
     address = StringField("地址", validators=[Optional(), Length(max=200)])
@@ -32,7 +32,7 @@ class CustomerForm(FlaskForm):
         }
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     rev = HiddenField()
     model = StringField("型号", validators=[DataRequired("请输入型号"), Length(max=60)])
     name = StringField("产品名称", validators=[DataRequired("请输入产品名称"), Length(max=100)])
@@ -54,7 +54,7 @@ class ProductForm(FlaskForm):
         }
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False  # GET search: changes nothing
 

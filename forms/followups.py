@@ -1,5 +1,5 @@
 """Forms of the follow-up calls (8.1, 8.2): the list filter, recording a call, re-assigning."""
-from flask_wtf import FlaskForm
+from .base import Form
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -17,7 +17,7 @@ def choices(pairs) -> list:
     return [SelectChoice(v, label) for v, label in pairs]
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     class Meta:
         csrf = False  # GET filter: changes nothing
 
@@ -28,7 +28,7 @@ class FilterForm(FlaskForm):
     status = SelectField("状态", choices=choices([("", "全部")] + list(STATUS_NAMES.items())), validate_choice=False)
 
 
-class CallForm(FlaskForm):
+class CallForm(Form):
     rev = HiddenField()
     called_at = DateTimeLocalField("通话时间", format="%Y-%m-%dT%H:%M",
                                    validators=[DataRequired("请填写通话时间")])
@@ -52,7 +52,7 @@ class CallForm(FlaskForm):
         }
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(Form):
     rev = HiddenField()
     assignee = SelectField("改派给", choices=[], validate_choice=False)
     submit = SubmitField("改派")

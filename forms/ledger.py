@@ -1,9 +1,9 @@
-from flask_wtf import FlaskForm
+from .base import Form
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SubmitField
 
 
-class LedgerUploadForm(FlaskForm):
+class LedgerUploadForm(Form):
     file = FileField("产品台账文件（.xlsx 或 .csv）", validators=[
         FileRequired("请选择要导入的文件"),
         FileAllowed(["xlsx", "csv"], "只接受 .xlsx 或 .csv 文件"),

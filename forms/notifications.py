@@ -1,10 +1,10 @@
 """Forms of the inbox and of the admin's e-mail (SMTP) settings."""
-from flask_wtf import FlaskForm
+from .base import Form
 from wtforms import BooleanField, IntegerField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 
-class SmtpSettingsForm(FlaskForm):
+class SmtpSettingsForm(Form):
     host = StringField("邮件服务器（SMTP 主机）", validators=[Optional(), Length(max=200)],
                        description="留空则不发邮件，消息只进站内收件箱")
     port = IntegerField("端口", default=25, validators=[Optional(), NumberRange(1, 65535, "端口必须在 1–65535 之间")],
@@ -26,10 +26,10 @@ class SmtpSettingsForm(FlaskForm):
                 "base_url": self.base_url.data}
 
 
-class TestMailForm(FlaskForm):
+class TestMailForm(Form):
     to = StringField("收件人", validators=[DataRequired("请填写收件人"), Email("邮箱格式不正确"), Length(max=200)])
     send = SubmitField("发送测试邮件")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A POST with nothing but the CSRF token (mark read, retry failed mails)."""

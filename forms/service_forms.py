@@ -1,5 +1,5 @@
 """Forms of the 技术服务单: the scan upload and the tablet path."""
-from flask_wtf import FlaskForm
+from .base import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (DateTimeLocalField, DecimalField, FieldList, FormField, HiddenField, IntegerField,
                      RadioField, StringField, SubmitField, TextAreaField)
@@ -17,7 +17,7 @@ RATING_CHOICES = [SelectChoice(k, v) for k, v in RATINGS]
 CHARGE_CHOICES = [SelectChoice(k, v) for k, v in CHARGES.items()]
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField("签字盖章后的技术服务单（扫描件或照片）", validators=[FileRequired("请选择要上传的文件")],
                      description="PDF、JPEG 或 PNG，最大 20 MB。系统按二维码自动核对编号。")
     confirm_no = StringField("确认编号", validators=[Optional(), Length(max=40)],
@@ -27,7 +27,7 @@ class UploadForm(FlaskForm):
     submit = SubmitField("上传归档")
 
 
-class PartForm(FlaskForm):
+class PartForm(Form):
     class Meta:
         csrf = False  # a sub-form: the outer form carries the token
 
@@ -41,7 +41,7 @@ def _rating_field(label: str) -> RadioField:
     return RadioField(label, choices=RATING_CHOICES, validators=[InputRequired(f"请顾客选择{label}评价")])
 
 
-class TabletForm(FlaskForm):
+class TabletForm(Form):
     arrived_at = DateTimeLocalField("到达时间", format="%Y-%m-%dT%H:%M",
                                     validators=[InputRequired("请填写到达时间")])
     completed_at = DateTimeLocalField("完成时间", format="%Y-%m-%dT%H:%M",
