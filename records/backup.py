@@ -12,7 +12,8 @@ from . import schema
 from .files import TEMP_PREFIX, fsync_dir
 from .store import Store
 
-SKIP = {".lock", "journal.json"}
+SKIP = {".lock", "journal.json", "mail-outbox.lock"}  # locks and the in-flight journal
+SKIP_DIRS = {"cache"}  # derived data (records/shard_digest.py), rebuilt from the shards
 
 
 def make_backup(store: Store, dest: Path, keep: int) -> tuple[Path, list[Path]]:
@@ -32,7 +33,8 @@ def make_backup(store: Store, dest: Path, keep: int) -> tuple[Path, list[Path]]:
         store._recover()
         for path in sorted(store.root.rglob("*")):
             rel = path.relative_to(store.root)
-            if path.is_dir() or rel.name in SKIP or rel.name.startswith(TEMP_PREFIX) or path == store.audit.path:
+            if (path.is_dir() or rel.name in SKIP or rel.parts[0] in SKIP_DIRS or rel.name.startswith(TEMP_PREFIX)
+                    or (rel.name.startswith("cron-") and rel.suffix == ".lock") or path == store.audit.path):
                 continue
             target = work / rel
             target.parent.mkdir(parents=True, exist_ok=True)

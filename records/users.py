@@ -42,8 +42,16 @@ MIN_PASSWORD_LENGTH = 12  # ASVS 2.1.1
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")
 
 _hasher = PasswordHasher()  # Argon2id with argon2-cffi's RFC 9106 low-memory profile
-# Verified against when a username does not exist, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    """A hash verified against when a username does not exist, so both paths take the same
+    time. Made on first use: cron processes never log anyone in and should not pay for it."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password")
+    return _dummy_hash
 
 
 class UserError(DomainError):
@@ -167,7 +175,7 @@ def set_active(store: Store, user_id: int, active: bool, actor: str) -> dict:
 
 def _verify(user: dict, password: str) -> bool:
     try:
-        return _hasher.verify(user.get("_pw") or _DUMMY_HASH, password)
+        return _hasher.verify(user.get("_pw") or _dummy(), password)
     except (VerificationError, InvalidHashError):
         return False
 

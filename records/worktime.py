@@ -60,11 +60,13 @@ class _YearData:
 @lru_cache(maxsize=None)
 def _china_year(year: int) -> _YearData:
     """What the `holidays` package knows of China for one year (cached: ~80 ms per year)."""
-    import holidays  # imported lazily: only calendars that use the library pay for it
+    # Imported lazily, and the country module alone (not the package's whole registry):
+    # only calendars that use the library pay for it.
+    from holidays.countries.china import China
 
     if not 1 <= year <= 9999:
         return _YearData({}, frozenset(), False)
-    cn = holidays.China(years=year, language="zh_CN")
+    cn = China(years=year, language="zh_CN")
     days_off = {d: name for d, name in cn.items() if d.year == year}
     makeup = frozenset(d for d in getattr(cn, "weekend_workdays", ()) if d.year == year)
     # Substituted days off (休息日（由 … 调休）) are 4- or 5-tuples in the State Council data.

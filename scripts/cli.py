@@ -68,7 +68,7 @@ def create_user(data_dir: Path, username: str, roles: tuple[str, ...], password:
 @data_dir_option
 def verify(data_dir: Path):
     """Check the audit trail's hash chain; exit 1 at the first broken entry."""
-    result = open_store(data_dir).audit.verify()
+    result = open_store(data_dir).verify()
     if result.ok:
         click.echo(f"审计记录完整：{result.entries} 条，哈希链无断裂。")
         return

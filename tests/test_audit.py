@@ -160,3 +160,13 @@ def test_chain_continues_across_commits_and_build_matches_append(tmp_path):
     assert [e["id"] for e in trail.read_at(offsets + offsets2)] == list(range(5))
     whole, _ = AuditTrail(tmp_path / "b.jsonl").build(Tail(0, 0, GENESIS), items)
     assert whole == (tmp_path / "a.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("cut", [1, 2])
+def test_entries_cut_off_the_end_are_detected(audited, cut):
+    """A shorter chain is still a valid chain: the records' own offsets give the cut away."""
+    _write(audited, _lines(audited)[:-cut])
+    assert Store(audited).audit.verify().ok  # the chain alone cannot see it
+    result = CliRunner().invoke(cli, ["verify", "--data-dir", str(audited)])
+    assert result.exit_code == 1
+    assert "截断" in result.output
