@@ -247,6 +247,12 @@ class Store:
                 os.replace(tmp_p, final_p)
             self.cache.forget(final_p)
             dirs.add(final_p.parent)
+        for rel in journal.get("unlink", ()):  # a roll-back removes shards the commit created
+            path = self.root / rel
+            if path.exists():
+                os.unlink(path)
+            self.cache.forget(path)
+            dirs.add(path.parent)
         self.audit.append(journal["audit"].encode(), journal["audit_at"])
         for d in dirs:
             fsync_dir(d)
@@ -264,6 +270,7 @@ class Transaction:
         self._staged: set[Path] = set()
         self._ops: list[tuple[str, int, dict]] = []  # (table, id, audit item)
         self._next_ids: dict[str, int] = {}
+        self._old_raw: dict[Path, bytes] = {}  # the shards as they were (b"": did not exist)
 
     # TinyDB hooks ---------------------------------------------------------------
     def _working(self, path: Path) -> dict:
@@ -275,6 +282,7 @@ class Transaction:
                 raw = path.read_bytes()
             except FileNotFoundError:
                 raw = b""
+            self._old_raw[path] = raw  # to roll back with (see _roll_back)
             self._work[path] = orjson.loads(raw) if raw else {}
         return self._work[path]
 
@@ -366,6 +374,32 @@ class Transaction:
         path = self.store.shard_path(table, record_id)  # the record keeps the entry's offset
         self._stage(path, self._working(path))
 
+    def _roll_back(self, temps: list, audit_at: int, txid: str) -> None:
+        """Undo a commit that failed after its commit point, by the commit mechanism itself.
+
+        The old shard contents go to synced temp files; a journal that puts them back (and
+        cuts the audit trail to its old length) then replaces the commit's journal atomically,
+        and is applied. A crash anywhere in here leaves one complete journal: the commit's or
+        the roll-back's, which the next writer finishes.
+        """
+        store = self.store
+        renames, unlinks = [], []
+        for _, path, _ in temps:
+            old = self._old_raw.get(path, b"")
+            if old:
+                renames.append([str(write_temp(path, old, tag=f"rb-{txid}").relative_to(store.root)),
+                                str(path.relative_to(store.root))])
+            else:
+                unlinks.append(str(path.relative_to(store.root)))
+        atomic_write(store.journal_path, orjson.dumps(
+            {"renames": renames, "unlink": unlinks, "audit_at": audit_at, "audit": ""}))
+        for tmp, _, _ in temps:  # the commit's own temp files, if not renamed yet
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        store._recover()
+
     # commit ------------------------------------------------------------------------
     def _commit(self) -> None:
         if not self._staged:
@@ -406,10 +440,17 @@ class Transaction:
                 except OSError:
                     pass
             raise
-        # Past the commit point: finish now, or the next writer finishes it from the journal.
+        # Past the commit point. Apply it; if that fails, the write is reported as failed, so
+        # roll it back: the old data stays as it was.
         try:
             store._recover()
-        except OSError as exc:
-            raise StorageError(f"提交未能完成，将在下次写入时恢复：{exc}") from exc
+        except (OSError, StorageError) as exc:
+            try:
+                self._roll_back(temps, tail.size, txid)
+            except (OSError, StorageError) as exc2:
+                # Neither way could be finished now: whichever journal stands is completed by
+                # the next writer, so the data is consistent either way.
+                raise StorageError(f"写入失败，且未能撤回，将在下次写入时完成：{exc2}") from exc
+            raise StorageError(f"写入失败，已撤回，数据保持原样：{getattr(exc, 'strerror', None) or exc}") from exc
         for _, path, raw in temps:
             store.cache.forget(path)
