@@ -2,14 +2,26 @@
 and the 技质部 list's filters. Choices that come from the store are set by the view."""
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, FieldList, FormField, HiddenField,
-                     RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
+                     IntegerField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from records.cases import CHANNELS, CONDITIONS, EVALUATIONS, SOLUTIONS, STATES, TYPES
+from records.fines import MANUAL_LABELS
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Choices for a SelectField / RadioField from (value, label) pairs or a {value: label} dict.
+
+    WTForms 3.3 deprecates plain tuples as choices (removed in 3.4); SelectChoice is the
+    supported form. Views use this too when they fill choices from the store.
+    """
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [SelectChoice(value, label) for value, label in items]
 
 
 def _dt(label: str, required: bool = True, description: str = ""):
@@ -60,18 +72,20 @@ class ActionForm(FlaskForm):
 
 class IntakeForm(FlaskForm):
     Meta = _ChineseMeta
-    type = RadioField("类型", choices=list(TYPES.items()), default="service_request",
+    type = RadioField("类型", choices=options(TYPES), default="service_request",
                       validators=[InputRequired("请选择类型")])
-    customer_id = SelectField("顾客单位", coerce=int, validators=[DataRequired("请选择顾客单位")])
+    customer_id = SelectField("顾客单位", coerce=int, validators=[Optional()],
+                              description="只填产品编号时，由系统按产品带出顾客单位")
     product_serial = StringField("产品编号", validators=[Optional(), Length(max=60)],
-                                 description="质量问题必填；咨询可不填")
+                                 description="质量问题必填；咨询可不填。可输入部分编号从列表中选择",
+                                 render_kw={"list": "product-serials", "autocomplete": "off"})
     caller_name = _text("来电人姓名", max_len=40, area=False)
     caller_phone = _text("来电人电话", max_len=40, area=False)
-    channel = SelectField("来源渠道", choices=list(CHANNELS.items()), default="phone")
+    channel = SelectField("来源渠道", choices=options(CHANNELS), default="phone")
     description = _text("顾客反映的内容")
     received_at = _dt("收到时间", required=False, description="默认为现在；可填更早的时间，不能晚于现在")
     answered_directly = BooleanField("接收人已直接答复（仅咨询，6.1.1）")
-    direct_answer = _text("直接答复的内容", required=False)
+    direct_answer = _text("直接答复的内容", required=False, description="勾选上一项时必填；登记后仍须传递技质部做好记录")
     submit = SubmitField("登记")
 
 
@@ -97,13 +111,13 @@ class DecideForm(ActionForm):
     misuse_reason = _text("使用维护不当的理由", required=False, max_len=1000)
     analysis = _text("故障分析")
     participants = _text("参加分析人员（可选）", required=False, max_len=400, area=False)
-    solution = RadioField("解决方案", choices=list(SOLUTIONS.items()), validators=[InputRequired("请选择解决方案")])
+    solution = RadioField("解决方案", choices=options(SOLUTIONS), validators=[InputRequired("请选择解决方案")])
     guidance = _text("电话指导内容（电话指导时必填）", required=False)
     submit = SubmitField("确定方案")
 
 
 class GuidanceResultForm(ActionForm):
-    solved = RadioField("电话指导是否解决了故障", choices=[("yes", "已解决，结案"), ("no", "未解决，转现场服务")],
+    solved = RadioField("电话指导是否解决了故障", choices=options([("yes", "已解决，结案"), ("no", "未解决，转现场服务")]),
                         validators=[InputRequired("请选择结果")])
     submit = SubmitField("记录结果")
 
@@ -136,7 +150,7 @@ class SendQuoteForm(ActionForm):
 
 
 class CustomerResponseForm(ActionForm):
-    accepted = RadioField("顾客意见", choices=[("yes", "确认承担费用"), ("no", "拒绝承担费用")],
+    accepted = RadioField("顾客意见", choices=options([("yes", "确认承担费用"), ("no", "拒绝承担费用")]),
                           validators=[InputRequired("请选择顾客意见")])
     responded_at = _dt("顾客答复时间")
     person = _text("顾客方答复人", max_len=40, area=False)
@@ -145,7 +159,7 @@ class CustomerResponseForm(ActionForm):
 
 
 class VpDecisionForm(ActionForm):
-    approved = RadioField("审批", choices=[("yes", "批准提供售后服务"), ("no", "不批准")],
+    approved = RadioField("审批", choices=options([("yes", "批准提供售后服务"), ("no", "不批准")]),
                           validators=[InputRequired("请选择是否批准")])
     reason = _text("审批意见", max_len=1000)
     submit = SubmitField("提交审批")
@@ -167,7 +181,7 @@ class ArriveForm(ActionForm):
 class CompleteForm(ActionForm):
     work_done = _text("完成的工作")
     completed_at = _dt("完成时间")
-    evaluation = SelectField("顾客评价", choices=[("", "（未评价）")] + list(EVALUATIONS.items()),
+    evaluation = SelectField("顾客评价", choices=options([("", "（未评价）"), *EVALUATIONS.items()]),
                              validators=[Optional()])
     evaluation_remarks = _text("顾客评价意见", required=False, max_len=1000)
     submit = SubmitField("记录维修完毕")
@@ -191,12 +205,13 @@ class ExpenseLine(_Line):
 class MaterialLine(_Line):
     part = StringField("返回物料", validators=[Optional(), Length(max=100)])
     quantity = StringField("数量", validators=[Optional(), Length(max=10)])
-    condition = SelectField("状态", choices=[("", "—")] + list(CONDITIONS.items()), validators=[Optional()])
+    condition = SelectField("状态", choices=options([("", "—"), *CONDITIONS.items()]), validators=[Optional()])
 
 
 class ReportForm(ActionForm):
     text = _text("书面汇报")
-    form_outcome = _text("技术服务单结论", max_len=1000)
+    form_outcome = _text("技术服务单结论", max_len=1000,
+                         description="技术服务单上记录的处理结果和顾客评价；签字的技术服务单在「签字技术服务单归档」上传")
     expenses = FieldList(FormField(ExpenseLine), min_entries=4, max_entries=30, label="费用报销")
     returned_materials = FieldList(FormField(MaterialLine), min_entries=3, max_entries=30,
                                    label="返回物料（含未使用和损坏品）")
@@ -218,9 +233,10 @@ class ConfirmForm(ActionForm):
 
 class RuleFineForm(ActionForm):
     key = SelectField("处罚建议", validators=[DataRequired("请选择处罚建议")])
-    decision = RadioField("处理", choices=[("confirmed", "确认"), ("waived", "免除")],
+    decision = RadioField("处理", choices=options([("confirmed", "确认处罚"), ("waived", "免除")]),
                           validators=[InputRequired("请选择确认或免除")])
-    amount = StringField("金额（元；范围处罚必填）", validators=[Optional(), Length(max=10)])
+    amount = StringField("金额（元）", validators=[Optional(), Length(max=10)],
+                         description="6.2.6、6.2.9 须在 50—500 元内确定；其他条款为规定金额，可不填")
     reason = _text("理由", max_len=1000)
     submit = SubmitField("处理")
 
@@ -230,6 +246,16 @@ class GmRuleFineForm(ActionForm):
     amount = StringField("金额（元，0 = 不处罚）", validators=[InputRequired("请填写金额"), Length(max=10)])
     reason = _text("总经理指示", max_len=1000)
     submit = SubmitField("裁定")
+
+
+class ProposeFineForm(ActionForm):
+    kind = RadioField("条款", choices=options(MANUAL_LABELS), validators=[InputRequired("请选择处罚条款")])
+    person = SelectField("责任人", validators=[DataRequired("请选择责任人")],
+                         description="6.2.9 的责任人为派往该案例的售后服务技术人员")
+    items = IntegerField("记录不清的条数（6.1.5，每条 50 元）", default=1,
+                         validators=[Optional(), NumberRange(1, 100, "条数应在 1—100 之间")])
+    facts = _text("事实", max_len=1000, description="哪条信息记录不清或哪项填报不实，造成了什么后果（如增加的费用）")
+    submit = SubmitField("提出处罚建议")
 
 
 ACTION_FORMS = {
@@ -252,6 +278,7 @@ ACTION_FORMS = {
     "confirm": ConfirmForm,
     "rule_fine": RuleFineForm,
     "gm_rule_fine": GmRuleFineForm,
+    "propose_fine": ProposeFineForm,
 }
 
 
@@ -263,8 +290,8 @@ class CaseFilterForm(FlaskForm):
         csrf = False  # GET: changes nothing
 
     q = StringField("搜索", validators=[Optional(), Length(max=100)])
-    type = SelectField("类型", choices=[("", "全部类型")] + list(TYPES.items()), validators=[Optional()])
-    state = SelectField("状态", choices=[("", "全部状态")] + list(STATES.items()), validators=[Optional()])
+    type = SelectField("类型", choices=options([("", "全部类型"), *TYPES.items()]), validators=[Optional()])
+    state = SelectField("状态", choices=options([("", "全部状态"), *STATES.items()]), validators=[Optional()])
     customer_id = SelectField("顾客单位", coerce=lambda v: int(v) if v not in (None, "") else None,
                               validators=[Optional()])
     product = StringField("产品编号", validators=[Optional(), Length(max=60)])

@@ -118,6 +118,7 @@ class Transition:
     states: frozenset[str]
     who: tuple[str, ...]  # roles, or "@receiver" / "@technician" / "@assignee" of this case
     todo: bool = True  # shown in 我的待办 of those who may take it
+    extra: bool = False  # not a step of the flow: offered apart (``extra_actions``), any time
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -140,7 +141,11 @@ TRANSITIONS: dict[str, Transition] = {
     "confirm": Transition("确认及费用审核（6.2.8）", frozenset({"awaiting_confirmation"}), TQ),
     "rule_fine": Transition("处理处罚建议", ANY_STATE, ("tq_manager",)),
     "gm_rule_fine": Transition("总经理裁定处罚（6.2.8）", ANY_STATE, ("gm",), todo=False),
+    "propose_fine": Transition("提出处罚建议（6.1.5、6.2.9）", ANY_STATE, ("tq_manager",), todo=False, extra=True),
 }
+# Who takes an action, as the case page names them (a role) when no one person does.
+ROLE_LABELS = {"tq_engineer": "技质部", "tq_manager": "技质部经理", "finance": "财务部", "sales": "销售部",
+               "vp": "分管副总", "gm": "总经理", "technician": "售后服务技术人员", "receiver": "信息接收人"}
 
 
 def _roles(user: dict) -> set[str]:
@@ -169,11 +174,52 @@ def may(case: dict, user: dict, action: str) -> bool:
 
 
 def allowed_actions(case: dict, user: dict) -> list[str]:
-    """The actions the user may take now (role and state), in workflow order."""
+    """The actions of the flow the user may take now (role and state), in workflow order."""
     out = []
     for name, t in TRANSITIONS.items():
-        if case["state"] in t.states and may(case, user, name) and _guard_ok(case, name):
+        if not t.extra and case["state"] in t.states and may(case, user, name) and _guard_ok(case, name):
             out.append(name)
+    return out
+
+
+def extra_actions(case: dict, user: dict) -> list[str]:
+    """The actions outside the flow (a manager's own fine proposal) the user may take now."""
+    return [name for name, t in TRANSITIONS.items()
+            if t.extra and case["state"] in t.states and may(case, user, name) and _guard_ok(case, name)]
+
+
+def next_steps(case: dict) -> list[dict]:
+    """What the case waits for now, and from whom: [{action, label, users, roles}].
+
+    ``users``: usernames of the people who take it (the receiver, the technicians, the
+    assignee); ``roles``: Chinese names of the roles that may (技质部, 财务部, …). Re-editing a
+    drafted quote is not a step the case waits for; pending fine proposals are.
+    """
+    if case.get("state") == "closed" and not fines.pending(case):
+        return []
+    techs = (case.get("dispatch") or {}).get("technicians") or []
+    out = []
+    for name, t in TRANSITIONS.items():
+        if not t.todo or t.extra or case["state"] not in t.states or not _guard_ok(case, name):
+            continue
+        if name == "quote" and case.get("quote"):
+            continue
+        users, roles = [], []
+        for w in t.who:
+            if w == "@receiver":
+                users.append(case.get("received_by"))
+            elif w == "@technician":
+                users.extend(techs)
+            elif w == "@assignee":
+                if case.get("reply_assignee"):
+                    users.append(case["reply_assignee"])
+            else:
+                label = ROLE_LABELS.get(w, w)
+                if w in TQ_ROLES and name != "rule_fine":
+                    label = "技质部"
+                if label not in roles:
+                    roles.append(label)
+        out.append({"action": name, "label": t.label, "users": [u for u in users if u], "roles": roles})
     return out
 
 
@@ -354,19 +400,24 @@ def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetim
     channel = data.get("channel") or "phone"
     if channel not in CHANNELS:
         raise CaseError("请选择来源渠道", "channel")
-    try:
-        customer_id = int(data.get("customer_id"))
-    except (TypeError, ValueError):
-        raise CaseError("请选择顾客单位", "customer_id") from None
-    customer = store.get(CUSTOMERS, customer_id)
-    if customer is None:
-        raise CaseError("顾客单位不存在", "customer_id")
     serial = _text(data, "product_serial", "产品编号", required=(kind == "service_request"), max_len=60)
     product = None
     if serial:
         product = store.first(PRODUCTS, lambda p: p["serial_no"] == serial)
         if product is None:
             raise CaseError(f"没有产品编号为 {serial} 的产品", "product_serial")
+    try:
+        customer_id = int(data.get("customer_id") or 0)
+    except (TypeError, ValueError):
+        raise CaseError("请选择顾客单位", "customer_id") from None
+    if not customer_id and product is not None:
+        customer_id = product["customer_id"]  # the caller gave the serial number only: its customer
+    if not customer_id:
+        raise CaseError("请选择顾客单位（或填写产品编号，由系统带出顾客单位）", "customer_id")
+    customer = store.get(CUSTOMERS, customer_id)
+    if customer is None:
+        raise CaseError("顾客单位不存在", "customer_id")
+    if product is not None:
         if product["customer_id"] != customer_id:
             raise CaseError(f"产品 {serial} 不属于 {customer['name']}", "product_serial")
     caller_name = _text(data, "caller_name", "来电人姓名", max_len=40)
@@ -664,7 +715,8 @@ def _do_dispatch(case, user, data, cal, now, store):
         case["deadlines"]["arrival"]["responsible"] = techs[0]
     case["state"] = "on_route"
     # The form number is given inside the transaction (see perform: needs the counters table).
-    _log(case, by, now, "dispatch", f"派出 {'、'.join(techs)}，出发 {departed:%Y-%m-%d %H:%M}")
+    shown = "、".join((find_by_username(store, t) or {}).get("display_name") or t for t in techs)
+    _log(case, by, now, "dispatch", f"派出 {shown}，出发 {departed:%Y-%m-%d %H:%M}")
 
 
 def _do_arrive(case, user, data, cal, now, store):
@@ -779,18 +831,50 @@ def _do_confirm(case, user, data, cal, now, store):
     _log(case, by, now, "confirm", text)
 
 
+def _person_name(store: Store, username: str | None) -> str:
+    from .users import find_by_username
+    if not username:
+        return "技质部"
+    return (find_by_username(store, username) or {}).get("display_name") or username
+
+
 def _do_rule_fine(case, user, data, cal, now, store):
     f = fines.rule(case, data.get("key") or "", data.get("decision") or "", data.get("amount"),
                    data.get("reason") or "", user["username"], now)
     _log(case, user["username"], now, "rule_fine",
-         f"{f['clause']} {f['person'] or ''}：{fines.STATUSES[f['status']]} {f['final_amount']} 元，{f['reason']}")
+         f"{f['clause']} {_person_name(store, f['person'])}：{fines.STATUSES[f['status']]} {f['final_amount']} 元，{f['reason']}")
 
 
 def _do_gm_rule_fine(case, user, data, cal, now, store):
     f = fines.gm_rule(case, data.get("key") or "", data.get("amount"), data.get("reason") or "",
                       user["username"], now)
     _log(case, user["username"], now, "gm_rule_fine",
-         f"{f['clause']} {f['person'] or ''}：总经理裁定 {f['final_amount']} 元，{f['gm_reason']}")
+         f"{f['clause']} {_person_name(store, f['person'])}：总经理裁定 {f['final_amount']} 元，{f['gm_reason']}")
+
+
+def _do_propose_fine(case, user, data, cal, now, store):
+    """A tq_manager's own proposal: 6.1.5 (unclear record, 50 元 per item) or 6.2.9 (false form)."""
+    from .users import find_by_username
+    kind = data.get("kind") or ""
+    name = (data.get("person") or "").strip()
+    if kind not in fines.MANUAL:
+        raise CaseError("请选择处罚条款（6.1.5 或 6.2.9）", "kind")
+    if not name:
+        raise CaseError("请选择责任人", "person")
+    person = find_by_username(store, name)
+    if person is None:
+        raise CaseError(f"没有用户 {name}", "person")
+    if kind == "falsified_form":
+        d = case.get("dispatch") or {}
+        if not d.get("form_no"):
+            raise CaseError("该案例尚未开具技术服务单，不能按 6.2.9 提出处罚建议", "kind")
+        if person["username"] not in (d.get("technicians") or []):
+            raise CaseError("6.2.9 的责任人应是派往该案例、填报技术服务单的售后服务技术人员", "person")
+    f = fines.add_manual(case, kind, person["username"], data.get("facts") or "", now, user["username"],
+                         items=data.get("items") or 1)
+    amount = f"{f['amount']} 元" if f["amount"] is not None else f"{f['range'][0]}—{f['range'][1]} 元（由技质部经理确定）"
+    _log(case, user["username"], now, "propose_fine",
+         f"{f['clause']} {person.get('display_name') or person['username']}：{amount}；{f['facts']}")
 
 
 _HANDLERS = {name: globals()[f"_do_{name}"] for name in TRANSITIONS}
@@ -861,15 +945,41 @@ def deadline_status(entry: dict, cal: WorkCalendar, now: datetime) -> str:
     return "soon" if left <= policy.WARN_WITHIN_WORKING_HOURS else "open"
 
 
+def time_left(entry: dict, cal: WorkCalendar, now: datetime) -> str:
+    """How long until an open deadline is due, or how late it is, in words ("" once met).
+
+    5.1.1.3 counts clock hours; every other deadline working hours (GLOSSARY).
+    """
+    if entry.get("done_at"):
+        return ""
+    d = Deadline.from_dict(entry)
+    clock = d.clause == policy.DISPATCH.clause
+    hours = d.clock_hours_left(now) if clock else d.working_hours_left(cal, now)
+    amount = abs(hours)
+    text = (f"{amount:.0f}" if amount >= 10 else f"{amount:.1f}".rstrip("0").rstrip(".")) + (" 小时" if clock else " 工作小时")
+    day = sum((datetime.combine(date.min, b) - datetime.combine(date.min, a)).seconds
+              for a, b in policy.WORK_PERIODS) / 3600  # working hours in a full working day
+    if not clock and amount >= day:
+        text += f"（约 {amount / day:.0f} 个工作日）"
+    elif clock and amount >= 24:
+        text += f"（约 {amount / 24:.1f} 天）".replace(".0 天", " 天")
+    return f"剩余 {text}" if hours >= 0 else f"已超 {text}"
+
+
+_DEADLINE_ORDER = {key: i for i, key in enumerate(DEADLINE_LABELS)}
+
+
 def deadline_rows(case: dict, cal: WorkCalendar, now: datetime) -> list[dict]:
+    """Every deadline of the case in the order of the flow, with its status and time left."""
     rows = []
     for key, entry in (case.get("deadlines") or {}).items():
         status = deadline_status(entry, cal, now)
         if case.get("state") == "closed" and status in ("open", "soon", "overdue"):
             status = "closed"
+        left = time_left(entry, cal, now) if status in ("open", "soon", "overdue") else ""
         rows.append({"key": key, "label": DEADLINE_LABELS.get(key, key), **entry, "status": status,
-                     "responsible": entry.get("responsible") or responsible(case, key)})
-    return sorted(rows, key=lambda r: r["start"])
+                     "left": left, "responsible": entry.get("responsible") or responsible(case, key)})
+    return sorted(rows, key=lambda r: (_DEADLINE_ORDER.get(r["key"], 99), r["start"]))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""处罚 (penalty) proposals of a case: 6.1.4, 6.2.6 and 6.2.8.
+"""处罚 (penalty) proposals of a case: 6.1.4, 6.1.5, 6.2.6, 6.2.8 and 6.2.9.
 
 Storage: the proposals live on the case document itself, in ``case["fines"]`` (a list), so a
 proposal is written in the same transaction as the step that caused it and the case page shows
@@ -12,7 +12,10 @@ it without another lookup. Each proposal::
 
 ``key`` is unique within a case: the same proposal is never made twice, whoever calls first
 (a workflow step or the scheduled script). Keys: ``"handover"`` (6.1.4), ``"return_unapproved"``
-(6.2.6), ``"confirm_late:<n>"`` (6.2.8, the n-th working day late).
+(6.2.6), ``"confirm_late:<n>"`` (6.2.8, the n-th working day late), and the proposals a
+tq_manager makes by hand (``add_manual``): ``"record_unclear:<n>"`` (6.1.5, 50 元 per item of
+unclear record, with the count ``items``) and ``"falsified_form:<n>"`` (6.2.9, 50—500 元), each
+with the facts (``facts``) that justify it.
 
 A fine is only a proposal: the system computes clause, person and amount; a tq_manager confirms
 or waives it with a reason; the GM may rule otherwise. No Flask here.
@@ -84,6 +87,55 @@ def propose(tx, case: dict, key: str, rule: policy.Rule, person: str | None, now
     tx.update("cases", case["id"], {"fines": fresh["fines"]}, action="fine_proposed",
               note=f"{fine['clause']} 处罚建议：{person or '技质部'}")
     return True
+
+
+# --- Proposals made by hand: 6.1.5 and 6.2.9 ----------------------------------------------------
+
+MANUAL = {
+    "record_unclear": policy.FINE_RECORD_UNCLEAR,   # 6.1.5: 50 元 per item
+    "falsified_form": policy.FINE_FALSIFIED_FORM,   # 6.2.9: 50—500 元, set when confirmed
+}
+MANUAL_LABELS = {
+    "record_unclear": f"{policy.FINE_RECORD_UNCLEAR.clause} 信息记录不清、不完整、不准确，导致额外增加售后服务费用",
+    "falsified_form": f"{policy.FINE_FALSIFIED_FORM.clause} 弄虚作假填报《技术服务单》",
+}
+MAX_ITEMS = 100
+
+
+def add_manual(case: dict, kind: str, person: str, facts: str, now: datetime, by: str, items=1) -> dict:
+    """A tq_manager's own proposal (in memory): 6.1.5 (``items`` × 50 元) or 6.2.9 (50—500 元).
+
+    ``facts`` (required) says what was unclear or false and what it cost; ``person`` is the
+    username of the person responsible (the caller checks that the user exists). A new key is
+    used each time: the same case may have several such proposals.
+    """
+    rule_ = MANUAL.get(kind)
+    if rule_ is None:
+        raise FineError("请选择处罚条款（6.1.5 或 6.2.9）", "kind")
+    if not person:
+        raise FineError("请选择责任人", "person")
+    facts = (facts or "").strip()
+    if not facts:
+        raise FineError("请写明事实（哪条信息不清或哪项填报不实，造成了什么后果）", "facts")
+    if len(facts) > 1000:
+        raise FineError("事实说明不能超过 1000 个字", "facts")
+    if isinstance(rule_.value, tuple):
+        basis = f"{rule_.basis}：{facts}"
+        n_items = None
+    else:
+        try:
+            n_items = int(items)
+        except (TypeError, ValueError):
+            raise FineError("条数必须是正整数", "items") from None
+        if not 1 <= n_items <= MAX_ITEMS:
+            raise FineError(f"条数应在 1—{MAX_ITEMS} 之间", "items")
+        per = int(rule_.value)
+        rule_ = policy.Rule(rule_.clause, per * n_items, rule_.basis)
+        basis = f"{policy.FINE_RECORD_UNCLEAR.basis.format(n=per)}，共 {n_items} 条：{facts}"
+    n = 1 + sum(1 for f in case.get("fines") or [] if f["key"].startswith(kind + ":"))
+    fine = add_proposal(case, f"{kind}:{n}", rule_, person, now, by=by, basis=basis)
+    fine.update(manual=True, items=n_items, facts=facts)
+    return fine
 
 
 # --- 6.2.8: 50 元 per working day late -------------------------------------------------------

@@ -226,3 +226,107 @@ def test_deadline_colours_on_case_page(client, auth, store, setup):
     row = re.search(r'<tr class="([^"]*)" data-deadline="handover" data-status="(\w+)"', page)
     assert row and row.group(1) == "overdue" and row.group(2) == "overdue"
     assert "已逾期" in page
+
+
+# --- What a user sees on the case page ---------------------------------------------------------
+
+
+def _dispatched(store, setup):
+    cal = current_calendar(store)
+    eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
+    c = make_case(store, setup, username="engineer", roles=("tq_engineer", "receiver"))
+    c = cases.perform(store, cal, c["id"], "decide", eng, {"solution": "onsite_free", "analysis": "a"})
+    return cases.perform(store, cal, c["id"], "dispatch", eng, {"technicians": ["tech"], "plan": "p",
+                                                                 "precautions": "q"})
+
+
+def test_case_page_says_who_acts_next_and_links_the_service_form(client, auth, store, setup):
+    case = make_case(store, setup)
+    auth.login("engineer")
+    page = html(client.get(f"/cases/{case['id']}"))
+    # the engineer may record the receipt, but the page names the receiver as the one to act
+    assert 'id="next-steps"' in page and "receiver-姓名" in page and "技质部登记已收到（6.1.3）" in page
+    assert "剩余" in page  # time left on the open 6.1.3 deadline
+    c = _dispatched(store, setup)
+    auth.logout()
+    auth.login("tech")
+    page = html(client.get(f"/cases/{c['id']}"))
+    assert f"/forms/case/{c['id']}.pdf" in page and f"/forms/case/{c['id']}/upload" in page
+    assert f"/forms/case/{c['id']}/tablet" in page and c["dispatch"]["form_no"] in page
+    assert "到达现场" in page and "tech-姓名" in page
+    # buttons are Bootstrap's own classes (Bootstrap-Flask adds the btn- prefix itself)
+    assert "btn-btn-" not in page and 'class="btn btn-primary' in page
+
+
+def test_decide_form_offers_only_what_the_warranty_allows(client, auth, store, setup):
+    cal = current_calendar(store)
+    eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
+    received = datetime.now(TZ).replace(microsecond=0) - timedelta(minutes=30)
+    out = cases.intake(store, cal, {**intake_data(setup, customer_id=setup["other"]["id"], product_serial="OUT-001"),
+                                    "received_at": received}, eng)
+    auth.login("engineer")
+    page = html(client.get(f"/cases/{out['id']}"))
+    assert 'value="onsite_paid"' in page and 'value="onsite_free"' not in page and "decide-misuse" not in page
+    inw = make_case(store, setup, username="engineer", roles=("tq_engineer", "receiver"))
+    page = html(client.get(f"/cases/{inw['id']}"))
+    assert 'value="onsite_free"' in page and 'value="onsite_paid"' in page and "decide-misuse" in page
+
+
+def test_return_without_approval_is_warned_and_free_report_asks_no_receipt(client, auth, store, setup):
+    cal = current_calendar(store)
+    c = _dispatched(store, setup)
+    tech = {"username": "tech", "roles": ["technician", "receiver"]}
+    c = cases.perform(store, cal, c["id"], "arrive", tech, {"arrived_at": c["dispatch"]["departed_at"]})
+    c = cases.perform(store, cal, c["id"], "complete", tech, {"work_done": "w", "completed_at": c["onsite"]["arrived_at"]})
+    auth.login("tech")
+    page = html(client.get(f"/cases/{c['id']}"))
+    assert "技质部尚未确认、同意返回" in page and "6.2.6" in page
+    c = cases.perform(store, cal, c["id"], "record_return", tech, {"returned_at": c["onsite"]["completed_at"]})
+    page = html(client.get(f"/cases/{c['id']}"))
+    assert 'id="action-report"' in page and "report-receipt_no" not in page
+    assert "系统按期限记录自动提出" in page  # the 6.2.6 proposal is not the technician's own
+
+
+def test_manager_proposes_6_1_5_and_6_2_9_on_the_case_page(client, auth, store, setup):
+    case = make_case(store, setup)
+    auth.login("engineer")
+    assert 'id="action-propose_fine"' not in html(client.get(f"/cases/{case['id']}"))
+    resp = client.post(f"/cases/{case['id']}/propose-fine", data={
+        "propose_fine-rev": case["_rev"], "propose_fine-kind": "record_unclear", "propose_fine-person": "receiver",
+        "propose_fine-items": "1", "propose_fine-facts": "x"})
+    assert resp.status_code == 403
+    auth.logout()
+    auth.login("manager")
+    page = html(client.get(f"/cases/{case['id']}"))
+    assert 'id="action-propose_fine"' in page and 'value="record_unclear"' in page
+    assert 'value="falsified_form"' not in page  # no 技术服务单 issued yet
+    resp = client.post(f"/cases/{case['id']}/propose-fine", data={
+        "propose_fine-rev": case["_rev"], "propose_fine-kind": "record_unclear", "propose_fine-person": "receiver",
+        "propose_fine-items": "2", "propose_fine-facts": ""})
+    assert resp.status_code == 400 and "请填写事实" in html(resp) and "<details" in html(resp)
+    resp = client.post(f"/cases/{case['id']}/propose-fine", data={
+        "propose_fine-rev": case["_rev"], "propose_fine-kind": "record_unclear", "propose_fine-person": "receiver",
+        "propose_fine-items": "2", "propose_fine-facts": "电话号码记错，多花长途费用"})
+    assert resp.status_code == 302
+    c = store.get("cases", case["id"])
+    assert [(f["clause"], f["person"], f["amount"]) for f in c["fines"]] == [("6.1.5", "receiver", 100)]
+    page = html(client.get(f"/cases/{case['id']}"))
+    assert "6.1.5" in page and "电话号码记错" in page and 'id="action-rule_fine"' in page
+    c = _dispatched(store, setup)
+    page = html(client.get(f"/cases/{c['id']}"))
+    assert 'value="falsified_form"' in page
+    resp = client.post(f"/cases/{c['id']}/propose-fine", data={
+        "propose_fine-rev": c["_rev"], "propose_fine-kind": "falsified_form", "propose_fine-person": "tech",
+        "propose_fine-items": "1", "propose_fine-facts": "到达时间填报不实"})
+    assert resp.status_code == 302
+    f = store.get("cases", c["id"])["fines"][0]
+    assert (f["clause"], f["person"], f["range"]) == ("6.2.9", "tech", [50, 500])
+
+
+def test_intake_page_lists_serial_numbers(client, auth, store, setup):
+    auth.login("receiver")
+    page = html(client.get("/cases/new"))
+    assert 'list="product-serials"' in page and '<option value="IN-001">' in page and "6.1.3" in page
+    resp = client.post("/cases/new", data=intake_data(setup, customer_id="0"))
+    assert resp.status_code == 302  # the customer comes from the serial number
+    assert store.find("cases")[0]["customer_id"] == setup["near"]["id"]

@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forms.cases import ACTION_FORMS, CaseFilterForm, IntakeForm
+from forms.cases import ACTION_FORMS, CaseFilterForm, IntakeForm, options
 from records import cases, fines
+from records import service_form as sf
 from records.calendar_store import current_calendar
 from records.customers import TABLE as CUSTOMERS
+from records.products import TABLE as PRODUCTS
 from records.errors import DomainError
 from records.policy import TIMEZONE
 from records.store import StaleRecord
@@ -30,6 +32,29 @@ TZ = ZoneInfo(TIMEZONE)
 STATUS_LABELS = {"met": "按时完成", "met_late": "逾期完成", "overdue": "已逾期", "soon": "即将到期",
                  "open": "进行中", "closed": "未发生（已结案）"}
 STATUS_CLASSES = {"overdue": "overdue", "met_late": "overdue", "soon": "due-soon"}
+# Why an action's card is there, in words for the person who takes it (shown above its form).
+ACTION_HELP = {
+    "handover": "点击即确认：您已将此信息告知技质部（6.1.3：收到后 4 个工作小时内）。传递后由技质部答复或确定解决方案。",
+    "assign_reply": "技质部可安排其他部门人员解答（6.2.1），答复期限不变。",
+    "reply": "记录给顾客的答复内容；记录后案例结案（6.2.1）。",
+    "decide": "先核对质保状态，再分析故障、确定方案（6.2.2，8 个工作小时内）。",
+    "guidance_result": "电话指导解决不了的，转现场服务（6.2.3）。",
+    "quote": "填写服务费和需更换的备件；备件价格由财务部填写（5.2.4）。全部定价后，技质部将方案和费用通知顾客（5.2.5）。",
+    "price": "请为每个备件填写单价（元）（5.2.4）。填写后技质部即可通知顾客。",
+    "send_quote": "确认已将解决方案和收费标准通知顾客（5.2.5、6.2.4），然后等待顾客确认。",
+    "customer_response": "顾客确认后即可安排派出；顾客拒绝承担费用时，须报分管副总批准（6.2.4）。",
+    "vp_decision": "顾客拒绝承担费用：只有经分管副总批准后方可提供售后服务（6.2.4）；不批准则结案。",
+    "dispatch": "出发前将服务方案通知顾客，告知技术人员注意事项，并开具《技术服务单》交技术人员（6.2.5）。",
+    "arrive": "到达现场后记录到达时间（时限见 5.1.1.3）。",
+    "complete": "维修完毕后填写《技术服务单》，请顾客评价并签字或盖章，然后电话反馈技质部（6.2.6）。",
+    "approve_return": "技术人员电话反馈维修完毕后，技质部确认、同意返回（6.2.6）。",
+    "record_return": "回到公司后记录返回时间；3 个工作日内须提交书面汇报（6.2.7）。",
+    "report": "以书面形式汇报，并将《技术服务单》、费用报销单、返回物料及有偿服务的收款收据、款项交技质部（6.2.7）。",
+    "confirm": "确认服务质量和顾客评价，再逐项审核费用；调整金额须写明理由（6.2.8，5 个工作日内）。",
+    "rule_fine": "逐条确认或免除处罚建议，并写明理由；6.2.6、6.2.9 的金额在 50—500 元内确定。",
+    "gm_rule_fine": "特殊情况报总经理指示执行（6.2.8）：可改定任一处罚建议的金额。",
+    "propose_fine": "6.1.5：信息记录不清、不完整、不准确，导致额外增加售后服务费用，每条 50 元；6.2.9：弄虚作假填报《技术服务单》，50—500 元。建议提出后仍须处理（确认或免除）。",
+}
 
 
 def _cal():
@@ -88,16 +113,39 @@ def _defaults(action: str, case: dict) -> dict:
 def _choices(form, action: str, case: dict) -> None:
     s = store()
     if action == "assign_reply":
-        form.assignee.choices = [("", "— 请选择 —")] + sorted(
+        form.assignee.choices = options([("", "— 请选择 —")] + sorted(
             (u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）")
-            for u in s.scan(USERS) if u.get("active", True))
+            for u in s.scan(USERS) if u.get("active", True)))
     elif action == "dispatch":
-        form.technicians.choices = sorted(
+        form.technicians.choices = options(sorted(
             (u["username"], u.get("display_name") or u["username"])
-            for u in s.scan(USERS) if "technician" in u.get("roles", []) and u.get("active", True))
+            for u in s.scan(USERS) if "technician" in u.get("roles", []) and u.get("active", True)))
     elif action in ("rule_fine", "gm_rule_fine"):
         rows = fines.pending(case) if action == "rule_fine" else case.get("fines") or []
-        form.key.choices = [(f["key"], _fine_label(f)) for f in rows]
+        names = _names()
+        form.key.choices = options([(f["key"], _fine_label(f, names)) for f in rows])
+    elif action == "propose_fine":
+        # The people of this case first (receiver, technicians), then everyone else.
+        techs = (case.get("dispatch") or {}).get("technicians") or []
+        part = [case.get("received_by"), *techs]
+        users = [u for u in s.scan(USERS) if u.get("active", True)]
+        users.sort(key=lambda u: (part.index(u["username"]) if u["username"] in part else len(part), u["username"]))
+
+        def label(u):
+            role = "技术人员，" if u["username"] in techs else ("接收人，" if u["username"] == case.get("received_by") else "")
+            return f"{u.get('display_name') or u['username']}（{role}{u['username']}）"
+        form.person.choices = options([("", "— 请选择 —")] + [(u["username"], label(u)) for u in users])
+        if not sf.form_no_of(case):  # 6.2.9 is about a filled 技术服务单: none issued yet
+            form.kind.choices = options([(k, v) for k, v in fines.MANUAL_LABELS.items() if k != "falsified_form"])
+    elif action == "decide":
+        # Offer only the solutions the warranty allows (5.1.1.1, 5.1.1.2, 5.2.3).
+        w = case.get("warranty") or {}
+        if w and not w.get("in_warranty"):
+            form.solution.choices = options([(k, v) for k, v in cases.SOLUTIONS.items() if k != "onsite_free"])
+            del form.misuse, form.misuse_reason  # misuse is a reading of in-warranty faults only
+    elif action == "report":
+        if not (cases.is_paid(case) and (case.get("customer_response") or {}).get("accepted")):
+            del form.receipt_no, form.amount_collected  # nothing was collected (free, or VP-approved)
     if action == "price":
         for entry, p in zip(form.prices, (case.get("quote") or {}).get("parts") or []):
             entry.label.text = f"{p['part']} × {p['quantity']}"
@@ -106,10 +154,11 @@ def _choices(form, action: str, case: dict) -> None:
             entry.label.text = f"{e['item']}：报销 {e['amount']:.2f} 元"
 
 
-def _fine_label(f: dict) -> str:
+def _fine_label(f: dict, names: dict | None = None) -> str:
     amount = f"{f['amount']} 元" if f["amount"] is not None else f"{f['range'][0]}—{f['range'][1]} 元"
     day = f"（{f['day']}）" if f.get("day") else ""
-    return f"{f['clause']} {f['person'] or '技质部'} {amount}{day} [{fines.STATUSES[f['status']]}]"
+    person = (names or {}).get(f["person"], f["person"]) if f["person"] else "技质部"
+    return f"{f['clause']} {person} {amount}{day} [{fines.STATUSES[f['status']]}]"
 
 
 def _form(action: str, case: dict, bound: bool = False):
@@ -122,15 +171,57 @@ def _form(action: str, case: dict, bound: bool = False):
     return form
 
 
+def _available(case: dict, user: dict) -> list[str]:
+    """Every action the user may take on the case now: the flow's, then the extra ones."""
+    return cases.allowed_actions(case, user) + cases.extra_actions(case, user)
+
+
+def _action_titles(case: dict, actions) -> dict[str, str]:
+    titles = {a: cases.TRANSITIONS[a].label for a in actions}
+    if "quote" in titles and case.get("quote"):
+        titles["quote"] = "修改费用报价（5.2.3、5.2.4）"
+    if "handover" in titles and case.get("received_by") != current_user.username:
+        titles["handover"] = "技质部登记已收到（6.1.3）"
+    return titles
+
+
+def _action_help(case: dict, action: str) -> str:
+    if action == "handover" and case.get("received_by") != current_user.username:
+        return "接收人尚未传递。技质部已从其他途径获知此信息时，可在此登记已收到（按现在的时间计）。"
+    if action == "handover" and case.get("direct_answer"):
+        return "您已直接答复顾客；点击即确认已告诉技质部做好记录（6.1.1），案例随即结案。"
+    if action == "record_return" and case["state"] == "completed":
+        return ("注意：技质部尚未确认、同意返回。未经同意返回将按 6.2.6 提出处罚建议（50—500 元）。"
+                "请先电话反馈技质部，待其在系统中同意返回后再记录。")
+    return ACTION_HELP.get(action, "")
+
+
+def _service_form_info(case: dict) -> dict | None:
+    form_no = sf.form_no_of(case)
+    if not form_no:
+        return None
+    versions = sf.archived_versions(store(), case["id"])
+    return {"form_no": form_no, "versions": len(versions),
+            "can_sign": sf.may_sign(case, current_user.username, frozenset(current_user.roles))}
+
+
 def _render_show(case: dict, failed: dict | None = None, error: str = ""):
     user = _user()
     cal, now = _cal(), _now()
-    actions = cases.allowed_actions(case, user)
+    actions = _available(case, user)
     forms = {a: _form(a, case) for a in actions}
     forms.update(failed or {})
+    deadlines = cases.deadline_rows(case, cal, now)
+    open_rows = [d for d in deadlines if d["status"] in ("open", "soon", "overdue")]
+    urgent = min(open_rows, key=lambda d: d["due"]) if open_rows else None
+    customer = store().get(CUSTOMERS, case["customer_id"]) or {}
     return render_template(
         "cases/show.html", case=case, forms=forms, actions=[a for a in forms],
-        deadlines=cases.deadline_rows(case, cal, now), error=error, names=_names(),
+        titles=_action_titles(case, forms), helps={a: _action_help(case, a) for a in forms},
+        extras=cases.extra_actions(case, user),
+        next_steps=cases.next_steps(case), urgent=urgent, customer=customer,
+        service_form=_service_form_info(case), printed_at=now, printed_by=current_user.display_name,
+        deadlines=deadlines, error=error, names=_names(),
         T=cases.TRANSITIONS, STATES=cases.STATES, TYPES=cases.TYPES, CHANNELS=cases.CHANNELS,
         SOLUTIONS=cases.SOLUTIONS, OUTCOMES=cases.OUTCOMES, EVALUATIONS=cases.EVALUATIONS,
         CONDITIONS=cases.CONDITIONS, FINE_STATUSES=fines.STATUSES, STATUS_LABELS=STATUS_LABELS,
@@ -144,25 +235,39 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
 @login_required
 def my_work():
     cal, now = _cal(), _now()
+    return render_template("cases/my_work.html", rows=work_rows(store(), _user(), cal, now), T=cases.TRANSITIONS,
+                           STATES=cases.STATES, TYPES=cases.TYPES, STATUS_LABELS=STATUS_LABELS,
+                           STATUS_CLASSES=STATUS_CLASSES)
+
+
+def next_deadline(case: dict, cal, now) -> tuple[dict | None, str]:
+    """The case's most urgent open deadline as a row (with its label and time left), and its status."""
+    open_ = cases.open_deadlines(case)
+    if not open_:
+        return None, ""
+    key = open_[0][0]
+    entry = case["deadlines"][key]
+    row = {"key": key, "label": cases.DEADLINE_LABELS.get(key, key), **entry, "left": cases.time_left(entry, cal, now)}
+    return row, cases.deadline_status(entry, cal, now)
+
+
+def work_rows(s, user: dict, cal, now) -> list[dict]:
+    """我的待办 of ``user``: [{case, actions, due, deadline, status}], most urgent first."""
     rows = []
-    for r in cases.my_work(store(), _user(), now):
-        open_ = cases.open_deadlines(r["case"])
-        status, dl_row = "", None
-        if open_:
-            key = open_[0][0]
-            dl_row = {"key": key, "label": cases.DEADLINE_LABELS[key], **r["case"]["deadlines"][key]}
-            status = cases.deadline_status(r["case"]["deadlines"][key], cal, now)
+    for r in cases.my_work(s, user, now):
+        dl_row, status = next_deadline(r["case"], cal, now)
         rows.append({**r, "deadline": dl_row, "status": status})
-    return render_template("cases/my_work.html", rows=rows, T=cases.TRANSITIONS, STATES=cases.STATES,
-                           TYPES=cases.TYPES, STATUS_LABELS=STATUS_LABELS, STATUS_CLASSES=STATUS_CLASSES)
+    return rows
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
     form = IntakeForm()
-    form.customer_id.choices = [(0, "— 请选择 —")] + sorted(
-        ((c["id"], c["name"]) for c in store().scan(CUSTOMERS)), key=lambda x: x[1])
+    customers = {c["id"]: c["name"] for c in store().scan(CUSTOMERS)}
+    form.customer_id.choices = options([(0, "— 请选择 —")] + sorted(customers.items(), key=lambda x: x[1]))
+    serials = sorted((p["serial_no"], f"{p['model']} {p['name']} · {customers.get(p['customer_id'], '')}")
+                     for p in store().scan(PRODUCTS))
     if request.method == "GET" and not form.received_at.data:
         form.received_at.data = _local_now_naive()
     if form.validate_on_submit():
@@ -175,7 +280,7 @@ def new():
             flash(f"已登记 {case['number']}（{cases.STATES[case['state']]}）", "success")
             return redirect(url_for(".show", case_id=case["id"]))
     status = 400 if request.method == "POST" else 200
-    return render_template("cases/new.html", form=form), status
+    return render_template("cases/new.html", form=form, serials=serials), status
 
 
 @bp.get("/")
@@ -185,11 +290,11 @@ def index():
         abort(403)
     s = store()
     f = CaseFilterForm(request.args)
-    f.customer_id.choices = [("", "全部顾客单位")] + sorted(
-        ((c["id"], c["name"]) for c in s.scan(CUSTOMERS)), key=lambda x: x[1])
-    f.technician.choices = [("", "全部技术人员")] + sorted(
+    f.customer_id.choices = options([("", "全部顾客单位")] + sorted(
+        ((c["id"], c["name"]) for c in s.scan(CUSTOMERS)), key=lambda x: x[1]))
+    f.technician.choices = options([("", "全部技术人员")] + sorted(
         (u["username"], u.get("display_name") or u["username"]) for u in s.scan(USERS)
-        if "technician" in u.get("roles", []))
+        if "technician" in u.get("roles", [])))
     valid = f.validate()
     now, cal = _now(), _cal()
     args = dict(q=f.q.data or "", type=f.type.data or "", state=f.state.data or "",
@@ -241,13 +346,13 @@ def _make_action_view(action: str):
             except cases.NotPermitted:
                 abort(403)
             except DomainError as exc:
-                if exc.field is None and action not in cases.allowed_actions(case, user):
+                if exc.field is None and action not in _available(case, user):
                     return _render_show(case, error=str(exc)), 409
                 form_errors_to_fields(form, exc)
             else:
                 flash(f"已完成：{label}", "success")
                 return redirect(url_for(".show", case_id=case_id))
-        elif action not in cases.allowed_actions(case, user):
+        elif action not in _available(case, user):
             t = cases.TRANSITIONS[action]
             msg = f"案例当前状态为「{cases.STATES[case['state']]}」，不能执行「{t.label}」"
             return _render_show(case, error=msg), 409

@@ -1,15 +1,79 @@
-"""The start page after login."""
-from flask import Blueprint, render_template
-from flask_login import login_required
+"""The start page after login: what waits for me, what is late, and where to go, by role.
 
+Everyone: my work (counts of open, overdue and soon-due items, the most urgent ones), the
+cases I recorded that are still open, and the quick links. 技质部 also: cases late anywhere,
+calls recorded but not yet handed over (the receivers' duty, 6.1.3: so 技质部 can chase them).
+Managers and the GM: the fine proposals waiting for a ruling and this year's total.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from records import cases, fines
+from records.users import TABLE as USERS
+
+from .cases import (READERS, STATUS_CLASSES, STATUS_LABELS, _cal, _now, _user, next_deadline,
+                    work_rows)
 from .common import store
 
 bp = Blueprint("home", __name__)
+SHOW = 8  # rows of each short list
 
 
 @bp.get("/")
 @login_required
 def index():
     s = store()
-    counts = {"customers": s.count("customers"), "products": s.count("products")}
-    return render_template("home.html", counts=counts)
+    cal, now = _cal(), _now()
+    user = _user()
+    tq = cases.is_tq(user)
+    work = work_rows(s, user, cal, now)
+    all_cases = s.scan(cases.TABLE)
+    me = current_user.username
+
+    mine_open, waiting_handover, late_cases, pending_fines = [], [], 0, []
+    year = f"{now.year:04d}-"
+    fines_year_total = 0
+    for c in all_cases:
+        closed = c.get("state") == "closed"
+        if not closed and c.get("received_by") == me:
+            mine_open.append(c)
+        if not closed and cases.is_overdue(c, now):
+            late_cases += 1
+        if tq and c.get("state") == "awaiting_handover":
+            waiting_handover.append(c)
+        for f in c.get("fines") or []:
+            if f["status"] == "proposed":
+                pending_fines.append((c, f))
+            elif f.get("final_amount") and (f.get("gm_at") or f.get("decided_at") or "").startswith(year):
+                fines_year_total += f["final_amount"]
+
+    def with_deadline(rows):
+        out = []
+        for c in rows:
+            dl_row, status = next_deadline(c, cal, now)
+            out.append({"case": c, "deadline": dl_row, "status": status})
+        return sorted(out, key=lambda r: (r["deadline"]["due"] if r["deadline"] else "9999", r["case"]["id"]))
+
+    counts = {
+        "work": len(work),
+        "work_overdue": sum(1 for r in work if r["status"] == "overdue"),
+        "work_soon": sum(1 for r in work if r["status"] == "soon"),
+        "mine_open": len(mine_open),
+        "late_cases": late_cases,
+        "waiting_handover": len(waiting_handover),
+        "pending_fines": len(pending_fines),
+        "customers": s.count("customers"),
+        "products": s.count("products"),
+    }
+    names = {u["username"]: u.get("display_name") or u["username"] for u in s.scan(USERS)}
+    return render_template(
+        "home.html", counts=counts, work=work[:SHOW], mine_open=with_deadline(mine_open)[:SHOW],
+        waiting_handover=with_deadline(waiting_handover)[:SHOW], pending_fines=pending_fines[:SHOW],
+        fines_year_total=fines_year_total, year=now.year, tq=tq,
+        overview=tq or current_user.has_any("vp", "gm"),
+        reader=current_user.has_any(*READERS), manager=current_user.has_any("tq_manager", "gm"),
+        may_sign_forms=current_user.has_any("technician", "tq_engineer", "tq_manager"),
+        names=names, T=cases.TRANSITIONS, STATES=cases.STATES, TYPES=cases.TYPES,
+        STATUS_LABELS=STATUS_LABELS, STATUS_CLASSES=STATUS_CLASSES, FINE_STATUSES=fines.STATUSES)

@@ -1,0 +1,92 @@
+"""The start page, per role: my open work with overdue and soon-due counts, the most urgent
+items, the calls I recorded, and for 技质部 / managers / the GM what needs chasing."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from records import cases, customers, products
+from records.calendar_store import current_calendar
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def setup(store):
+    near = customers.create_customer(store, {"name": "某部队第一修理所", "distance_km": 150}, "t")
+    products.create_product(store, {"model": "JX-200", "name": "电源控制箱", "serial_no": "IN-001",
+                                    "customer_id": near["id"], "delivery_date": "2025-01-10",
+                                    "warranty_months": 36}, "t")
+    return {"near": near}
+
+
+def make_case(store, setup, username="receiver", roles=("receiver",), minutes_ago=30):
+    received = datetime.now(TZ).replace(microsecond=0) - timedelta(minutes=minutes_ago)
+    data = {"type": "service_request", "customer_id": setup["near"]["id"], "product_serial": "IN-001",
+            "caller_name": "刘参谋", "caller_phone": "0312-5550101", "channel": "phone",
+            "description": "电源控制箱无输出", "received_at": received}
+    return cases.intake(store, current_calendar(store), data, {"username": username, "roles": list(roles)})
+
+
+def count(page: str, ident: str) -> int:
+    m = re.search(rf'id="{ident}".*?<div class="fs-3[^"]*">(\d+)</div>', page, re.S)
+    assert m, ident
+    return int(m.group(1))
+
+
+def html(resp) -> str:
+    assert resp.status_code == 200
+    return resp.get_data(as_text=True)
+
+
+def test_empty_home_still_guides(client, auth, store):
+    auth.login("receiver")
+    page = html(client.get("/"))
+    assert "receiver-姓名" in page and "登记来电" in page and 'href="/cases/new"' in page
+    assert count(page, "count-work") == 0 and "没有等待您处理的案例" in page
+    assert 'id="count-late-cases"' not in page and 'id="home-waiting-handover"' not in page
+    assert "用户管理" not in page
+
+
+def test_receiver_sees_own_overdue_work(client, auth, store, setup):
+    late = make_case(store, setup, minutes_ago=60 * 24 * 7)  # hand-over a week overdue
+    make_case(store, setup)
+    auth.login("receiver")
+    page = html(client.get("/"))
+    assert count(page, "count-work") == 2 and count(page, "count-work-overdue") == 1
+    assert count(page, "count-mine-open") == 2
+    assert late["number"] in page and "6.1.3" in page and 'class="overdue"' in page
+    assert f'href="/cases/{late["id"]}"' in page
+
+
+def test_tq_sees_calls_waiting_for_handover_and_late_cases(client, auth, store, setup):
+    late = make_case(store, setup, minutes_ago=60 * 24 * 7)
+    auth.login("engineer")
+    page = html(client.get("/"))
+    assert count(page, "count-work") == 0  # the hand-over is the receiver's duty
+    assert count(page, "count-waiting-handover") == 1 and count(page, "count-late-cases") == 1
+    section = page[page.index('id="home-waiting-handover"'):]
+    assert late["number"] in section and "receiver-姓名" in section
+    assert 'href="/cases/?overdue=y"' in page and "空白技术服务单" in page
+
+
+def test_manager_and_gm_see_pending_fines(client, auth, store, setup):
+    case = make_case(store, setup, minutes_ago=60 * 24 * 7)
+    cases.perform(store, current_calendar(store), case["id"], "handover", {"username": "receiver", "roles": ["receiver"]},
+                  {})
+    auth.login("manager")
+    page = html(client.get("/"))
+    assert count(page, "count-pending-fines") == 1 and 'id="home-fines"' in page and "6.1.4" in page
+    assert count(page, "count-work") == 1  # one case: its decision and its fine ruling
+    assert "确定解决方案（6.2.2）；处理处罚建议" in page
+    auth.logout()
+    auth.login("gm")
+    page = html(client.get("/"))
+    assert count(page, "count-pending-fines") == 1 and 'id="count-late-cases"' in page
+    auth.logout()
+    auth.login("finance")
+    page = html(client.get("/"))
+    assert 'id="count-pending-fines"' not in page and 'id="home-fines"' not in page
