@@ -1,3 +1,5 @@
+from records.policy import dispatch_bands_text
+
 from .base import Form
 from wtforms import (BooleanField, DateField, DecimalField, FieldList, FormField, HiddenField, IntegerField,
                      SelectField, StringField, SubmitField, TextAreaField)
@@ -19,7 +21,7 @@ class CustomerForm(Form):
     address = StringField("地址", validators=[Optional(), Length(max=200)])
     distance_km = DecimalField("路程（公里）", places=1, validators=[
         InputRequired("请输入与公司的公路路程"), NumberRange(0, 20000, "路程必须在 0–20000 公里之间")],
-        description="按 5.1.1.3 决定现场服务到达时限：300 公里内 24 小时，1000 公里内 48 小时，更远 72 小时")
+        description=dispatch_bands_text())
     contacts = FieldList(FormField(ContactForm), min_entries=3, max_entries=10, label="联系人")
     remarks = TextAreaField("备注", validators=[Optional(), Length(max=1000)])
     submit = SubmitField("保存")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from . import schema
 from .files import TEMP_PREFIX, fsync_dir
 from .store import Store
 
+SNAPSHOT_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # the names make_backup gives
 SKIP = {".lock", "journal.json", "mail-outbox.lock"}  # locks and the in-flight journal
 SKIP_DIRS = {"cache"}  # derived data (records/shard_digest.py), rebuilt from the shards
 
@@ -57,7 +59,8 @@ def make_backup(store: Store, dest: Path, keep: int) -> tuple[Path, list[Path]]:
                                                       "audit_bytes": audit_size}))
     os.replace(work, final)
     fsync_dir(dest)
-    snaps = sorted(p for p in dest.iterdir() if p.is_dir() and not p.name.startswith(TEMP_PREFIX))
+    # Only folders named like our snapshots: anything else in ``dest`` is not ours to delete.
+    snaps = sorted(p for p in dest.iterdir() if p.is_dir() and SNAPSHOT_RE.match(p.name))
     removed = snaps[:-keep] if len(snaps) > keep else []
     for old in removed:
         shutil.rmtree(old)

@@ -45,7 +45,8 @@ def normalise(data: dict) -> dict:
 
 
 def _clash(docs, name: str, exclude_id: int | None = None) -> dict | None:
-    return next((c for c in docs if c["name"] == name and c["id"] != exclude_id), None)
+    wanted = name.strip().casefold()
+    return next((c for c in docs if c["name"].strip().casefold() == wanted and c["id"] != exclude_id), None)
 
 
 def create_customer(store: Store, data: dict, actor: str) -> dict:

@@ -81,10 +81,10 @@ def atomic_write(final: Path, data: bytes) -> None:
         raise StorageError(f"替换 {final.name} 失败：{exc.strerror or exc}") from exc
 
 
-def remove_temp_files(root: Path) -> list[Path]:
-    """Delete temp files a crashed writer left behind (call with the write lock held)."""
+def remove_temp_files(root: Path, recursive: bool = True) -> list[Path]:
+    """Delete temp files a crashed writer left behind (call with the lock their writers hold)."""
     removed = []
-    for tmp in root.rglob(f"{TEMP_PREFIX}*"):
+    for tmp in (root.rglob if recursive else root.glob)(f"{TEMP_PREFIX}*"):
         if tmp.is_file():
             _unlink_quietly(tmp)
             removed.append(tmp)

@@ -23,6 +23,7 @@ from typing import NamedTuple
 from . import customers, products
 from .errors import DomainError
 from .store import Store
+from .worktime import today_local
 
 MAX_ROWS = 10_000  # a ledger bigger than this is surely a mistake (and one transaction)
 MAX_COLUMNS = 60
@@ -324,9 +325,9 @@ def validate(store: Store, rows, columns: dict[str, str] | None = None) -> tuple
         rows = rows.rows
     colname = {f: (columns or {}).get(f) or COLUMNS[f][0] for f in COLUMNS}
     by_name = {c["name"]: c for c in store.scan(customers.TABLE)}
-    existing = {p["serial_no"]: p for p in store.scan(products.TABLE)}
+    existing = {p["serial_no"].strip().casefold(): p for p in store.scan(products.TABLE)}
     seen: dict[str, int] = {}  # serial -> first row with it in this file
-    today = date.today()
+    today = today_local()
     clean: list[dict] = []
     errors: list[LedgerError] = []
 
@@ -353,12 +354,13 @@ def validate(store: Store, rows, columns: dict[str, str] | None = None) -> tuple
 
         serial = text["serial_no"]
         if serial:
-            if serial in existing:
-                err("serial_no", products.clash_message(existing[serial]))
-            elif serial in seen:
-                err("serial_no", f"产品编号 {serial} 与本文件第 {seen[serial]} 行重复")
+            same = serial.strip().casefold()  # as products._clash: case and spaces do not count
+            if same in existing:
+                err("serial_no", products.clash_message(existing[same]))
+            elif same in seen:
+                err("serial_no", f"产品编号 {serial} 与本文件第 {seen[same]} 行重复")
             else:
-                seen[serial] = r.row
+                seen[same] = r.row
 
         delivery = None
         if _is_blank(v.get("delivery_date")):

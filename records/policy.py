@@ -59,6 +59,14 @@ ANNUAL_VISIT = Rule("8.2", 12, "每年至少一次电话巡访可靠性产品顾
 WARN_WITHIN_WORKING_HOURS = 2
 
 
+def dispatch_bands_text() -> str:
+    """5.1.1.3 in words, from the bands above (for forms and pages)."""
+    parts = []
+    for upper, hours in DISPATCH.value:
+        parts.append(f"更远 {hours} 小时" if math.isinf(upper) else f"{upper:g} 公里内 {hours} 小时")
+    return f"按 {DISPATCH.clause} 决定现场服务到达时限：" + "，".join(parts)
+
+
 def dispatch_hours(distance_km: float) -> int:
     """Clock hours to arrive on site for a road distance, by 5.1.1.3.
 

@@ -8,6 +8,7 @@ from datetime import date
 from .customers import TABLE as CUSTOMERS
 from .errors import DomainError
 from .store import Store
+from .worktime import today_local
 
 TABLE = "products"
 
@@ -72,7 +73,7 @@ def normalise(store: Store, data: dict) -> dict:
             raise ProductError("交付日期格式应为 YYYY-MM-DD", "delivery_date") from None
     if not isinstance(delivery, date):
         raise ProductError("请输入交付日期", "delivery_date")
-    if delivery > date.today():
+    if delivery > today_local():
         raise ProductError("交付日期不能晚于今天", "delivery_date")
     try:
         months = int(data.get("warranty_months"))
@@ -92,8 +93,13 @@ def normalise(store: Store, data: dict) -> dict:
     }
 
 
+def _same(a: str, b: str) -> bool:
+    # "jx200-001" and "JX200-001" are the same plate read twice, not two units
+    return a.strip().casefold() == b.strip().casefold()
+
+
 def _clash(docs, serial: str, exclude_id: int | None = None) -> dict | None:
-    return next((p for p in docs if p["serial_no"] == serial and p["id"] != exclude_id), None)
+    return next((p for p in docs if _same(p["serial_no"], serial) and p["id"] != exclude_id), None)
 
 
 def clash_message(p: dict) -> str:
@@ -112,10 +118,11 @@ def create_product(store: Store, data: dict, actor: str) -> dict:
 def create_many(store: Store, rows: list[dict], actor: str) -> list[dict]:
     """Insert already-validated rows in one transaction: all or nothing."""
     with store.transaction(actor) as tx:
-        existing = {p["serial_no"]: p for p in tx.scan(TABLE)}
+        existing = {p["serial_no"].strip().casefold(): p for p in tx.scan(TABLE)}
         for row in rows:
-            if row["serial_no"] in existing:
-                raise ProductError(clash_message(existing[row["serial_no"]]), "serial_no")
+            clash = existing.get(row["serial_no"].strip().casefold())
+            if clash:
+                raise ProductError(clash_message(clash), "serial_no")
         return [tx.insert(TABLE, row) for row in rows]
 
 
@@ -129,8 +136,7 @@ def update_product(store: Store, product_id: int, data: dict, actor: str, expect
 
 
 def by_serial(store: Store, serial: str) -> dict | None:
-    serial = serial.strip()
-    return store.first(TABLE, lambda p: p["serial_no"] == serial)
+    return store.first(TABLE, lambda p: _same(p["serial_no"], serial))
 
 
 def search(store: Store, q: str = "", customer_id: int | None = None, page: int = 1, per_page: int = 50):

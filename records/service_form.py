@@ -21,7 +21,7 @@ from . import products as products_mod
 from .errors import DomainError
 from .files import atomic_write
 from .store import RecordNotFound, Store
-from .worktime import to_local
+from .worktime import to_local, today_local
 
 TABLE = "service_form_files"
 CASES = "cases"
@@ -54,7 +54,7 @@ def _date_of(value) -> date:
     try:
         return to_local(datetime.fromisoformat(str(value))).date()
     except (TypeError, ValueError):
-        return date.today()
+        return today_local()
 
 
 def qr_data_url(text: str) -> str:

@@ -130,7 +130,10 @@ class Store:
         self.cache = ShardCache()
         with self.lock.hold():
             self._recover()
-            remove_temp_files(self.root)
+            # Only what is written under this lock (shards, the journal): other files of the
+            # folder (uploads, caches) are written without it and may be mid-write right now.
+            remove_temp_files(self.tables_dir)
+            remove_temp_files(self.root, recursive=False)
 
     # --- reading (no lock: every file is replaced atomically) ---------------------------
     def shard_path(self, table: str, record_id: int) -> Path:

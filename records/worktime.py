@@ -103,6 +103,11 @@ def _us_of_day(t: time) -> int:
     return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
 
 
+def today_local(tz: str | ZoneInfo = policy.TIMEZONE) -> date:
+    """Today's date in the company's time zone (the server's own zone may differ)."""
+    return datetime.now(ZoneInfo(tz) if isinstance(tz, str) else tz).date()
+
+
 def to_local(dt: datetime, tz: str | ZoneInfo = policy.TIMEZONE) -> datetime:
     """An aware datetime in ``tz``; a naive one is read as wall-clock time there."""
     if not isinstance(dt, datetime):

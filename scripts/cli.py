@@ -19,11 +19,18 @@ def cli():
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="AFTERSALES_HOST", help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, envvar="AFTERSALES_PORT", type=int, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
-def serve(data_dir: Path, host: str, port: int, threads: int):
+@click.option("--demo-if-empty", is_flag=True, help="Load the demo data first when the data folder has no users.")
+def serve(data_dir: Path, host: str, port: int, threads: int, demo_if_empty: bool):
     """Serve the web app with waitress (a production WSGI server)."""
     from waitress import serve as waitress_serve
 
     from app import create_app
+    if demo_if_empty:
+        from records.demo import DEMO_PASSWORD, is_empty, load_demo
+        store = open_store(data_dir)
+        if is_empty(store):
+            load_demo(store)
+            click.echo(f"已加载演示数据（演示用户密码：{DEMO_PASSWORD}，见 README）")
     app = create_app({"DATA_DIR": data_dir})
     click.echo(f"售后服务管理系统: http://{host}:{port}/  (data: {data_dir})")
     waitress_serve(app, host=host, port=port, threads=threads, ident="aftersales")
@@ -101,11 +108,19 @@ def migrate(data_dir: Path):
 
 
 @cli.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder under which the throw-away data sets are built [default: the system's temp "
+                   "folder]. Never the real data: AFTERSALES_DATA is deliberately not read here.")
 @click.option("--quick", is_flag=True, help="A smaller data set (for a fast check).")
-@click.option("--only", multiple=True, help="Run only these sections (storage, worktime, ...).")
-def bench(quick: bool, only: tuple[str, ...]):
+@click.option("--only", multiple=True, help="Run only these sections (storage, worktime, workflow, pdf, cron).")
+def bench(data_dir: Path | None, quick: bool, only: tuple[str, ...]):
     """Build a synthetic ten-year data set in a temp folder and print timing figures."""
+    import tempfile
+
     from .bench import run
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tempfile.tempdir = str(data_dir)  # every section builds its data set with tempfile
     run(quick=quick, only=set(only))
 
 

@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(fonts-noto-cjk libharfbuzz-subset0)  # CJK glyphs; HarfBuzz subsetting makes PDFs fast
+# python3-venv: the virtualenv; Pango: WeasyPrint; CJK fonts: glyphs in PDFs and pages;
+# HarfBuzz subsetting makes PDFs fast
+want=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk libharfbuzz-subset0)
 [ "${1:-}" = "--test" ] && want+=(chromium poppler-utils)
 missing=()
 for pkg in "${want[@]}"; do

@@ -9,6 +9,8 @@ from records import customers, products
 from records.errors import DomainError
 from records.store import StaleRecord
 
+from records.worktime import today_local
+
 from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, store
 
 bp = Blueprint("products", __name__, url_prefix="/products")
@@ -30,7 +32,7 @@ def _customer_names() -> dict[int, str]:
 def index():
     search = SearchForm(request.args)
     rows, total = products.search(store(), search.q.data or "", page=page_arg(), per_page=PER_PAGE)
-    today = date.today()
+    today = today_local()
     for p in rows:
         p["warranty"] = products.warranty(p, today)
     return render_template("products/index.html", rows=rows, search=search, names=_customer_names(),
@@ -80,5 +82,5 @@ def edit(product_id: int):
 def show(product_id: int):
     p = store().get(products.TABLE, product_id) or abort(404)
     c = store().get(customers.TABLE, p["customer_id"])
-    return render_template("products/show.html", p=p, c=c, warranty=products.warranty(p, date.today()),
+    return render_template("products/show.html", p=p, c=c, warranty=products.warranty(p, today_local()),
                            editors=EDITORS)
