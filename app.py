@@ -6,10 +6,11 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from records.files import StorageError
 from records.store import Store
 
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -102,9 +103,19 @@ def create_app(test_config: dict | None = None) -> Flask:
             resp.headers["Cache-Control"] = "no-store"
         return resp
 
-    for code, title in ((403, "无权执行此操作"), (404, "页面不存在"), (413, "上传的文件太大"), (400, "请求无效")):
+    for code, title in ((400, "请求无效"), (403, "无权执行此操作"), (404, "页面不存在"), (405, "不支持此操作方式"),
+                        (413, "上传的文件太大"), (500, "系统内部错误")):
         app.register_error_handler(code, _error_page(code, title))
+    app.register_error_handler(StorageError, _storage_error)
     return app
+
+
+def _storage_error(exc):
+    # A write that could not be made durable was not acknowledged and changed nothing
+    # (records/store.py); say so, and keep the details for the log.
+    current_app.logger.error("storage error: %s", exc)
+    return render_template("common/error.html", code=503, title="数据未能保存",
+                           detail=f"{exc}。本次操作未生效，请稍后重试；如反复出现请联系系统管理员。"), 503
 
 
 def _error_page(code: int, title: str):
@@ -114,6 +125,8 @@ def _error_page(code: int, title: str):
             detail = "页面已过期或缺少安全令牌，请返回上一页刷新后重新提交"
         elif code == 413:
             detail = f"单次上传不能超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+        elif code == 500:
+            detail = "操作未完成，请返回上一页重试；如反复出现请联系系统管理员。"
         elif detail == getattr(type(exc), "description", None):
             detail = ""  # Werkzeug's default English text; the Chinese title says it
         return render_template("common/error.html", code=code, title=title, detail=detail), code

@@ -74,11 +74,18 @@ def settings_from_env(environ=None) -> SmtpSettings:
 
 
 class MailError(RuntimeError):
-    """A mail could not be sent. ``permanent``: retrying the same message will not help."""
+    """A mail could not be sent.
 
-    def __init__(self, message: str, permanent: bool = False):
+    ``permanent``: retrying the same message will not help (5xx). ``per_message``: the server
+    answered about this one message (a recipient or its content refused) and the session is
+    still usable, so the other queued messages can go out in the same run; otherwise (no
+    connection, login refused, the session broken or closed with 421) the run stops.
+    """
+
+    def __init__(self, message: str, permanent: bool = False, per_message: bool = False):
         super().__init__(message)
         self.permanent = permanent
+        self.per_message = per_message
 
 
 def message_id(key: str) -> str:
@@ -110,7 +117,7 @@ class Mailer:
 
     Connection, TLS and login errors raise ``MailError`` (transient: the server may be back
     later); a recipient or message the server refuses for good raises ``MailError`` with
-    ``permanent=True``.
+    ``permanent=True``; one it refuses for now (4xx) raises it with ``per_message=True``.
     """
 
     def __init__(self, settings: SmtpSettings):
@@ -158,14 +165,18 @@ class Mailer:
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             permanent = all(500 <= c < 600 for c in codes)
-            raise MailError(f"收件人被拒绝：{_refused(exc.recipients)}", permanent=permanent) from exc
+            # smtplib resets the session after a refused recipient (and closes it on 421).
+            raise MailError(f"收件人被拒绝：{_refused(exc.recipients)}", permanent=permanent,
+                            per_message=421 not in codes) from exc
         except smtplib.SMTPResponseException as exc:
-            permanent = 500 <= exc.smtp_code < 600 and not isinstance(exc, smtplib.SMTPSenderRefused)
-            raise MailError(f"邮件服务器拒绝：{exc.smtp_code} {_text(exc.smtp_error)}", permanent=permanent) from exc
+            sender = isinstance(exc, smtplib.SMTPSenderRefused)  # the same sender for every message
+            permanent = 500 <= exc.smtp_code < 600 and not sender
+            raise MailError(f"邮件服务器拒绝：{exc.smtp_code} {_text(exc.smtp_error)}", permanent=permanent,
+                            per_message=not sender and exc.smtp_code != 421) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(f"发送中断：{_describe(exc)}") from exc
         if refused:  # several recipients, some refused (we send one recipient per message)
-            raise MailError(f"收件人被拒绝：{_refused(refused)}", permanent=True)
+            raise MailError(f"收件人被拒绝：{_refused(refused)}", permanent=True, per_message=True)
 
 
 def send_test_mail(settings: SmtpSettings, to: str) -> None:

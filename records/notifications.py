@@ -350,9 +350,11 @@ def deliver(store: Store, now: datetime, dry_run: bool = False, limit: int | Non
 
     While the server cannot be reached, the mails stay queued (the error is recorded in the
     outbox status). A message the server refuses for a while (4xx) stays queued with its
-    attempt counted; one refused for good (5xx) is marked failed.
+    attempt counted and is skipped for this run (``deferred``): the messages after it still go
+    out, so one message refused every time never holds up the rest. One refused for good
+    (5xx) is marked failed.
     """
-    result = {"pending": 0, "sent": 0, "failed": 0, "error": ""}
+    result = {"pending": 0, "sent": 0, "failed": 0, "deferred": 0, "error": ""}
     pending = _index(store).pending
     result["pending"] = len(pending)
     if not pending or dry_run:
@@ -397,6 +399,11 @@ def _deliver_locked(store: Store, now: datetime, ids: list[int], settings: SmtpS
                           attempts=attempts, last_error=str(exc), last_attempt_at=_iso(now))
                     if exc.permanent:
                         result["failed"] += 1
+                        continue
+                    if exc.per_message:
+                        # Refused for now (4xx) by a server that still talks to us: this one
+                        # stays queued for a later run, the others go out now.
+                        result["deferred"] += 1
                         continue
                     raise  # the session is in doubt: stop here, retry on the next run
                 _mark(store, actor, doc_id, state=SENT, attempts=attempts, last_error="",

@@ -262,7 +262,7 @@ def test_user_history_page_shows_the_changes(app, admin, store):
     r = admin.get(f"/history/users/{doc['id']}")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    for text in ("roles", "副总", "vp@example.cn", "password_set", "密码已更改", "login_failed", "active",
+    for text in ("角色", "副总", "vp@example.cn", "设置密码", "密码已更改", "登录失败", "启用",
                  "admin"):
         assert text in html, text
     assert "$argon2" not in html and NEW_PASSWORD not in html

@@ -30,15 +30,19 @@ def free_port() -> int:
 
 
 class Sink:
-    """An aiosmtpd handler that keeps every message; refuses recipients in ``refuse``."""
+    """An aiosmtpd handler that keeps every message; refuses recipients in ``refuse`` for good
+    (550) and those in ``defer`` for now (451, "try again later")."""
 
-    def __init__(self, refuse: tuple[str, ...] = ()):
+    def __init__(self, refuse: tuple[str, ...] = (), defer: tuple[str, ...] = ()):
         self.messages: list = []
         self.refuse = refuse
+        self.defer = defer
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 no such user"
+        if address in self.defer:
+            return "451 4.7.1 greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -207,11 +211,47 @@ def test_a_recipient_refused_for_good_is_failed_and_may_be_requeued(store, smtp)
     assert len(smtp.sink.messages) == 1
 
 
+def test_a_recipient_refused_for_now_is_skipped_and_the_others_go_out(store, smtp):
+    """A 451 for one message keeps it queued (attempts counted) and does not stop the run."""
+    configure(store, smtp.port)
+    smtp.sink.defer = ("engineer@example.com",)
+    set_email(store, "engineer", "engineer@example.com")
+    set_email(store, "manager", "manager@example.com")
+    set_email(store, "tech", "tech@example.com")
+    # The deferred message is queued first: before the fix it stopped the whole run each time.
+    notifications.notify(store, [notice("engineer", "g1", "一"), notice("manager", "g2", "二"),
+                                 notice("tech", "g3", "三")], NOW)
+    result = notifications.deliver(store, NOW)
+    assert (result["sent"], result["deferred"], result["failed"], result["pending"], result["error"]) == (2, 1, 0, 1, "")
+    assert sorted(m["To"] for m in smtp.sink.messages) == ["manager@example.com", "tech@example.com"]
+    held = next(d for d in store.scan(notifications.TABLE) if d["key"] == "g1")
+    assert held["email"]["state"] == "pending" and held["email"]["attempts"] == 1
+    assert "451" in held["email"]["last_error"] and held["email"]["last_attempt_at"]
+
+    # Refused again on the next run: still queued, one more attempt, nothing else sent twice;
+    # mail queued after it goes out all the same.
+    notifications.notify(store, [notice("manager", "g4", "四")], NOW)
+    again = notifications.deliver(store, NOW)
+    assert (again["sent"], again["deferred"], again["pending"]) == (1, 1, 1)
+    assert store.get(notifications.TABLE, held["id"])["email"]["attempts"] == 2
+    assert len(smtp.sink.messages) == 3
+
+    # The server takes it at last: sent once, with its attempts counted.
+    smtp.sink.defer = ()
+    last = notifications.deliver(store, NOW)
+    assert (last["sent"], last["deferred"], last["pending"]) == (1, 0, 0)
+    doc = store.get(notifications.TABLE, held["id"])
+    assert doc["email"]["state"] == "sent" and doc["email"]["attempts"] == 3 and doc["email"]["last_error"] == ""
+    assert [m["To"] for m in smtp.sink.messages].count("engineer@example.com") == 1
+    assert notifications.deliver(store, NOW)["sent"] == 0
+
+
 def test_dry_run_and_missing_settings_send_nothing(store, smtp):
     configure(store, smtp.port)
     set_email(store, "engineer", "engineer@example.com")
     notifications.notify(store, [notice("engineer", "d1")], NOW)
-    assert notifications.deliver(store, NOW, dry_run=True) == {"pending": 1, "sent": 0, "failed": 0, "error": ""}
+    assert notifications.deliver(store, NOW, dry_run=True) == {"pending": 1, "sent": 0, "failed": 0, "deferred": 0,
+                                                                "error": ""}
     assert smtp.sink.messages == []
     off = notifications.deliver(store, NOW, settings=SmtpSettings())
     assert off["sent"] == 0 and off["pending"] == 1 and off["error"]

@@ -1,19 +1,59 @@
-"""Each record's change history, read from the audit trail."""
+"""Each record's change history, read from the audit trail, in the users' words."""
+from __future__ import annotations
+
+import json
+
 from flask import Blueprint, abort, render_template
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from .common import store
 
 bp = Blueprint("history", __name__, url_prefix="/history")
 
-# Tables whose history any logged-in user may read; users' history is for admins (below).
-PUBLIC_TABLES = {"customers": "顾客单位", "products": "产品", "cases": "服务案例"}
+# Tables whose history any logged-in user may read (areas add theirs); users' is for admins.
+PUBLIC_TABLES = {"customers": "顾客单位", "products": "产品", "cases": "服务案例", "calendar_days": "工作日历调整"}
+
+ACTIONS = {
+    "create": "创建", "update": "修改", "migrate": "数据版本升级", "login": "登录", "logout": "退出登录",
+    "login_failed": "登录失败", "login_refused": "拒绝登录", "password_set": "设置密码",
+    "password_change_failed": "修改密码失败", "deadlines_recomputed": "重新计算期限",
+    "fine_proposed": "提出处罚建议", "service_form_archived": "技术服务单归档",
+}
+
+# Field names as users know them (GLOSSARY); a field not listed shows its stored name.
+FIELDS = {
+    "name": "名称", "address": "地址", "distance_km": "路程（公里）", "contacts": "联系人", "remarks": "备注",
+    "model": "型号", "serial_no": "产品编号", "customer_id": "顾客单位编号", "delivery_date": "交付日期",
+    "warranty_months": "质保期（月）", "reliability": "可靠性产品", "username": "用户名", "display_name": "姓名",
+    "email": "电子邮箱", "roles": "角色", "active": "启用", "id": "编号", "number": "案例编号", "type": "类型",
+    "state": "状态", "product_id": "产品编号（记录）", "caller_name": "来电人", "caller_phone": "来电电话",
+    "channel": "来源渠道", "description": "顾客反映的内容", "received_at": "收到时间", "received_by": "接收人",
+    "tq_received_at": "技质部收到时间", "handed_over_by": "传递人", "decision": "处理方案", "quote": "费用报价",
+    "dispatch": "派出", "onsite": "现场服务", "report": "书面汇报", "audit": "确认与费用审核",
+    "deadlines": "期限", "fines": "处罚建议", "timeline": "处理记录", "date": "日期", "is_workday": "工作日",
+    "reason": "原因", "customer_name": "顾客单位", "product_serial": "产品编号", "outcome": "结果",
+}
+
+
+def show_value(value) -> str:
+    """A stored value as text: 是/否 for flags, JSON (with Chinese as is) for structures."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return str(value)
+
+
+@bp.app_template_filter("audit_value")
+def audit_value(value) -> str:
+    return show_value(value)
 
 
 @bp.get("/<table>/<int:record_id>")
 @login_required
 def show(table: str, record_id: int):
-    from flask_login import current_user
     if table not in PUBLIC_TABLES and not (table == "users" and current_user.has_any("admin")):
         abort(404)
     record = store().get(table, record_id)
@@ -21,4 +61,4 @@ def show(table: str, record_id: int):
         abort(404)
     entries = store().history(table, record_id)
     return render_template("common/history.html", table=table, label=PUBLIC_TABLES.get(table, "用户"),
-                           record=record, entries=entries)
+                           record=record, entries=entries, actions=ACTIONS, fields=FIELDS)
