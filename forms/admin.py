@@ -1,4 +1,4 @@
-from .base import Form
+from .base import Form, options
 from wtforms import HiddenField, PasswordField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -12,13 +12,13 @@ class CheckboxList(SelectMultipleField):
 
     def pre_validate(self, form):
         # WTForms' own message for this is untranslated (fuzzy in its zh catalogue)
-        known = {value for value, _ in self.choices}
+        known = {choice.value for choice in self.choices}
         if any(v not in known for v in self.data or ()):
             raise ValidationError("包含无效的选项")
 
 
 def _roles_field():
-    return CheckboxList("角色", choices=list(ROLES.items()),
+    return CheckboxList("角色", choices=options(ROLES),
                         validators=[DataRequired("至少选择一个角色")])
 
 

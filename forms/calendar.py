@@ -1,18 +1,13 @@
 """Forms of the working-calendar page (issue 3)."""
-from .base import Form
 from wtforms import RadioField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import DateInput
 
 from records.calendar_store import MAX_REASON_LENGTH, CalendarError, parse_day
 
-try:  # WTForms ≥ 3.3 deprecates tuple choices
-    from wtforms import SelectChoice
-except ImportError:  # pragma: no cover - older WTForms
-    def SelectChoice(value, label):  # noqa: N802
-        return (value, label)
+from .base import Form, options
 
-DAY_KINDS = [SelectChoice("1", "工作日（上班）"), SelectChoice("0", "休息日")]
+DAY_KINDS = options([("1", "工作日（上班）"), ("0", "休息日")])
 
 
 class CorrectionForm(Form):

@@ -4,6 +4,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from forms.base import options
 from forms.customers import ProductForm, SearchForm
 from records import customers, products
 from records.errors import DomainError
@@ -20,7 +21,7 @@ PER_PAGE = 50
 
 def _customer_choices():
     rows = sorted(store().scan(customers.TABLE), key=lambda c: c["name"])
-    return [(0, "— 请选择 —")] + [(c["id"], c["name"]) for c in rows]
+    return options([(0, "— 请选择 —")] + [(c["id"], c["name"]) for c in rows])
 
 
 def _customer_names() -> dict[int, str]:
