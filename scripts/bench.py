@@ -35,6 +35,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -337,14 +338,30 @@ def bench_sqlite(path: Path, cases: dict[int, dict], rng: random.Random, n_custo
 TARGETS_MS = {"write": 50, "read": 20, "list": 20}
 
 
+def volume(scale: float) -> tuple[int, int, int, int]:
+    """(customers, products, cases, audit entries) of the data set; 1.0 = ten years."""
+    n_customers = max(3, round(300 * scale))
+    n_products = max(10, round(5000 * scale))
+    n_cases = max(20, round(20000 * scale))
+    return n_customers, n_products, n_cases, max(n_customers + n_products + n_cases, round(300_000 * scale))
+
+
+@contextmanager
+def ten_year_data(quick: bool, prefix: str):
+    """A throw-away data folder holding the ten-year data set (a tenth of it when quick)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        build_dataset(tmp / "data", *volume(0.1 if quick else 1.0))
+        yield tmp / "data"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 @section("storage")
 def bench_storage(quick: bool = False, scale: float | None = None, keep: Path | None = None) -> dict:
     """The storage figures; ``scale`` overrides the volume (1.0 = ten years, quick = 0.1)."""
     scale = scale if scale is not None else (0.1 if quick else 1.0)
-    n_customers = max(3, round(300 * scale))
-    n_products = max(10, round(5000 * scale))
-    n_cases = max(20, round(20000 * scale))
-    n_audit = max(n_customers + n_products + n_cases, round(300_000 * scale))
+    n_customers, n_products, n_cases, n_audit = volume(scale)
     reps = {"write": 200, "read": 1000, "list": 200} if scale >= 0.1 else {"write": 20, "read": 50, "list": 20}
     tiny_reps = 5 if scale >= 0.5 else 20
     rng = random.Random(7)
@@ -418,16 +435,10 @@ def bench_workflow_section(quick: bool = False) -> dict:
     from records.demo import load_demo
     from records.store import Store
 
-    scale = 0.1 if quick else 1.0
-    tmp = Path(tempfile.mkdtemp(prefix="aftersales-bench-wf-"))
-    try:
-        build_dataset(tmp / "data", max(3, round(300 * scale)), max(10, round(5000 * scale)),
-                      max(20, round(20000 * scale)), round(300_000 * scale))
-        store = Store(tmp / "data")
+    with ten_year_data(quick, "aftersales-bench-wf-") as data_dir:
+        store = Store(data_dir)
         load_demo(store)  # real customers and products beside the synthetic ones
         times = bench_transition(store, 20 if quick else 200)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     result = percentiles(times)
     print(f"transition p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms (target p95 ≤ 50 ms), n={result['n']}")
     return result

@@ -173,16 +173,10 @@ def bench(store_dir: os.PathLike | str, now: datetime | None = None, open_cases:
 
 def section_cron(quick: bool = False) -> dict:
     """For ``scripts/bench.py``: the ten-year synthetic data set, then ``bench`` on it."""
-    from .bench import build_dataset
+    from .bench import ten_year_data
 
-    scale = 0.1 if quick else 1.0
-    tmp = Path(tempfile.mkdtemp(prefix="aftersales-bench-ds-"))
-    try:
-        build_dataset(tmp / "data", max(3, round(300 * scale)), max(10, round(5000 * scale)),
-                      max(20, round(20000 * scale)), round(300_000 * scale))
-        return bench(tmp / "data", open_cases=20 if quick else 200)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with ten_year_data(quick, "aftersales-bench-ds-") as data_dir:
+        return bench(data_dir, open_cases=20 if quick else 200)
 
 
 def main(argv: list[str] | None = None) -> None:
