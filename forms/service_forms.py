@@ -2,7 +2,7 @@
 from .base import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (DateTimeLocalField, DecimalField, FieldList, FormField, HiddenField, IntegerField,
-                     RadioField, StringField, SubmitField, TextAreaField)
+                     RadioField, SelectField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from records.service_form import ASPECTS, CHARGES, RATINGS
@@ -60,6 +60,10 @@ class TabletForm(Form):
     remarks = TextAreaField("意见与建议", validators=[Optional(), Length(max=1000)])
     customer_signer = StringField("顾客签字人姓名", validators=[DataRequired("请填写签字人姓名"), Length(max=40)])
     customer_signature = HiddenField("顾客签名")
+    # The case's assigned technicians (records.service_form.signer_choices, set by the view).
+    technician_signer = SelectField("技术人员签字 姓名", choices=[],
+                                    validators=[DataRequired("请选择签字的售后服务技术人员")],
+                                    description="派往该案例的售后服务技术人员；由其本人在下方签名")
     technician_signature = HiddenField("技术人员签名")
     reason = TextAreaField("更正原因", validators=[Optional(), Length(max=500)],
                            description="已归档过时必填：新的文件作为新版本保存，旧版本保留")

@@ -11,7 +11,10 @@ Speed: WeasyPrint embeds a subset of every font it uses. Subsetting the system's
 CJK collection (19 MB, 65,000 glyphs, CFF outlines) costs seconds per PDF (about 4–6 s with
 the fontTools fallback, which WeasyPrint uses when libharfbuzz-subset is missing). So once
 per machine we cut two small TrueType fonts out of Noto Sans CJK SC, cached outside the data
-folder (``AFTERSALES_CACHE`` or ``~/.cache/aftersales``):
+folder, in the project's own ``.cache/fonts`` (git-ignored; ``AFTERSALES_CACHE`` overrides it).
+The project's set-up (``scripts/setup.sh`` runs ``python -m records.pdf``) builds them there, so
+every account that runs the app, the web service's included, finds them ready instead of
+building its own copy in a per-user folder during its first PDF request (about half a minute):
 
 * ``FormCJK`` regular: GB2312 (6,763 hanzi, symbols), ASCII, Latin-1, CJK punctuation,
   full-width forms;
@@ -132,12 +135,24 @@ def make_fetcher(fonts: dict[str, Path] | None = None):
 
 
 # --- the fonts ---------------------------------------------------------------------------
+DEFAULT_CACHE_DIR = PROJECT_DIR / ".cache" / "fonts"
+
+
 def cache_dir() -> Path:
+    """Where the generated fonts live: ``AFTERSALES_CACHE``, else ``<project>/.cache/fonts``.
+
+    Not per user: the set-up builds the fonts once for every account that runs the app.
+    """
     env = os.environ.get("AFTERSALES_CACHE")
     if env:
         return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
-    return Path(base) / "aftersales"
+    return DEFAULT_CACHE_DIR
+
+
+def _fallback_dir() -> Path:
+    folder = Path(tempfile.gettempdir()) / f"aftersales-cache-{os.getuid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _gb2312_chars() -> set[int]:
@@ -265,8 +280,7 @@ def ensure_fonts(directory: Path | None = None) -> dict[str, Path]:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
-            folder = Path(tempfile.gettempdir()) / f"aftersales-cache-{os.getuid()}"
-            folder.mkdir(parents=True, exist_ok=True)
+            folder = _fallback_dir()
         result: dict[str, Path] = {}
         charsets = None
         for kind in ("regular", "bold"):
@@ -277,12 +291,19 @@ def ensure_fonts(directory: Path | None = None) -> dict[str, Path]:
             if charsets is None:
                 charsets = _charsets()
             key = _font_key(kind, source, charsets[kind])
-            path = folder / f"{FAMILY}-{kind}-{key}.ttf"
+            name = f"{FAMILY}-{kind}-{key}.ttf"
+            path = folder / name
+            if not path.exists() and not os.access(folder, os.W_OK):
+                # The shared cache is another account's and lacks this cut: build a private one.
+                LOG.warning("字体缓存目录 %s 不可写，改用临时目录", folder)
+                folder = _fallback_dir()
+                path = folder / name
             if not path.exists():
                 with FileLock(folder / ".fonts.lock").hold():
                     if not path.exists():
                         LOG.info("生成 PDF 字体子集 %s（仅首次）", path.name)
                         atomic_write(path, _build_font(source, charsets[kind], kind == "bold"))
+                        os.chmod(path, 0o644)  # not secret: every account running the app reads it
                         for old in folder.glob(f"{FAMILY}-{kind}-*.ttf"):  # earlier cuts
                             if old != path:
                                 old.unlink(missing_ok=True)
@@ -311,9 +332,10 @@ def render_template_pdf(template: str, context: dict, fetcher=None) -> bytes:
     return render_pdf(render_html(template, context), fetcher=fetcher)
 
 
-if __name__ == "__main__":  # python -m records.pdf  → build the font cache now (set-up step)
+if __name__ == "__main__":  # python -m records.pdf [DIR] → build the font cache now (set-up step)
     import sys
-    logging.basicConfig(level=logging.INFO)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # its INFO lists every glyph
     paths = ensure_fonts(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
     for name, p in paths.items():
         print(f"{name}: {p} ({p.stat().st_size // 1024} KB)")

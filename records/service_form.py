@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -197,6 +198,51 @@ def render_blank_form() -> bytes:
 def pdf_filename(case: dict | None) -> str:
     no = form_no_of(case) if case else ""
     return f"技术服务单-{no}.pdf" if no else "技术服务单-空白.pdf"
+
+
+def _ascii_part(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text or "").strip("._-")
+
+
+def ascii_filename(form_no: str, suffix: str = "", ext: str = "pdf") -> str:
+    """The plain-ASCII file name for old clients (``filename=``); the Chinese one goes in
+    ``filename*`` (RFC 5987). E.g. ``service-form-JF2026-0001.pdf``, ``service-form-blank.pdf``."""
+    stem = "service-form-" + (_ascii_part(form_no) or "blank")
+    if suffix:
+        stem += "-" + _ascii_part(suffix)
+    return f"{stem}.{_ascii_part(ext) or 'bin'}"
+
+
+def pdf_ascii_filename(case: dict | None) -> str:
+    return ascii_filename(form_no_of(case) if case else "")
+
+
+def archived_ascii_filename(meta: dict) -> str:
+    """E.g. ``service-form-JF2026-0001-v2.jpg`` for the second archived version."""
+    ext = _MIME_EXT.get(meta.get("mime") or "") or Path(meta.get("filename") or "").suffix.lstrip(".")
+    return ascii_filename(meta.get("form_no") or "", f"v{meta.get('version', 1)}", (ext or "bin").lower())
+
+
+_MIME_EXT = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def technician_signers(store: Store, case: dict, username: str) -> tuple[list[tuple[str, str]], str]:
+    """Who may sign the form as its technician: ([(username, display name)], the default).
+
+    The case's assigned technicians (dispatch.technicians). The default is the logged-in user
+    when they are one of them, else the only one; with several and the user not among them
+    (a 技质部 engineer filling it in for them), "" so that the name must be chosen. A case
+    with no technician recorded (not reachable through the workflow) offers the user.
+    """
+    techs = [t for t in (case.get("dispatch") or {}).get("technicians") or [] if t]
+    if not techs:
+        techs = [username]
+    pairs = list(zip(techs, _display_names(store, techs)))
+    if username in techs:
+        return pairs, username
+    if len(techs) == 1:
+        return pairs, techs[0]
+    return pairs, ""
 
 
 # --- who may do what -------------------------------------------------------------------

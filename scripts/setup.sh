@@ -26,5 +26,5 @@ extra=""; [ "${1:-}" = "--test" ] && extra="[test]"
 echo "==> pip install -e .${extra}"
 .venv/bin/pip install -q --disable-pip-version-check -e ".${extra}"
 
-echo "==> CJK font subset for PDFs (first run only)"
+echo "==> CJK font subset for PDFs, in .cache/fonts for every account (first run only; AFTERSALES_CACHE overrides)"
 .venv/bin/python -m records.pdf >/dev/null

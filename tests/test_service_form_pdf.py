@@ -263,3 +263,38 @@ def test_fetcher_rules(tmp_path):
                 (pdf.FONT_VIRTUAL_DIR / "other.ttf").as_uri(), link.as_uri(), "javascript:alert(1)"):
         with pytest.raises(pdf.FetchRefused):
             fetcher(url)
+
+
+# --- the font cache ------------------------------------------------------------------------
+def test_font_cache_defaults_to_the_project_folder(monkeypatch):
+    monkeypatch.delenv("AFTERSALES_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/nonexistent-per-user-cache")
+    assert pdf.cache_dir() == pdf.PROJECT_DIR / ".cache" / "fonts"
+    monkeypatch.setenv("AFTERSALES_CACHE", "/srv/aftersales-fonts")
+    assert pdf.cache_dir() == Path("/srv/aftersales-fonts")
+    # git-ignored: the cache never lands in a commit
+    assert ".cache/" in (pdf.PROJECT_DIR / ".gitignore").read_text().splitlines()
+
+
+def test_setup_step_builds_the_fonts_where_every_account_finds_them(tmp_path):
+    """``python -m records.pdf`` (scripts/setup.sh) fills <project>/.cache/fonts; another
+    account (another HOME) then uses those files and builds nothing of its own."""
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("AFTERSALES_CACHE", "XDG_CACHE_HOME")}
+    out = subprocess.run([sys.executable, "-m", "records.pdf"], cwd=pdf.PROJECT_DIR, capture_output=True,
+                         text=True, env={**env, "HOME": str(tmp_path / "setup-home")}, timeout=300, check=True)
+    built = sorted(Path(line.split(": ", 1)[1].rsplit(" (", 1)[0]) for line in out.stdout.splitlines())
+    assert len(built) == 2 and all(p.parent == pdf.PROJECT_DIR / ".cache" / "fonts" for p in built), out.stdout
+    assert all(p.stat().st_mode & 0o004 for p in built)  # readable by the service account too
+
+    service_home = tmp_path / "service-home"
+    code = ("import sys, time; from records import pdf; t = time.monotonic(); p = pdf.ensure_fonts(); "
+            "print(sorted(str(v) for v in p.values())); print(time.monotonic() - t)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=pdf.PROJECT_DIR, capture_output=True, text=True,
+                         env={**env, "HOME": str(service_home)}, timeout=300, check=True)
+    paths, seconds = run.stdout.splitlines()
+    assert paths == str(sorted(str(p) for p in built))
+    assert float(seconds) < 5  # found, not built (a build takes half a minute)
+    assert not (service_home / ".cache").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 
 import pytest
 from PIL import Image, ImageDraw
@@ -162,20 +163,79 @@ def test_correction_is_a_new_version_with_a_reason(client, auth, store, case, sc
 
 
 # --- who may do what ---------------------------------------------------------------------
-@pytest.mark.parametrize("user, may_sign", [
-    ("tech", True), ("engineer", True), ("manager", True), ("tech2", False), ("receiver", False),
-    ("sales", False), ("admin", False),
+@pytest.mark.parametrize("user, may_read, may_sign", [
+    ("tech", True, True), ("engineer", True, True), ("manager", True, True), ("tech2", True, False),
+    ("sales", True, False), ("finance", True, False), ("receiver", False, False), ("admin", False, False),
 ])
-def test_rights(client, auth, store, case, user, may_sign):
+def test_rights(client, auth, store, case, user, may_read, may_sign):
     auth.login(user)
-    for url in (f"/forms/case/{case['id']}.pdf", "/forms/blank.pdf", f"/forms/case/{case['id']}"):
-        assert client.get(url).status_code == 200, url
+    assert client.get("/forms/blank.pdf").status_code == 200  # the blank form: everyone logged in
+    # The case's form as the case page itself (views/cases.py decides who sees a case).
+    case_page = client.get(f"/cases/{case['id']}").status_code
+    assert case_page == (200 if may_read else 403)
+    for url in (f"/forms/case/{case['id']}.pdf", f"/forms/case/{case['id']}"):
+        assert client.get(url).status_code == case_page, url
     expected = 200 if may_sign else 403
     assert client.get(f"/forms/case/{case['id']}/upload").status_code == expected
     assert client.get(f"/forms/case/{case['id']}/tablet").status_code == expected
     if not may_sign:
         assert upload(client, case["id"], b"x", "x.png").status_code == 403
         assert client.post(f"/forms/case/{case['id']}/tablet", data={}).status_code == 403
+
+
+def test_archived_files_are_for_those_who_see_the_case(client, auth, store, case, scan_png):
+    auth.login("tech")
+    assert upload(client, case["id"], scan_png, "扫描件.png").status_code == 302
+    [doc] = sf.archived_versions(store, case["id"])
+    auth.logout()
+
+    auth.login("receiver")  # not on this case, and no role that reads every case
+    for url in (f"/forms/file/{doc['id']}", f"/forms/case/{case['id']}", f"/forms/case/{case['id']}.pdf",
+                f"/forms/case/{case['id']}.pdf?download=1"):
+        resp = client.get(url)
+        assert resp.status_code == 403, url
+        assert scan_png not in resp.data and doc["sha256"] not in resp.get_data(as_text=True)
+    assert client.get("/forms/blank.pdf").status_code == 200
+    assert client.get("/forms/file/99999").status_code == 404
+
+    # The receiver who took the case in sees it, as on the case page.
+    store.update("cases", case["id"], {"received_by": "receiver"}, "test")
+    assert client.get(f"/cases/{case['id']}").status_code == 200
+    assert client.get(f"/forms/file/{doc['id']}").data == scan_png
+    assert client.get(f"/forms/case/{case['id']}").status_code == 200
+    auth.logout()
+    auth.login("admin")
+    assert client.get(f"/forms/file/{doc['id']}").status_code == 403
+
+
+def test_download_names_ascii_fallback_and_utf8(client, auth, store, case, scan_png):
+    from urllib.parse import unquote
+
+    form_no = case["dispatch"]["form_no"]
+    auth.login("tech")
+
+    def names(header: str) -> tuple[str, str, str]:
+        kind = header.split(";")[0]
+        ascii_name = re.search(r'filename="([^"]*)"', header).group(1)
+        utf8 = unquote(re.search(r"filename\*=UTF-8''(\S+)", header).group(1))
+        assert header.isascii()
+        return kind, ascii_name, utf8
+
+    assert names(client.get(f"/forms/case/{case['id']}.pdf?download=1").headers["Content-Disposition"]) == (
+        "attachment", f"service-form-{form_no}.pdf", f"技术服务单-{form_no}.pdf")
+    assert names(client.get(f"/forms/case/{case['id']}.pdf").headers["Content-Disposition"]) == (
+        "inline", f"service-form-{form_no}.pdf", f"技术服务单-{form_no}.pdf")
+    assert names(client.get("/forms/blank.pdf?download=1").headers["Content-Disposition"]) == (
+        "attachment", "service-form-blank.pdf", "技术服务单-空白.pdf")
+
+    upload(client, case["id"], scan_png, "现场 扫描件 (1).png")
+    upload(client, case["id"], sf.render_case_form(store, case["id"]), "x.pdf", reason="重新上传")
+    v1, v2 = sf.archived_versions(store, case["id"])
+    assert names(client.get(f"/forms/file/{v1['id']}").headers["Content-Disposition"]) == (
+        "attachment", f"service-form-{form_no}-v1.png", "现场 扫描件 (1).png")
+    # the ASCII name follows the content, not the name it was uploaded under
+    assert names(client.get(f"/forms/file/{v2['id']}").headers["Content-Disposition"])[1] == (
+        f"service-form-{form_no}-v2.pdf")
 
 
 def test_anonymous_is_sent_to_login(client, store, case):
@@ -185,7 +245,7 @@ def test_anonymous_is_sent_to_login(client, store, case):
 
 
 def test_pdf_endpoints(client, auth, store, case):
-    auth.login("receiver")
+    auth.login("sales")
     resp = client.get(f"/forms/case/{case['id']}.pdf")
     assert resp.mimetype == "application/pdf" and len(PdfReader(io.BytesIO(resp.data)).pages) == 1
     assert case["dispatch"]["form_no"] in flat(pdf_text(resp.data))
@@ -215,7 +275,7 @@ def tablet_data(**over) -> dict:
         "parts-0-name": "电源模块", "parts-0-spec": "DY-12", "parts-0-qty": "1", "parts-0-note": "旧件返回",
         "charge": "free", "attitude": "satisfied", "skill": "satisfied", "timeliness": "basically",
         "overall": "satisfied", "remarks": "服务及时<b>好</b>", "customer_signer": "陈工",
-        "customer_signature": _signature_data_url(), "technician_signature": "",
+        "customer_signature": _signature_data_url(), "technician_signature": "", "technician_signer": "tech",
     }
     data.update(over)
     return data
@@ -255,3 +315,126 @@ def test_tablet_refusals(client, auth, store, case, over, message):
     resp = client.post(f"/forms/case/{case['id']}/tablet", data=tablet_data(**over))
     assert resp.status_code == 200 and message in resp.get_data(as_text=True)
     assert_nothing_stored(store)
+
+
+# --- who signs as the technician --------------------------------------------------------------
+def _signer_options(html: str) -> tuple[list[tuple[str, str]], str | None]:
+    select = re.search(r'<select[^>]*name="technician_signer"[^>]*>(.*?)</select>', html, re.S).group(1)
+    opts = re.findall(r"<option([^>]*)>([^<]*)</option>", select)
+    out, selected = [], None
+    for attrs, label in opts:
+        value = re.search(r'value="([^"]*)"', attrs).group(1)
+        out.append((value, label))
+        if "selected" in attrs:
+            selected = value
+    return out, selected
+
+
+def test_technician_signer_is_one_of_the_cases_technicians(client, auth, store):
+    two = make_case(store, technicians=("tech", "tech2"))
+    auth.login("engineer")  # 技质部 fills the form in for the technicians
+    options, selected = _signer_options(client.get(f"/forms/case/{two['id']}/tablet").get_data(as_text=True))
+    assert [v for v, _ in options] == ["", "tech", "tech2"] and selected in (None, "")
+    assert ("tech2", "tech2-姓名") in options and not any("engineer" in label for _, label in options)
+
+    resp = client.post(f"/forms/case/{two['id']}/tablet", data=tablet_data(technician_signer=""))
+    assert resp.status_code == 200 and "请选择签字的售后服务技术人员" in resp.get_data(as_text=True)
+    resp = client.post(f"/forms/case/{two['id']}/tablet", data=tablet_data(technician_signer="engineer"))
+    assert resp.status_code == 200  # not one of the case's technicians
+    assert_nothing_stored(store)
+
+    resp = client.post(f"/forms/case/{two['id']}/tablet",
+                       data=tablet_data(technician_signer="tech2", technician_signature=_signature_data_url()))
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    [doc] = sf.archived_versions(store, two["id"])
+    assert doc["uploaded_by"] == "engineer"
+    assert doc["fields"]["technician_signer"] == "tech2-姓名" and doc["fields"]["technician_signer_username"] == "tech2"
+    text = flat(pdf_text(client.get(f"/forms/file/{doc['id']}").data))
+    assert "姓名：tech2-姓名" in text and "engineer-姓名" not in text
+
+    # A technician of the case gets their own name preselected; 技质部 on a one-technician case
+    # gets that technician.
+    auth.logout()
+    auth.login("tech2")
+    _, selected = _signer_options(client.get(f"/forms/case/{two['id']}/tablet").get_data(as_text=True))
+    assert selected == "tech2"
+    auth.logout()
+    auth.login("manager")
+    one = make_case(store, technicians=("tech",))
+    options, selected = _signer_options(client.get(f"/forms/case/{one['id']}/tablet").get_data(as_text=True))
+    assert options == [("tech", "tech-姓名")] and selected == "tech"
+
+
+# --- the keep-alive of the tablet page ---------------------------------------------------------
+@pytest.fixture
+def csrf_client(data_dir):
+    """The app with CSRF protection on (as in production) and a client logged in as tech."""
+    from app import create_app
+    from conftest import PASSWORD, csrf_token_from
+
+    app = create_app({"DATA_DIR": data_dir, "TESTING": True})
+    c = app.test_client()
+    token = csrf_token_from(c.get("/login").get_data(as_text=True))
+    assert c.post("/login", data={"username": "tech", "password": PASSWORD, "csrf_token": token}).status_code == 302
+    c.store = app.extensions["aftersales.store"]
+    return c
+
+
+def _age_sessions(store, username: str, minutes: int) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from records import users
+
+    user = users.find_by_username(store, username)
+    seen = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).astimezone()
+    with store.transaction("test") as tx:
+        sessions = {k: {**v, "seen": seen.isoformat()} for k, v in user["_sessions"].items()}
+        tx.touch("users", user["id"], {"_sessions": sessions})
+
+
+def _last_seen(store, username: str):
+    from datetime import datetime
+
+    from records import users
+
+    user = users.find_by_username(store, username)
+    return max(datetime.fromisoformat(v["seen"]) for v in user["_sessions"].values())
+
+
+def test_keepalive_refreshes_the_session_and_changes_no_data(csrf_client):
+    from datetime import datetime, timedelta, timezone
+
+    store = csrf_client.store
+    case = make_case(store)
+    page = csrf_client.get(f"/forms/case/{case['id']}/tablet").get_data(as_text=True)
+    assert 'data-keepalive-url="/forms/keepalive"' in page and 'data-keepalive-seconds="300"' in page
+    assert f'data-draft-key="tablet:{case["id"]}:v1"' in page
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+    assert csrf_client.post("/forms/keepalive").status_code == 400  # no CSRF token
+    assert csrf_client.get("/forms/keepalive").status_code == 405
+
+    _age_sessions(store, "tech", 25)  # 25 idle minutes: 5 more and the session would end
+    audit_before = len(list(store.audit))
+    case_before = store.get("cases", case["id"])
+    resp = csrf_client.post("/forms/keepalive", headers={"X-CSRFToken": token})
+    assert resp.status_code == 204 and resp.data == b""
+    assert datetime.now(timezone.utc) - _last_seen(store, "tech") < timedelta(minutes=1)
+    assert len(list(store.audit)) == audit_before and store.get("cases", case["id"]) == case_before
+
+    # Kept alive, the page's token still submits after more than 30 minutes in all.
+    _age_sessions(store, "tech", 25)
+    assert csrf_client.post("/forms/keepalive", headers={"X-CSRFToken": token}).status_code == 204
+    resp = csrf_client.post(f"/forms/case/{case['id']}/tablet", data={**tablet_data(), "csrf_token": token})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    assert len(sf.archived_versions(store, case["id"])) == 1
+
+
+def test_keepalive_after_the_session_ended_is_not_a_204(csrf_client):
+    store = csrf_client.store
+    case = make_case(store)
+    page = csrf_client.get(f"/forms/case/{case['id']}/tablet").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    _age_sessions(store, "tech", 31)
+    resp = csrf_client.post("/forms/keepalive", headers={"X-CSRFToken": token})
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]  # the page then warns

@@ -1,17 +1,24 @@
 """技术服务单: print the form (per case, or blank), archive the signed one (scan or tablet).
 
-Who may do what: every logged-in user may download and print; the technicians sent on the
-case and 技质部 (tq_engineer, tq_manager) may upload a scan and use the tablet path.
+Who may do what: a case's form (the PDF, the archive page, the archived files) is for those
+who may see the case itself (views.cases._may_read, the same check as the case page); the
+blank form for every logged-in user. The technicians sent on the case and 技质部
+(tq_engineer, tq_manager) may upload a scan and use the tablet path.
+
+The tablet page keeps its session alive (signature.js posts to ``keepalive`` every few
+minutes), so a form filled on site for longer than the idle limit keeps its CSRF token.
 """
 from __future__ import annotations
 
 import io
 from datetime import datetime
+from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
+from forms.base import options
 from forms.service_forms import TabletForm, UploadForm
 from records import service_form as sf
 from records import uploads
@@ -19,6 +26,7 @@ from records.errors import DomainError
 from records.store import RecordNotFound
 from records.worktime import to_local
 
+from .cases import _may_read as may_read_case  # who may see a case: the case page's own check
 from .common import actor, form_errors_to_fields, store
 
 bp = Blueprint("service_forms", __name__, url_prefix="/forms")
@@ -38,14 +46,28 @@ def _issued_case_or_404(case_id: int) -> dict:
     return case
 
 
+def _require_reader(case: dict) -> None:
+    if not may_read_case(case):
+        abort(403, "只有参与该案例的人员和有权查看全部案例的部门可以查看该案例的技术服务单")
+
+
 def _require_signer(case: dict) -> None:
     if not sf.may_sign(case, current_user.username, frozenset(current_user.roles)):
         abort(403, "只有派往该案例的售后服务技术人员和技质部可以上传或签署技术服务单")
 
 
-def _pdf_response(data: bytes, filename: str, attachment: bool):
-    resp = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=attachment,
-                     download_name=filename, max_age=0)
+def content_disposition(filename: str, ascii_name: str, attachment: bool) -> str:
+    """``attachment; filename="service-form-JF2026-0001.pdf"; filename*=UTF-8''<the Chinese name>``.
+
+    Old clients take the plain ASCII name; the others the UTF-8 one (RFC 6266 / RFC 5987).
+    """
+    kind = "attachment" if attachment else "inline"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _pdf_response(data: bytes, filename: str, ascii_name: str, attachment: bool):
+    resp = send_file(io.BytesIO(data), mimetype="application/pdf", max_age=0)
+    resp.headers["Content-Disposition"] = content_disposition(filename, ascii_name, attachment)
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
@@ -66,20 +88,24 @@ def _helpers():
 @login_required
 def pdf(case_id: int):
     case = _issued_case_or_404(case_id)
+    _require_reader(case)
     data = sf.render_case_form(store(), case_id)
-    return _pdf_response(data, sf.pdf_filename(case), attachment=request.args.get("download") == "1")
+    return _pdf_response(data, sf.pdf_filename(case), sf.pdf_ascii_filename(case),
+                         attachment=request.args.get("download") == "1")
 
 
 @bp.get("/blank.pdf")
 @login_required
 def blank():
-    return _pdf_response(sf.render_blank_form(), sf.pdf_filename(None), attachment=request.args.get("download") == "1")
+    return _pdf_response(sf.render_blank_form(), sf.pdf_filename(None), sf.pdf_ascii_filename(None),
+                         attachment=request.args.get("download") == "1")
 
 
 @bp.get("/case/<int:case_id>")
 @login_required
 def archive(case_id: int):
     case = _case_or_404(case_id)
+    _require_reader(case)
     versions = sf.archived_versions(store(), case_id)
     can_sign = bool(sf.form_no_of(case)) and sf.may_sign(case, current_user.username, frozenset(current_user.roles))
     return render_template("service_forms/archive.html", case=case, form_no=sf.form_no_of(case),
@@ -112,7 +138,7 @@ def upload(case_id: int):
     return render_template("service_forms/upload.html", case=case, form=form, form_no=form_no, versions=versions)
 
 
-def _filled_from(form: TabletForm) -> dict:
+def _filled_from(form: TabletForm, signers: dict[str, str]) -> dict:
     parts = []
     for sub in form.parts:
         p = sub.form
@@ -132,7 +158,8 @@ def _filled_from(form: TabletForm) -> dict:
         "ratings": {key: getattr(form, key).data for key, _ in sf.ASPECTS},
         "remarks": (form.remarks.data or "").strip(),
         "customer_signer": form.customer_signer.data.strip(),
-        "technician_signer": current_user.display_name,
+        "technician_signer": signers[form.technician_signer.data],
+        "technician_signer_username": form.technician_signer.data,
         "signed_on": to_local(datetime.now().astimezone()).strftime("%Y-%m-%d"),
     }
 
@@ -145,7 +172,10 @@ def tablet(case_id: int):
     form_no = sf.form_no_of(case)
     versions = sf.archived_versions(store(), case_id)
     form = TabletForm()
+    pairs, default_signer = sf.technician_signers(store(), case, current_user.username)
+    form.technician_signer.choices = options(([] if default_signer else [("", "— 请选择签字的技术人员 —")]) + pairs)
     if request.method == "GET":
+        form.technician_signer.data = default_signer
         onsite = case.get("onsite") or {}
         for field, key in ((form.arrived_at, "arrived_at"), (form.completed_at, "completed_at")):
             if onsite.get(key) and field.data is None:
@@ -160,7 +190,7 @@ def tablet(case_id: int):
             customer_sig = uploads.signature_png(form.customer_signature.data, "顾客签名", required=True)
             tech_sig = uploads.signature_png(form.technician_signature.data, "技术人员签名", required=False,
                                              field="technician_signature")
-            filled = _filled_from(form)
+            filled = _filled_from(form, dict(pairs))
             pdf_bytes = sf.render_case_form(store(), case_id, filled=filled, customer_signature=customer_sig,
                                             technician_signature=tech_sig)
             doc = sf.archive_form(store(), case_id, pdf_bytes, kind="tablet", mime="application/pdf",
@@ -176,9 +206,26 @@ def tablet(case_id: int):
                            versions=versions, aspects=sf.ASPECTS)
 
 
+@bp.post("/keepalive")
+@login_required
+def keepalive():
+    """Keep the tablet page's session (and so its CSRF token) alive; changes no data.
+
+    The login check on the way in refreshes the session's last-seen time; CSRF protection
+    applies as to every POST (the page sends its token in the X-CSRFToken header).
+    """
+    resp = current_app.response_class(status=204)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
 @bp.get("/file/<int:file_id>")
 @login_required
 def download(file_id: int):
+    meta = store().get(sf.TABLE, file_id)
+    if meta is None:
+        abort(404)
+    _require_reader(_case_or_404(meta["case_id"]))
     try:
         meta, data = sf.read_archived(store(), file_id)
     except RecordNotFound:
@@ -186,8 +233,9 @@ def download(file_id: int):
     except (DomainError, OSError) as exc:
         current_app.logger.error("archived file %s unreadable: %s", file_id, exc)
         abort(500)
-    resp = send_file(io.BytesIO(data), mimetype=meta["mime"], as_attachment=True,
-                     download_name=meta["filename"], max_age=0, etag=meta["sha256"])
+    resp = send_file(io.BytesIO(data), mimetype=meta["mime"], max_age=0, etag=meta["sha256"])
+    resp.headers["Content-Disposition"] = content_disposition(meta["filename"], sf.archived_ascii_filename(meta),
+                                                              attachment=True)
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-SHA256"] = meta["sha256"]
     return resp
