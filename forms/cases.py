@@ -1,15 +1,18 @@
 """Forms of the case workflow: intake, one form per action (each carries the case's revision),
-and the 技质部 list's filters. Choices that come from the store are set by the view."""
-from flask_wtf import FlaskForm
+and the 技质部 list's filters. Choices that come from the store are set by the view.
+Every number of the regulation comes from records.policy."""
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, FieldList, FormField, HiddenField,
                      IntegerField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
                      TextAreaField)
-from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from records.cases import CHANNELS, CONDITIONS, EVALUATIONS, SOLUTIONS, STATES, TYPES
-from records.fines import MANUAL_LABELS
+from records import policy
+from records.cases import (ASPECTS, CHANNELS, CHARGES, CONDITIONS, EVALUATIONS, MAX_REPORT_PARTS, RATINGS, SOLUTIONS,
+                           STATES, TYPES)
+from records.fines import MANUAL_LABELS, amount_text
+
+from .base import Form
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -36,26 +39,23 @@ def _text(label: str, required: bool = True, max_len: int = 4000, area: bool = T
     return cls(label, validators=validators, description=description)
 
 
-class _ChineseMeta:
-    """WTForms' own messages (a bad date, an unknown choice) in Chinese, as every other message."""
-
-    def get_translations(self, form):
-        return get_translations(["zh"])
-
-
 class CheckboxList(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
 
-class _Line(FlaskForm):
-    class Meta(_ChineseMeta):
+class _Line(Form):
+    class Meta:
         csrf = False  # a row of a FieldList: the outer form carries the token
 
 
-class ActionForm(FlaskForm):
-    Meta = _ChineseMeta
+class ActionForm(Form):
     rev = HiddenField()
+    RATING_FIELDS: tuple[str, ...] = ()  # radio fields the page shows as one table (the evaluation)
+    RATINGS_LEGEND = ""
+
+    def rating_fields(self) -> list:
+        return [self[key] for key in self.RATING_FIELDS if key in self]
 
     def to_data(self) -> dict:
         """The fields as the domain takes them (rows of FieldLists as dicts, blanks kept)."""
@@ -70,8 +70,7 @@ class ActionForm(FlaskForm):
 # --- Intake (6.1.1, 6.1.2) ---------------------------------------------------------------------
 
 
-class IntakeForm(FlaskForm):
-    Meta = _ChineseMeta
+class IntakeForm(Form):
     type = RadioField("类型", choices=options(TYPES), default="service_request",
                       validators=[InputRequired("请选择类型")])
     customer_id = SelectField("顾客单位", coerce=int, validators=[Optional()],
@@ -208,16 +207,45 @@ class MaterialLine(_Line):
     condition = SelectField("状态", choices=options([("", "—"), *CONDITIONS.items()]), validators=[Optional()])
 
 
+class ReplacedPartLine(_Line):
+    part = StringField("更换零部件", validators=[Optional(), Length(max=100)])
+    quantity = StringField("更换数量", validators=[Optional(), Length(max=10)])
+
+
+def _rating(label: str) -> RadioField:
+    return RadioField(label, choices=options(RATINGS), validators=[InputRequired(f"请选择顾客对「{label}」的评价")])
+
+
 class ReportForm(ActionForm):
-    text = _text("书面汇报")
-    form_outcome = _text("技术服务单结论", max_len=1000,
-                         description="技术服务单上记录的处理结果和顾客评价；签字的技术服务单在「签字技术服务单归档」上传")
+    """6.2.7: the 技术服务单 as filled and evaluated on site, then the report, expenses and returns."""
+    arrived_at = _dt("到达时间", description="按技术服务单填写")
+    completed_at = _dt("完成时间", description="按技术服务单填写")
+    fault_found = _text("故障现象", max_len=1000)
+    cause = _text("故障原因", max_len=1000)
+    work_done = _text("处理情况", max_len=2000)
+    parts = FieldList(FormField(ReplacedPartLine), min_entries=3, max_entries=MAX_REPORT_PARTS,
+                      label="更换零部件及数量")
+    charge = RadioField("有偿 / 无偿", choices=options(CHARGES), validators=[InputRequired("请选择有偿或无偿")])
+    amount = StringField("收费金额（元，有偿时填写）", validators=[Optional(), Length(max=20)])
+    attitude = _rating(ASPECTS["attitude"])
+    skill = _rating(ASPECTS["skill"])
+    timeliness = _rating(ASPECTS["timeliness"])
+    overall = _rating(ASPECTS["overall"])
+    remarks = _text("顾客意见与建议", required=False, max_len=1000)
+    text = _text("书面汇报", description="服务经过、发现的其他问题和建议等")
     expenses = FieldList(FormField(ExpenseLine), min_entries=4, max_entries=30, label="费用报销")
     returned_materials = FieldList(FormField(MaterialLine), min_entries=3, max_entries=30,
                                    label="返回物料（含未使用和损坏品）")
     receipt_no = _text("收款收据号（有偿服务）", required=False, max_len=60, area=False)
     amount_collected = StringField("收款金额（元，有偿服务）", validators=[Optional(), Length(max=20)])
     submit = SubmitField("提交书面汇报")
+    RATING_FIELDS = tuple(ASPECTS)
+    RATINGS_LEGEND = "顾客服务质量评价（按技术服务单）"
+
+    def to_data(self) -> dict:
+        data = super().to_data()
+        data["ratings"] = {key: data.pop(key) for key in self.RATING_FIELDS if key in data}
+        return data
 
 
 class AuditLine(_Line):
@@ -236,7 +264,9 @@ class RuleFineForm(ActionForm):
     decision = RadioField("处理", choices=options([("confirmed", "确认处罚"), ("waived", "免除")]),
                           validators=[InputRequired("请选择确认或免除")])
     amount = StringField("金额（元）", validators=[Optional(), Length(max=10)],
-                         description="6.2.6、6.2.9 须在 50—500 元内确定；其他条款为规定金额，可不填")
+                         description="；".join(f"{r.clause} 须在 {amount_text(r)}内确定" for r in (
+                             policy.FINE_RETURN_UNAPPROVED, policy.FINE_FALSIFIED_FORM))
+                         + "；其他条款为规定金额，可不填")
     reason = _text("理由", max_len=1000)
     submit = SubmitField("处理")
 
@@ -252,7 +282,8 @@ class ProposeFineForm(ActionForm):
     kind = RadioField("条款", choices=options(MANUAL_LABELS), validators=[InputRequired("请选择处罚条款")])
     person = SelectField("责任人", validators=[DataRequired("请选择责任人")],
                          description="6.2.9 的责任人为派往该案例的售后服务技术人员")
-    items = IntegerField("记录不清的条数（6.1.5，每条 50 元）", default=1,
+    items = IntegerField(f"记录不清的条数（{policy.FINE_RECORD_UNCLEAR.clause}，每条 "
+                         f"{amount_text(policy.FINE_RECORD_UNCLEAR)}）", default=1,
                          validators=[Optional(), NumberRange(1, 100, "条数应在 1—100 之间")])
     facts = _text("事实", max_len=1000, description="哪条信息记录不清或哪项填报不实，造成了什么后果（如增加的费用）")
     submit = SubmitField("提出处罚建议")
@@ -285,8 +316,8 @@ ACTION_FORMS = {
 # --- The 技质部 list ----------------------------------------------------------------------------
 
 
-class CaseFilterForm(FlaskForm):
-    class Meta(_ChineseMeta):
+class CaseFilterForm(Form):
+    class Meta:
         csrf = False  # GET: changes nothing
 
     q = StringField("搜索", validators=[Optional(), Length(max=100)])

@@ -13,8 +13,11 @@ called on every page view, so it is cached per process and per data folder and r
 when a ``calendar_days`` shard file changed (checked with one ``stat`` per shard, so another
 process's change is seen at once). The calendar returned is shared: do not change it.
 
-After a change, every open deadline that depends on the calendar is recomputed by
-``records.cases.recompute_open_deadlines(store, cal, actor)`` when that function exists.
+A change and the recomputation of every open deadline that depends on the calendar are one
+transaction: ``records.cases.recompute_open_deadlines_tx(tx, cal)`` (when that function
+exists) runs inside the correction's own transaction, with the calendar as it is after the
+change, so a correction never stands without its deadlines moved, nor the reverse. For a
+repair, ``aftersales recompute-deadlines`` recomputes them all with the current calendar.
 Plain Python: no Flask.
 """
 from __future__ import annotations
@@ -73,8 +76,12 @@ def list_corrections(store: Store, year: int | None = None, include_inactive: bo
 
 def corrections(store: Store) -> dict[date, Correction]:
     """The active corrections as the calendar takes them."""
+    return _corrections_of(store.scan(TABLE))
+
+
+def _corrections_of(docs) -> dict[date, Correction]:
     out: dict[date, Correction] = {}
-    for doc in store.scan(TABLE):
+    for doc in docs:
         if not doc.get("active", True):
             continue
         try:
@@ -178,8 +185,8 @@ def set_correction(store: Store, day: object, is_workday: bool, reason: str, act
         else:
             record = tx.update(TABLE, existing["id"], fields, note="工作日历校正")
             changed = True
-    if changed:
-        _recompute(store, actor)
+        if changed:
+            _recompute(tx)
     return record
 
 
@@ -192,27 +199,31 @@ def remove_correction(store: Store, day: object, actor: str) -> dict:
         if existing is None or not existing.get("active", True):
             raise CalendarError(f"{d.isoformat()} 没有公司校正，无需撤销", "day")
         record = tx.update(TABLE, existing["id"], {"active": False}, note="撤销工作日历校正")
-    _recompute(store, actor)
+        _recompute(tx)
     return record
 
 
 def recompute_hook():
-    """``records.cases.recompute_open_deadlines`` if it exists, else None.
+    """``records.cases.recompute_open_deadlines_tx(tx, cal)`` if it exists, else None.
 
     records/cases.py is optional here (imported lazily); an error inside it is not hidden.
     """
     if importlib.util.find_spec("records.cases") is None:
         return None
     cases = importlib.import_module("records.cases")
-    return getattr(cases, "recompute_open_deadlines", None)
+    return getattr(cases, "recompute_open_deadlines_tx", None)
 
 
-def _recompute(store: Store, actor: str):
-    """Recompute every open deadline with the new calendar, if the cases module can.
+def calendar_in(tx) -> WorkCalendar:
+    """The company calendar as the open transaction ``tx`` sees it (its own changes included)."""
+    return WorkCalendar.default(_corrections_of(tx.scan(TABLE)))
 
-    Runs after the calendar's own commit: the store's lock is not reentrant, and the
-    correction stands even if a recomputation that failed has to be repeated.
+
+def _recompute(tx):
+    """Recompute every open deadline with the calendar after this change, inside ``tx``.
+
+    If the recomputation fails, the exception leaves the transaction uncommitted: the
+    correction is not stored either, and can simply be made again.
     """
-    cal = current_calendar(store)
     recompute = recompute_hook()
-    return None if recompute is None else recompute(store, cal, actor)
+    return None if recompute is None else recompute(tx, calendar_in(tx))

@@ -22,6 +22,8 @@ The state machine (consultation ▸ service request)::
       ─approve_return─▶ return_approved ─record_return─▶ awaiting_report     (6.2.6)
       (completed ─record_return─▶ awaiting_report: returned without approval → 6.2.6 proposal)
     awaiting_report ─report─▶ awaiting_confirmation ─confirm─▶ closed(completed)   (6.2.7, 6.2.8)
+      (the report needs an archived signed 技术服务单, records.service_form, and carries its
+       filled fields and the customer's evaluation; 技质部 confirms them at 6.2.8)
 
 Every function takes ``now`` (tests pin time) and a WorkCalendar ``cal``; no Flask here.
 """
@@ -36,12 +38,13 @@ from zoneinfo import ZoneInfo
 
 from . import deadlines as dl
 from . import fines, policy
+from . import service_form as sf
 from .customers import TABLE as CUSTOMERS
 from .deadlines import Deadline
 from .errors import DomainError
 from .products import TABLE as PRODUCTS
 from .products import warranty
-from .store import Store
+from .store import Store, Transaction
 from .users import TQ_ROLES
 from .worktime import WorkCalendar, to_local
 
@@ -56,6 +59,13 @@ SOLUTIONS = {
     "onsite_paid": "现场服务·有偿（5.1.1.2、5.2.3—5.2.5）",
 }
 EVALUATIONS = {"satisfied": "满意", "basically": "基本满意", "unsatisfied": "不满意"}
+# The customer's evaluation on the 技术服务单 (6.2.6): the same keys as the printed form.
+ASPECTS = dict(sf.ASPECTS)  # attitude 服务态度, skill 技术水平, timeliness 及时性, overall 总体评价
+RATINGS = dict(sf.RATINGS)  # satisfied 满意, basically 基本满意, unsatisfied 不满意 (= EVALUATIONS)
+CHARGES = {"free": "无偿", "paid": "有偿"}  # the form's 服务性质 (keys as records.service_form.CHARGES)
+MAX_REPORT_PARTS = sf.MAX_PARTS
+# Where a case came from, when not a call to the company: a problem raised on a follow-up call.
+SOURCES = {"followup": "跟踪回访"}
 CONDITIONS = {"unused": "未使用", "damaged": "损坏品"}
 STATES = {
     "awaiting_handover": "待传递技质部",
@@ -256,6 +266,13 @@ def _now(now: datetime | None) -> datetime:
     return to_local(now or datetime.now(ZoneInfo(policy.TIMEZONE))).replace(microsecond=0)
 
 
+def rule_text(rule: policy.Rule) -> str:
+    """A Rule's basis in words with its number (a range as "50—500"), for pages and forms."""
+    value = rule.value
+    n = f"{value[0]}—{value[1]}" if isinstance(value, tuple) and len(value) == 2 else value
+    return rule.basis.format(n=n)
+
+
 def _iso(dt: datetime) -> str:
     return to_local(dt).replace(microsecond=0).isoformat()
 
@@ -391,8 +408,16 @@ def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetim
 
     ``data``: type, customer_id, product_serial (required for a service request), caller_name,
     caller_phone, channel, description, received_at (default now; never in the future),
-    answered_directly + direct_answer (consultation only).
+    answered_directly + direct_answer (consultation only), source (optional: where the case
+    came from, e.g. ``{"type": "followup", "id": 7}``, a problem raised on a follow-up call).
     """
+    with store.transaction(user["username"]) as tx:
+        return intake_tx(tx, cal, data, user, now=now)
+
+
+def intake_tx(tx: Transaction, cal: WorkCalendar, data: dict, user: dict, now: datetime | None = None) -> dict:
+    """``intake`` inside a transaction the caller holds, so that the case commits (or not)
+    together with the caller's own changes (a follow-up call and the case it raised)."""
     now = _now(now)
     kind = data.get("type")
     if kind not in TYPES:
@@ -403,7 +428,7 @@ def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetim
     serial = _text(data, "product_serial", "产品编号", required=(kind == "service_request"), max_len=60)
     product = None
     if serial:
-        product = store.first(PRODUCTS, lambda p: p["serial_no"] == serial)
+        product = next((p for p in tx.scan(PRODUCTS) if p["serial_no"] == serial), None)
         if product is None:
             raise CaseError(f"没有产品编号为 {serial} 的产品", "product_serial")
     try:
@@ -414,7 +439,7 @@ def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetim
         customer_id = product["customer_id"]  # the caller gave the serial number only: its customer
     if not customer_id:
         raise CaseError("请选择顾客单位（或填写产品编号，由系统带出顾客单位）", "customer_id")
-    customer = store.get(CUSTOMERS, customer_id)
+    customer = tx.get(CUSTOMERS, customer_id)
     if customer is None:
         raise CaseError("顾客单位不存在", "customer_id")
     if product is not None:
@@ -428,6 +453,7 @@ def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetim
     answer = _text(data, "direct_answer", "直接答复的内容", required=answered) if answered else ""
     if answered and kind != "consultation":
         raise CaseError("只有咨询可以由接收人直接答复（6.1.1）", "answered_directly")
+    source = _source(tx, data.get("source"))
 
     by = user["username"]
     tq = is_tq(user)
@@ -447,6 +473,7 @@ def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetim
         "received_at": _iso(received_at),
         "received_by": by,
         "recorded_at": _iso(now),
+        "source": source,
         "tq_received_at": None,
         "handed_over_by": None,
         "tq_owner": by if tq else None,
@@ -473,6 +500,8 @@ def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetim
     if kind == "consultation":
         _set_deadline(case, "consult_reply", dl.consult_reply_deadline(cal, received_at))
     parts = [f"{TYPES[kind]}，{CHANNELS[channel]}，{customer['name']}，{caller_name} {caller_phone}"]
+    if source:
+        parts.append(f"来自{SOURCES[source['type']]} #{source['id']}" + (f"（{source['label']}）" if source["label"] else ""))
     if answered:
         case["direct_answer"] = {"text": answer, "by": by, "at": _iso(received_at)}
         _meet(case, "consult_reply", received_at)
@@ -480,10 +509,26 @@ def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetim
     _log(case, by, now, "intake", "；".join(parts))
     if tq:  # a 技质部 user's intake is handed over at once (6.1.3)
         _handover_into(case, cal, by, received_at, now, automatic=True)
-    with store.transaction(by) as tx:
-        case["number"] = _next_number(tx, "FW", received_at.year,
-                                      lambda: (c.get("number") for c in tx.scan(TABLE)))
-        return tx.insert(TABLE, case)
+    case["number"] = _next_number(tx, "FW", received_at.year, lambda: (c.get("number") for c in tx.scan(TABLE)))
+    return tx.insert(TABLE, case)
+
+
+def _source(tx: Transaction, value) -> dict | None:
+    """The checked ``source`` of an intake: {type, id, label} or None."""
+    if not value:
+        return None
+    if not isinstance(value, dict) or value.get("type") not in SOURCES:
+        raise CaseError("案例来源不正确", "source")
+    try:
+        source_id = int(value.get("id"))
+    except (TypeError, ValueError):
+        raise CaseError("案例来源不正确", "source") from None
+    if value["type"] == "followup":
+        from .followups import TABLE as FOLLOWUPS  # late: followups imports this module lazily too
+        if tx.get(FOLLOWUPS, source_id) is None:
+            raise CaseError(f"回访任务 #{source_id} 不存在", "source")
+    label = " ".join(str(value.get("label") or "").split())[:200]
+    return {"type": value["type"], "id": source_id, "label": label}
 
 
 def _handover_into(case: dict, cal: WorkCalendar, by: str, at: datetime, now: datetime, automatic=False):
@@ -517,7 +562,8 @@ def _do_handover(case, user, data, cal, now, store):
     _handover_into(case, cal, by, now, now)
     if late:
         fines.add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, case["received_by"], now, by=by)
-        case["timeline"][-1]["text"] += "（超过 4 个工作小时，已提出 6.1.4 处罚建议）"
+        case["timeline"][-1]["text"] += (f"（超过 {policy.HANDOVER.value} 个工作小时，"
+                                         f"已提出 {policy.FINE_HANDOVER_LATE.clause} 处罚建议）")
 
 
 def _do_assign_reply(case, user, data, cal, now, store):
@@ -771,23 +817,81 @@ def _do_record_return(case, user, data, cal, now, store):
     _log(case, by, now, "record_return", text)
 
 
+FORM_NOT_ARCHIVED = ("尚未归档签字的《技术服务单》：请先上传顾客签字或盖章的纸质表单扫描件，或在平板上现场签署，"
+                     "归档后再提交书面汇报（6.2.7：《技术服务单》随书面汇报交技质部）")
+
+
+def _quantity(value, label: str, field: str) -> int:
+    try:
+        qty = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise CaseError(f"{label}的数量必须是正整数", field) from None
+    if qty <= 0 or qty > 99_999:
+        raise CaseError(f"{label}的数量必须是正整数", field)
+    return qty
+
+
+def _row_text(row: dict, key: str, label: str, field: str, max_len: int = 100) -> str:
+    """A text cell of a table row (parts, expenses, materials); a refusal names the table."""
+    try:
+        return _text(row, key, label, max_len=max_len)
+    except CaseError as exc:
+        raise CaseError(str(exc), field) from None
+
+
+def _service_form_fields(case: dict, data: dict, now: datetime) -> dict:
+    """The filled fields and the customer's evaluation of the 技术服务单, as entered (6.2.6)."""
+    departed = parse_dt(case["dispatch"]["departed_at"])
+    arrived = _when(data, "arrived_at", "到达时间", now, not_before=departed, before_label="出发时间")
+    completed = _when(data, "completed_at", "完成时间", now, not_before=arrived, before_label="到达时间")
+    returned = parse_dt((case.get("onsite") or {}).get("returned_at"))
+    if returned is not None and completed.replace(second=0) > returned:
+        raise CaseError(f"完成时间不能晚于返回公司时间（{returned:%Y-%m-%d %H:%M}）", "completed_at")
+    fault_found = _text(data, "fault_found", "故障现象", max_len=1000)
+    cause = _text(data, "cause", "故障原因", max_len=1000)
+    work_done = _text(data, "work_done", "处理情况", max_len=2000)
+    parts = []
+    for row in _lines(data, "parts"):
+        name = _row_text(row, "part", "更换零部件名称", "parts")
+        parts.append({"part": name, "quantity": _quantity(row.get("quantity"), f"更换零部件 {name} ", "parts")})
+    if len(parts) > MAX_REPORT_PARTS:
+        raise CaseError(f"更换零部件最多 {MAX_REPORT_PARTS} 项", "parts")
+    charge = data.get("charge")
+    if charge not in CHARGES:
+        raise CaseError("请选择有偿或无偿（按技术服务单）", "charge")
+    amount = _money(data.get("amount"), "amount", "收费金额", required=(charge == "paid"))
+    ratings = data.get("ratings") or {}
+    if not isinstance(ratings, dict):
+        raise CaseError("顾客评价格式不正确", "ratings")
+    checked = {}
+    for key, label in ASPECTS.items():
+        value = ratings.get(key)
+        if value not in RATINGS:
+            raise CaseError(f"请选择顾客对「{label}」的评价（按技术服务单）", key)
+        checked[key] = value
+    remarks = _text(data, "remarks", "顾客意见与建议", required=False, max_len=1000)
+    return {"arrived_at": _iso(arrived), "completed_at": _iso(completed), "fault_found": fault_found,
+            "cause": cause, "work_done": work_done, "parts": parts, "charge": charge,
+            "amount": amount if charge == "paid" else None, "ratings": checked, "remarks": remarks}
+
+
 def _do_report(case, user, data, cal, now, store):
     by = user["username"]
+    # 6.2.7: the 技术服务单 is handed in with the report: its signed version must be archived.
+    latest = sf.latest_version(store, case["id"])
+    if latest is None:
+        raise CaseError(FORM_NOT_ARCHIVED)
+    filled = _service_form_fields(case, data, now)
     text = _text(data, "text", "书面汇报")
-    outcome = _text(data, "form_outcome", "技术服务单结论", max_len=1000)
+    outcome = _text(data, "form_outcome", "技术服务单结论", required=False, max_len=1000)
     expenses = []
     for row in _lines(data, "expenses"):
-        item = _text(row, "item", "费用项目", max_len=100)
+        item = _row_text(row, "item", "费用项目", "expenses")
         expenses.append({"item": item, "amount": _money(row.get("amount"), "expenses", f"费用 {item} 的金额")})
     materials = []
     for row in _lines(data, "returned_materials"):
-        part = _text(row, "part", "返回物料名称", max_len=100)
-        try:
-            qty = int(row.get("quantity"))
-        except (TypeError, ValueError):
-            raise CaseError(f"返回物料 {part} 的数量必须是正整数", "returned_materials") from None
-        if qty <= 0:
-            raise CaseError(f"返回物料 {part} 的数量必须是正整数", "returned_materials")
+        part = _row_text(row, "part", "返回物料名称", "returned_materials")
+        qty = _quantity(row.get("quantity"), f"返回物料 {part} ", "returned_materials")
         cond = row.get("condition")
         if cond not in CONDITIONS:
             raise CaseError(f"请选择返回物料 {part} 是未使用还是损坏品", "returned_materials")
@@ -795,14 +899,78 @@ def _do_report(case, user, data, cal, now, store):
     collect = is_paid(case) and bool((case.get("customer_response") or {}).get("accepted"))
     receipt = _text(data, "receipt_no", "收款收据号", required=collect, max_len=60)
     amount = _money(data.get("amount_collected"), "amount_collected", "收款金额", required=collect)
-    case["report"] = {"text": text, "form_outcome": outcome, "expenses": expenses,
-                      "returned_materials": materials, "receipt_no": receipt, "amount_collected": amount,
-                      "reported_by": by, "reported_at": _iso(now)}
+    case["report"] = {"text": text, "form_outcome": outcome, "service_form": filled,
+                      "form_version": {"id": latest["id"], "version": latest["version"], "kind": latest["kind"],
+                                       "form_no": latest.get("form_no"), "sha256": latest["sha256"]},
+                      "expenses": expenses, "returned_materials": materials, "receipt_no": receipt,
+                      "amount_collected": amount, "reported_by": by, "reported_at": _iso(now)}
     _meet(case, "report", now)
     _set_deadline(case, "confirm", dl.confirm_deadline(cal, now), case.get("tq_owner"))
     case["state"] = "awaiting_confirmation"
     total = sum(e["amount"] for e in expenses)
-    _log(case, by, now, "report", f"书面汇报，报销 {total:.2f} 元，返回物料 {len(materials)} 项")
+    _log(case, by, now, "report",
+         f"书面汇报（技术服务单第 {latest['version']} 版），顾客总体评价：{RATINGS[filled['ratings']['overall']]}，"
+         f"报销 {total:.2f} 元，返回物料 {len(materials)} 项")
+
+
+def _form_time(value) -> datetime | None:
+    """A time as the tablet form keeps it ("2026-03-03 10:20", local) or an ISO one."""
+    if not value:
+        return None
+    try:
+        return to_local(datetime.fromisoformat(str(value).strip()))
+    except ValueError:
+        return None
+
+
+def report_prefill(store: Store, case: dict) -> dict:
+    """What the report form starts with (the fields as ``perform("report")`` takes them).
+
+    From the on-site steps (arrival, completion, work done, the quick evaluation), the quote
+    (paid or free, the amount), and, when the latest archived version of the 技术服务单 was
+    signed on the tablet, from the fields and ratings filled there, which win. ``source``
+    names that version, or is None.
+    """
+    onsite = case.get("onsite") or {}
+    collect = is_paid(case) and bool((case.get("customer_response") or {}).get("accepted"))
+    quick = (onsite.get("evaluation") or {})
+    out = {
+        "arrived_at": parse_dt(onsite.get("arrived_at")),
+        "completed_at": parse_dt(onsite.get("completed_at")),
+        "fault_found": "", "cause": "", "work_done": onsite.get("work_done") or "", "parts": [],
+        "charge": "paid" if collect else "free",
+        "amount": ((case.get("quote") or {}).get("total") if collect else None),
+        "ratings": {"overall": quick["rating"]} if quick.get("rating") in RATINGS else {},
+        "remarks": quick.get("remarks") or "",
+        "source": None,
+    }
+    latest = sf.latest_version(store, case["id"])
+    fields = (latest or {}).get("fields") or {}
+    if not fields:
+        return out
+    for key in ("arrived_at", "completed_at"):
+        out[key] = _form_time(fields.get(key)) or out[key]
+    for key in ("fault_found", "cause", "work_done", "remarks"):
+        if str(fields.get(key) or "").strip():
+            out[key] = str(fields[key]).strip()
+    parts = []
+    for p in fields.get("parts") or []:
+        name = " ".join(x for x in (str(p.get("name") or "").strip(), str(p.get("spec") or "").strip()) if x)
+        if name:
+            parts.append({"part": name, "quantity": p.get("qty") or ""})
+    if parts:
+        out["parts"] = parts
+    if fields.get("charge") in CHARGES:
+        out["charge"] = fields["charge"]
+        try:
+            out["amount"] = float(fields.get("amount")) if fields["charge"] == "paid" else None
+        except (TypeError, ValueError):
+            out["amount"] = None
+    ratings = {k: v for k, v in (fields.get("ratings") or {}).items() if k in ASPECTS and v in RATINGS}
+    if ratings:
+        out["ratings"] = ratings
+    out["source"] = {"id": latest["id"], "version": latest["version"], "kind": latest["kind"]}
+    return out
 
 
 def _do_confirm(case, user, data, cal, now, store):
@@ -1012,14 +1180,14 @@ def most_urgent_due(case: dict) -> datetime | None:
     return open_[0][1].due if open_ else None
 
 
-def recompute_open_deadlines(store: Store, cal: WorkCalendar, actor: str) -> int:
-    """Recompute every open working-time deadline of open cases from its stored start.
+def plan_recompute(source, cal: WorkCalendar) -> list[tuple[int, dict[str, str]]]:
+    """[(case id, {deadline key: new due ISO})] of every open working-time deadline of an open
+    case whose due time differs under ``cal`` (recomputed from its stored start).
 
-    Called when the admin corrects the working calendar. Returns how many deadlines changed.
+    ``source`` is a Store or an open Transaction (anything with ``scan``); nothing is changed.
     """
-    changed_total = 0
-    todo = []
-    for case in store.scan(TABLE):
+    out = []
+    for case in source.scan(TABLE):
         if case.get("state") == "closed":
             continue
         new = {}
@@ -1029,20 +1197,35 @@ def recompute_open_deadlines(store: Store, cal: WorkCalendar, actor: str) -> int
                 continue
             d = fn(cal, datetime.fromisoformat(entry["start"]))
             if d.due.isoformat() != entry["due"]:
-                new[key] = {**entry, **d.to_dict()}
+                new[key] = d.due.isoformat()
         if new:
-            todo.append((case["id"], new))
-    for case_id, new in todo:
-        with store.transaction(actor) as tx:
-            case = tx.require(TABLE, case_id)
-            deadlines = dict(case["deadlines"])
-            for key, entry in new.items():
-                if not deadlines.get(key, {}).get("done_at"):
-                    deadlines[key] = {**deadlines[key], "due": entry["due"]}
-                    changed_total += 1
-            tx.update(TABLE, case_id, {"deadlines": deadlines}, action="deadlines_recomputed",
-                      note="工作日历已更正，重新计算未完成的期限")
-    return changed_total
+            out.append((case["id"], new))
+    return out
+
+
+def recompute_open_deadlines_tx(tx: Transaction, cal: WorkCalendar) -> int:
+    """Recompute every open working-time deadline of open cases inside ``tx``; how many changed.
+
+    ``records.calendar_store`` calls this in the transaction of the calendar correction itself,
+    so that a correction and the deadlines that follow from it commit together or not at all.
+    """
+    changed = 0
+    for case_id, new in plan_recompute(tx, cal):
+        case = tx.require(TABLE, case_id)
+        deadlines = dict(case["deadlines"])
+        for key, due in new.items():
+            deadlines[key] = {**deadlines[key], "due": due}
+            changed += 1
+        tx.update(TABLE, case_id, {"deadlines": deadlines}, action="deadlines_recomputed",
+                  note="工作日历已更正，重新计算未完成的期限")
+    return changed
+
+
+def recompute_open_deadlines(store: Store, cal: WorkCalendar, actor: str) -> int:
+    """Recompute every open working-time deadline of open cases from its stored start, in one
+    transaction (``aftersales recompute-deadlines``: a repair). Returns how many changed."""
+    with store.transaction(actor) as tx:
+        return recompute_open_deadlines_tx(tx, cal)
 
 
 # --- Lists -------------------------------------------------------------------------------------

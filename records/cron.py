@@ -177,7 +177,7 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
                               "case_number": case.get("number"), "deadline": key, "clause": d.clause,
                               "due": d.due.isoformat(), "responsible": item.responsible, "flagged_at": _iso(now)})
             body = (f"案例 {title} 的「{_label(key)}」已超期（{d.clause}：{d.basis}）。\n"
-                    f"期限：{_fmt(d.due)}；责任人：{who}。")
+                    f"期限：{_fmt(d.due)}（起算 {_fmt(d.start)}）；责任人：{who}。")
             proposals = planned.get((case["id"], key)) or []
             if proposals:
                 body += f"\n已提出处罚建议 {len(proposals)} 条（{proposals[0]['clause']}），待技质部经理确认或免除。"
@@ -204,8 +204,8 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
             continue
         warnings.append({"case_id": case["id"], "case_number": case.get("number"), "deadline": key,
                          "clause": d.clause, "due": d.due.isoformat(), "responsible": resp})
-        body = (f"案例 {title} 的「{_label(key)}」将于 {_fmt(d.due)} 到期（{d.clause}：{d.basis}），"
-                f"请在 {policy.WARN_WITHIN_WORKING_HOURS} 个工作小时内完成。")
+        body = (f"案例 {title} 的「{_label(key)}」将于 {_fmt(d.due)} 到期（{d.clause}：{d.basis}；"
+                f"起算 {_fmt(d.start)}），请在 {policy.WARN_WITHIN_WORKING_HOURS} 个工作小时内完成。")
         for r, k in zip(recips, warn_keys):
             notices.append(Notice(r, "warning", f"【即将到期】{title}：{_label(key)}（{d.clause}）", body,
                                   key=k, link=case_link(case["id"]), ref={"table": cases.TABLE, "id": case["id"]}))

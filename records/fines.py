@@ -36,6 +36,14 @@ class FineError(DomainError):
     pass
 
 
+def amount_text(rule: policy.Rule) -> str:
+    """A fine Rule's amount in words: "50 元", or a range left to the manager, "50—500 元"."""
+    value = rule.value
+    if isinstance(value, tuple):
+        return f"{value[0]}—{value[1]} 元"
+    return f"{value} 元"
+
+
 def _iso(dt: datetime) -> str:
     return to_local(dt).replace(microsecond=0).isoformat()
 

@@ -308,8 +308,11 @@ def clean_call(task: dict, data: dict, now: datetime) -> dict:
 def record_call(store: Store, task_id: int, data: dict, user: dict, now: datetime,
                 expect_rev: int | None = None) -> dict:
     """Record the call on the task (it becomes done); with ``create_case`` the problem raised
-    becomes a new case (``records.cases.intake``) in the same step, linked to the call
-    (``call.case_id``; the case's description names the task).
+    becomes a new case (``records.cases.intake_tx``) in the same transaction, linked both ways:
+    the call keeps ``case_id`` / ``case_number``, the case keeps ``source`` = {"type":
+    "followup", "id": task id} (and its description names the task). Both are written or
+    neither: a refused or failed intake leaves the call unrecorded, and a failure in recording
+    the call leaves no case behind.
 
     ``data``: called_at, contact_name, contact_phone, usage, guidance, needs, problems,
     create_case (bool), case_type ("consultation" / "service_request"), serial_no.
@@ -324,28 +327,35 @@ def record_call(store: Store, task_id: int, data: dict, user: dict, now: datetim
     call = clean_call(task, data, now)
     call.update(called_by=actor, recorded_at=to_local(now).isoformat(timespec="seconds"), case_id=None,
                 case_number=None)
+    cal = None
     if data.get("create_case"):
-        case = _make_case(store, task, call, data, user, now)
-        call.update(case_id=case["id"], case_number=case.get("number"))
+        from .calendar_store import current_calendar  # late: the list pages do not need it
+        cal = current_calendar(store)
     with store.transaction(actor) as tx:
         fresh = tx.require(TABLE, task_id)
         if fresh["status"] != OPEN:  # recorded by someone else meanwhile
-            extra = f"；本次已建立的案例 {call['case_number']} 请核对" if call["case_id"] else ""
-            raise FollowUpConflict("该回访已由他人记录" + extra)
+            raise FollowUpConflict("该回访已由他人记录")
+        if expect_rev is not None and int(expect_rev) != fresh["_rev"]:
+            raise FollowUpConflict("该回访任务已被他人修改，请刷新后重试")
+        if data.get("create_case"):
+            case = _make_case(tx, cal, fresh, call, data, user, now)
+            call.update(case_id=case["id"], case_number=case.get("number"))
         return tx.update(TABLE, task_id, {"status": DONE, "call": call},
-                         note=f"记录{KIND_NAMES[task['kind']]}（{task['clause']}）")
+                         note=f"记录{KIND_NAMES[task['kind']]}（{task['clause']}）"
+                              + (f"，建立服务案例 {call['case_number']}" if call["case_id"] else ""))
 
 
 # --- The link to the case workflow (records/cases.py) -----------------------------------------
 
 
-def _make_case(store: Store, task: dict, call: dict, data: dict, user: dict, now: datetime) -> dict:
-    """The problem raised becomes a case through the workflow's own intake (6.1.1, 6.1.2)."""
+def _make_case(tx: Transaction, cal, task: dict, call: dict, data: dict, user: dict, now: datetime) -> dict:
+    """The problem raised becomes a case through the workflow's own intake (6.1.1, 6.1.2),
+    inside the transaction that records the call."""
     from . import cases  # late: the case workflow imports much; the list pages do not need it
-    from .calendar_store import current_calendar
 
     serial = (data.get("serial_no") or "").strip()
-    source = f"（来自{KIND_NAMES[task['kind']]}（{task['clause']}，{task['period']}），回访任务 #{task['id']}）"
+    title = f"{KIND_NAMES[task['kind']]}（{task['clause']}，{task['period']}）"
+    source = f"（来自{title}，回访任务 #{task['id']}）"
     fields = {
         "type": data["case_type"],
         "customer_id": task["customer_id"],
@@ -355,9 +365,10 @@ def _make_case(store: Store, task: dict, call: dict, data: dict, user: dict, now
         "channel": "phone",
         "description": f"{call['problems']}\n{source}",
         "received_at": datetime.fromisoformat(call["called_at"]),
+        "source": {"type": "followup", "id": task["id"], "label": title},
     }
     try:
-        return cases.intake(store, current_calendar(store), fields, user, now=now)
+        return cases.intake_tx(tx, cal, fields, user, now=now)
     except cases.CaseError as exc:
         field = {"product_serial": "serial_no", "type": "case_type", "description": "problems",
                  "caller_name": "contact_name", "caller_phone": "contact_phone",

@@ -107,6 +107,31 @@ def migrate(data_dir: Path):
     click.echo("迁移完成：" + (", ".join(f"{t} {n}" for t, n in counts.items()) or "无需迁移"))
 
 
+@cli.command("recompute-deadlines")
+@data_dir_option
+@click.option("--dry-run", is_flag=True, help="Only report which deadlines would change; change nothing.")
+def recompute_deadlines(data_dir: Path, dry_run: bool):
+    """Recompute every open deadline with the current working calendar (a repair).
+
+    Each open working-time deadline of an open case (6.1.3, 6.2.1, 6.2.2, 6.2.7, 6.2.8) is
+    computed again from its stored start; 5.1.1.3 counts clock hours and is left as it is.
+    A calendar correction in the app does this by itself, in the same transaction; run this
+    after restoring a backup or after the holiday data changed. Running it twice changes
+    nothing the second time.
+    """
+    from records import cases
+    from records.calendar_store import current_calendar
+    store = open_store(data_dir)
+    cal = current_calendar(store)
+    if dry_run:
+        plan = cases.plan_recompute(store, cal)
+        n = sum(len(new) for _, new in plan)
+        click.echo(f"（试运行）按当前工作日历，{len(plan)} 个案例的 {n} 个未完成期限将会改变；未作任何修改。")
+        return
+    n = cases.recompute_open_deadlines(store, cal, "cli")
+    click.echo(f"已按当前工作日历重新计算未完成的期限：{n} 个期限有变化。")
+
+
 @cli.command()
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder under which the throw-away data sets are built [default: the system's temp "

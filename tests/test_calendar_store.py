@@ -37,7 +37,7 @@ def no_recompute(monkeypatch):
     """Record the recomputations instead of running records.cases (tested on their own below)."""
     calls = []
     monkeypatch.setattr(calendar_store, "recompute_hook",
-                        lambda: lambda store, cal, actor: calls.append((store, cal, actor)))
+                        lambda: lambda tx, cal: calls.append((tx, cal)))
     return calls
 
 
@@ -143,12 +143,36 @@ def test_current_calendar_sees_another_process_change_at_once(bare_store):
 
 def test_a_change_recomputes_open_deadlines_with_the_new_calendar(bare_store, no_recompute):
     set_correction(bare_store, "2026-10-10", False, "公司不调休", "admin")
-    ((store, cal, actor),) = no_recompute
-    assert store is bare_store and actor == "admin"
+    ((tx, cal),) = no_recompute  # inside the correction's own transaction
+    assert tx.store is bare_store and tx.actor == "admin"
     assert not cal.is_workday(date(2026, 10, 10))  # the calendar after the change
     remove_correction(bare_store, "2026-10-10", "manager")
-    store, cal, actor = no_recompute[-1]
-    assert actor == "manager" and cal.is_workday(date(2026, 10, 10))
+    tx, cal = no_recompute[-1]
+    assert tx.actor == "manager" and cal.is_workday(date(2026, 10, 10))
+
+
+def test_a_failed_recomputation_leaves_no_correction(bare_store, monkeypatch):
+    """The correction and its recomputation are one transaction: neither stands alone."""
+    seen = []
+
+    def broken(tx, cal):
+        seen.append(cal.is_workday(date(2026, 10, 10)))
+        raise OSError("磁盘已满")
+
+    monkeypatch.setattr(calendar_store, "recompute_hook", lambda: broken)
+    with pytest.raises(OSError):
+        set_correction(bare_store, "2026-10-10", False, "公司不调休", "admin")
+    assert seen == [False]  # it saw the correction, not yet committed
+    assert bare_store.count(TABLE) == 0
+    assert current_calendar(bare_store).is_workday(date(2026, 10, 10))
+    monkeypatch.undo()
+    set_correction(bare_store, "2026-10-10", False, "公司不调休", "admin")
+    monkeypatch.setattr(calendar_store, "recompute_hook", lambda: broken)
+    with pytest.raises(OSError):
+        remove_correction(bare_store, "2026-10-10", "manager")
+    assert seen == [False, True]
+    assert calendar_store.list_corrections(bare_store)[0]["active"] is True  # still corrected
+    assert not current_calendar(bare_store).is_workday(date(2026, 10, 10))
 
 
 def test_the_recompute_hook_is_records_cases_function_when_it_exists():
@@ -156,7 +180,7 @@ def test_the_recompute_hook_is_records_cases_function_when_it_exists():
         assert calendar_store.recompute_hook() is None
         return
     cases = importlib.import_module("records.cases")
-    assert calendar_store.recompute_hook() is getattr(cases, "recompute_open_deadlines", None)
+    assert calendar_store.recompute_hook() is getattr(cases, "recompute_open_deadlines_tx", None)
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
@@ -235,3 +259,43 @@ def test_open_case_deadlines_follow_a_correction(bare_store):
     case = bare_store.get(cases.TABLE, case["id"])
     assert case["deadlines"]["handover"]["due"] == "2026-11-30T11:00:00+08:00"
     assert bare_store.history(cases.TABLE, case["id"])[-1]["actor"] == "manager"
+
+
+def test_cli_recompute_deadlines_repairs_open_deadlines(bare_store):
+    """``aftersales recompute-deadlines``: every open deadline again with the current calendar."""
+    from click.testing import CliRunner
+    from zoneinfo import ZoneInfo
+
+    from records import cases, customers
+    from scripts.cli import cli
+
+    customer = customers.create_customer(bare_store, {"name": "某部队第一修理所", "distance_km": 150}, "t")
+    data = {"type": "consultation", "customer_id": customer["id"], "caller_name": "刘参谋",
+            "caller_phone": "0312-5550101", "channel": "phone", "description": "如何更换保险丝"}
+    friday_4pm = datetime(2026, 11, 27, 16, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    case = cases.intake(bare_store, current_calendar(bare_store), data, {"username": "receiver", "roles": ["receiver"]},
+                        now=friday_4pm)
+    # A correction written without the recomputation (e.g. a restored backup of the calendar).
+    bare_store.insert(TABLE, {"date": "2026-11-30", "is_workday": False, "reason": "公司停工", "active": True}, "admin")
+    runner = CliRunner()
+    args = ["recompute-deadlines", "--data-dir", str(bare_store.root)]
+
+    help_text = runner.invoke(cli, ["recompute-deadlines", "--help"]).output
+    assert "--data-dir" in help_text and "--dry-run" in help_text and "working calendar" in help_text
+
+    dry = runner.invoke(cli, args + ["--dry-run"])
+    assert dry.exit_code == 0 and "1 个案例的 2 个未完成期限将会改变" in dry.output
+    assert bare_store.get(cases.TABLE, case["id"])["deadlines"]["handover"]["due"] == "2026-11-30T11:00:00+08:00"
+
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "2 个期限有变化" in result.output
+    case = bare_store.get(cases.TABLE, case["id"])
+    assert case["deadlines"]["handover"]["due"] == "2026-12-01T11:00:00+08:00"
+    assert case["deadlines"]["consult_reply"]["due"] == "2026-12-01T16:30:00+08:00"
+    last = bare_store.history(cases.TABLE, case["id"])[-1]
+    assert last["actor"] == "cli" and last["action"] == "deadlines_recomputed"
+
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 0 and "0 个期限有变化" in again.output
+    assert bare_store.history(cases.TABLE, case["id"])[-1] == last  # nothing written the second time

@@ -1,7 +1,9 @@
 """Two whole case paths in headless Chromium, each step by the user whose role takes it.
 
-1. An in-warranty on-site repair, from the receiver's intake to the 技质部 audit and close.
-2. An out-of-warranty request: the customer refuses the fee, the VP approves, service goes on.
+1. An in-warranty on-site repair, from the receiver's intake to the 技质部 audit and close; the
+   signed 技术服务单 comes back on paper: a scan of the printed PDF is uploaded before the report.
+2. An out-of-warranty request: the customer refuses the fee, the VP approves, service goes on;
+   the 技术服务单 is signed on the tablet, and its fields fill the report form.
 """
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from records import customers, products
+from records import service_form as sf
 from tests.browser_support import login
+from tests.test_service_form_browser import _draw
+from tests.test_service_form_pdf import page_image
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +69,55 @@ def intake(page, customer: str, serial: str, kind: str = "质量问题"):
     return page.url
 
 
-def onsite_to_close(as_user, url: str, paid_refused: bool = False):
+def case_id_of(url: str) -> int:
+    return int(url.rstrip("/").rsplit("/", 1)[1])
+
+
+def upload_scan(page, url: str):
+    """Print the form (the app's PDF), 'scan' its page (pdftoppm, PNG) and upload the scan."""
+    case_id = case_id_of(url)
+    pdf = page.request.get(f"/forms/case/{case_id}.pdf")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    scan = page_image(pdf.body(), dpi=150, fmt="png")
+    page.goto(f"/forms/case/{case_id}/upload")
+    page.set_input_files("input[type=file]", files=[{"name": "扫描件.png", "mimeType": "image/png", "buffer": scan}])
+    with page.expect_navigation():
+        page.get_by_role("button", name="上传归档").click()
+    expect(page.locator(".alert-success")).to_contain_text("按二维码自动核对")
+
+
+def sign_on_tablet(page, url: str):
+    """Fill the form with the customer on the tablet, let them rate and sign (issue 5)."""
+    page.goto(f"/forms/case/{case_id_of(url)}/tablet")
+    page.fill("#fault_found", "通信终端无法开机")
+    page.fill("#cause", "主板电源管理芯片老化损坏")
+    page.fill("#parts-0-name", "主板")
+    page.fill("#parts-0-qty", "1")
+    page.check("#charge-0")  # 免费: the customer refused the fee, the VP approved the service
+    for key, choice in (("attitude", 0), ("skill", 0), ("timeliness", 1), ("overall", 0)):
+        page.check(f"#{key}-{choice}")
+    page.fill("#remarks", "希望缩短到达时间")
+    page.fill("#customer_signer", "陈工")
+    _draw(page, "#customer-pad", [(0.1, 0.7), (0.3, 0.2), (0.5, 0.75), (0.7, 0.25), (0.9, 0.6)])
+    with page.expect_navigation():
+        page.get_by_role("button", name="生成并归档技术服务单").click()
+    expect(page.locator(".alert-success")).to_contain_text("已生成并归档")
+
+
+def fill_form_by_hand(box):
+    """The paper path: the technician types in what the customer's signed form says."""
+    box.get_by_label("故障现象").fill("电源模块无输出，指示灯不亮")
+    box.get_by_label("故障原因").fill("电源模块过流保护元件损坏")
+    box.get_by_label("处理情况").fill("更换电源模块，全面检测正常")
+    box.get_by_label("更换零部件 1").fill("电源模块")
+    box.get_by_label("更换数量 1", exact=True).fill("1")
+    box.get_by_label("无偿", exact=True).check()
+    for aspect, rating in (("服务态度", "满意"), ("技术水平", "满意"), ("及时性", "基本满意"), ("总体评价", "满意")):
+        box.get_by_label(f"{aspect} {rating}", exact=True).check()
+    box.get_by_label("顾客意见与建议").fill("服务及时，态度很好")
+
+
+def onsite_to_close(as_user, url: str, sign: str = "scan"):
     page = as_user("engineer", url)
     box = page.locator("#action-dispatch")
     box.get_by_label("tech-姓名", exact=True).check()
@@ -87,18 +140,36 @@ def onsite_to_close(as_user, url: str, paid_refused: bool = False):
 
     page = as_user("tech", url)
     submit(page, "record_return", "记录返回")
+    # 6.2.7: the report waits for the signed 技术服务单, with links to where it is archived
+    expect(page.locator("#report-needs-form")).to_contain_text("尚未归档签字的《技术服务单》")
+    expect(page.locator("#report-needs-form a")).to_have_count(2)
+    if sign == "scan":
+        upload_scan(page, url)
+    else:
+        sign_on_tablet(page, url)
+    page.goto(url)
+    expect(page.locator("#report-form-version")).to_contain_text("第 1 版")
     box = page.locator("#action-report")
+    if sign == "scan":
+        fill_form_by_hand(box)
+    else:  # filled from the tablet version: the technician checks it
+        expect(box.get_by_label("故障现象")).to_have_value("通信终端无法开机")
+        expect(box.get_by_label("更换零部件 1")).to_have_value("主板")
+        expect(box.get_by_label("及时性 基本满意", exact=True)).to_be_checked()
     box.get_by_label("书面汇报").fill("故障系电源模块损坏，已更换，运行正常。")
-    box.get_by_label("技术服务单结论").fill("顾客满意，已签字")
     box.get_by_label("费用项目 1").fill("差旅费")
     box.get_by_label("金额（元） 1").fill("800")
     box.get_by_label("返回物料 1").fill("电源模块")
-    box.get_by_label("数量 1").fill("1")
+    box.get_by_label("数量 1", exact=True).fill("1")
     box.get_by_label("状态 1").select_option(label="损坏品")
     submit(page, "report", "提交书面汇报")
     expect(page.locator("#deadlines tr[data-deadline='confirm']")).to_contain_text("6.2.8")
+    expect(page.locator("#report-evaluation")).to_contain_text("基本满意")
 
     page = as_user("manager", url)
+    review = page.locator("#confirm-review")  # what 技质部 confirms (6.2.8): the form and the evaluation
+    expect(review).to_contain_text("主板电源管理芯片老化损坏" if sign == "tablet" else "电源模块过流保护元件损坏")
+    expect(review.locator("#confirm-evaluation td[data-aspect='timeliness']")).to_have_text("基本满意")
     box = page.locator("#action-confirm")
     box.get_by_label("服务质量及顾客评价确认意见").fill("服务及时，顾客满意")
     box.get_by_label("差旅费：报销 800.00 元 核准金额").fill("750")
@@ -144,6 +215,13 @@ def test_in_warranty_onsite_repair_from_intake_to_close(page, live_server, data)
     assert case["state"] == "closed" and case["outcome"] == "completed"
     assert case["audit"]["lines"] == [{"item": "差旅费", "claimed": 800.0, "approved": 750.0, "reason": "超出差旅标准"}]
     assert case["report"]["returned_materials"] == [{"part": "电源模块", "quantity": 1, "condition": "damaged"}]
+    form = case["report"]["service_form"]
+    assert form["ratings"] == {"attitude": "satisfied", "skill": "satisfied", "timeliness": "basically",
+                               "overall": "satisfied"}
+    assert form["parts"] == [{"part": "电源模块", "quantity": 1}] and form["charge"] == "free"
+    [scan] = sf.archived_versions(live_server.store, case["id"])
+    assert (scan["kind"], scan["matched_by"]) == ("scan", "qr")
+    assert case["report"]["form_version"]["id"] == scan["id"]
     check_clean(page)
 
 
@@ -191,9 +269,12 @@ def test_out_of_warranty_refused_by_customer_approved_by_vp(page, live_server, d
     submit(page, "vp_decision", "提交审批")
     expect(page.locator("#deadlines tr[data-deadline='arrival']")).to_contain_text("48 小时")
 
-    page = onsite_to_close(as_user, url)
+    page = onsite_to_close(as_user, url, sign="tablet")
     case = live_server.store.find("cases")[0]
     assert case["vp_approval"]["approved"] is True and case["vp_approval"]["by"] == "vp"
+    assert case["report"]["service_form"]["cause"] == "主板电源管理芯片老化损坏"
+    assert case["report"]["service_form"]["ratings"]["timeliness"] == "basically"
+    assert case["report"]["form_version"]["kind"] == "tablet"
     assert case["customer_response"] == {**case["customer_response"], "accepted": False, "person": "陈工"}
     assert (case["state"], case["outcome"]) == ("closed", "completed")
     check_clean(page)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from records import cases, customers, fines, policy, products
+from records import service_form as sf
 from records.cases import CaseError, NotPermitted, perform
 from records.errors import DomainError
 from records.store import StaleRecord, Store
@@ -72,6 +73,29 @@ def act(db, cal, case, action, user, now, **data):
 
 def due(case, key):
     return case["deadlines"][key]["due"]
+
+
+RATED = {"attitude": "satisfied", "skill": "satisfied", "timeliness": "basically", "overall": "satisfied"}
+
+
+def archive_signed_form(db, case, actor="tech", fields=None, kind="scan", reason=""):
+    """The signed 技术服务单 of ``case`` archived through records.service_form (as the upload
+    page or the tablet page does after their checks): a scan, or a tablet version with fields."""
+    content = f"signed form of case {case['id']} v{len(sf.archived_versions(db, case['id'])) + 1}".encode()
+    return sf.archive_form(db, case["id"], content, kind=kind,
+                           mime="application/pdf" if kind == "tablet" else "image/png",
+                           filename="form.pdf" if kind == "tablet" else "scan.png", actor=actor,
+                           reason=reason, matched_by="tablet" if kind == "tablet" else "qr", fields=fields)
+
+
+def report_form(arrived="2026-12-01T09:30", completed="2026-12-02T10:30", **over) -> dict:
+    """The 技术服务单's filled fields and the customer's evaluation, as the report takes them."""
+    data = {"arrived_at": at(arrived), "completed_at": at(completed), "fault_found": "电源模块无输出",
+            "cause": "过流保护元件损坏", "work_done": "更换电源模块，全面检测正常",
+            "parts": [{"part": "电源模块", "quantity": "1"}, {"part": "", "quantity": ""}],
+            "charge": "free", "amount": "", "ratings": dict(RATED), "remarks": "服务及时"}
+    data.update(over)
+    return data
 
 
 # --- Intake and hand-over (6.1.1–6.1.4) ---------------------------------------------------
@@ -201,7 +225,8 @@ def onsite_free_until(db, cal, stop: str):
     c = act(db, cal, c, "record_return", "tech", "2026-12-02T16:00", returned_at=at("2026-12-02T15:00"))
     if stop == "awaiting_report":
         return c
-    c = act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", form_outcome="顾客满意",
+    archive_signed_form(db, c)
+    c = act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", **report_form(),
             expenses=[{"item": "差旅", "amount": "800"}, {"item": "住宿", "amount": "300"}],
             returned_materials=[{"part": "电源模块", "quantity": "1", "condition": "damaged"}])
     if stop == "awaiting_confirmation":
@@ -386,12 +411,19 @@ def test_paid_report_needs_receipt(db, cal):
     c = act(db, cal, c, "complete", "tech", "2026-12-01T12:00", work_done="w", completed_at=at("2026-12-01T12:00"))
     c = act(db, cal, c, "approve_return", "manager", "2026-12-01T12:10")
     c = act(db, cal, c, "record_return", "tech", "2026-12-01T17:00", returned_at=at("2026-12-01T17:00"))
+    archive_signed_form(db, c)
+    form = report_form("2026-12-01T10:00", "2026-12-01T12:00", charge="paid", amount="5500")
     with pytest.raises(CaseError) as e:
-        act(db, cal, c, "report", "tech", "2026-12-02T09:00", text="t", form_outcome="o")
+        act(db, cal, c, "report", "tech", "2026-12-02T09:00", text="t", **form)
     assert e.value.field == "receipt_no"
-    c = act(db, cal, c, "report", "tech", "2026-12-02T09:00", text="t", form_outcome="o", receipt_no="SJ-1",
+    with pytest.raises(CaseError) as e:  # paid on the form: the amount written there
+        act(db, cal, c, "report", "tech", "2026-12-02T09:00", text="t", **{**form, "amount": ""},
+            receipt_no="SJ-1", amount_collected="5500")
+    assert e.value.field == "amount"
+    c = act(db, cal, c, "report", "tech", "2026-12-02T09:00", text="t", **form, receipt_no="SJ-1",
             amount_collected="5500")
     assert c["report"]["amount_collected"] == 5500.0
+    assert (c["report"]["service_form"]["charge"], c["report"]["service_form"]["amount"]) == ("paid", 5500.0)
 
 
 def test_solution_must_fit_warranty(db, cal):
@@ -568,3 +600,127 @@ def test_recompute_open_deadlines_after_a_correction(db, cal):
 def test_bench_transition(db, cal):
     times = cases.bench_transition(db, 3, cal)
     assert len(times) == 3 and all(t > 0 for t in times)
+
+
+# --- The report carries the 技术服务单 (6.2.6, 6.2.7) and 技质部 confirms it (6.2.8) ---------------
+
+
+def test_report_is_refused_until_a_signed_form_is_archived(db, cal):
+    c = onsite_free_until(db, cal, "awaiting_report")
+    with pytest.raises(CaseError) as e:
+        act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", **report_form())
+    assert "技术服务单" in str(e.value) and "上传" in str(e.value) and "6.2.7" in str(e.value)
+    assert db.get("cases", c["id"])["_rev"] == c["_rev"]  # nothing applied
+    doc = archive_signed_form(db, c)
+    c = act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", **report_form())
+    assert c["state"] == "awaiting_confirmation"
+    assert c["report"]["form_version"] == {"id": doc["id"], "version": 1, "kind": "scan",
+                                           "form_no": c["dispatch"]["form_no"], "sha256": doc["sha256"]}
+
+
+def test_report_stores_the_filled_form_and_the_evaluation(db, cal):
+    c = onsite_free_until(db, cal, "awaiting_confirmation")
+    f = c["report"]["service_form"]
+    assert f == {"arrived_at": "2026-12-01T09:30:00+08:00", "completed_at": "2026-12-02T10:30:00+08:00",
+                 "fault_found": "电源模块无输出", "cause": "过流保护元件损坏", "work_done": "更换电源模块，全面检测正常",
+                 "parts": [{"part": "电源模块", "quantity": 1}], "charge": "free", "amount": None,
+                 "ratings": RATED, "remarks": "服务及时"}
+    assert set(f["ratings"]) == {k for k, _ in sf.ASPECTS}  # the printed form's own keys
+    assert "顾客总体评价：满意" in c["timeline"][-1]["text"]
+
+
+@pytest.mark.parametrize("over, field", [
+    ({"ratings": {**RATED, "skill": ""}}, "skill"),
+    ({"ratings": {**RATED, "overall": "great"}}, "overall"),
+    ({"fault_found": " "}, "fault_found"),
+    ({"cause": ""}, "cause"),
+    ({"work_done": ""}, "work_done"),
+    ({"charge": ""}, "charge"),
+    ({"charge": "paid", "amount": ""}, "amount"),
+    ({"charge": "paid", "amount": "-3"}, "amount"),
+    ({"parts": [{"part": "电源模块", "quantity": "0"}]}, "parts"),
+    ({"parts": [{"part": "", "quantity": "2"}]}, "parts"),
+    ({"completed_at": at("2026-12-01T09:00")}, "completed_at"),   # before the arrival on the form
+    ({"completed_at": at("2026-12-02T15:30")}, "completed_at"),   # after the return to the company
+    ({"arrived_at": at("2026-11-30T16:00")}, "arrived_at"),       # before the departure
+    ({"arrived_at": None}, "arrived_at"),
+])
+def test_report_form_refusals_name_their_field(db, cal, over, field):
+    c = onsite_free_until(db, cal, "awaiting_report")
+    archive_signed_form(db, c)
+    with pytest.raises(CaseError) as e:
+        act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", **{**report_form(), **over})
+    assert e.value.field == field, str(e.value)
+    assert db.get("cases", c["id"])["state"] == "awaiting_report"
+
+
+def test_report_prefill_from_the_onsite_steps_then_from_the_tablet_form(db, cal):
+    c = onsite_free_until(db, cal, "awaiting_report")
+    pre = cases.report_prefill(db, c)
+    assert pre["arrived_at"] == at("2026-12-01T09:30") and pre["completed_at"] == at("2026-12-02T10:30")
+    assert pre["work_done"] == "更换电源模块，全面检测正常" and pre["charge"] == "free"
+    assert pre["ratings"] == {"overall": "satisfied"} and pre["remarks"] == "及时"  # the quick evaluation
+    assert pre["source"] is None
+    archive_signed_form(db, c)  # a scan has no fields: nothing more to take
+    assert cases.report_prefill(db, c)["source"] is None
+    fields = {"arrived_at": "2026-12-01 09:40", "completed_at": "2026-12-02 10:20", "fault_found": "输出电压为零",
+              "cause": "保护元件损坏", "work_done": "更换电源模块", "charge": "paid", "amount": "1200.00",
+              "parts": [{"name": "电源模块", "spec": "DY-12", "qty": 1, "note": ""}],
+              "ratings": {"attitude": "satisfied", "skill": "basically", "timeliness": "unsatisfied",
+                          "overall": "basically"}, "remarks": "希望更快到达", "customer_signer": "陈工"}
+    doc = archive_signed_form(db, c, kind="tablet", fields=fields, reason="平板重签")
+    pre = cases.report_prefill(db, c)
+    assert pre["arrived_at"] == at("2026-12-01T09:40") and pre["completed_at"] == at("2026-12-02T10:20")
+    assert (pre["fault_found"], pre["cause"], pre["work_done"]) == ("输出电压为零", "保护元件损坏", "更换电源模块")
+    assert pre["parts"] == [{"part": "电源模块 DY-12", "quantity": 1}]
+    assert (pre["charge"], pre["amount"]) == ("paid", 1200.0)
+    assert pre["ratings"] == fields["ratings"] and pre["remarks"] == "希望更快到达"
+    assert pre["source"] == {"id": doc["id"], "version": 2, "kind": "tablet"}
+    # the prefill goes through the report as it is
+    data = {k: v for k, v in pre.items() if k != "source"}
+    c = act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", **data)
+    assert c["report"]["service_form"]["ratings"]["timeliness"] == "unsatisfied"
+    assert c["report"]["form_version"]["version"] == 2
+
+
+# --- Where a case came from: a follow-up call (issue 6) ---------------------------------------
+
+
+def test_intake_source_is_checked_and_kept(db, cal):
+    with pytest.raises(CaseError) as e:
+        new_case(db, cal, source={"type": "followup", "id": 99})
+    assert e.value.field == "source" and "不存在" in str(e.value)
+    with pytest.raises(CaseError) as e:
+        new_case(db, cal, source={"type": "email", "id": 1})
+    assert e.value.field == "source"
+    assert db.count("cases") == 0
+    task = db.insert("followups", {"key": "follow_up:1:2026Q4", "kind": "follow_up", "status": "open"}, "t")
+    c = new_case(db, cal, source={"type": "followup", "id": str(task["id"]), "label": "季度电话跟踪（8.1，2026Q4）"})
+    assert c["source"] == {"type": "followup", "id": task["id"], "label": "季度电话跟踪（8.1，2026Q4）"}
+    assert f"来自跟踪回访 #{task['id']}" in c["timeline"][0]["text"]
+    assert new_case(db, cal)["source"] is None
+
+
+def test_intake_tx_commits_with_the_callers_transaction_or_not_at_all(db, cal):
+    with pytest.raises(RuntimeError):
+        with db.transaction("receiver") as tx:
+            cases.intake_tx(tx, cal, {"type": "consultation", "customer_id": db.near["id"], "caller_name": "a",
+                                      "caller_phone": "1", "description": "d"}, U["receiver"],
+                            now=at("2026-11-27T16:00"))
+            raise RuntimeError("the caller's own part failed")
+    assert db.count("cases") == 0 and db.count(cases.COUNTERS) == 0
+    assert new_case(db, cal)["number"] == "FW2026-0001"  # no number was used up
+
+
+def test_recompute_in_an_open_transaction(db, cal):
+    c = new_case(db, cal)
+    shut = cal.with_corrections({"2026-11-30": (False, "停工")})
+    assert cases.plan_recompute(db, shut) == [(c["id"], {"handover": "2026-12-01T11:00:00+08:00"})]
+    with pytest.raises(RuntimeError):
+        with db.transaction("admin") as tx:
+            assert cases.recompute_open_deadlines_tx(tx, shut) == 1
+            raise RuntimeError("the correction failed")
+    assert due(db.get("cases", c["id"]), "handover") == "2026-11-30T11:00:00+08:00"  # nothing applied
+    with db.transaction("admin") as tx:
+        assert cases.recompute_open_deadlines_tx(tx, shut) == 1
+    assert due(db.get("cases", c["id"]), "handover") == "2026-12-01T11:00:00+08:00"

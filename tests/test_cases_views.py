@@ -330,3 +330,119 @@ def test_intake_page_lists_serial_numbers(client, auth, store, setup):
     resp = client.post("/cases/new", data=intake_data(setup, customer_id="0"))
     assert resp.status_code == 302  # the customer comes from the serial number
     assert store.find("cases")[0]["customer_id"] == setup["near"]["id"]
+
+
+# --- The report step: the signed 技术服务单 first, its fields, the evaluation at 6.2.8 -----------
+
+
+def _returned(store, setup):
+    cal = current_calendar(store)
+    c = _dispatched(store, setup)
+    tech = {"username": "tech", "roles": ["technician", "receiver"]}
+    eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
+    c = cases.perform(store, cal, c["id"], "arrive", tech, {"arrived_at": c["dispatch"]["departed_at"]})
+    c = cases.perform(store, cal, c["id"], "complete", tech, {"work_done": "更换电源模块",
+                                                               "completed_at": c["onsite"]["arrived_at"]})
+    c = cases.perform(store, cal, c["id"], "approve_return", eng, {})
+    return cases.perform(store, cal, c["id"], "record_return", tech, {"returned_at": c["onsite"]["completed_at"]})
+
+
+def _minute(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def _report_post(c, **over):
+    data = {"report-rev": c["_rev"], "report-arrived_at": _minute(c["onsite"]["arrived_at"]),
+            "report-completed_at": _minute(c["onsite"]["completed_at"]), "report-fault_found": "输出电压为零",
+            "report-cause": "保护元件损坏", "report-work_done": "更换电源模块", "report-parts-0-part": "电源模块",
+            "report-parts-0-quantity": "1", "report-charge": "free", "report-attitude": "satisfied",
+            "report-skill": "satisfied", "report-timeliness": "basically", "report-overall": "satisfied",
+            "report-remarks": "希望备件更充足", "report-text": "已修复，运行正常", "report-expenses-0-item": "差旅费",
+            "report-expenses-0-amount": "800"}
+    data.update(over)
+    return data
+
+
+def test_report_needs_the_archived_form_then_shows_it_to_tq_at_confirmation(client, auth, store, setup):
+    from records import service_form as sf
+
+    c = _returned(store, setup)
+    auth.login("tech")
+    page = html(client.get(f"/cases/{c['id']}"))
+    warning = re.search(r'id="report-needs-form">(.*?)</div>', page, re.S).group(1)
+    assert f'href="/forms/case/{c["id"]}/upload"' in warning and f'href="/forms/case/{c["id"]}/tablet"' in warning
+    # the form's fields are there: times, fault, cause, work, parts, paid or free, the four ratings
+    for name in ("arrived_at", "completed_at", "fault_found", "cause", "work_done", "parts-0-part",
+                 "parts-0-quantity", "charge", "amount", "attitude", "skill", "timeliness", "overall", "remarks"):
+        assert f'name="report-{name}"' in page, name
+    assert 'aria-label="服务态度 满意"' in page and 'aria-label="总体评价 不满意"' in page
+    resp = client.post(f"/cases/{c['id']}/report", data=_report_post(c))
+    assert resp.status_code == 400
+    text = html(resp)
+    assert "尚未归档签字的《技术服务单》" in text and 'id="report-needs-form"' in text
+    assert store.get("cases", c["id"])["state"] == "awaiting_report"
+
+    # signed on the tablet: the report form starts with what was filled there
+    fields = {"arrived_at": "", "completed_at": "", "fault_found": "平板上填写的故障现象", "cause": "平板上填写的原因",
+              "work_done": "平板上填写的处理情况", "charge": "free", "amount": "",
+              "parts": [{"name": "电源模块", "spec": "DY-12", "qty": 2, "note": ""}],
+              "ratings": {"attitude": "satisfied", "skill": "basically", "timeliness": "unsatisfied", "overall": "basically"},
+              "remarks": "到达稍晚"}
+    sf.archive_form(store, c["id"], b"%PDF-1.7 signed", kind="tablet", mime="application/pdf", filename="f.pdf",
+                    actor="tech", matched_by="tablet", fields=fields)
+    page = html(client.get(f"/cases/{c['id']}"))
+    assert 'id="report-needs-form"' not in page and 'id="report-form-version"' in page
+    assert "平板上填写的故障现象" in page and 'value="电源模块 DY-12"' in page and 'value="2"' in page
+    assert re.search(r'<input[^>]*checked[^>]*id="report-timeliness-2"|<input[^>]*id="report-timeliness-2"[^>]*checked',
+                     page)
+    # a missing rating stays beside the table, typed values kept
+    resp = client.post(f"/cases/{c['id']}/report", data=_report_post(c, **{"report-skill": ""}))
+    assert resp.status_code == 400 and "请选择顾客对「技术水平」的评价" in html(resp) and "希望备件更充足" in html(resp)
+    resp = client.post(f"/cases/{c['id']}/report", data=_report_post(c))
+    assert resp.status_code == 302
+    c = store.get("cases", c["id"])
+    f = c["report"]["service_form"]
+    assert c["state"] == "awaiting_confirmation" and f["ratings"]["timeliness"] == "basically"
+    assert f["parts"] == [{"part": "电源模块", "quantity": 1}] and c["report"]["form_version"]["kind"] == "tablet"
+
+    # 技质部 sees the form's content and the customer's evaluation where it confirms them
+    auth.logout()
+    auth.login("engineer")
+    page = html(client.get(f"/cases/{c['id']}"))
+    review = page[page.index('id="confirm-review"'):page.index('id="confirm-review"') + 6000]
+    for s in ("输出电压为零", "保护元件损坏", "电源模块 × 1", "无偿", "希望备件更充足", "基本满意",
+              f"/forms/file/{c['report']['form_version']['id']}"):
+        assert s in review, s
+    evaluation = re.search(r'id="confirm-evaluation".*?</table>', page, re.S).group(0)
+    assert [re.sub(r"<[^>]+>", "", x) for x in re.findall(r"<td[^>]*>(.*?)</td>", evaluation)] == [
+        "满意", "满意", "基本满意", "满意"]
+    assert 'id="report-evaluation"' in page
+
+
+def test_deadlines_show_clause_basis_start_and_due_everywhere(client, auth, store, setup):
+    case = make_case(store, setup, minutes_ago=60 * 24 * 7)
+    entry = case["deadlines"]["handover"]
+    start = datetime.fromisoformat(entry["start"]).astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+    due = datetime.fromisoformat(entry["due"]).astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+    line = f"6.1.3 · 收到后 4 个工作小时内传递到技质部 · 起算 {start}"
+    auth.login("engineer")
+    for url in ("/cases/", f"/cases/{case['id']}"):
+        page = html(client.get(url))
+        assert line in page and f"<strong class=\"text-nowrap\">{due}</strong>" in page, url
+    auth.logout()
+    auth.login("receiver")
+    for url in ("/cases/my", "/"):
+        page = html(client.get(url))
+        assert line in page and due in page, url
+
+
+def test_no_regulation_number_written_outside_policy():
+    """Hours, days and amounts of the regulation come from records.policy (issue 3, 5)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [root / "views/cases.py", root / "forms/cases.py", root / "views/home.py",
+             root / "views/templates/home.html", *sorted((root / "views/templates/cases").glob("*.html"))]
+    pattern = re.compile(r"\d+\s*(个)?工作(小时|日)|\d+\s*(—\s*\d+\s*)?元|\d+\s*个?小时")
+    found = [(f.name, m.group(0)) for f in files for m in pattern.finditer(f.read_text(encoding="utf-8"))]
+    assert found == []

@@ -30,6 +30,7 @@ from records.files import FileLock
 from scripts.cli import cli
 
 from test_notifications import Sink, SmtpServer, free_port, set_email
+from tests.test_cases_domain import archive_signed_form, report_form
 
 TZ = ZoneInfo("Asia/Shanghai")
 AFTERSALES = Path(sys.executable).parent / "aftersales"
@@ -75,10 +76,12 @@ def confirm_case(store, world) -> dict:
         ("complete", tech, {"work_done": "更换电源模块", "completed_at": at(2026, 3, 3, 10, 0)}, at(2026, 3, 3, 10, 0)),
         ("approve_return", eng, {}, at(2026, 3, 3, 11, 0)),
         ("record_return", tech, {"returned_at": at(2026, 3, 3, 16, 0)}, at(2026, 3, 3, 16, 0)),
-        ("report", tech, {"text": "已修复", "form_outcome": "顾客满意", "expenses": [], "returned_materials": []},
-         at(2026, 3, 4, 10, 0)),
+        ("report", tech, {"text": "已修复", **report_form("2026-03-02T14:00", "2026-03-03T10:00"),
+                          "expenses": [], "returned_materials": []}, at(2026, 3, 4, 10, 0)),
     ]
     for action, who, data, when in steps:
+        if action == "report":  # 6.2.7: the signed 技术服务单 is archived first
+            archive_signed_form(store, c)
         c = cases.perform(store, cal, c["id"], action, who, data, now=when)
     assert c["state"] == "awaiting_confirmation"
     assert c["deadlines"]["confirm"]["due"] == "2026-03-11T17:30:00+08:00"
@@ -129,6 +132,9 @@ def test_overdue_flags_proposes_and_notifies_once(store, world, data_dir):
     assert set(notes) == {"receiver", "manager"}
     assert notes["receiver"]["link"] == f"/cases/{c1['id']}" and "6.1.3" in notes["receiver"]["subject"]
     assert "处罚建议" in notes["manager"]["body"]
+    # clause, basis, start and due, as on every page that shows a deadline
+    assert "6.1.3：收到后 4 个工作小时内传递到技质部" in notes["receiver"]["body"]
+    assert "期限：2026-03-02 14:30（起算 2026-03-02 09:00）" in notes["receiver"]["body"]
     assert s["notifications"] == 2
 
     before = fingerprint(data_dir)
@@ -154,6 +160,8 @@ def test_warning_within_two_working_hours_once(store, world, data_dir):
     assert [(w["case_id"], w["deadline"], w["responsible"]) for w in s["warnings"]] == [
         (world["c1"]["id"], "handover", "receiver")]
     assert s["flagged"] == [] and s["notifications"] == 1
+    [warning] = [n for n in store.scan(notifications.TABLE) if n["kind"] == "warning"]
+    assert "将于 2026-03-02 14:30 到期" in warning["body"] and "起算 2026-03-02 09:00" in warning["body"]
     assert run(data_dir, "overdue", "2026-03-02T13:45")["warnings"] == []
     # Tue 08:45: reply and decision due at 09:30; the reply has no assignee yet → the managers
     tue = run(data_dir, "overdue", "2026-03-03T08:45")
@@ -298,3 +306,60 @@ def test_a_damaged_or_missing_digest_cache_is_only_a_slower_run(store, world, da
     notifications._index_cache.clear()
     again = run(data_dir, "overdue", "2026-03-02T15:00")
     assert (again["flagged"], again["fines_proposed"], again["notifications"], again["overdue"]) == ([], 0, 0, 1)
+
+
+def _flock_holders(path: Path) -> set[int]:
+    """PIDs holding a flock on ``path`` (read from /proc/locks: no probe that could take it)."""
+    try:
+        ino = os.stat(path).st_ino
+    except FileNotFoundError:
+        return set()
+    holders = set()
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields:  # a waiter, not a holder
+            continue
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5].rsplit(":", 1)[-1] == str(ino):
+            holders.add(int(fields[4]))
+    return holders
+
+
+def test_a_run_killed_while_holding_the_overlap_lock_does_not_block_the_next(store, world, data_dir):
+    """A real ``aftersales overdue`` is SIGKILLed while it holds cron-overdue.lock: the kernel
+    drops the lock, and the next run proceeds normally (exit 0) and does the work."""
+    import signal
+    import time
+
+    lock_path = data_dir / "cron-overdue.lock"  # scripts/cron_commands.py: <data>/cron-<name>.lock
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERSALES_")}
+    # Hold the store's data lock so that the run, once it has its overlap lock, waits inside
+    # (opening the store takes the data lock): a slow run, stopped mid-way.
+    with FileLock(data_dir / ".lock").hold():
+        proc = subprocess.Popen([str(AFTERSALES), "overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00",
+                                 "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        try:
+            deadline = time.monotonic() + 30
+            while proc.pid not in _flock_holders(lock_path):
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the run never took its overlap lock"
+                time.sleep(0.05)
+            # While it lives, an overlapping run is refused at once.
+            busy = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00")
+            assert busy.returncode == 75 and "上一次运行尚未结束" in busy.stderr
+            proc.send_signal(signal.SIGKILL)
+            assert proc.wait(timeout=10) == -signal.SIGKILL
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+    assert _flock_holders(lock_path) == set()  # released by the kernel, with no clean-up run
+    assert lock_path.exists() and store.count(FLAGS) == 0  # the killed run did nothing
+
+    after = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
+    assert after.returncode == 0, after.stderr
+    s = json.loads(after.stdout)
+    assert [(f["case_id"], f["deadline"]) for f in s["flagged"]] == [(world["c1"]["id"], "handover")]
+    assert s["fines_proposed"] == 1 and s["notifications"] == 2
+    assert store.count(FLAGS) == 1

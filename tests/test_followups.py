@@ -156,6 +156,50 @@ def test_a_problem_raised_becomes_a_case_linked_to_the_call(store, world):
     assert "显示屏闪烁" in case["description"] and f"回访任务 #{task['id']}" in case["description"]
     assert case["state"] == "awaiting_decision"  # a 技质部 user's intake is handed over at once
     assert done["call"]["case_number"] == case["number"]
+    # linked both ways: the case names the call it came from
+    assert case["source"] == {"type": "followup", "id": task["id"], "label": "季度电话跟踪（8.1，2026Q1）"}
+
+
+def test_call_and_case_are_one_transaction(store, world, monkeypatch):
+    """Recording the call and creating its case commit together: a failure in either leaves neither."""
+    from records.store import Transaction
+
+    run_followups(store, at(2026, 2, 2, 8, 0), send_mail=False)
+    task = next(t for t in store.scan(followups.TABLE) if t["customer_id"] == world["乙单位"] and t["kind"] == "follow_up")
+    user = users.find_by_username(store, "engineer")
+    data = {"called_at": at(2026, 2, 3, 9, 30), "contact_name": "陈工", "contact_phone": "0937-1", "usage": "偶有故障",
+            "guidance": "已指导", "problems": "B-1 开机后显示屏闪烁", "create_case": True, "case_type": "service_request",
+            "serial_no": "B-1"}
+    audit_before = len(list(store.audit))
+
+    # 1. the case is made, then recording the call fails: no case is left behind
+    real_update = Transaction.update
+
+    def failing_update(self, table, record_id, changes, **kw):
+        if table == followups.TABLE:
+            raise OSError("写入回访记录失败")
+        return real_update(self, table, record_id, changes, **kw)
+
+    monkeypatch.setattr(Transaction, "update", failing_update)
+    with pytest.raises(OSError):
+        followups.record_call(store, task["id"], data, user, at(2026, 2, 3, 10, 0))
+    monkeypatch.undo()
+    assert store.count(cases.TABLE) == 0 and store.count(cases.COUNTERS) == 0
+    assert store.get(followups.TABLE, task["id"])["status"] == "open"
+    assert len(list(store.audit)) == audit_before
+
+    # 2. the intake refuses inside the transaction (another customer's product): no call recorded
+    with pytest.raises(followups.FollowUpError) as e:
+        followups.record_call(store, task["id"], {**data, "serial_no": "A-1"}, user, at(2026, 2, 3, 10, 0))
+    assert e.value.field == "serial_no" and "建立服务案例失败" in str(e.value)
+    assert store.count(cases.TABLE) == 0
+    assert store.get(followups.TABLE, task["id"])["status"] == "open"
+
+    # 3. both succeed: the first case number of the year, the call linked to it
+    done = followups.record_call(store, task["id"], data, user, at(2026, 2, 3, 10, 0))
+    case = store.get(cases.TABLE, done["call"]["case_id"])
+    assert case["number"] == "FW2026-0001" and case["source"]["id"] == task["id"]
+    assert done["status"] == "done"
 
 
 # --- The pages ----------------------------------------------------------------------------------
@@ -201,6 +245,10 @@ def test_record_page_with_case_checkbox(client, auth, store, world):
     done = store.get(followups.TABLE, task["id"])
     assert done["status"] == "done" and store.get(cases.TABLE, done["call"]["case_id"])["type"] == "consultation"
     assert "想了解延长质保" in client.get(f"/followups/{task['id']}").get_data(as_text=True)
+    # the case page links back to the call it came from
+    case_page = client.get(f"/cases/{done['call']['case_id']}").get_data(as_text=True)
+    source = re.search(r'id="case-source">(.*?)</dd>', case_page, re.S).group(1)
+    assert f'href="/followups/{task["id"]}"' in source and "季度电话跟踪（8.1，2026Q1）" in source
     # a missing field stays on the page with its message, nothing stored
     other = next(t for t in store.scan(followups.TABLE) if t["status"] == "open" and t["kind"] == "follow_up")
     resp = client.post(f"/followups/{other['id']}/record", data={

@@ -8,17 +8,19 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms.cases import ACTION_FORMS, CaseFilterForm, IntakeForm, options
-from records import cases, fines
+from records import cases, fines, policy
 from records import service_form as sf
 from records.calendar_store import current_calendar
+from records.cases import rule_text
 from records.customers import TABLE as CUSTOMERS
-from records.products import TABLE as PRODUCTS
 from records.errors import DomainError
+from records.fines import amount_text
 from records.policy import TIMEZONE
+from records.products import TABLE as PRODUCTS
 from records.store import StaleRecord
 from records.users import TABLE as USERS
 
@@ -32,12 +34,28 @@ TZ = ZoneInfo(TIMEZONE)
 STATUS_LABELS = {"met": "按时完成", "met_late": "逾期完成", "overdue": "已逾期", "soon": "即将到期",
                  "open": "进行中", "closed": "未发生（已结案）"}
 STATUS_CLASSES = {"overdue": "overdue", "met_late": "overdue", "soon": "due-soon"}
+# The regulation's numbers in words, from records.policy (never written here): for the pages.
+RULES = {
+    "handover": f"{policy.HANDOVER.clause}：{rule_text(policy.HANDOVER)}",
+    "consult_reply": f"{policy.CONSULT_REPLY.clause}：{rule_text(policy.CONSULT_REPLY)}",
+    "decision": f"{policy.DECISION.clause}：{rule_text(policy.DECISION)}",
+    "report": f"{policy.REPORT.clause}：{rule_text(policy.REPORT)}",
+    "confirm": f"{policy.CONFIRM.clause}：{rule_text(policy.CONFIRM)}",
+    "fine_handover": f"{policy.FINE_HANDOVER_LATE.clause}：{rule_text(policy.FINE_HANDOVER_LATE)}",
+    "fine_unclear": f"{policy.FINE_RECORD_UNCLEAR.clause}：{rule_text(policy.FINE_RECORD_UNCLEAR)}",
+    "fine_return": f"{policy.FINE_RETURN_UNAPPROVED.clause}：{rule_text(policy.FINE_RETURN_UNAPPROVED)}",
+    "fine_confirm": f"{policy.FINE_CONFIRM_LATE_PER_DAY.clause}：{rule_text(policy.FINE_CONFIRM_LATE_PER_DAY)}",
+    "fine_falsified": f"{policy.FINE_FALSIFIED_FORM.clause}：{rule_text(policy.FINE_FALSIFIED_FORM)}",
+    "warn_hours": f"{policy.WARN_WITHIN_WORKING_HOURS} 个工作小时",
+}
+_RANGED = "；".join(f"{r.clause} 的金额在 {amount_text(r)}内确定"
+                    for r in (policy.FINE_RETURN_UNAPPROVED, policy.FINE_FALSIFIED_FORM))
 # Why an action's card is there, in words for the person who takes it (shown above its form).
 ACTION_HELP = {
-    "handover": "点击即确认：您已将此信息告知技质部（6.1.3：收到后 4 个工作小时内）。传递后由技质部答复或确定解决方案。",
-    "assign_reply": "技质部可安排其他部门人员解答（6.2.1），答复期限不变。",
-    "reply": "记录给顾客的答复内容；记录后案例结案（6.2.1）。",
-    "decide": "先核对质保状态，再分析故障、确定方案（6.2.2，8 个工作小时内）。",
+    "handover": f"点击即确认：您已将此信息告知技质部（{RULES['handover']}）。传递后由技质部答复或确定解决方案。",
+    "assign_reply": f"技质部可安排其他部门人员解答（{policy.CONSULT_REPLY.clause}），答复期限不变。",
+    "reply": f"记录给顾客的答复内容；记录后案例结案（{policy.CONSULT_REPLY.clause}）。",
+    "decide": f"先核对质保状态，再分析故障、确定方案（{RULES['decision']}）。",
     "guidance_result": "电话指导解决不了的，转现场服务（6.2.3）。",
     "quote": "填写服务费和需更换的备件；备件价格由财务部填写（5.2.4）。全部定价后，技质部将方案和费用通知顾客（5.2.5）。",
     "price": "请为每个备件填写单价（元）（5.2.4）。填写后技质部即可通知顾客。",
@@ -45,15 +63,18 @@ ACTION_HELP = {
     "customer_response": "顾客确认后即可安排派出；顾客拒绝承担费用时，须报分管副总批准（6.2.4）。",
     "vp_decision": "顾客拒绝承担费用：只有经分管副总批准后方可提供售后服务（6.2.4）；不批准则结案。",
     "dispatch": "出发前将服务方案通知顾客，告知技术人员注意事项，并开具《技术服务单》交技术人员（6.2.5）。",
-    "arrive": "到达现场后记录到达时间（时限见 5.1.1.3）。",
+    "arrive": f"到达现场后记录到达时间（时限见 {policy.DISPATCH.clause}）。",
     "complete": "维修完毕后填写《技术服务单》，请顾客评价并签字或盖章，然后电话反馈技质部（6.2.6）。",
     "approve_return": "技术人员电话反馈维修完毕后，技质部确认、同意返回（6.2.6）。",
-    "record_return": "回到公司后记录返回时间；3 个工作日内须提交书面汇报（6.2.7）。",
-    "report": "以书面形式汇报，并将《技术服务单》、费用报销单、返回物料及有偿服务的收款收据、款项交技质部（6.2.7）。",
-    "confirm": "确认服务质量和顾客评价，再逐项审核费用；调整金额须写明理由（6.2.8，5 个工作日内）。",
-    "rule_fine": "逐条确认或免除处罚建议，并写明理由；6.2.6、6.2.9 的金额在 50—500 元内确定。",
-    "gm_rule_fine": "特殊情况报总经理指示执行（6.2.8）：可改定任一处罚建议的金额。",
-    "propose_fine": "6.1.5：信息记录不清、不完整、不准确，导致额外增加售后服务费用，每条 50 元；6.2.9：弄虚作假填报《技术服务单》，50—500 元。建议提出后仍须处理（确认或免除）。",
+    "record_return": f"回到公司后记录返回时间；须按 {RULES['report']}。",
+    "report": ("先归档签字的《技术服务单》（上传扫描件或平板签署），再按表单填写现场情况和顾客评价，并以书面形式汇报；"
+               "《技术服务单》、费用报销单、返回物料及有偿服务的收款收据、款项交技质部"
+               f"（{RULES['report']}）。"),
+    "confirm": f"核对技术服务单的现场情况和顾客评价，确认服务质量，再逐项审核费用；调整金额须写明理由（{RULES['confirm']}）。",
+    "rule_fine": f"逐条确认或免除处罚建议，并写明理由；{_RANGED}。",
+    "gm_rule_fine": f"特殊情况报总经理指示执行（{policy.CONFIRM.clause}）：可改定任一处罚建议的金额。",
+    "propose_fine": (f"{RULES['fine_unclear']}（信息记录不清、不完整、不准确）；{RULES['fine_falsified']}。"
+                     "建议提出后仍须处理（确认或免除）。"),
 }
 
 
@@ -103,10 +124,35 @@ def _defaults(action: str, case: dict) -> dict:
         data["prices"] = [p.get("unit_price") for p in (case.get("quote") or {}).get("parts") or []]
     if action == "confirm":
         data["lines"] = [{"approved": "", "reason": ""} for _ in (case.get("report") or {}).get("expenses") or []]
+    if action == "report":
+        data.update(_report_defaults(case))
     if action == "quote" and case.get("quote"):
         q = case["quote"]
         data.update(service_fee=q["service_fee"], note=q.get("note", ""),
                     parts=[{"part": p["part"], "quantity": str(p["quantity"])} for p in q["parts"]] or None)
+    return data
+
+
+def _naive_minute(dt: datetime | None) -> datetime | None:
+    return dt.astimezone(TZ).replace(tzinfo=None, second=0, microsecond=0) if dt else None
+
+
+def _report_defaults(case: dict) -> dict:
+    """The report form filled from the on-site steps and the tablet-signed form (if any)."""
+    pre = cases.report_prefill(store(), case)
+    now = _local_now_naive()
+    data = {
+        "arrived_at": _naive_minute(pre["arrived_at"]) or now,
+        "completed_at": _naive_minute(pre["completed_at"]) or now,
+        "fault_found": pre["fault_found"], "cause": pre["cause"], "work_done": pre["work_done"],
+        "charge": pre["charge"],
+        "amount": f"{pre['amount']:.2f}" if pre["amount"] is not None else "",
+        "remarks": pre["remarks"],
+    }
+    if pre["parts"]:
+        data["parts"] = [{"part": p["part"], "quantity": str(p["quantity"])} for p in pre["parts"]]
+    for key in cases.ASPECTS:
+        data[key] = pre["ratings"].get(key)
     return data
 
 
@@ -191,7 +237,8 @@ def _action_help(case: dict, action: str) -> str:
     if action == "handover" and case.get("direct_answer"):
         return "您已直接答复顾客；点击即确认已告诉技质部做好记录（6.1.1），案例随即结案。"
     if action == "record_return" and case["state"] == "completed":
-        return ("注意：技质部尚未确认、同意返回。未经同意返回将按 6.2.6 提出处罚建议（50—500 元）。"
+        return (f"注意：技质部尚未确认、同意返回。未经同意返回将按 {policy.FINE_RETURN_UNAPPROVED.clause} "
+                f"提出处罚建议（{amount_text(policy.FINE_RETURN_UNAPPROVED)}）。"
                 "请先电话反馈技质部，待其在系统中同意返回后再记录。")
     return ACTION_HELP.get(action, "")
 
@@ -201,8 +248,22 @@ def _service_form_info(case: dict) -> dict | None:
     if not form_no:
         return None
     versions = sf.archived_versions(store(), case["id"])
-    return {"form_no": form_no, "versions": len(versions),
+    latest = versions[-1] if versions else None
+    return {"form_no": form_no, "versions": len(versions), "latest": latest,
+            "latest_kind": sf.KINDS.get(latest["kind"], latest["kind"]) if latest else "",
+            "prefilled": bool(latest and latest.get("fields")),
             "can_sign": sf.may_sign(case, current_user.username, frozenset(current_user.roles))}
+
+
+def _source_info(case: dict) -> dict | None:
+    """Where the case came from (a follow-up call), with a link to it when the page exists."""
+    src = case.get("source")
+    if not src:
+        return None
+    link = None
+    if src.get("type") == "followup" and "followups.show" in current_app.view_functions:
+        link = url_for("followups.show", task_id=src["id"])
+    return {**src, "kind": cases.SOURCES.get(src.get("type"), src.get("type")), "link": link}
 
 
 def _render_show(case: dict, failed: dict | None = None, error: str = ""):
@@ -220,10 +281,12 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         titles=_action_titles(case, forms), helps={a: _action_help(case, a) for a in forms},
         extras=cases.extra_actions(case, user),
         next_steps=cases.next_steps(case), urgent=urgent, customer=customer,
-        service_form=_service_form_info(case), printed_at=now, printed_by=current_user.display_name,
+        service_form=_service_form_info(case), source=_source_info(case),
+        printed_at=now, printed_by=current_user.display_name,
         deadlines=deadlines, error=error, names=_names(),
         T=cases.TRANSITIONS, STATES=cases.STATES, TYPES=cases.TYPES, CHANNELS=cases.CHANNELS,
         SOLUTIONS=cases.SOLUTIONS, OUTCOMES=cases.OUTCOMES, EVALUATIONS=cases.EVALUATIONS,
+        ASPECTS=cases.ASPECTS, RATINGS=cases.RATINGS, CHARGES=cases.CHARGES,
         CONDITIONS=cases.CONDITIONS, FINE_STATUSES=fines.STATUSES, STATUS_LABELS=STATUS_LABELS,
         STATUS_CLASSES=STATUS_CLASSES, quote_total=cases.quote_total(case), fine_label=_fine_label)
 
@@ -237,7 +300,7 @@ def my_work():
     cal, now = _cal(), _now()
     return render_template("cases/my_work.html", rows=work_rows(store(), _user(), cal, now), T=cases.TRANSITIONS,
                            STATES=cases.STATES, TYPES=cases.TYPES, STATUS_LABELS=STATUS_LABELS,
-                           STATUS_CLASSES=STATUS_CLASSES)
+                           STATUS_CLASSES=STATUS_CLASSES, RULES=RULES)
 
 
 def next_deadline(case: dict, cal, now) -> tuple[dict | None, str]:
@@ -280,7 +343,7 @@ def new():
             flash(f"已登记 {case['number']}（{cases.STATES[case['state']]}）", "success")
             return redirect(url_for(".show", case_id=case["id"]))
     status = 400 if request.method == "POST" else 200
-    return render_template("cases/new.html", form=form, serials=serials), status
+    return render_template("cases/new.html", form=form, serials=serials, RULES=RULES), status
 
 
 @bp.get("/")
@@ -304,11 +367,10 @@ def index():
     rows, total = cases.search(s, now, page=page_arg(), per_page=PER_PAGE, **args)
     view = []
     for c in rows:
-        open_ = cases.open_deadlines(c)
-        status = cases.deadline_status(c["deadlines"][open_[0][0]], cal, now) if open_ else ""
-        view.append({"case": c, "next": open_[0] if open_ else None, "status": status})
+        dl_row, status = next_deadline(c, cal, now)
+        view.append({"case": c, "deadline": dl_row, "status": status})
     return render_template("cases/index.html", rows=view, f=f, paging=Pager(page_arg(), PER_PAGE, total),
-                           STATES=cases.STATES, TYPES=cases.TYPES, DEADLINE_LABELS=cases.DEADLINE_LABELS,
+                           STATES=cases.STATES, TYPES=cases.TYPES,
                            STATUS_CLASSES=STATUS_CLASSES, STATUS_LABELS=STATUS_LABELS)
 
 

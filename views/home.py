@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from records import cases, fines
+from records import cases, fines, policy
 from records.users import TABLE as USERS
 
 from .cases import (READERS, STATUS_CLASSES, STATUS_LABELS, _cal, _now, _user, next_deadline,
@@ -75,5 +75,5 @@ def index():
         overview=tq or current_user.has_any("vp", "gm"),
         reader=current_user.has_any(*READERS), manager=current_user.has_any("tq_manager", "gm"),
         may_sign_forms=current_user.has_any("technician", "tq_engineer", "tq_manager"),
-        names=names, T=cases.TRANSITIONS, STATES=cases.STATES, TYPES=cases.TYPES,
+        names=names, warn_hours=policy.WARN_WITHIN_WORKING_HOURS, T=cases.TRANSITIONS, STATES=cases.STATES, TYPES=cases.TYPES,
         STATUS_LABELS=STATUS_LABELS, STATUS_CLASSES=STATUS_CLASSES, FINE_STATUSES=fines.STATUSES)
