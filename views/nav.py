@@ -38,9 +38,10 @@ def nav_items() -> list[dict]:
     here = request.endpoint or ""
     items = [i for i in NAV if i.endpoint in current_app.view_functions  # area installed
              and (not i.roles or current_user.has_any(*i.roles))]
-    # Highlight the entry of this very page, else the first entry of the same area.
+    # Highlight the entry of this very page, else the area's list page, else its first entry.
+    same_area = [i for i in items if here.startswith(i.prefix)]
     active = next((i for i in items if i.endpoint == here), None) or next(
-        (i for i in items if here.startswith(i.prefix)), None)
+        (i for i in same_area if i.endpoint.endswith(".index")), None) or next(iter(same_area), None)
     return [{"label": i.label, "url": url_for(i.endpoint), "active": i is active} for i in items]
 
 
