@@ -245,7 +245,9 @@ def propose_for_overdue(store, cal: WorkCalendar, now: datetime, actor: str = "s
     Idempotent: running it twice (or after the workflow step made the same proposal) adds
     nothing. Returns the number of proposals added.
     """
-    from .cases import TABLE, overdue_items, responsible  # late import: cases imports this module
+    # late import: records.case_model imports this module
+    from .case_deadlines import overdue_items, responsible
+    from .case_model import TABLE
 
     added = 0
     items = [i for i in overdue_items(store, cal, now) if i.key in ("handover", "confirm")]

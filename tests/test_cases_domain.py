@@ -1,4 +1,4 @@
-"""The case workflow of sections 5 and 6 (records/cases.py, records/fines.py), without Flask.
+"""The case workflow of sections 5 and 6 (records/cases.py, records/case_*.py, records/fines.py), without Flask.
 
 Times are pinned (``now=``) in late 2026 with the default calendar; every deadline below is
 computed by hand from the GLOSSARY readings (08:30–12:00, 13:30–17:30, Mon–Fri).
@@ -542,6 +542,26 @@ def test_dispatch_requires_technicians(db, cal):
     with pytest.raises(CaseError) as e:
         act(db, cal, c, "dispatch", "engineer", "2026-11-30T16:00", technicians=["sales"], plan="p", precautions="q")
     assert e.value.field == "technicians"
+
+
+# Who may read a case (its page, its 技术服务单): a role that reads every case, or a part in this one.
+PART = {"received_by": "zhang", "reply_assignee": "qian", "dispatch": {"technicians": ["zhao", "zhou"]}}
+
+
+@pytest.mark.parametrize("user, case, expected", [
+    *[({"username": "x", "roles": [role]}, PART, True) for role in cases.READERS],  # every case
+    ({"username": "x", "roles": ["technician"]}, {"received_by": "y"}, True),  # not sent on it: still reads
+    ({"username": "zhang", "roles": ["receiver"]}, PART, True),  # its receiver
+    ({"username": "qian", "roles": ["receiver"]}, PART, True),  # the reply assignee
+    ({"username": "zhou", "roles": ["receiver"]}, PART, True),  # among the technicians sent
+    ({"username": "li", "roles": ["receiver"]}, PART, False),  # no part in it
+    ({"username": "li", "roles": ["admin", "receiver"]}, PART, False),  # admin is not implied
+    ({"username": "li", "roles": []}, {"received_by": "li", "dispatch": None}, True),
+    ({"username": "li", "roles": []}, {"received_by": "zhang", "reply_assignee": None, "dispatch": None}, False),
+    ({"roles": ["receiver"]}, {"received_by": None, "reply_assignee": None}, False),  # no name: no part
+])
+def test_may_read(user, case, expected):
+    assert cases.may_read(case, user) is expected
 
 
 # --- Read-time deadlines, lists, recomputation --------------------------------------------

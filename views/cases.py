@@ -15,7 +15,7 @@ from forms.cases import ACTION_FORMS, CaseFilterForm, IntakeForm, options
 from records import cases, fines, policy
 from records import service_form as sf
 from records.calendar_store import current_calendar
-from records.cases import rule_text
+from records.cases import READERS, rule_text
 from records.customers import TABLE as CUSTOMERS
 from records.errors import DomainError
 from records.fines import amount_text
@@ -28,8 +28,6 @@ from .common import Pager, form_errors_to_fields, page_arg, store
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
-# Who may read every case (as the menu): the rest see the cases they take part in.
-READERS = ("tq_engineer", "tq_manager", "sales", "finance", "vp", "gm", "technician")
 TZ = ZoneInfo(TIMEZONE)
 STATUS_LABELS = {"met": "按时完成", "met_late": "逾期完成", "overdue": "已逾期", "soon": "即将到期",
                  "open": "进行中", "closed": "未发生（已结案）"}
@@ -92,13 +90,6 @@ def _user() -> dict:
 
 def _names() -> dict[str, str]:
     return {u["username"]: u.get("display_name") or u["username"] for u in store().scan(USERS)}
-
-
-def _may_read(case: dict) -> bool:
-    name = current_user.username
-    techs = (case.get("dispatch") or {}).get("technicians") or []
-    return (current_user.has_any(*READERS) or case.get("received_by") == name
-            or case.get("reply_assignee") == name or name in techs)
 
 
 def _get_case(case_id: int) -> dict:
@@ -378,7 +369,7 @@ def index():
 @login_required
 def show(case_id: int):
     case = _get_case(case_id)
-    if not _may_read(case):
+    if not cases.may_read(case, _user()):
         abort(403)
     return _render_show(case)
 

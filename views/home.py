@@ -11,10 +11,10 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from records import cases, fines, policy
+from records.cases import READERS
 from records.users import TABLE as USERS
 
-from .cases import (READERS, STATUS_CLASSES, STATUS_LABELS, _cal, _now, _user, next_deadline,
-                    work_rows)
+from .cases import STATUS_CLASSES, STATUS_LABELS, _cal, _now, _user, next_deadline, work_rows
 from .common import store
 
 bp = Blueprint("home", __name__)

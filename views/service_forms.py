@@ -1,7 +1,7 @@
 """技术服务单: print the form (per case, or blank), archive the signed one (scan or tablet).
 
 Who may do what: a case's form (the PDF, the archive page, the archived files) is for those
-who may see the case itself (views.cases._may_read, the same check as the case page); the
+who may see the case itself (records.cases.may_read, the same check as the case page); the
 blank form for every logged-in user. The technicians sent on the case and 技质部
 (tq_engineer, tq_manager) may upload a scan and use the tablet path.
 
@@ -22,11 +22,11 @@ from forms.base import options
 from forms.service_forms import TabletForm, UploadForm
 from records import service_form as sf
 from records import uploads
+from records.cases import may_read
 from records.errors import DomainError
 from records.store import RecordNotFound
 from records.worktime import to_local
 
-from .cases import _may_read as may_read_case  # who may see a case: the case page's own check
 from .common import actor, form_errors_to_fields, store
 
 bp = Blueprint("service_forms", __name__, url_prefix="/forms")
@@ -47,7 +47,7 @@ def _issued_case_or_404(case_id: int) -> dict:
 
 
 def _require_reader(case: dict) -> None:
-    if not may_read_case(case):
+    if not may_read(case, current_user.doc):  # who may see a case: the case page's own check
         abort(403, "只有参与该案例的人员和有权查看全部案例的部门可以查看该案例的技术服务单")
 
 

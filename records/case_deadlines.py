@@ -1,0 +1,195 @@
+"""A case's deadlines: set and met by the workflow, read at read time (whether one is overdue
+is decided when it is read, never stored), who answers for each, the overdue list over all
+open cases, and their recomputation when the working calendar is corrected.
+
+Each entry of a case's ``deadlines`` is ``Deadline.to_dict()`` (computed by ``records.deadlines``
+with the calendar passed in) plus ``done_at`` and ``responsible``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable
+
+from . import deadlines as dl
+from . import policy
+from .case_model import DEADLINE_LABELS, TABLE, _iso, parse_dt
+from .deadlines import Deadline
+from .store import Store, Transaction
+from .worktime import WorkCalendar, to_local
+
+# Recomputed from their stored start when the working calendar changes (arrival is clock time).
+_WORKING_TIME_DEADLINES: dict[str, Callable[[WorkCalendar, datetime], Deadline]] = {
+    "handover": dl.handover_deadline,
+    "consult_reply": dl.consult_reply_deadline,
+    "decision": dl.decision_deadline,
+    "report": dl.report_deadline,
+    "confirm": dl.confirm_deadline,
+}
+
+
+# --- Set and met by the workflow -------------------------------------------------------------
+
+
+def _set_deadline(case: dict, key: str, d: Deadline, responsible: str | None = None, **extra) -> None:
+    case.setdefault("deadlines", {})[key] = {**d.to_dict(), "done_at": None, "responsible": responsible, **extra}
+
+
+def _meet(case: dict, key: str, at: datetime) -> None:
+    entry = (case.get("deadlines") or {}).get(key)
+    if entry is not None and not entry.get("done_at"):
+        entry["done_at"] = _iso(at)
+
+
+def responsible(case: dict, key: str) -> str | None:
+    """The username answerable for a deadline (None: 技质部 as a whole)."""
+    techs = (case.get("dispatch") or {}).get("technicians") or []
+    if key == "handover":
+        return case.get("received_by")
+    if key == "consult_reply":
+        return case.get("reply_assignee") or case.get("tq_owner")
+    if key == "arrival":
+        return techs[0] if techs else case.get("tq_owner")
+    if key == "report":
+        return techs[0] if techs else None
+    return case.get("tq_owner")  # decision, confirm
+
+
+# --- Deadlines at read time ----------------------------------------------------------------
+
+
+def open_deadlines(case: dict) -> list[tuple[str, Deadline]]:
+    """(key, Deadline) of every deadline not yet met, earliest due first."""
+    if case.get("state") == "closed":
+        return []
+    out = [(k, Deadline.from_dict(v)) for k, v in (case.get("deadlines") or {}).items() if not v.get("done_at")]
+    return sorted(out, key=lambda kv: kv[1].due)
+
+
+def deadline_status(entry: dict, cal: WorkCalendar, now: datetime) -> str:
+    """"met" | "met_late" | "overdue" | "soon" (within WARN_WITHIN_WORKING_HOURS) | "open"."""
+    d = Deadline.from_dict(entry)
+    if entry.get("done_at"):
+        return "met" if parse_dt(entry["done_at"]) <= d.due else "met_late"
+    if d.is_overdue(now):
+        return "overdue"
+    left = d.clock_hours_left(now) if d.clause == policy.DISPATCH.clause else d.working_hours_left(cal, now)
+    return "soon" if left <= policy.WARN_WITHIN_WORKING_HOURS else "open"
+
+
+def time_left(entry: dict, cal: WorkCalendar, now: datetime) -> str:
+    """How long until an open deadline is due, or how late it is, in words ("" once met).
+
+    5.1.1.3 counts clock hours; every other deadline working hours (GLOSSARY).
+    """
+    if entry.get("done_at"):
+        return ""
+    d = Deadline.from_dict(entry)
+    clock = d.clause == policy.DISPATCH.clause
+    hours = d.clock_hours_left(now) if clock else d.working_hours_left(cal, now)
+    amount = abs(hours)
+    text = (f"{amount:.0f}" if amount >= 10 else f"{amount:.1f}".rstrip("0").rstrip(".")) + (" 小时" if clock else " 工作小时")
+    day = sum((datetime.combine(date.min, b) - datetime.combine(date.min, a)).seconds
+              for a, b in policy.WORK_PERIODS) / 3600  # working hours in a full working day
+    if not clock and amount >= day:
+        text += f"（约 {amount / day:.0f} 个工作日）"
+    elif clock and amount >= 24:
+        text += f"（约 {amount / 24:.1f} 天）".replace(".0 天", " 天")
+    return f"剩余 {text}" if hours >= 0 else f"已超 {text}"
+
+
+_DEADLINE_ORDER = {key: i for i, key in enumerate(DEADLINE_LABELS)}
+
+
+def deadline_rows(case: dict, cal: WorkCalendar, now: datetime) -> list[dict]:
+    """Every deadline of the case in the order of the flow, with its status and time left."""
+    rows = []
+    for key, entry in (case.get("deadlines") or {}).items():
+        status = deadline_status(entry, cal, now)
+        if case.get("state") == "closed" and status in ("open", "soon", "overdue"):
+            status = "closed"
+        left = time_left(entry, cal, now) if status in ("open", "soon", "overdue") else ""
+        rows.append({"key": key, "label": DEADLINE_LABELS.get(key, key), **entry, "status": status,
+                     "left": left, "responsible": entry.get("responsible") or responsible(case, key)})
+    return sorted(rows, key=lambda r: (_DEADLINE_ORDER.get(r["key"], 99), r["start"]))
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    case: dict
+    key: str
+    deadline: Deadline
+    responsible: str | None  # username; None: 技质部 as a whole
+
+
+def overdue_items(store: Store, cal: WorkCalendar, now: datetime) -> list[OverdueItem]:
+    """Every open deadline already past due, over all open cases (for pages and the cron)."""
+    now = to_local(now)
+    out = []
+    for case in store.scan(TABLE):
+        if case.get("state") == "closed":
+            continue
+        for key, d in open_deadlines(case):
+            if d.is_overdue(now):
+                out.append(OverdueItem(case, key, d, case["deadlines"][key].get("responsible") or responsible(case, key)))
+    return sorted(out, key=lambda i: i.deadline.due)
+
+
+def is_overdue(case: dict, now: datetime) -> bool:
+    return any(d.is_overdue(now) for _, d in open_deadlines(case))
+
+
+def most_urgent_due(case: dict) -> datetime | None:
+    open_ = open_deadlines(case)
+    return open_[0][1].due if open_ else None
+
+
+# --- Recomputed when the working calendar is corrected ----------------------------------------
+
+
+def plan_recompute(source, cal: WorkCalendar) -> list[tuple[int, dict[str, str]]]:
+    """[(case id, {deadline key: new due ISO})] of every open working-time deadline of an open
+    case whose due time differs under ``cal`` (recomputed from its stored start).
+
+    ``source`` is a Store or an open Transaction (anything with ``scan``); nothing is changed.
+    """
+    out = []
+    for case in source.scan(TABLE):
+        if case.get("state") == "closed":
+            continue
+        new = {}
+        for key, entry in (case.get("deadlines") or {}).items():
+            fn = _WORKING_TIME_DEADLINES.get(key)
+            if fn is None or entry.get("done_at"):
+                continue
+            d = fn(cal, datetime.fromisoformat(entry["start"]))
+            if d.due.isoformat() != entry["due"]:
+                new[key] = d.due.isoformat()
+        if new:
+            out.append((case["id"], new))
+    return out
+
+
+def recompute_open_deadlines_tx(tx: Transaction, cal: WorkCalendar) -> int:
+    """Recompute every open working-time deadline of open cases inside ``tx``; how many changed.
+
+    ``records.calendar_store`` calls this in the transaction of the calendar correction itself,
+    so that a correction and the deadlines that follow from it commit together or not at all.
+    """
+    changed = 0
+    for case_id, new in plan_recompute(tx, cal):
+        case = tx.require(TABLE, case_id)
+        deadlines = dict(case["deadlines"])
+        for key, due in new.items():
+            deadlines[key] = {**deadlines[key], "due": due}
+            changed += 1
+        tx.update(TABLE, case_id, {"deadlines": deadlines}, action="deadlines_recomputed",
+                  note="工作日历已更正，重新计算未完成的期限")
+    return changed
+
+
+def recompute_open_deadlines(store: Store, cal: WorkCalendar, actor: str) -> int:
+    """Recompute every open working-time deadline of open cases from its stored start, in one
+    transaction (``aftersales recompute-deadlines``: a repair). Returns how many changed."""
+    with store.transaction(actor) as tx:
+        return recompute_open_deadlines_tx(tx, cal)
