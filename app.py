@@ -64,7 +64,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         DATA_DIR=str(data_dir),
         SECRET_KEY=_secret_key(data_dir),
         IDLE_MINUTES=30,
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=30),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=https,

@@ -1,20 +1,9 @@
-from .base import Form, options
-from wtforms import HiddenField, PasswordField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from records.users import MIN_PASSWORD_LENGTH, ROLES
 
-
-class CheckboxList(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        # WTForms' own message for this is untranslated (fuzzy in its zh catalogue)
-        known = {choice.value for choice in self.choices}
-        if any(v not in known for v in self.data or ()):
-            raise ValidationError("包含无效的选项")
+from .base import CheckboxList, Form, options
 
 
 def _roles_field():

@@ -1,8 +1,9 @@
-from .base import Form
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from records.users import MIN_PASSWORD_LENGTH
+
+from .base import Form
 
 
 class LoginForm(Form):

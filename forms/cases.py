@@ -2,29 +2,17 @@
 and the 技质部 list's filters. Choices that come from the store are set by the view.
 Every number of the regulation comes from records.policy."""
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, FieldList, FormField, HiddenField,
-                     IntegerField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
-                     TextAreaField)
+                     IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from records import policy
 from records.cases import (ASPECTS, CHANNELS, CHARGES, CONDITIONS, EVALUATIONS, MAX_REPORT_PARTS, RATINGS, SOLUTIONS,
                            STATES, TYPES)
 from records.fines import MANUAL_LABELS, amount_text
 
-from .base import Form
+from .base import CheckboxList, Form, options
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def options(pairs) -> list[SelectChoice]:
-    """Choices for a SelectField / RadioField from (value, label) pairs or a {value: label} dict.
-
-    WTForms 3.3 deprecates plain tuples as choices (removed in 3.4); SelectChoice is the
-    supported form. Views use this too when they fill choices from the store.
-    """
-    items = pairs.items() if isinstance(pairs, dict) else pairs
-    return [SelectChoice(value, label) for value, label in items]
 
 
 def _dt(label: str, required: bool = True, description: str = ""):
@@ -37,11 +25,6 @@ def _text(label: str, required: bool = True, max_len: int = 4000, area: bool = T
     validators.append(Length(max=max_len, message=f"{label}不能超过 {max_len} 个字"))
     cls = TextAreaField if area else StringField
     return cls(label, validators=validators, description=description)
-
-
-class CheckboxList(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class _Line(Form):

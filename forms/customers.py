@@ -1,9 +1,10 @@
-from records.policy import dispatch_bands_text
-
-from .base import Form
 from wtforms import (BooleanField, DateField, DecimalField, FieldList, FormField, HiddenField, IntegerField,
                      SelectField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from records.policy import dispatch_bands_text
+
+from .base import Form
 
 
 class ContactForm(Form):

@@ -1,20 +1,10 @@
 """Forms of the follow-up calls (8.1, 8.2): the list filter, recording a call, re-assigning."""
-from .base import Form
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from records.followups import CASE_TYPES, STATUS_NAMES
 
-try:  # WTForms ≥ 3.3 deprecates tuple choices
-    from wtforms import SelectChoice
-except ImportError:  # pragma: no cover - older WTForms
-    def SelectChoice(value, label):  # noqa: N802
-        return (value, label)
-
-
-def choices(pairs) -> list:
-    """``[(value, label), ...]`` as the choices the installed WTForms prefers."""
-    return [SelectChoice(v, label) for v, label in pairs]
+from .base import Form, options
 
 
 class FilterForm(Form):
@@ -25,7 +15,7 @@ class FilterForm(Form):
     customer = SelectField("顾客单位", choices=[], validate_choice=False)
     quarter = StringField("季度", validators=[Optional(), Regexp(r"^\s*\d{4}([Qq][1-4])?\s*$", message="格式如 2026Q1 或 2026")],
                           render_kw={"placeholder": "2026Q1"})
-    status = SelectField("状态", choices=choices([("", "全部")] + list(STATUS_NAMES.items())), validate_choice=False)
+    status = SelectField("状态", choices=options([("", "全部")] + list(STATUS_NAMES.items())), validate_choice=False)
 
 
 class CallForm(Form):
@@ -39,8 +29,8 @@ class CallForm(Form):
     needs = TextAreaField("顾客的服务需求（8.2）", validators=[Optional(), Length(max=2000)])
     problems = TextAreaField("顾客反映的问题", validators=[Optional(), Length(max=2000)])
     create_case = BooleanField("由反映的问题建立服务案例")
-    case_type = SelectField("案例类型", choices=choices([("", "—")] + list(CASE_TYPES.items())), validate_choice=False)
-    serial_no = SelectField("产品（质量问题必选）", choices=choices([("", "—")]), validate_choice=False)
+    case_type = SelectField("案例类型", choices=options([("", "—")] + list(CASE_TYPES.items())), validate_choice=False)
+    serial_no = SelectField("产品（质量问题必选）", choices=options([("", "—")]), validate_choice=False)
     submit = SubmitField("保存回访记录")
 
     def to_data(self) -> dict:

@@ -1,6 +1,7 @@
-from .base import Form
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SubmitField
+
+from .base import Form
 
 
 class LedgerUploadForm(Form):

@@ -1,7 +1,8 @@
 """Forms of the inbox and of the admin's e-mail (SMTP) settings."""
-from .base import Form
 from wtforms import BooleanField, IntegerField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from .base import Form
 
 
 class SmtpSettingsForm(Form):

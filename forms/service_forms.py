@@ -1,5 +1,4 @@
 """Forms of the 技术服务单: the scan upload and the tablet path."""
-from .base import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (DateTimeLocalField, DecimalField, FieldList, FormField, HiddenField, IntegerField,
                      RadioField, SelectField, StringField, SubmitField, TextAreaField)
@@ -7,14 +6,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from records.service_form import ASPECTS, CHARGES, RATINGS
 
-try:  # WTForms ≥ 3.3 deprecates tuple choices
-    from wtforms import SelectChoice
-except ImportError:  # pragma: no cover - older WTForms
-    def SelectChoice(value, label):  # noqa: N802
-        return (value, label)
+from .base import Form, options
 
-RATING_CHOICES = [SelectChoice(k, v) for k, v in RATINGS]
-CHARGE_CHOICES = [SelectChoice(k, v) for k, v in CHARGES.items()]
+RATING_CHOICES = options(RATINGS)
+CHARGE_CHOICES = options(CHARGES)
 
 
 class UploadForm(Form):

@@ -14,8 +14,14 @@ from .files import TEMP_PREFIX, fsync_dir
 from .store import Store
 
 SNAPSHOT_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # the names make_backup gives
-SKIP = {".lock", "journal.json", "mail-outbox.lock"}  # locks and the in-flight journal
 SKIP_DIRS = {"cache"}  # derived data (records/shard_digest.py), rebuilt from the shards
+
+
+def _not_data(rel: Path) -> bool:
+    """Lock files (the store's, the mail outbox's, the cron runs'), the in-flight journal,
+    temp files and derived data: nothing a restore needs."""
+    return (rel.name.endswith(".lock") or rel.name == "journal.json" or rel.name.startswith(TEMP_PREFIX)
+            or rel.parts[0] in SKIP_DIRS)
 
 
 def make_backup(store: Store, dest: Path, keep: int) -> tuple[Path, list[Path]]:
@@ -35,8 +41,7 @@ def make_backup(store: Store, dest: Path, keep: int) -> tuple[Path, list[Path]]:
         store._recover()
         for path in sorted(store.root.rglob("*")):
             rel = path.relative_to(store.root)
-            if (path.is_dir() or rel.name in SKIP or rel.parts[0] in SKIP_DIRS or rel.name.startswith(TEMP_PREFIX)
-                    or (rel.name.startswith("cron-") and rel.suffix == ".lock") or path == store.audit.path):
+            if path.is_dir() or _not_data(rel) or path == store.audit.path:
                 continue
             target = work / rel
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -14,16 +14,14 @@ when a ``calendar_days`` shard file changed (checked with one ``stat`` per shard
 process's change is seen at once). The calendar returned is shared: do not change it.
 
 A change and the recomputation of every open deadline that depends on the calendar are one
-transaction: ``records.cases.recompute_open_deadlines_tx(tx, cal)`` (when that function
-exists) runs inside the correction's own transaction, with the calendar as it is after the
-change, so a correction never stands without its deadlines moved, nor the reverse. For a
-repair, ``aftersales recompute-deadlines`` recomputes them all with the current calendar.
+transaction: ``records.cases.recompute_open_deadlines_tx(tx, cal)`` runs inside the
+correction's own transaction, with the calendar as it is after the change, so a correction
+never stands without its deadlines moved, nor the reverse. For a repair, ``aftersales
+recompute-deadlines`` recomputes them all with the current calendar.
 Plain Python: no Flask.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import threading
 from datetime import date, datetime
@@ -204,14 +202,14 @@ def remove_correction(store: Store, day: object, actor: str) -> dict:
 
 
 def recompute_hook():
-    """``records.cases.recompute_open_deadlines_tx(tx, cal)`` if it exists, else None.
+    """``records.cases.recompute_open_deadlines_tx(tx, cal)`` (the tests replace it here).
 
-    records/cases.py is optional here (imported lazily); an error inside it is not hidden.
+    Imported late: records.cases brings the whole case workflow, which reading the calendar
+    does not need.
     """
-    if importlib.util.find_spec("records.cases") is None:
-        return None
-    cases = importlib.import_module("records.cases")
-    return getattr(cases, "recompute_open_deadlines_tx", None)
+    from .cases import recompute_open_deadlines_tx
+
+    return recompute_open_deadlines_tx
 
 
 def calendar_in(tx) -> WorkCalendar:
@@ -225,5 +223,4 @@ def _recompute(tx):
     If the recomputation fails, the exception leaves the transaction uncommitted: the
     correction is not stored either, and can simply be made again.
     """
-    recompute = recompute_hook()
-    return None if recompute is None else recompute(tx, calendar_in(tx))
+    return recompute_hook()(tx, calendar_in(tx))

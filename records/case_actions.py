@@ -15,12 +15,19 @@ from . import service_form as sf
 from .case_deadlines import _meet, _set_deadline, responsible
 from .case_input import _lines, _money, _quantity, _row_text, _text, _when
 from .case_model import (ASPECTS, CHARGES, CONDITIONS, EVALUATIONS, MAX_REPORT_PARTS, RATINGS, SOLUTIONS,
-                         TRANSITIONS, CaseError, _iso, _log, is_paid, is_tq, parse_dt, quote_total)
+                         TRANSITIONS, CaseError, _iso, _log, collects_fee, is_tq, parse_dt, quote_total)
 from .customers import TABLE as CUSTOMERS
 from .deadlines import Deadline
 from .store import Store
 from .users import find_by_username
 from .worktime import WorkCalendar
+
+
+def _person_name(store: Store, username: str | None) -> str:
+    """A user's display name for the timeline (技质部 when nobody in particular)."""
+    if not username:
+        return "技质部"
+    return (find_by_username(store, username) or {}).get("display_name") or username
 
 
 def _handover_into(case: dict, cal: WorkCalendar, by: str, at: datetime, now: datetime, automatic=False):
@@ -153,13 +160,8 @@ def _do_quote(case, user, data, cal, now, store):
     fee = _money(data.get("service_fee"), "service_fee", "服务费")
     parts = []
     for row in _lines(data, "parts"):
-        name = _text(row, "part", "备件名称", max_len=100)
-        try:
-            qty = int(row.get("quantity"))
-        except (TypeError, ValueError):
-            raise CaseError(f"备件 {name} 的数量必须是正整数", "parts") from None
-        if qty <= 0:
-            raise CaseError(f"备件 {name} 的数量必须是正整数", "parts")
+        name = _row_text(row, "part", "备件名称", "parts")
+        qty = _quantity(row.get("quantity"), f"备件 {name} ", "parts")
         parts.append({"part": name, "quantity": qty, "unit_price": None, "priced_by": None, "priced_at": None})
     note = _text(data, "note", "报价说明", required=False)
     misuse = bool((case.get("decision") or {}).get("misuse"))
@@ -247,7 +249,7 @@ def _do_dispatch(case, user, data, cal, now, store):
         case["deadlines"]["arrival"]["responsible"] = techs[0]
     case["state"] = "on_route"
     # The form number is given inside the transaction (see perform: needs the counters table).
-    shown = "、".join((find_by_username(store, t) or {}).get("display_name") or t for t in techs)
+    shown = "、".join(_person_name(store, t) for t in techs)
     _log(case, by, now, "dispatch", f"派出 {shown}，出发 {departed:%Y-%m-%d %H:%M}")
 
 
@@ -364,7 +366,7 @@ def _do_report(case, user, data, cal, now, store):
         if cond not in CONDITIONS:
             raise CaseError(f"请选择返回物料 {part} 是未使用还是损坏品", "returned_materials")
         materials.append({"part": part, "quantity": qty, "condition": cond})
-    collect = is_paid(case) and bool((case.get("customer_response") or {}).get("accepted"))
+    collect = collects_fee(case)
     receipt = _text(data, "receipt_no", "收款收据号", required=collect, max_len=60)
     amount = _money(data.get("amount_collected"), "amount_collected", "收款金额", required=collect)
     case["report"] = {"text": text, "form_outcome": outcome, "service_form": filled,
@@ -405,12 +407,6 @@ def _do_confirm(case, user, data, cal, now, store):
     if n:
         text += f"（逾期，已提出 6.2.8 处罚建议 {n} 条）"
     _log(case, by, now, "confirm", text)
-
-
-def _person_name(store: Store, username: str | None) -> str:
-    if not username:
-        return "技质部"
-    return (find_by_username(store, username) or {}).get("display_name") or username
 
 
 def _do_rule_fine(case, user, data, cal, now, store):

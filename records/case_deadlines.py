@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable
+from typing import Callable, Iterable
 
 from . import deadlines as dl
 from . import policy
-from .case_model import DEADLINE_LABELS, TABLE, _iso, parse_dt
+from .case_model import DEADLINE_LABELS, TABLE, _iso, parse_dt, technicians
 from .deadlines import Deadline
 from .store import Store, Transaction
 from .worktime import WorkCalendar, to_local
@@ -43,7 +43,7 @@ def _meet(case: dict, key: str, at: datetime) -> None:
 
 def responsible(case: dict, key: str) -> str | None:
     """The username answerable for a deadline (None: 技质部 as a whole)."""
-    techs = (case.get("dispatch") or {}).get("technicians") or []
+    techs = technicians(case)
     if key == "handover":
         return case.get("received_by")
     if key == "consult_reply":
@@ -66,15 +66,34 @@ def open_deadlines(case: dict) -> list[tuple[str, Deadline]]:
     return sorted(out, key=lambda kv: kv[1].due)
 
 
-def deadline_status(entry: dict, cal: WorkCalendar, now: datetime) -> str:
-    """"met" | "met_late" | "overdue" | "soon" (within WARN_WITHIN_WORKING_HOURS) | "open"."""
+# Working hours in a full working day (to say "about n working days").
+_DAY_HOURS = sum((datetime.combine(date.min, b) - datetime.combine(date.min, a)).seconds
+                 for a, b in policy.WORK_PERIODS) / 3600
+
+
+def _status_and_left(entry: dict, cal: WorkCalendar, now: datetime) -> tuple[str, str]:
+    """``deadline_status`` and ``time_left`` of one entry, the hours left counted once."""
     d = Deadline.from_dict(entry)
     if entry.get("done_at"):
-        return "met" if parse_dt(entry["done_at"]) <= d.due else "met_late"
+        return ("met" if parse_dt(entry["done_at"]) <= d.due else "met_late"), ""
+    clock = d.clause == policy.DISPATCH.clause  # 5.1.1.3 counts clock hours; the rest working hours
+    hours = d.clock_hours_left(now) if clock else d.working_hours_left(cal, now)
     if d.is_overdue(now):
-        return "overdue"
-    left = d.clock_hours_left(now) if d.clause == policy.DISPATCH.clause else d.working_hours_left(cal, now)
-    return "soon" if left <= policy.WARN_WITHIN_WORKING_HOURS else "open"
+        status = "overdue"
+    else:
+        status = "soon" if hours <= policy.WARN_WITHIN_WORKING_HOURS else "open"
+    amount = abs(hours)
+    text = (f"{amount:.0f}" if amount >= 10 else f"{amount:.1f}".rstrip("0").rstrip(".")) + (" 小时" if clock else " 工作小时")
+    if not clock and amount >= _DAY_HOURS:
+        text += f"（约 {amount / _DAY_HOURS:.0f} 个工作日）"
+    elif clock and amount >= 24:
+        text += f"（约 {amount / 24:.1f} 天）".replace(".0 天", " 天")
+    return status, (f"剩余 {text}" if hours >= 0 else f"已超 {text}")
+
+
+def deadline_status(entry: dict, cal: WorkCalendar, now: datetime) -> str:
+    """"met" | "met_late" | "overdue" | "soon" (within WARN_WITHIN_WORKING_HOURS) | "open"."""
+    return _status_and_left(entry, cal, now)[0]
 
 
 def time_left(entry: dict, cal: WorkCalendar, now: datetime) -> str:
@@ -82,36 +101,33 @@ def time_left(entry: dict, cal: WorkCalendar, now: datetime) -> str:
 
     5.1.1.3 counts clock hours; every other deadline working hours (GLOSSARY).
     """
-    if entry.get("done_at"):
-        return ""
-    d = Deadline.from_dict(entry)
-    clock = d.clause == policy.DISPATCH.clause
-    hours = d.clock_hours_left(now) if clock else d.working_hours_left(cal, now)
-    amount = abs(hours)
-    text = (f"{amount:.0f}" if amount >= 10 else f"{amount:.1f}".rstrip("0").rstrip(".")) + (" 小时" if clock else " 工作小时")
-    day = sum((datetime.combine(date.min, b) - datetime.combine(date.min, a)).seconds
-              for a, b in policy.WORK_PERIODS) / 3600  # working hours in a full working day
-    if not clock and amount >= day:
-        text += f"（约 {amount / day:.0f} 个工作日）"
-    elif clock and amount >= 24:
-        text += f"（约 {amount / 24:.1f} 天）".replace(".0 天", " 天")
-    return f"剩余 {text}" if hours >= 0 else f"已超 {text}"
+    return _status_and_left(entry, cal, now)[1]
 
 
 _DEADLINE_ORDER = {key: i for i, key in enumerate(DEADLINE_LABELS)}
 
 
+def deadline_row(case: dict, key: str, cal: WorkCalendar, now: datetime) -> dict:
+    """One deadline of the case with its label, status, time left and who answers for it."""
+    entry = case["deadlines"][key]
+    if case.get("state") == "closed" and not entry.get("done_at"):
+        status, left = "closed", ""  # never due: the case closed without this step
+    else:
+        status, left = _status_and_left(entry, cal, now)
+    return {"key": key, "label": DEADLINE_LABELS.get(key, key), **entry, "status": status,
+            "left": left, "responsible": entry.get("responsible") or responsible(case, key)}
+
+
 def deadline_rows(case: dict, cal: WorkCalendar, now: datetime) -> list[dict]:
     """Every deadline of the case in the order of the flow, with its status and time left."""
-    rows = []
-    for key, entry in (case.get("deadlines") or {}).items():
-        status = deadline_status(entry, cal, now)
-        if case.get("state") == "closed" and status in ("open", "soon", "overdue"):
-            status = "closed"
-        left = time_left(entry, cal, now) if status in ("open", "soon", "overdue") else ""
-        rows.append({"key": key, "label": DEADLINE_LABELS.get(key, key), **entry, "status": status,
-                     "left": left, "responsible": entry.get("responsible") or responsible(case, key)})
+    rows = [deadline_row(case, key, cal, now) for key in case.get("deadlines") or {}]
     return sorted(rows, key=lambda r: (_DEADLINE_ORDER.get(r["key"], 99), r["start"]))
+
+
+def next_deadline_row(case: dict, cal: WorkCalendar, now: datetime) -> dict | None:
+    """The case's most urgent open deadline as a row (``deadline_row``), or None."""
+    open_ = open_deadlines(case)
+    return deadline_row(case, open_[0][0], cal, now) if open_ else None
 
 
 @dataclass(frozen=True)
@@ -124,12 +140,15 @@ class OverdueItem:
 
 def overdue_items(store: Store, cal: WorkCalendar, now: datetime) -> list[OverdueItem]:
     """Every open deadline already past due, over all open cases (for pages and the cron)."""
+    return overdue_in(store.scan(TABLE), now)
+
+
+def overdue_in(docs: Iterable[dict], now: datetime) -> list[OverdueItem]:
+    """``overdue_items`` over the given cases (the cron passes the open ones it keeps a digest of)."""
     now = to_local(now)
     out = []
-    for case in store.scan(TABLE):
-        if case.get("state") == "closed":
-            continue
-        for key, d in open_deadlines(case):
+    for case in docs:
+        for key, d in open_deadlines(case):  # none for a closed case
             if d.is_overdue(now):
                 out.append(OverdueItem(case, key, d, case["deadlines"][key].get("responsible") or responsible(case, key)))
     return sorted(out, key=lambda i: i.deadline.due)

@@ -140,6 +140,11 @@ def _roles(user: dict) -> set[str]:
     return set(user.get("roles") or ())
 
 
+def technicians(case: dict) -> list[str]:
+    """The usernames of the technicians sent on the case (none before the dispatch)."""
+    return (case.get("dispatch") or {}).get("technicians") or []
+
+
 def is_tq(user: dict) -> bool:
     return bool(_roles(user) & set(TQ_ROLES))
 
@@ -149,7 +154,7 @@ def _fits(case: dict, user: dict, who: str) -> bool:
     if who == "@receiver":
         return case.get("received_by") == name
     if who == "@technician":
-        return "technician" in _roles(user) and name in ((case.get("dispatch") or {}).get("technicians") or [])
+        return "technician" in _roles(user) and name in technicians(case)
     if who == "@assignee":
         return bool(name) and case.get("reply_assignee") == name
     return who in _roles(user)
@@ -185,7 +190,7 @@ def next_steps(case: dict) -> list[dict]:
     """
     if case.get("state") == "closed" and not fines.pending(case):
         return []
-    techs = (case.get("dispatch") or {}).get("technicians") or []
+    techs = technicians(case)
     out = []
     for name, t in TRANSITIONS.items():
         if not t.todo or t.extra or case["state"] not in t.states or not _guard_ok(case, name):
@@ -218,7 +223,7 @@ def _guard_ok(case: dict, action: str) -> bool:
         return bool(quote.get("parts")) and not quote_priced(case)
     if action == "send_quote":
         return bool(quote) and quote_priced(case)
-    if action in ("rule_fine",):
+    if action == "rule_fine":
         return bool(fines.pending(case))
     if action == "gm_rule_fine":
         return bool(case.get("fines"))
@@ -257,8 +262,8 @@ def may_read(case: dict, user: dict) -> bool:
     if _roles(user) & set(READERS):
         return True
     name = user.get("username")
-    techs = (case.get("dispatch") or {}).get("technicians") or []
-    return bool(name) and (case.get("received_by") == name or case.get("reply_assignee") == name or name in techs)
+    return bool(name) and (case.get("received_by") == name or case.get("reply_assignee") == name
+                           or name in technicians(case))
 
 
 # --- Small helpers ---------------------------------------------------------------------------
@@ -307,3 +312,9 @@ def quote_priced(case: dict) -> bool:
 
 def is_paid(case: dict) -> bool:
     return (case.get("decision") or {}).get("solution") == "onsite_paid"
+
+
+def collects_fee(case: dict) -> bool:
+    """Whether the fee is collected on site (receipt, amount): a paid service whose fee the
+    customer accepted; not a free one, nor one the VP approved after the customer refused."""
+    return is_paid(case) and bool((case.get("customer_response") or {}).get("accepted"))

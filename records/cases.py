@@ -30,28 +30,28 @@ from typing import Callable, Iterator
 from . import deadlines as dl
 from . import fines
 from . import service_form as sf
-from .case_actions import HANDLERS, _handover_into
-from .case_deadlines import _meet, _set_deadline, is_overdue, most_urgent_due
+
+# Besides what this module uses, the public names of the case modules, importable from here
+# (cases.TABLE, cases.may_read, cases.overdue_items …): callers import from records.cases,
+# whichever module holds the name.
+from .case_actions import FORM_NOT_ARCHIVED, HANDLERS, _handover_into  # noqa: F401
+from .case_deadlines import (OverdueItem, _meet, _set_deadline, deadline_row, deadline_rows,  # noqa: F401
+                             deadline_status, is_overdue, most_urgent_due, next_deadline_row, open_deadlines,
+                             overdue_in, overdue_items, plan_recompute, recompute_open_deadlines,
+                             recompute_open_deadlines_tx, responsible, time_left)
 from .case_input import _text, _when
-from .case_model import (ASPECTS, CHANNELS, CHARGES, COUNTERS, RATINGS, SOURCES, STATES, TABLE, TRANSITIONS, TYPES,
-                         CaseError, NotPermitted, _guard_message, _guard_ok, _iso, _log, _now, is_paid, is_tq, may,
-                         parse_dt, todo_actions)
+from .case_model import (ANY_STATE, ASPECTS, CHANNELS, CHARGES, CONDITIONS, COUNTERS,  # noqa: F401
+                         DEADLINE_LABELS, EVALUATIONS, MAX_REPORT_PARTS, OUTCOMES, RATINGS, READERS, ROLE_LABELS,
+                         SOLUTIONS, SOURCES, STATES, TABLE, TQ, TRANSITIONS, TYPES, CaseError, NotPermitted,
+                         Transition, _guard_message, _guard_ok, _iso, _log, _now, allowed_actions, collects_fee,
+                         extra_actions, is_paid, is_tq, may, may_read, next_steps, parse_dt, quote_priced,
+                         quote_total, rule_text, technicians, todo_actions)
 from .customers import TABLE as CUSTOMERS
 from .followups import TABLE as FOLLOWUPS
 from .products import TABLE as PRODUCTS
 from .products import warranty
 from .store import StaleRecord, Store, Transaction
 from .worktime import WorkCalendar, to_local
-
-# The public names of the case modules, importable from here as before (cases.TABLE, cases.may_read,
-# cases.overdue_items …): callers import from records.cases, whichever module holds the name.
-from .case_actions import FORM_NOT_ARCHIVED  # noqa: F401
-from .case_deadlines import (OverdueItem, deadline_rows, deadline_status, open_deadlines,  # noqa: F401
-                             overdue_items, plan_recompute, recompute_open_deadlines, recompute_open_deadlines_tx,
-                             responsible, time_left)
-from .case_model import (ANY_STATE, CONDITIONS, DEADLINE_LABELS, EVALUATIONS, MAX_REPORT_PARTS,  # noqa: F401
-                         OUTCOMES, READERS, ROLE_LABELS, SOLUTIONS, TQ, Transition, allowed_actions, extra_actions,
-                         may_read, next_steps, quote_priced, quote_total, rule_text)
 
 
 # --- Numbers -----------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ def report_prefill(store: Store, case: dict) -> dict:
     names that version, or is None.
     """
     onsite = case.get("onsite") or {}
-    collect = is_paid(case) and bool((case.get("customer_response") or {}).get("accepted"))
+    collect = collects_fee(case)
     quick = (onsite.get("evaluation") or {})
     out = {
         "arrived_at": parse_dt(onsite.get("arrived_at")),
@@ -339,7 +339,7 @@ def search(store: Store, now: datetime, *, q: str = "", type: str = "", state: s
             return False
         if product and product not in (c.get("product_serial") or "").lower():
             return False
-        if technician and technician not in ((c.get("dispatch") or {}).get("technicians") or []):
+        if technician and technician not in technicians(c):
             return False
         if date_from or date_to:
             day = (c.get("received_at") or "")[:10]

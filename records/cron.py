@@ -11,10 +11,9 @@ overlap lock and the output. Plain Python: no Flask, no click.
 * every open deadline past due is flagged once (table ``overdue_flags``, one record per
   case and deadline) and its responsible person and every 技质部 manager are notified;
 * the fine proposals of 6.1.4 (late hand-over) and 6.2.8 (one per working day late) are made
-  with ``records.fines.add_proposal`` / ``confirm_late_proposals`` — the very functions, persons
-  and keys the workflow steps and ``fines.propose_for_overdue`` use, so nothing is proposed
-  twice, whoever comes first; each further working day late of a 6.2.8 confirmation is
-  notified once;
+  with ``records.fines.propose_missed`` (``add_proposal`` / ``confirm_late_proposals``: the very
+  functions, persons and keys the workflow steps use), so nothing is proposed twice, whoever
+  comes first; each further working day late of a 6.2.8 confirmation is notified once;
 * every open deadline due within ``policy.WARN_WITHIN_WORKING_HOURS`` working hours (the same
   test the case pages use for amber) is warned of once to its responsible person;
 * then the queued e-mails are sent.
@@ -25,8 +24,9 @@ of a task due within ``followups.REMIND_DAYS_BEFORE`` days and of an overdue tas
 the queued e-mails.
 
 Speed: a run reads only what changed since the last run. The open cases with an open deadline,
-the flag keys and the notice keys come from per-shard digests (``records.shard_digest``) kept
-in ``<data>/cache/``; the flags, proposals and notices of a run are written in one transaction.
+the flag keys and the notices' index (keys, pending mail) come from per-shard digests
+(``records.shard_digest``) kept in ``<data>/cache/``; the flags, proposals and notices of a run
+are written in one transaction.
 """
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ from .deadlines import Deadline
 from .notifications import Notice
 from .shard_digest import ShardDigest
 from .store import Store
+from .users import users_with_role
 from .worktime import WorkCalendar, to_local
 
 FLAGS = "overdue_flags"
@@ -98,31 +99,11 @@ def _open_case(doc: dict):
 
 
 _open_cases = ShardDigest(cases.TABLE, _open_case, version="1")
-_flag_keys = ShardDigest(FLAGS, lambda d: d["key"], version="1")
+_flag_keys = ShardDigest(FLAGS, lambda d: d["key"], version="1", combine=set)
 
 
-class _Docs:
-    """A read-only view of some documents with the one method ``cases.overdue_items`` uses."""
-
-    def __init__(self, docs: list[dict]):
-        self.docs = docs
-
-    def scan(self, table: str):
-        return iter(self.docs if table == cases.TABLE else ())
-
-
-def _add_fines(case: dict, key: str, deadline: Deadline, cal: WorkCalendar, now: datetime) -> list[dict]:
-    """Add to ``case`` (in memory) the proposals a missed deadline calls for; return the new ones.
-
-    The same calls, persons and keys as the workflow and ``fines.propose_for_overdue``: 6.1.4 for
-    a late hand-over (the receiver), 6.2.8 per working day late (the 技质部 owner).
-    """
-    before = {f["key"] for f in case.get("fines") or []}
-    if key == "handover":
-        fines.add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, case.get("received_by"), now, by=ACTOR)
-    elif key == "confirm":
-        fines.confirm_late_proposals(case, cal, deadline, now, cases.responsible(case, "confirm"), now, by=ACTOR)
-    return [f for f in case.get("fines") or [] if f["key"] not in before]
+def _managers(store: Store) -> list[str]:
+    return sorted(u["username"] for u in users_with_role(store, MANAGER_ROLE))
 
 
 def _soon(candidates: list[dict], cal: WorkCalendar, now: datetime) -> list[tuple[dict, str, Deadline, dict]]:
@@ -152,18 +133,22 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
         notifications.keep_index_on_disk(store)
     cal = current_calendar(store)
     candidates = _open_cases.collect(store, persist=persist)
-    items = cases.overdue_items(_Docs(candidates), cal, now)
-    managers = notifications.recipients_with_role(store, MANAGER_ROLE)
+    items = cases.overdue_in(candidates, now)
+    managers = _managers(store)
     names = _names(store)
-    flagged = set(_flag_keys.collect(store, persist=persist))
+    flagged = _flag_keys.collect(store, persist=persist)
     known = notifications.existing_keys(store)
 
     # 1. the fine proposals (6.1.4, 6.2.8), planned on copies of the cases
     planned: dict[tuple[int, str], list[dict]] = {}
+    fine_rows = []
     for item in items:
-        new = _add_fines(copy.deepcopy(item.case), item.key, item.deadline, cal, now)
+        new = fines.propose_missed(copy.deepcopy(item.case), item.key, item.deadline, cal, now, by=ACTOR)
         if new:
             planned[(item.case["id"], item.key)] = new
+            fine_rows += [{"case_id": item.case["id"], "case_number": item.case.get("number"), "deadline": item.key,
+                           "key": f["key"], "clause": f["clause"], "person": f["person"], "amount": f["amount"],
+                           "day": f["day"]} for f in new]
 
     # 2. flags and notices
     new_flags, notices, warnings = [], [], []
@@ -211,10 +196,6 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
                                   key=k, link=case_link(case["id"]), ref={"table": cases.TABLE, "id": case["id"]}))
 
     new_notices = [n for n in notices if n.key not in known]
-    fine_rows = [{"case_id": cid, "case_number": next(i.case.get("number") for i in items if i.case["id"] == cid),
-                  "deadline": key, "key": f["key"], "clause": f["clause"], "person": f["person"],
-                  "amount": f["amount"], "day": f["day"]}
-                 for (cid, key), new in planned.items() for f in new]
     fines_added, made = len(fine_rows), len({n.key for n in new_notices})
 
     # 3. all of it in one transaction: the cases re-read under the lock, every key checked again
@@ -226,7 +207,7 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
                 entry = (case.get("deadlines") or {}).get(key)
                 if case.get("state") == "closed" or entry is None or entry.get("done_at"):
                     continue  # met meanwhile: the workflow step made its own proposals
-                new = _add_fines(case, key, Deadline.from_dict(entry), cal, now)
+                new = fines.propose_missed(case, key, Deadline.from_dict(entry), cal, now, by=ACTOR)
                 if new:
                     tx.update(cases.TABLE, cid, {"fines": case["fines"]}, action="fine_proposed",
                               note=f"定时检查：新增 {len(new)} 条处罚建议（{new[0]['clause']}）")
@@ -265,7 +246,7 @@ def run_followups(store: Store, now: datetime, dry_run: bool = False, send_mail:
     today = now.date()
     plans = followups.plan_tasks(store, now)
     moves = followups.plan_reassignments(store)
-    managers = notifications.recipients_with_role(store, MANAGER_ROLE)
+    managers = _managers(store)
     cust = {c["id"]: c["name"] for c in store.scan("customers")}
 
     created, reassigned, made = [], [], 0

@@ -81,22 +81,6 @@ def add_proposal(case: dict, key: str, rule: policy.Rule, person: str | None, no
     return fine
 
 
-def propose(tx, case: dict, key: str, rule: policy.Rule, person: str | None, now: datetime,
-            day: date | None = None, basis: str | None = None) -> bool:
-    """Write one proposal to a stored case unless it has one with ``key`` (idempotent).
-
-    For callers outside a workflow step (the scheduled script): reads the case afresh inside
-    the transaction ``tx``. Returns True when a proposal was added.
-    """
-    fresh = tx.require("cases", case["id"])
-    fine = add_proposal(fresh, key, rule, person, now, by=tx.actor, day=day, basis=basis)
-    if fine is None:
-        return False
-    tx.update("cases", case["id"], {"fines": fresh["fines"]}, action="fine_proposed",
-              note=f"{fine['clause']} 处罚建议：{person or '技质部'}")
-    return True
-
-
 # --- Proposals made by hand: 6.1.5 and 6.2.9 ----------------------------------------------------
 
 MANUAL = {
@@ -239,29 +223,40 @@ def pending(case: dict) -> list[dict]:
     return [f for f in case.get("fines") or [] if f["status"] == "proposed"]
 
 
+def propose_missed(case: dict, key: str, deadline: Deadline, cal: WorkCalendar, now: datetime,
+                   by: str = "system") -> list[dict]:
+    """Add to ``case`` (in memory) the proposals its missed deadline ``key`` calls for; return the
+    new ones: 6.1.4 for a late hand-over (the receiver), 6.2.8 per working day late (the 技质部
+    owner); nothing for the other deadlines. The scheduled checks' one way to propose."""
+    from .case_deadlines import responsible  # late import: records.case_model imports this module
+
+    before = {f["key"] for f in case.get("fines") or []}
+    if key == "handover":
+        add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, case.get("received_by"), now, by=by)
+    elif key == "confirm":
+        confirm_late_proposals(case, cal, deadline, now, responsible(case, "confirm"), now, by=by)
+    return [f for f in case.get("fines") or [] if f["key"] not in before]
+
+
 def propose_for_overdue(store, cal: WorkCalendar, now: datetime, actor: str = "system") -> int:
-    """The scheduled script's entry: proposals for every open missed 6.1.3 / 6.2.8 deadline.
+    """Proposals for every open missed 6.1.3 / 6.2.8 deadline, each case in a transaction.
 
     Idempotent: running it twice (or after the workflow step made the same proposal) adds
-    nothing. Returns the number of proposals added.
+    nothing. Returns the number of proposals added. (``records.cron.run_overdue`` does the
+    same, with the flags and notices, in one transaction.)
     """
-    # late import: records.case_model imports this module
-    from .case_deadlines import overdue_items, responsible
+    from .case_deadlines import overdue_items  # late import: records.case_model imports this module
     from .case_model import TABLE
 
     added = 0
-    items = [i for i in overdue_items(store, cal, now) if i.key in ("handover", "confirm")]
-    for item in items:
+    for item in overdue_items(store, cal, now):
+        if item.key not in ("handover", "confirm"):
+            continue
         with store.transaction(actor) as tx:
             case = tx.require(TABLE, item.case["id"])
-            before = len(case.get("fines") or [])
-            if item.key == "handover":
-                add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, case["received_by"], now, by=actor)
-            else:
-                confirm_late_proposals(case, cal, item.deadline, now, responsible(case, "confirm"), now, by=actor)
-            n = len(case.get("fines") or []) - before
-            if n:
+            new = propose_missed(case, item.key, item.deadline, cal, now, by=actor)
+            if new:
                 tx.update(TABLE, case["id"], {"fines": case["fines"]}, action="fine_proposed",
-                          note=f"定时检查：新增 {n} 条处罚建议")
-                added += n
+                          note=f"定时检查：新增 {len(new)} 条处罚建议")
+                added += len(new)
     return added

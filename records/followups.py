@@ -31,7 +31,7 @@ from .errors import DomainError
 from .products import TABLE as PRODUCTS
 from .products import add_months
 from .store import Store, Transaction
-from .users import TABLE as USERS
+from .users import users_with_role
 from .worktime import to_local
 
 TABLE = "followups"
@@ -133,8 +133,8 @@ def eligible_customers(store: Store, today: date) -> dict[str, set[int]]:
 
 
 def engineers(store: Store) -> list[str]:
-    return sorted(u["username"] for u in store.scan(USERS)
-                  if ENGINEER_ROLE in u.get("roles", ()) and u.get("active", True))
+    """The usernames of the active 技质部 engineers, sorted."""
+    return sorted(u["username"] for u in users_with_role(store, ENGINEER_ROLE))
 
 
 def open_load(store_or_tx) -> Counter:

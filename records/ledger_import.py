@@ -107,8 +107,8 @@ def _norm_header(text) -> str:
 _ALIASES = {_norm_header(alias): f for f, (_, aliases) in COLUMNS.items() for alias in aliases}
 
 
-def _map_header(cells: list) -> tuple[dict[str, int], dict[str, str], list[str], list[LedgerError], int]:
-    """(field -> column index, field -> header text, ignored headers, errors, known count)."""
+def _map_header(cells: list) -> tuple[dict[str, int], dict[str, str], list[str], list[LedgerError]]:
+    """(field -> column index, field -> header text, ignored headers, errors)."""
     index: dict[str, int] = {}
     names: dict[str, str] = {}
     ignored: list[str] = []
@@ -124,7 +124,7 @@ def _map_header(cells: list) -> tuple[dict[str, int], dict[str, str], list[str],
             errors.append(LedgerError(0, text, f"与「{names[f]}」是同一列（{COLUMNS[f][0]}），只能保留一列"))
         else:
             index[f], names[f] = i, text
-    return index, names, ignored, errors, len(index)
+    return index, names, ignored, errors
 
 
 def _is_blank(v) -> bool:
@@ -140,8 +140,8 @@ def _table_from_cells(cells_iter) -> ParsedLedger:
         if header is None:
             if all(_is_blank(c) for c in cells):
                 continue
-            index, names, ignored, errors, known = _map_header(cells)
-            if known >= 3 or not set(REQUIRED) - set(index):
+            index, names, ignored, errors = _map_header(cells)
+            if len(index) >= 3 or not set(REQUIRED) - set(index):
                 header = (rownum, index, names, ignored, errors)
                 continue
             if rownum >= HEADER_SEARCH_ROWS:
@@ -318,20 +318,17 @@ _FIELD_OF_PRODUCT = {"model": "model", "name": "name", "serial_no": "serial_no",
 _LIMITS = {"model": 60, "name": 100, "serial_no": 60, "remarks": 1000}
 
 
-def validate(store: Store, rows, columns: dict[str, str] | None = None) -> tuple[list[dict], list[LedgerError]]:
+def validate(store: Store, parsed: ParsedLedger) -> tuple[list[dict], list[LedgerError]]:
     """(rows ready for ``products.create_many``, every error found); clean rows only if no error."""
-    if isinstance(rows, ParsedLedger):
-        columns = {**rows.columns, **(columns or {})}
-        rows = rows.rows
-    colname = {f: (columns or {}).get(f) or COLUMNS[f][0] for f in COLUMNS}
+    colname = {f: parsed.columns.get(f) or COLUMNS[f][0] for f in COLUMNS}
     by_name = {c["name"]: c for c in store.scan(customers.TABLE)}
-    existing = {p["serial_no"].strip().casefold(): p for p in store.scan(products.TABLE)}
+    existing = {products.serial_key(p["serial_no"]): p for p in store.scan(products.TABLE)}
     seen: dict[str, int] = {}  # serial -> first row with it in this file
     today = today_local()
     clean: list[dict] = []
     errors: list[LedgerError] = []
 
-    for r in rows:
+    for r in parsed:
         row_errors: list[LedgerError] = []
 
         def err(f: str, reason: str) -> None:
@@ -354,7 +351,7 @@ def validate(store: Store, rows, columns: dict[str, str] | None = None) -> tuple
 
         serial = text["serial_no"]
         if serial:
-            same = serial.strip().casefold()  # as products._clash: case and spaces do not count
+            same = products.serial_key(serial)
             if same in existing:
                 err("serial_no", products.clash_message(existing[same]))
             elif same in seen:

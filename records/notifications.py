@@ -26,8 +26,6 @@ settings, the environment is used (``records.mailer.settings_from_env``). Plain 
 """
 from __future__ import annotations
 
-import os
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,7 +72,7 @@ class Notice:
                 "body": self.body, "key": self.key, "link": self.link, "ref": self.ref}
 
 
-# --- The index: keys, unread counts, pending mail (cached per shard signature) -------------
+# --- The index: keys, unread counts, pending mail (records/shard_digest) -------------------
 
 
 @dataclass
@@ -84,8 +82,6 @@ class _Index:
     pending: list[int] = field(default_factory=list)
 
 
-_index_cache: dict[str, tuple[tuple, _Index]] = {}
-_index_lock = threading.Lock()
 _persistent_roots: set[str] = set()
 
 
@@ -94,7 +90,19 @@ def _summary(doc: dict) -> list:
             (doc.get("email") or {}).get("state") == PENDING]
 
 
-_digest = ShardDigest(TABLE, _summary, version="1")
+def _build_index(summaries) -> _Index:
+    idx = _Index()
+    for doc_id, key, recipient, unread, pending in summaries:
+        idx.keys.add(key)
+        if unread:
+            idx.unread[recipient] += 1
+        if pending:
+            idx.pending.append(doc_id)
+    idx.pending.sort()
+    return idx
+
+
+_digest = ShardDigest(TABLE, _summary, version="1", combine=_build_index)
 
 
 def keep_index_on_disk(store: Store) -> None:
@@ -102,39 +110,12 @@ def keep_index_on_disk(store: Store) -> None:
     _persistent_roots.add(str(store.root))
 
 
-def _signature(store: Store) -> tuple:
-    sig = []
-    for path in store._shards(TABLE):
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            sig.append((path.name, None))
-            continue
-        sig.append((path.name, st.st_ino, st.st_size, st.st_mtime_ns))
-    return tuple(sig)
-
-
 def _index(store: Store) -> _Index:
     """Keys, unread counts and pending mail of the committed table.
 
     Rebuilt when a shard changed, reading only the shards that changed (records/shard_digest).
     """
-    root = str(store.root)
-    sig = _signature(store)
-    hit = _index_cache.get(root)
-    if hit is not None and hit[0] == sig:
-        return hit[1]
-    idx = _Index()
-    for doc_id, key, recipient, unread, pending in _digest.collect(store, persist=root in _persistent_roots):
-        idx.keys.add(key)
-        if unread:
-            idx.unread[recipient] += 1
-        if pending:
-            idx.pending.append(doc_id)
-    idx.pending.sort()
-    with _index_lock:
-        _index_cache[root] = (sig, idx)
-    return idx
+    return _digest.collect(store, persist=str(store.root) in _persistent_roots)
 
 
 def existing_keys(store: Store) -> set[str]:
@@ -205,11 +186,6 @@ def notify(store: Store, notices: Iterable[Notice], now: datetime, actor: str = 
         return []
     with store.transaction(actor) as tx:
         return queue(tx, notices, now)
-
-
-def recipients_with_role(store: Store, role: str) -> list[str]:
-    return sorted(u["username"] for u in store.scan(USERS)
-                  if role in u.get("roles", ()) and u.get("active", True))
 
 
 # --- The inbox ---------------------------------------------------------------------------------

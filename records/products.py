@@ -93,13 +93,15 @@ def normalise(store: Store, data: dict) -> dict:
     }
 
 
-def _same(a: str, b: str) -> bool:
-    # "jx200-001" and "JX200-001" are the same plate read twice, not two units
-    return a.strip().casefold() == b.strip().casefold()
+def serial_key(serial: str) -> str:
+    """What makes two serials the same unit: "jx200-001" and "JX200-001" are one plate read
+    twice, not two units."""
+    return serial.strip().casefold()
 
 
 def _clash(docs, serial: str, exclude_id: int | None = None) -> dict | None:
-    return next((p for p in docs if _same(p["serial_no"], serial) and p["id"] != exclude_id), None)
+    wanted = serial_key(serial)
+    return next((p for p in docs if serial_key(p["serial_no"]) == wanted and p["id"] != exclude_id), None)
 
 
 def clash_message(p: dict) -> str:
@@ -118,9 +120,9 @@ def create_product(store: Store, data: dict, actor: str) -> dict:
 def create_many(store: Store, rows: list[dict], actor: str) -> list[dict]:
     """Insert already-validated rows in one transaction: all or nothing."""
     with store.transaction(actor) as tx:
-        existing = {p["serial_no"].strip().casefold(): p for p in tx.scan(TABLE)}
+        existing = {serial_key(p["serial_no"]): p for p in tx.scan(TABLE)}
         for row in rows:
-            clash = existing.get(row["serial_no"].strip().casefold())
+            clash = existing.get(serial_key(row["serial_no"]))
             if clash:
                 raise ProductError(clash_message(clash), "serial_no")
         return [tx.insert(TABLE, row) for row in rows]
@@ -136,7 +138,8 @@ def update_product(store: Store, product_id: int, data: dict, actor: str, expect
 
 
 def by_serial(store: Store, serial: str) -> dict | None:
-    return store.first(TABLE, lambda p: _same(p["serial_no"], serial))
+    wanted = serial_key(serial)
+    return store.first(TABLE, lambda p: serial_key(p["serial_no"]) == wanted)
 
 
 def search(store: Store, q: str = "", customer_id: int | None = None, page: int = 1, per_page: int = 50):

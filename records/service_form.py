@@ -22,6 +22,7 @@ from . import products as products_mod
 from .errors import DomainError
 from .files import atomic_write
 from .store import RecordNotFound, Store
+from .users import TQ_ROLES, find_by_username
 from .worktime import to_local, today_local
 
 TABLE = "service_form_files"
@@ -73,8 +74,6 @@ def png_data_url(png: bytes | None) -> str | None:
 
 
 def _display_names(store: Store, usernames: list[str]) -> list[str]:
-    from .users import find_by_username
-
     out = []
     for name in usernames or []:
         user = find_by_username(store, name)
@@ -248,7 +247,7 @@ def technician_signers(store: Store, case: dict, username: str) -> tuple[list[tu
 # --- who may do what -------------------------------------------------------------------
 def may_sign(case: dict, username: str, roles: set[str] | frozenset[str]) -> bool:
     """Upload or use the tablet: the technicians sent on the case and 技质部."""
-    if roles & {"tq_engineer", "tq_manager"}:
+    if roles & set(TQ_ROLES):
         return True
     techs = (case.get("dispatch") or {}).get("technicians") or []
     return "technician" in roles and username in techs

@@ -6,9 +6,11 @@ since the last run. A digest keeps, per shard file, a small summary of its docum
 cases with an open deadline, the keys of the notices, ...) together with the shard's signature
 (inode, size, mtime in ns: the store replaces a shard by renaming a new file over it and gives
 every new version a later mtime, see records/store.py). Only shards whose signature changed are
-parsed again. With ``persist=True`` the digest is also kept in ``<data>/cache/`` (an atomic
-write), so the next process starts from it; a missing, stale or damaged cache file only costs
-a full read. The cache holds nothing that is not in the shards: deleting it is always safe.
+parsed again, and the value combined from the summaries (their list, or e.g. the notices' index
+of keys and unread counts) is rebuilt only when a shard changed. With ``persist=True`` the
+digest is also kept in ``<data>/cache/`` (an atomic write), so the next process starts from it;
+a missing, stale or damaged cache file only costs a full read. The cache holds nothing that is
+not in the shards: deleting it is always safe.
 
 Plain Python; the summaries must be JSON-ready.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import orjson
 
@@ -29,15 +31,19 @@ CACHE_DIR = "cache"
 
 
 class ShardDigest:
-    """``collect(store)`` → the summaries of every document (``summarize(doc)`` not None).
+    """``collect(store)`` → ``combine`` of the summaries of every document (``summarize(doc)``
+    not None); by default their list. The combined value is kept until a shard changes: callers
+    must not mutate it.
 
     ``version`` names the summary's shape: change it whenever ``summarize`` changes, so that an
     old cache file is not used.
     """
 
-    def __init__(self, table: str, summarize: Callable[[dict], Any], version: str):
-        self.table, self.summarize, self.version = table, summarize, version
-        self._mem: dict[str, dict[str, tuple[list, list]]] = {}  # root -> shard name -> (sig, items)
+    def __init__(self, table: str, summarize: Callable[[dict], Any], version: str,
+                 combine: Callable[[Iterable], Any] = list):
+        self.table, self.summarize, self.version, self.combine = table, summarize, version, combine
+        # root -> ({shard name: (sig, items)}, the combined value or None)
+        self._mem: dict[str, tuple[dict[str, tuple[list, list]], Any]] = {}
         self._lock = threading.Lock()
 
     def _file(self, store: Store) -> Path:
@@ -52,10 +58,10 @@ class ShardDigest:
             return {}
         return {name: (entry["sig"], entry["items"]) for name, entry in (data.get("shards") or {}).items()}
 
-    def collect(self, store: Store, persist: bool = False) -> list:
+    def collect(self, store: Store, persist: bool = False):
         root = str(store.root)
         with self._lock:
-            known = self._mem.get(root)
+            known, combined = self._mem.get(root) or (None, None)
         if known is None:
             known = self._load_file(store) if persist else {}
         fresh: dict[str, tuple[list, list]] = {}
@@ -80,10 +86,12 @@ class ShardDigest:
                     items.append(item)
             fresh[path.name] = (sig, items)
             changed = True
-        if set(fresh) != set(known):
+        if len(fresh) != len(known):  # a shard gone (a new one is a change already)
             changed = True
+        if changed or combined is None:
+            combined = self.combine(item for _, items in fresh.values() for item in items)
         with self._lock:
-            self._mem[root] = fresh
+            self._mem[root] = (fresh, combined)
         if persist and changed:
             body = {"version": self.version, "table": self.table,
                     "shards": {name: {"sig": sig, "items": items} for name, (sig, items) in fresh.items()}}
@@ -92,4 +100,4 @@ class ShardDigest:
                 atomic_write(self._file(store), orjson.dumps(body))
             except (OSError, StorageError):
                 pass  # only a cache: the next run reads the shards again
-        return [item for _, items in fresh.values() for item in items]
+        return combined

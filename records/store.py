@@ -34,7 +34,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document
 
 from . import schema
-from .audit import AuditTrail, diff
+from .audit import AuditTrail, VerifyResult, diff
 from .files import FileLock, StorageError, atomic_write, fsync_dir, remove_temp_files, write_temp
 
 SHARD_SIZE = 256
@@ -71,34 +71,30 @@ class ShardCache:
     """
 
     def __init__(self):
-        self._entries: dict[Path, tuple[tuple, dict, bytes, int]] = {}
+        self._entries: dict[Path, tuple[tuple, dict, int]] = {}
         self._lock = threading.Lock()
 
-    def entry(self, path: Path) -> tuple[dict, bytes, int]:
-        """(parsed data, raw bytes, lowest _schema of its documents) of the shard on disk."""
+    def load(self, path: Path) -> tuple[dict, int]:
+        """(parsed data, lowest _schema of its documents) of the shard on disk."""
         try:
             st = os.stat(path)  # a hit costs one stat (no open/close: list pages stat ~80 shards)
         except FileNotFoundError:
-            return {}, b"", NO_DOCS
+            return {}, NO_DOCS
         hit = self._entries.get(path)
         if hit and hit[0] == (st.st_ino, st.st_size, st.st_mtime_ns):
-            return hit[1], hit[2], hit[3]
+            return hit[1], hit[2]
         try:
             fh = open(path, "rb")
         except FileNotFoundError:
-            return {}, b"", NO_DOCS
+            return {}, NO_DOCS
         with fh:
             st = os.fstat(fh.fileno())  # the key of the file actually read
             raw = fh.read()
         data = orjson.loads(raw) if raw else {}
         oldest = min((d.get("_schema", 1) for docs in data.values() for d in docs.values()), default=NO_DOCS)
         with self._lock:
-            self._entries[path] = ((st.st_ino, st.st_size, st.st_mtime_ns), data, raw, oldest)
-        return data, raw, oldest
-
-    def load(self, path: Path) -> tuple[dict, bytes]:
-        data, raw, _ = self.entry(path)
-        return data, raw
+            self._entries[path] = ((st.st_ino, st.st_size, st.st_mtime_ns), data, oldest)
+        return data, oldest
 
     def forget(self, path: Path) -> None:
         with self._lock:
@@ -167,7 +163,7 @@ class Store:
         """
         current = schema.current(table)
         for path in self._shards(table):
-            data, _, oldest = self.cache.entry(path)
+            data, oldest = self.cache.load(path)
             docs = data.get(table, {}).values()
             if oldest >= current:
                 yield docs
@@ -206,8 +202,6 @@ class Store:
         """The audit chain's check, plus one the chain alone cannot make: entries cut off the
         end of the trail (a shorter chain is still a valid chain), found because every record
         keeps the offsets of its own entries."""
-        from .audit import VerifyResult
-
         result = self.audit.verify()
         if not result.ok:
             return result
@@ -387,7 +381,7 @@ class Transaction:
         """
         store = self.store
         renames, unlinks = [], []
-        for _, path, _ in temps:
+        for _, path in temps:
             old = self._old_raw.get(path, b"")
             if old:
                 renames.append([str(write_temp(path, old, tag=f"rb-{txid}").relative_to(store.root)),
@@ -396,7 +390,7 @@ class Transaction:
                 unlinks.append(str(path.relative_to(store.root)))
         atomic_write(store.journal_path, orjson.dumps(
             {"renames": renames, "unlink": unlinks, "audit_at": audit_at, "audit": ""}))
-        for tmp, _, _ in temps:  # the commit's own temp files, if not renamed yet
+        for tmp, _ in temps:  # the commit's own temp files, if not renamed yet
             try:
                 os.unlink(tmp)
             except FileNotFoundError:
@@ -416,13 +410,12 @@ class Transaction:
             doc.setdefault("_audit", []).append(offset)
 
         txid = uuid.uuid4().hex[:12]
-        temps: list[tuple[Path, Path, bytes]] = []
+        temps: list[tuple[Path, Path]] = []  # (temp file, shard it replaces)
         try:
             for path in sorted(self._staged):
-                raw = orjson.dumps(self._work[path])
-                temps.append((write_temp(path, raw, tag=txid), path, raw))
+                temps.append((write_temp(path, orjson.dumps(self._work[path]), tag=txid), path))
             journal = {
-                "renames": [[str(t.relative_to(store.root)), str(p.relative_to(store.root))] for t, p, _ in temps],
+                "renames": [[str(t.relative_to(store.root)), str(p.relative_to(store.root))] for t, p in temps],
                 "audit_at": tail.size,
                 "audit": audit_bytes.decode(),
             }
@@ -437,7 +430,7 @@ class Transaction:
                 pass
             except OSError as exc:  # the journal stands: keep its temp files, the next writer finishes it
                 raise StorageError(f"提交未能撤回，将在下次写入时完成：{exc}") from exc
-            for tmp, _, _ in temps:
+            for tmp, _ in temps:
                 try:
                     os.unlink(tmp)
                 except OSError:
@@ -455,5 +448,3 @@ class Transaction:
                 # the next writer, so the data is consistent either way.
                 raise StorageError(f"写入失败，且未能撤回，将在下次写入时完成：{exc2}") from exc
             raise StorageError(f"写入失败，已撤回，数据保持原样：{getattr(exc, 'strerror', None) or exc}") from exc
-        for _, path, raw in temps:
-            store.cache.forget(path)

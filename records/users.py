@@ -40,6 +40,7 @@ LOCKOUT = timedelta(minutes=15)
 SESSION_RETENTION = timedelta(days=7)
 MIN_PASSWORD_LENGTH = 12  # ASVS 2.1.1
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")
+LOCKED = "连续输错密码次数过多，账号已锁定 15 分钟，请稍后再试"
 
 _hasher = PasswordHasher()  # Argon2id with argon2-cffi's RFC 9106 low-memory profile
 _dummy_hash: str | None = None
@@ -144,17 +145,11 @@ def set_password(store: Store, user_id: int, password: str, actor: str) -> None:
 def change_own_password(store: Store, user_id: int, old: str, new: str) -> str:
     """Check the old password, set the new one, and return a fresh session token."""
     user = store.require(TABLE, user_id)
-    ok = _verify(user, old)
-    if not ok:
+    if not _verify(user, old):
         # Count it with the login failures: a stolen session must not guess the password here.
-        now = _now()
         with store.transaction(user["username"]) as tx:
-            fresh = tx.require(TABLE, user_id)
-            failed = fresh.get("_failed", 0) + 1
-            lock = (now + LOCKOUT).isoformat() if failed >= MAX_FAILED_LOGINS else None
-            tx.touch(TABLE, user_id, {"_failed": 0 if lock else failed, "_locked_until": lock,
-                                      **({"_sessions": {}} if lock else {})})
-            tx.event(TABLE, user_id, "password_change_failed", "账号已锁定" if lock else f"第 {failed} 次原密码错误")
+            lock = _count_failure(tx, tx.require(TABLE, user_id), _now(), "password_change_failed", "原密码错误",
+                                  end_sessions=True)
         if lock:
             raise UserError("原密码连续输错次数过多，账号已锁定 15 分钟并退出登录", "old_password")
         raise UserError("原密码不正确", "old_password")
@@ -185,6 +180,19 @@ def _is_locked(user: dict, now: datetime) -> bool:
     return bool(locked_until) and datetime.fromisoformat(locked_until) > now
 
 
+def _count_failure(tx, user: dict, now: datetime, action: str, what: str, end_sessions: bool = False) -> bool:
+    """Count one wrong password in ``tx``; the MAX_FAILED_LOGINS-th locks the account for
+    LOCKOUT (and, with ``end_sessions``, logs it out everywhere). True when it locked."""
+    failed = user.get("_failed", 0) + 1
+    locked = failed >= MAX_FAILED_LOGINS
+    fields = {"_failed": 0 if locked else failed, "_locked_until": (now + LOCKOUT).isoformat() if locked else None}
+    if locked and end_sessions:
+        fields["_sessions"] = {}
+    tx.touch(TABLE, user["id"], fields)
+    tx.event(TABLE, user["id"], action, "账号已锁定" if locked else f"第 {failed} 次{what}")
+    return locked
+
+
 def authenticate(store: Store, username: str, password: str, now: datetime | None = None) -> tuple[dict, str]:
     """Check a login; return (user, new session token) or raise LoginRefused.
 
@@ -197,28 +205,23 @@ def authenticate(store: Store, username: str, password: str, now: datetime | Non
         _verify({}, password)  # same work as for a real user: no username probing by timing
         raise LoginRefused("用户名或密码不正确")
     if _is_locked(user, now):
-        raise LoginRefused("连续输错密码次数过多，账号已锁定 15 分钟，请稍后再试")
+        raise LoginRefused(LOCKED)
     ok = _verify(user, password)
     with store.transaction(user["username"]) as tx:
         fresh = tx.require(TABLE, user["id"])
         if _is_locked(fresh, now):
             # Locked by a concurrent attempt (another thread or worker) while this one was
             # verifying: refuse, and leave the lock and the counter as they are.
-            raise_after = LoginRefused("连续输错密码次数过多，账号已锁定 15 分钟，请稍后再试")
+            raise_after = LoginRefused(LOCKED)
         elif not ok:
-            failed = fresh.get("_failed", 0) + 1
-            lock = (now + LOCKOUT).isoformat() if failed >= MAX_FAILED_LOGINS else None
-            tx.touch(TABLE, user["id"], {"_failed": 0 if lock else failed, "_locked_until": lock})
-            tx.event(TABLE, user["id"], "login_failed", "账号已锁定" if lock else f"第 {failed} 次密码错误")
-            raise_after = LoginRefused("连续输错密码次数过多，账号已锁定 15 分钟，请稍后再试" if lock else "用户名或密码不正确")
+            lock = _count_failure(tx, fresh, now, "login_failed", "密码错误")
+            raise_after = LoginRefused(LOCKED if lock else "用户名或密码不正确")
         elif not fresh.get("active", True):
             tx.event(TABLE, user["id"], "login_refused", "账号已停用")
             raise_after = LoginRefused("该账号已停用，请联系系统管理员")
         else:
             raise_after = None
-            token = secrets.token_urlsafe(32)
-            sessions = _recent_sessions(fresh, now)
-            sessions[_token_key(token)] = {"created": now.isoformat(), "seen": now.isoformat()}
+            token, sessions = _with_new_session(fresh, now)
             tx.touch(TABLE, user["id"], {"_failed": 0, "_locked_until": None, "_sessions": sessions})
             tx.event(TABLE, user["id"], "login", "登录")
     if raise_after:
@@ -226,19 +229,20 @@ def authenticate(store: Store, username: str, password: str, now: datetime | Non
     return store.require(TABLE, user["id"]), token
 
 
-def _recent_sessions(user: dict, now: datetime) -> dict:
-    """The user's sessions, without those unused for SESSION_RETENTION."""
-    return {k: v for k, v in (user.get("_sessions") or {}).items()
-            if now - datetime.fromisoformat(v["seen"]) <= SESSION_RETENTION}
+def _with_new_session(user: dict, now: datetime) -> tuple[str, dict]:
+    """A new session token, and the user's sessions with it, without those unused for
+    SESSION_RETENTION."""
+    token = secrets.token_urlsafe(32)
+    sessions = {k: v for k, v in (user.get("_sessions") or {}).items()
+                if now - datetime.fromisoformat(v["seen"]) <= SESSION_RETENTION}
+    sessions[_token_key(token)] = {"created": now.isoformat(), "seen": now.isoformat()}
+    return token, sessions
 
 
 def open_session(store: Store, user_id: int, now: datetime | None = None) -> str:
     now = now or _now()
-    token = secrets.token_urlsafe(32)
     with store.transaction("system") as tx:
-        user = tx.require(TABLE, user_id)
-        sessions = _recent_sessions(user, now)
-        sessions[_token_key(token)] = {"created": now.isoformat(), "seen": now.isoformat()}
+        token, sessions = _with_new_session(tx.require(TABLE, user_id), now)
         tx.touch(TABLE, user_id, {"_sessions": sessions})
     return token
 

@@ -99,7 +99,6 @@ def _cold() -> None:
     from records import calendar_store, cron, notifications
     for digest in (cron._open_cases, cron._flag_keys, notifications._digest):
         digest._mem.clear()
-    notifications._index_cache.clear()
     calendar_store.clear_cache()
 
 

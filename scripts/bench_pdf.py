@@ -9,6 +9,7 @@ libharfbuzz-subset0 (the slow path the issue measured).
 """
 from __future__ import annotations
 
+import io
 import statistics
 import sys
 import tempfile
@@ -43,7 +44,6 @@ def _setup(folder: str):
 def bench(n: int = 20, fonttools: bool = False) -> dict:
     """Render the form n times: {"n", "median", "p95", "min", "max", "cpu_median"} in seconds, "pages", "bytes"."""
     from pypdf import PdfReader
-    import io
 
     from records import pdf, service_form
 

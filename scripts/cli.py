@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .cron_commands import followups, overdue
 from .options import data_dir_option, open_store
 
 
@@ -149,7 +150,5 @@ def bench(data_dir: Path | None, quick: bool, only: tuple[str, ...]):
     run(quick=quick, only=set(only))
 
 
-from .cron_commands import followups, overdue  # noqa: E402 - the scheduled commands (issue 6)
-
-cli.add_command(overdue)
+cli.add_command(overdue)  # the scheduled commands (issue 6)
 cli.add_command(followups)

@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from app import create_app
-from records import users
+from records import customers, products, users
 from records.store import Store
 
 pytest_plugins = ["tests.browser_support"]  # live_server, browser, page (browser tests)
@@ -78,6 +78,19 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+def near_and_far(store: Store, items=(("near", "IN-001", "JX-200", "电源控制箱", "2025-01-10", 36),
+                                      ("far", "OUT-001", "TX-9", "通信终端", "2020-01-10", 12))) -> dict:
+    """The case tests' two customers, "near" (150 km) and "far" (820 km), and their products:
+    ``items`` (customer, serial, model, name, delivered, warranty months); by default one in
+    warranty near, one out of it far."""
+    made = {"near": customers.create_customer(store, {"name": "某部队第一修理所", "distance_km": 150}, "t"),
+            "far": customers.create_customer(store, {"name": "西北某试验基地", "distance_km": 820}, "t")}
+    for who, serial, model, name, delivered, months in items:
+        products.create_product(store, {"model": model, "name": name, "serial_no": serial, "customer_id": made[who]["id"],
+                                        "delivery_date": delivered, "warranty_months": months}, "t")
+    return made
 
 
 def csrf_token_from(html: str) -> str:

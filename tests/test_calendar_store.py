@@ -5,8 +5,6 @@
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import re
 import subprocess
@@ -175,12 +173,10 @@ def test_a_failed_recomputation_leaves_no_correction(bare_store, monkeypatch):
     assert not current_calendar(bare_store).is_workday(date(2026, 10, 10))
 
 
-def test_the_recompute_hook_is_records_cases_function_when_it_exists():
-    if importlib.util.find_spec("records.cases") is None:
-        assert calendar_store.recompute_hook() is None
-        return
-    cases = importlib.import_module("records.cases")
-    assert calendar_store.recompute_hook() is getattr(cases, "recompute_open_deadlines_tx", None)
+def test_the_recompute_hook_is_records_cases_function():
+    from records import cases
+
+    assert calendar_store.recompute_hook() is cases.recompute_open_deadlines_tx
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
@@ -263,8 +259,9 @@ def test_open_case_deadlines_follow_a_correction(bare_store):
 
 def test_cli_recompute_deadlines_repairs_open_deadlines(bare_store):
     """``aftersales recompute-deadlines``: every open deadline again with the current calendar."""
-    from click.testing import CliRunner
     from zoneinfo import ZoneInfo
+
+    from click.testing import CliRunner
 
     from records import cases, customers
     from scripts.cli import cli

@@ -8,10 +8,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import PASSWORD, near_and_far
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
-from records import customers, products
 from records import service_form as sf
 from tests.browser_support import login
 from tests.test_service_form_browser import _draw
@@ -22,16 +21,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def data(live_server):
-    store = live_server.store
-    near = customers.create_customer(store, {"name": "某部队第一修理所", "distance_km": 150}, "t")
-    far = customers.create_customer(store, {"name": "西北某试验基地", "distance_km": 820}, "t")
-    products.create_product(store, {"model": "JX-200", "name": "电源控制箱", "serial_no": "JX200-2025-001",
-                                    "customer_id": near["id"], "delivery_date": "2025-03-15",
-                                    "warranty_months": 36}, "t")
-    products.create_product(store, {"model": "TX-9", "name": "通信终端", "serial_no": "TX9-2021-044",
-                                    "customer_id": far["id"], "delivery_date": "2021-01-10",
-                                    "warranty_months": 12}, "t")
-    return {"near": near, "far": far}
+    return near_and_far(live_server.store, (("near", "JX200-2025-001", "JX-200", "电源控制箱", "2025-03-15", 36),
+                                            ("far", "TX9-2021-044", "TX-9", "通信终端", "2021-01-10", 12)))
 
 
 class Actor:

@@ -9,8 +9,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import TEST_USERS, near_and_far
 
-from records import cases, customers, fines, policy, products
+from records import cases, fines
 from records import service_form as sf
 from records.cases import CaseError, NotPermitted, perform
 from records.errors import DomainError
@@ -24,18 +25,7 @@ def at(s: str) -> datetime:
     return datetime.fromisoformat(s).replace(tzinfo=TZ)
 
 
-USERS = {
-    "receiver": ["receiver"],
-    "engineer": ["tq_engineer", "receiver"],
-    "manager": ["tq_manager", "tq_engineer", "receiver"],
-    "tech": ["technician", "receiver"],
-    "tech2": ["technician", "receiver"],
-    "sales": ["sales", "receiver"],
-    "finance": ["finance", "receiver"],
-    "vp": ["vp", "receiver"],
-    "gm": ["gm", "receiver"],
-}
-U = {name: {"username": name, "roles": roles} for name, roles in USERS.items()}
+U = {name: {"username": name, "roles": roles} for name, roles in TEST_USERS.items()}  # as seeded (conftest)
 
 
 @pytest.fixture(scope="module")
@@ -47,15 +37,11 @@ def cal():
 def db(data_dir) -> Store:
     """The seeded users plus a near customer (150 km), a far one (820 km) and three products."""
     store = Store(data_dir)
-    near = customers.create_customer(store, {"name": "某部队第一修理所", "distance_km": 150}, "t")
-    far = customers.create_customer(store, {"name": "西北某试验基地", "distance_km": 820}, "t")
-    for serial, cid, delivered, months in (("IN-001", near["id"], "2025-01-10", 36),
-                                           ("OUT-001", far["id"], "2020-01-10", 24),
-                                           ("IN-FAR", far["id"], "2025-06-01", 36)):
-        products.create_product(store, {"model": "JX-200", "name": "电源控制箱", "serial_no": serial,
-                                        "customer_id": cid, "delivery_date": delivered,
-                                        "warranty_months": months}, "t")
-    store.near, store.far = near, far
+    made = near_and_far(store, [(who, serial, "JX-200", "电源控制箱", delivered, months)
+                                for who, serial, delivered, months in (("near", "IN-001", "2025-01-10", 36),
+                                                                       ("far", "OUT-001", "2020-01-10", 24),
+                                                                       ("far", "IN-FAR", "2025-06-01", 36))])
+    store.near, store.far = made["near"], made["far"]
     return store
 
 

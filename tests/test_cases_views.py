@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import near_and_far
 
-from records import cases, customers, products
+from records import cases
 from records.calendar_store import current_calendar
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -15,15 +16,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 def setup(store):
-    near = customers.create_customer(store, {"name": "某部队第一修理所", "distance_km": 150}, "t")
-    other = customers.create_customer(store, {"name": "西北某试验基地", "distance_km": 820}, "t")
-    products.create_product(store, {"model": "JX-200", "name": "电源控制箱", "serial_no": "IN-001",
-                                    "customer_id": near["id"], "delivery_date": "2025-01-10",
-                                    "warranty_months": 36}, "t")
-    products.create_product(store, {"model": "TX-9", "name": "通信终端", "serial_no": "OUT-001",
-                                    "customer_id": other["id"], "delivery_date": "2020-01-10",
-                                    "warranty_months": 12}, "t")
-    return {"near": near, "other": other}
+    return near_and_far(store)
 
 
 def intake_data(setup, **over):
@@ -156,7 +149,7 @@ def test_my_work_and_list_filters(client, auth, store, setup):
     assert mine["number"] in page and "共 1 条" in page
     page = html(client.get("/cases/?state=awaiting_decision"))
     assert "共 1 条" in page and mine["number"] not in page
-    page = html(client.get(f"/cases/?customer_id={setup['other']['id']}"))
+    page = html(client.get(f"/cases/?customer_id={setup['far']['id']}"))
     assert "共 0 条" in page
     assert "共 2 条" in html(client.get("/cases/?q=刘参谋"))
     assert "共 2 条" in html(client.get("/cases/?product=in-001&type=service_request"))
@@ -196,7 +189,7 @@ def test_price_form_lines_for_finance(client, auth, store, setup):
     cal = current_calendar(store)
     eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
     received = datetime.now(TZ).replace(microsecond=0) - timedelta(minutes=30)
-    c = cases.intake(store, cal, {**intake_data(setup, customer_id=setup["other"]["id"], product_serial="OUT-001"),
+    c = cases.intake(store, cal, {**intake_data(setup, customer_id=setup["far"]["id"], product_serial="OUT-001"),
                                   "received_at": received}, eng)
     c = cases.perform(store, cal, c["id"], "decide", eng, {"solution": "onsite_paid", "analysis": "a"})
     auth.login("engineer")
@@ -262,7 +255,7 @@ def test_decide_form_offers_only_what_the_warranty_allows(client, auth, store, s
     cal = current_calendar(store)
     eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
     received = datetime.now(TZ).replace(microsecond=0) - timedelta(minutes=30)
-    out = cases.intake(store, cal, {**intake_data(setup, customer_id=setup["other"]["id"], product_serial="OUT-001"),
+    out = cases.intake(store, cal, {**intake_data(setup, customer_id=setup["far"]["id"], product_serial="OUT-001"),
                                     "received_at": received}, eng)
     auth.login("engineer")
     page = html(client.get(f"/cases/{out['id']}"))

@@ -28,9 +28,8 @@ from records.calendar_store import current_calendar
 from records.cron import FLAGS
 from records.files import FileLock
 from scripts.cli import cli
-
-from test_notifications import Sink, SmtpServer, free_port, set_email
 from tests.test_cases_domain import archive_signed_form, report_form
+from tests.test_notifications import Sink, SmtpServer, free_port, set_email
 
 TZ = ZoneInfo("Asia/Shanghai")
 AFTERSALES = Path(sys.executable).parent / "aftersales"
@@ -303,7 +302,6 @@ def test_a_damaged_or_missing_digest_cache_is_only_a_slower_run(store, world, da
     from records import cron
     for digest in (cron._open_cases, cron._flag_keys, notifications._digest):
         digest._mem.clear()  # as a new process
-    notifications._index_cache.clear()
     again = run(data_dir, "overdue", "2026-03-02T15:00")
     assert (again["flagged"], again["fines_proposed"], again["notifications"], again["overdue"]) == ([], 0, 0, 1)
 

@@ -6,10 +6,9 @@ customer using a reliability product per year. Engineers (tq_engineer) in the te
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
-
-import re
 
 import pytest
 

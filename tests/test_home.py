@@ -3,32 +3,18 @@ items, the calls I recorded, and for 技质部 / managers / the GM what needs ch
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import near_and_far
 
-from records import cases, customers, products
+from records import cases
 from records.calendar_store import current_calendar
-
-TZ = ZoneInfo("Asia/Shanghai")
+from tests.test_cases_views import make_case
 
 
 @pytest.fixture
 def setup(store):
-    near = customers.create_customer(store, {"name": "某部队第一修理所", "distance_km": 150}, "t")
-    products.create_product(store, {"model": "JX-200", "name": "电源控制箱", "serial_no": "IN-001",
-                                    "customer_id": near["id"], "delivery_date": "2025-01-10",
-                                    "warranty_months": 36}, "t")
-    return {"near": near}
-
-
-def make_case(store, setup, username="receiver", roles=("receiver",), minutes_ago=30):
-    received = datetime.now(TZ).replace(microsecond=0) - timedelta(minutes=minutes_ago)
-    data = {"type": "service_request", "customer_id": setup["near"]["id"], "product_serial": "IN-001",
-            "caller_name": "刘参谋", "caller_phone": "0312-5550101", "channel": "phone",
-            "description": "电源控制箱无输出", "received_at": received}
-    return cases.intake(store, current_calendar(store), data, {"username": username, "roles": list(roles)})
+    return near_and_far(store)
 
 
 def count(page: str, ident: str) -> int:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import socket
 from datetime import datetime
-from email import message_from_bytes, policy as email_policy
+from email import message_from_bytes
+from email import policy as email_policy
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -553,3 +553,21 @@ def test_passwords_are_argon2id_and_never_stored_in_plain(app, client, store, da
     for path in Path(data_dir).rglob("*"):
         if path.is_file():
             assert token.encode() not in path.read_bytes(), f"session token stored in {path}"
+
+
+def test_history_is_shown_only_to_those_who_may_see_the_record(client, auth, store):
+    """A case's history holds the whole case: the case page's own rule (may_read) applies."""
+    from records import cases
+    from records.worktime import WorkCalendar
+    customer = store.insert("customers", {"name": "历史测试单位", "distance_km": 10, "contacts": []}, "t")
+    case = cases.intake(store, WorkCalendar.default(), {
+        "type": "consultation", "customer_id": customer["id"], "caller_name": "甲", "caller_phone": "1",
+        "channel": "phone", "description": "机密内容"}, {"username": "engineer", "roles": ["tq_engineer", "receiver"]})
+    auth.login("sales")  # sales reads every case
+    assert client.get(f"/history/cases/{case['id']}").status_code == 200
+    auth.logout()
+    auth.login("receiver")  # neither a reader role nor on this case
+    assert client.get(f"/cases/{case['id']}").status_code in (403, 404)
+    r = client.get(f"/history/cases/{case['id']}")
+    assert r.status_code == 404 and "机密内容" not in r.get_data(as_text=True)
+    assert client.get(f"/history/users/1").status_code == 404  # users' history: admins only

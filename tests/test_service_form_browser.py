@@ -6,10 +6,10 @@ import io
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD
 from PIL import Image
 from pypdf import PdfReader
 
-from conftest import PASSWORD
 from records import service_form as sf
 from tests.browser_support import login
 from tests.test_service_form_pdf import decode_qr, flat, make_case, pdf_text

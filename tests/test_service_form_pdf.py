@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from records import customers, pdf, products, service_form as sf
+from records import customers, pdf, products
+from records import service_form as sf
 from records.store import Store
 
 _seq = count(1)

@@ -369,8 +369,9 @@ def test_technician_signer_is_one_of_the_cases_technicians(client, auth, store):
 @pytest.fixture
 def csrf_client(data_dir):
     """The app with CSRF protection on (as in production) and a client logged in as tech."""
-    from app import create_app
     from conftest import PASSWORD, csrf_token_from
+
+    from app import create_app
 
     app = create_app({"DATA_DIR": data_dir, "TESTING": True})
     c = app.test_client()

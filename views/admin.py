@@ -3,9 +3,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from forms.admin import ConfirmForm, ResetPasswordForm, UserCreateForm, UserEditForm
 from records import users
-from records.store import StaleRecord
 
-from .common import actor, form_errors_to_fields, roles_required, store
+from .common import actor, form_errors_to_fields, roles_required, save_edit, store
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -40,18 +39,13 @@ def user_edit(user_id: int):
     form = UserEditForm(data={**user, "rev": user["_rev"]})
     pw_form = ResetPasswordForm(prefix="pw")
     if form.validate_on_submit():
-        try:
-            users.update_user(store(), user_id, actor(), expect_rev=int(form.rev.data or 0),
-                              display_name=form.display_name.data, email=form.email.data or "",
-                              roles=form.roles.data)
-        except StaleRecord:
-            flash("该用户已被他人修改，以下是最新内容，请重新编辑", "warning")
-            return redirect(url_for(".user_edit", user_id=user_id))
-        except users.UserError as exc:
-            form_errors_to_fields(form, exc)
-        else:
-            flash("已保存", "success")
-            return redirect(url_for(".user_list"))
+        saved = save_edit(
+            form, lambda rev: users.update_user(store(), user_id, actor(), expect_rev=rev,
+                                                display_name=form.display_name.data, email=form.email.data or "",
+                                                roles=form.roles.data),
+            "该用户", url_for(".user_edit", user_id=user_id), url_for(".user_list"))
+        if saved:
+            return saved
     return render_template("admin/user_edit.html", form=form, pw_form=pw_form, user=user,
                            confirm=ConfirmForm())
 

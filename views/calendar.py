@@ -5,8 +5,8 @@ Anyone logged in may look; only 系统管理员 and 技质部经理 may correct 
 from __future__ import annotations
 
 import calendar as pycal
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from collections import Counter
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -14,8 +14,7 @@ from flask_login import current_user, login_required
 from forms.calendar import CorrectionForm, RemoveCorrectionForm
 from records import calendar_store
 from records.calendar_store import CalendarError
-from records.policy import TIMEZONE
-from records.worktime import MAKEUP_WORKDAY_NAME, WorkCalendar
+from records.worktime import MAKEUP_WORKDAY_NAME, WorkCalendar, today_local
 
 from .common import actor, form_errors_to_fields, roles_required, store
 
@@ -35,19 +34,14 @@ KINDS = {
     "corr-off": ("公司校正：休息", "校"),
 }
 
-
-def _recomputed_note() -> str:
-    return "；依赖工作日历的未结期限已按新日历重新计算" if calendar_store.recompute_hook() else ""
-
-
-def _today() -> date:
-    return datetime.now(ZoneInfo(TIMEZONE)).date()
+# A correction recomputes the open deadlines in its own transaction (records.calendar_store).
+RECOMPUTED_NOTE = "；依赖工作日历的未结期限已按新日历重新计算"
 
 
 def _year_arg() -> int:
     year = request.args.get("year", type=int)
     if year is None:
-        return _today().year
+        return today_local().year
     if not calendar_store.MIN_YEAR <= year <= calendar_store.MAX_YEAR:
         abort(404)
     return year
@@ -82,12 +76,13 @@ def _cell(cal: WorkCalendar, d: date, days_off: dict[date, str], makeup: set[dat
             "title": title, "today": d == today, "workday": cal.is_workday(d)}
 
 
-def year_months(cal: WorkCalendar, year: int) -> list[dict]:
-    """Twelve month grids (weeks Monday first; None pads the days of other months)."""
-    overview = cal.year_overview(year)
+def year_months(cal: WorkCalendar, overview: dict) -> list[dict]:
+    """Twelve month grids of ``cal.year_overview(year)``'s year (weeks Monday first; None pads
+    the days of other months)."""
+    year = overview["year"]
     days_off = {date.fromisoformat(x["date"]): x["name"] for x in overview["days_off"]}
     makeup = {date.fromisoformat(x["date"]) for x in overview["makeup_workdays"]}
-    today = _today()
+    today = today_local()
     months = []
     for month in range(1, 13):
         weeks = [[_cell(cal, d, days_off, makeup, today) if d.month == month else None for d in week]
@@ -100,12 +95,9 @@ def year_months(cal: WorkCalendar, year: int) -> list[dict]:
 def _render_year(year: int, form: CorrectionForm | None = None, status: int = 200):
     cal = calendar_store.current_calendar(store())
     overview = cal.year_overview(year)
-    corrections = calendar_store.list_corrections(store(), year)
-    other_years: dict[int, int] = {}
-    for rec in calendar_store.list_corrections(store()):
-        y = int(rec["date"][:4])
-        if y != year:
-            other_years[y] = other_years.get(y, 0) + 1
+    every = calendar_store.list_corrections(store())
+    corrections = [rec for rec in every if int(rec["date"][:4]) == year]
+    other_years = Counter(int(rec["date"][:4]) for rec in every if int(rec["date"][:4]) != year)
     can_edit = _can_edit()
     if can_edit and form is None:
         form = CorrectionForm(formdata=None)
@@ -119,7 +111,7 @@ def _render_year(year: int, form: CorrectionForm | None = None, status: int = 20
             form.is_workday.data = "0" if cal.is_workday(picked) else "1"
     return render_template(
         "calendar/year.html",
-        year=year, overview=overview, months=year_months(cal, year), weekday_names=WEEKDAY_NAMES,
+        year=year, overview=overview, months=year_months(cal, overview), weekday_names=WEEKDAY_NAMES,
         kinds=KINDS, periods=_fmt_periods(cal), corrections=corrections,
         other_years=sorted(other_years.items()), can_edit=can_edit, form=form if can_edit else None,
         remove_form=RemoveCorrectionForm() if can_edit else None,
@@ -144,14 +136,14 @@ def correct():
             form_errors_to_fields(form, exc)
         else:
             kind = "工作日" if rec["is_workday"] else "休息日"
-            flash(f"已将 {rec['date']} 校正为{kind}{_recomputed_note()}", "success")
+            flash(f"已将 {rec['date']} 校正为{kind}{RECOMPUTED_NOTE}", "success")
             return redirect(url_for(".year", year=int(rec["date"][:4])))
     try:
         shown = calendar_store.parse_day(form.day.data).year
     except CalendarError:
-        shown = request.args.get("year", type=int) or _today().year
+        shown = request.args.get("year", type=int) or today_local().year
     if not calendar_store.MIN_YEAR <= shown <= calendar_store.MAX_YEAR:
-        shown = _today().year
+        shown = today_local().year
     return _render_year(shown, form, 400)
 
 
@@ -169,5 +161,5 @@ def remove(day: str):
     except CalendarError as exc:
         flash(str(exc), "warning")
     else:
-        flash(f"已撤销 {d.isoformat()} 的公司校正{_recomputed_note()}", "success")
+        flash(f"已撤销 {d.isoformat()} 的公司校正{RECOMPUTED_NOTE}", "success")
     return redirect(url_for(".year", year=d.year))

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forms.cases import ACTION_FORMS, CaseFilterForm, IntakeForm, options
+from forms.base import options
+from forms.cases import ACTION_FORMS, CaseFilterForm, IntakeForm
 from records import cases, fines, policy
 from records import service_form as sf
 from records.calendar_store import current_calendar
@@ -163,7 +164,7 @@ def _choices(form, action: str, case: dict) -> None:
         form.key.choices = options([(f["key"], _fine_label(f, names)) for f in rows])
     elif action == "propose_fine":
         # The people of this case first (receiver, technicians), then everyone else.
-        techs = (case.get("dispatch") or {}).get("technicians") or []
+        techs = cases.technicians(case)
         part = [case.get("received_by"), *techs]
         users = [u for u in s.scan(USERS) if u.get("active", True)]
         users.sort(key=lambda u: (part.index(u["username"]) if u["username"] in part else len(part), u["username"]))
@@ -181,7 +182,7 @@ def _choices(form, action: str, case: dict) -> None:
             form.solution.choices = options([(k, v) for k, v in cases.SOLUTIONS.items() if k != "onsite_free"])
             del form.misuse, form.misuse_reason  # misuse is a reading of in-warranty faults only
     elif action == "report":
-        if not (cases.is_paid(case) and (case.get("customer_response") or {}).get("accepted")):
+        if not cases.collects_fee(case):
             del form.receipt_no, form.amount_collected  # nothing was collected (free, or VP-approved)
     if action == "price":
         for entry, p in zip(form.prices, (case.get("quote") or {}).get("parts") or []):
@@ -260,8 +261,8 @@ def _source_info(case: dict) -> dict | None:
 def _render_show(case: dict, failed: dict | None = None, error: str = ""):
     user = _user()
     cal, now = _cal(), _now()
-    actions = _available(case, user)
-    forms = {a: _form(a, case) for a in actions}
+    extras = cases.extra_actions(case, user)
+    forms = {a: _form(a, case) for a in cases.allowed_actions(case, user) + extras}  # _available, extras once
     forms.update(failed or {})
     deadlines = cases.deadline_rows(case, cal, now)
     open_rows = [d for d in deadlines if d["status"] in ("open", "soon", "overdue")]
@@ -270,7 +271,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
     return render_template(
         "cases/show.html", case=case, forms=forms, actions=[a for a in forms],
         titles=_action_titles(case, forms), helps={a: _action_help(case, a) for a in forms},
-        extras=cases.extra_actions(case, user),
+        extras=extras,
         next_steps=cases.next_steps(case), urgent=urgent, customer=customer,
         service_form=_service_form_info(case), source=_source_info(case),
         printed_at=now, printed_by=current_user.display_name,
@@ -296,13 +297,8 @@ def my_work():
 
 def next_deadline(case: dict, cal, now) -> tuple[dict | None, str]:
     """The case's most urgent open deadline as a row (with its label and time left), and its status."""
-    open_ = cases.open_deadlines(case)
-    if not open_:
-        return None, ""
-    key = open_[0][0]
-    entry = case["deadlines"][key]
-    row = {"key": key, "label": cases.DEADLINE_LABELS.get(key, key), **entry, "left": cases.time_left(entry, cal, now)}
-    return row, cases.deadline_status(entry, cal, now)
+    row = cases.next_deadline_row(case, cal, now)
+    return row, (row["status"] if row else "")
 
 
 def work_rows(s, user: dict, cal, now) -> list[dict]:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from functools import wraps
+from typing import Callable
 
-from flask import abort, current_app, request
+from flask import abort, current_app, flash, redirect, request
 from flask_login import current_user, login_required
 
-from records.store import Store
+from records.errors import DomainError
+from records.store import StaleRecord, Store
 
 
 def store() -> Store:
@@ -28,6 +30,17 @@ def roles_required(*roles: str):
             return view(*args, **kwargs)
         return wrapped
     return decorate
+
+
+def is_local_path(target: str | None) -> bool:
+    """Whether ``target`` is a path on this site, safe to redirect or link to.
+
+    An open redirect would let a phishing link bounce through us. Browsers drop tabs and
+    newlines inside a URL ("/\\t/evil.example" becomes "//evil.example"), so any control
+    character or space refuses the target too.
+    """
+    return bool(target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+                and not any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target))
 
 
 def page_arg() -> int:
@@ -59,3 +72,22 @@ def form_errors_to_fields(form, exc) -> None:
         target.errors = list(target.errors) + [str(exc)]
     else:
         form.form_errors.append(str(exc))
+
+
+def save_edit(form, save: Callable[[int], object], what: str, edit_url: str, done_url: str):
+    """Save a valid edit form made on revision ``form.rev``: ``save(expect_rev)`` writes.
+
+    Returns the redirect to send, or None to show the form again with the refusal beside its
+    field. A record someone else changed meanwhile reloads the edit page with its latest
+    content (``what`` names it: "该产品").
+    """
+    try:
+        save(int(form.rev.data or 0))
+    except StaleRecord:
+        flash(f"{what}已被他人修改，以下是最新内容，请重新编辑", "warning")
+        return redirect(edit_url)
+    except DomainError as exc:
+        form_errors_to_fields(form, exc)
+        return None
+    flash("已保存", "success")
+    return redirect(done_url)

@@ -5,9 +5,8 @@ from flask_login import login_required
 from forms.customers import CustomerForm, SearchForm
 from records import customers, products
 from records.errors import DomainError
-from records.store import StaleRecord
 
-from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, store
+from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, save_edit, store
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 EDITORS = ("tq_engineer", "tq_manager", "sales", "admin")
@@ -44,16 +43,11 @@ def edit(customer_id: int):
     c = store().get(customers.TABLE, customer_id) or abort(404)
     form = CustomerForm(data={**c, "rev": c["_rev"]})
     if form.validate_on_submit():
-        try:
-            customers.update_customer(store(), customer_id, form.to_data(), actor(), expect_rev=int(form.rev.data or 0))
-        except StaleRecord:
-            flash("该顾客单位已被他人修改，以下是最新内容，请重新编辑", "warning")
-            return redirect(url_for(".edit", customer_id=customer_id))
-        except DomainError as exc:
-            form_errors_to_fields(form, exc)
-        else:
-            flash("已保存", "success")
-            return redirect(url_for(".show", customer_id=customer_id))
+        saved = save_edit(
+            form, lambda rev: customers.update_customer(store(), customer_id, form.to_data(), actor(), expect_rev=rev),
+            "该顾客单位", url_for(".edit", customer_id=customer_id), url_for(".show", customer_id=customer_id))
+        if saved:
+            return saved
     return render_template("customers/form.html", form=form, title=f"编辑顾客单位 {c['name']}")
 
 

@@ -4,19 +4,17 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from forms.followups import CallForm, FilterForm, ReassignForm, choices
+from forms.base import options
+from forms.followups import CallForm, FilterForm, ReassignForm
 from records import followups
 from records.errors import DomainError
 from records.policy import TIMEZONE
 from records.store import StaleRecord
 
-from . import history
 from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, store
-
-history.PUBLIC_TABLES.setdefault("followups", "跟踪回访")  # a task's change history, like a case's
 
 bp = Blueprint("followups", __name__, url_prefix="/followups")
 TQ = ("tq_engineer", "tq_manager")
@@ -43,8 +41,9 @@ def _customer_choices() -> list[tuple[str, str]]:
 @roles_required(*TQ)
 def index():
     form = FilterForm(request.args)
-    form.engineer.choices = choices(_engineer_choices())
-    form.customer.choices = choices(_customer_choices())
+    engineers = _engineer_choices()
+    form.engineer.choices = options(engineers)
+    form.customer.choices = options(_customer_choices())
     quarter = (form.quarter.data or "").strip().upper()
     if quarter and not form.quarter.validate(form):
         quarter = ""
@@ -57,16 +56,17 @@ def index():
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in followups.STATUS_NAMES}
     page = page_arg()
     paging = Pager(page, PER_PAGE, len(rows))
-    names = dict(_engineer_choices())
+    names = dict(engineers)
     return render_template("followups/index.html", form=form, rows=rows[(page - 1) * PER_PAGE: page * PER_PAGE],
                            paging=paging, counts=counts, names=names, kinds=followups.KIND_NAMES,
                            states=followups.STATUS_NAMES, this_quarter=followups.quarter_label(_now().date()))
 
 
-def _call_form(task: dict, formdata=None) -> CallForm:
+def _call_form(task: dict, formdata=None, prods: list[dict] | None = None) -> CallForm:
     form = CallForm(formdata=formdata, data=None if formdata else {"rev": task["_rev"], "called_at": _now()})
-    prods = followups.customer_products(store(), task["customer_id"])
-    form.serial_no.choices = choices([("", "—")] + [(p["serial_no"], f"{p['serial_no']} {p['model']} {p['name']}")
+    if prods is None:
+        prods = followups.customer_products(store(), task["customer_id"])
+    form.serial_no.choices = options([("", "—")] + [(p["serial_no"], f"{p['serial_no']} {p['model']} {p['name']}")
                                                     for p in prods])
     if formdata is None:
         contacts = (task.get("customer") or {}).get("contacts") or []
@@ -77,7 +77,7 @@ def _call_form(task: dict, formdata=None) -> CallForm:
 
 def _reassign_form(task: dict, formdata=None) -> ReassignForm:
     form = ReassignForm(formdata=formdata, data=None if formdata else {"rev": task["_rev"], "assignee": task.get("assignee")})
-    form.assignee.choices = choices(_engineer_choices(include_all=False))
+    form.assignee.choices = options(_engineer_choices(include_all=False))
     return form
 
 
@@ -87,15 +87,15 @@ def _task_or_404(task_id: int) -> dict:
 
 def _show(task: dict, call_form: CallForm | None = None, reassign_form: ReassignForm | None = None):
     names = dict(_engineer_choices())
+    prods = followups.customer_products(store(), task["customer_id"])
     if task["status"] == followups.OPEN:
-        call_form = call_form or _call_form(task)
+        call_form = call_form or _call_form(task, prods=prods)
         if current_user.has_any(*MANAGERS):
             reassign_form = reassign_form or _reassign_form(task)
     rule = followups.KINDS[task["kind"]]
     return render_template("followups/show.html", t=task, call_form=call_form, reassign_form=reassign_form,
                            names=names, kinds=followups.KIND_NAMES, states=followups.STATUS_NAMES,
-                           basis=rule.basis.format(n=rule.value),
-                           products=followups.customer_products(store(), task["customer_id"]),
+                           basis=rule.basis.format(n=rule.value), products=prods,
                            case_types=followups.CASE_TYPES)
 
 
@@ -151,7 +151,6 @@ def reassign(task_id: int):
 
 def case_url(case_id: int) -> str:
     """The case page when the case views are installed, else the plain path."""
-    from flask import current_app
     if "cases.show" in current_app.view_functions:
         return url_for("cases.show", case_id=case_id)
     return f"/cases/{case_id}"

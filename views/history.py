@@ -6,12 +6,34 @@ import json
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
+from records import cases
+from records.users import TQ_ROLES
+
 from .common import store
 
 bp = Blueprint("history", __name__, url_prefix="/history")
 
-# Tables whose history any logged-in user may read (areas add theirs); users' is for admins.
-PUBLIC_TABLES = {"customers": "顾客单位", "products": "产品", "cases": "服务案例", "calendar_days": "工作日历调整"}
+def _anyone(record) -> bool:
+    return True
+
+
+def _case_reader(record) -> bool:
+    return cases.may_read(record, current_user.doc)  # the same rule as the case page
+
+
+def _roles(*roles):
+    return lambda record: current_user.has_any(*roles)
+
+
+# Whose history may be read, and by whom: the same people who may see the record itself.
+TABLES = {
+    "customers": ("顾客单位", _anyone),
+    "products": ("产品", _anyone),
+    "calendar_days": ("工作日历调整", _anyone),
+    "cases": ("服务案例", _case_reader),
+    "followups": ("跟踪回访", _roles(*TQ_ROLES)),
+    "users": ("用户", _roles("admin")),
+}
 
 ACTIONS = {
     "create": "创建", "update": "修改", "migrate": "数据版本升级", "login": "登录", "logout": "退出登录",
@@ -35,6 +57,7 @@ FIELDS = {
 }
 
 
+@bp.app_template_filter("audit_value")
 def show_value(value) -> str:
     """A stored value as text: 是/否 for flags, JSON (with Chinese as is) for structures."""
     if value is None or value == "" or value == [] or value == {}:
@@ -46,19 +69,13 @@ def show_value(value) -> str:
     return str(value)
 
 
-@bp.app_template_filter("audit_value")
-def audit_value(value) -> str:
-    return show_value(value)
-
-
 @bp.get("/<table>/<int:record_id>")
 @login_required
 def show(table: str, record_id: int):
-    if table not in PUBLIC_TABLES and not (table == "users" and current_user.has_any("admin")):
-        abort(404)
-    record = store().get(table, record_id)
-    if record is None:
-        abort(404)
+    label, may_see = TABLES.get(table, (None, None))
+    record = store().get(table, record_id) if label else None
+    if record is None or not may_see(record):
+        abort(404)  # not 403: whether such a record exists is not for this user to learn
     entries = store().history(table, record_id)
-    return render_template("common/history.html", table=table, label=PUBLIC_TABLES.get(table, "用户"),
+    return render_template("common/history.html", table=table, label=label,
                            record=record, entries=entries, actions=ACTIONS, fields=FIELDS)

@@ -20,6 +20,7 @@ from .common import Pager, actor, form_errors_to_fields, page_arg, roles_require
 bp = Blueprint("notifications", __name__, url_prefix="/inbox")
 PER_PAGE = 50
 ADMIN = ("admin",)
+SMTP_FIELDS = ("host", "port", "starttls", "username", "sender", "base_url")  # the form's, but the password
 
 
 def _now() -> datetime:
@@ -107,13 +108,9 @@ def _settings_page(form: SmtpSettingsForm, test_form: TestMailForm):
 @bp.route("/settings", methods=["GET", "POST"])
 @roles_required(*ADMIN)
 def settings():
-    doc = notifications.stored_smtp(store())
-    if doc is None:
-        env = notifications.mail_settings(store()).public()  # prefill with the environment's
-        initial = {k: env.get(k) for k in ("host", "port", "starttls", "username", "sender", "base_url")}
-    else:
-        initial = {k: doc.get(k) for k in ("host", "port", "starttls", "username", "sender", "base_url")}
-    form = SmtpSettingsForm(data=initial)
+    # the stored settings, else the environment's to start from
+    doc = notifications.stored_smtp(store()) or notifications.mail_settings(store()).public()
+    form = SmtpSettingsForm(data={k: doc.get(k) for k in SMTP_FIELDS})
     if form.validate_on_submit():
         try:
             data = form.to_data()
@@ -142,8 +139,7 @@ def test_mail():
             flash(f"测试邮件已发送到 {test_form.to.data}", "success")
         return redirect(url_for(".settings"))
     doc = notifications.stored_smtp(store()) or {}
-    form = SmtpSettingsForm(formdata=None, data={k: doc.get(k) for k in ("host", "port", "starttls", "username",
-                                                                         "sender", "base_url")})
+    form = SmtpSettingsForm(formdata=None, data={k: doc.get(k) for k in SMTP_FIELDS})
     return _settings_page(form, test_form)
 
 

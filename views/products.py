@@ -8,11 +8,9 @@ from forms.base import options
 from forms.customers import ProductForm, SearchForm
 from records import customers, products
 from records.errors import DomainError
-from records.store import StaleRecord
-
 from records.worktime import today_local
 
-from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, store
+from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, save_edit, store
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 EDITORS = ("tq_engineer", "tq_manager", "sales", "admin")
@@ -65,16 +63,11 @@ def edit(product_id: int):
     form = ProductForm(data={**p, "rev": p["_rev"], "delivery_date": date.fromisoformat(p["delivery_date"])})
     form.customer_id.choices = _customer_choices()
     if form.validate_on_submit():
-        try:
-            products.update_product(store(), product_id, form.to_data(), actor(), expect_rev=int(form.rev.data or 0))
-        except StaleRecord:
-            flash("该产品已被他人修改，以下是最新内容，请重新编辑", "warning")
-            return redirect(url_for(".edit", product_id=product_id))
-        except DomainError as exc:
-            form_errors_to_fields(form, exc)
-        else:
-            flash("已保存", "success")
-            return redirect(url_for(".show", product_id=product_id))
+        saved = save_edit(
+            form, lambda rev: products.update_product(store(), product_id, form.to_data(), actor(), expect_rev=rev),
+            "该产品", url_for(".edit", product_id=product_id), url_for(".show", product_id=product_id))
+        if saved:
+            return saved
     return render_template("products/form.html", form=form, title=f"编辑产品 {p['serial_no']}")
 
 
