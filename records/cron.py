@@ -39,7 +39,7 @@ from .deadlines import Deadline
 from .notifications import Notice
 from .shard_digest import ShardDigest
 from .store import Store
-from .users import users_with_role
+from .users import display_names, users_with_role
 from .worktime import WorkCalendar, to_local
 
 FLAGS = "overdue_flags"
@@ -76,8 +76,6 @@ def _case_title(case: dict) -> str:
     return f"{case.get('number') or '#' + str(case['id'])} {case.get('customer_name', '')}".strip()
 
 
-def _names(store: Store) -> dict[str, str]:
-    return {u["username"]: u.get("display_name") or u["username"] for u in store.scan("users")}
 
 
 def _recipients(responsible: str | None, managers: list[str]) -> list[str]:
@@ -135,7 +133,7 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
     candidates = _open_cases.collect(store, persist=persist)
     items = cases.overdue_in(candidates, now)
     managers = _managers(store)
-    names = _names(store)
+    names = display_names(store)
     flagged = _flag_keys.collect(store, persist=persist)
     known = notifications.existing_keys(store)
 

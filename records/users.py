@@ -292,6 +292,11 @@ def users_with_role(store: Store, role: str) -> list[dict]:
     return [u for u in store.find(TABLE, lambda u: role in u["roles"] and u.get("active", True))]
 
 
+def display_names(store: Store) -> dict[str, str]:
+    """username → the name shown to people (the username when none is set)."""
+    return {u["username"]: u.get("display_name") or u["username"] for u in store.scan(TABLE)}
+
+
 def public(user: dict) -> dict:
     """A user document without secrets, for templates and exports."""
     return {k: v for k, v in user.items() if k not in ("_pw", "_sessions")}

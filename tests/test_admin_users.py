@@ -320,6 +320,7 @@ def test_a_second_admin_makes_demotion_possible(client, auth, store):
     auth.login("admin")
     admin_id = _admin_id(store)
     r = client.post(f"/admin/users/{admin_id}/active/0", follow_redirects=True)
+    assert "已停用用户 admin" in r.get_data(as_text=True)
     assert store.get("users", admin_id)["active"] is False
 
 

@@ -570,4 +570,4 @@ def test_history_is_shown_only_to_those_who_may_see_the_record(client, auth, sto
     assert client.get(f"/cases/{case['id']}").status_code in (403, 404)
     r = client.get(f"/history/cases/{case['id']}")
     assert r.status_code == 404 and "机密内容" not in r.get_data(as_text=True)
-    assert client.get(f"/history/users/1").status_code == 404  # users' history: admins only
+    assert client.get("/history/users/1").status_code == 404  # users' history: admins only

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from forms.base import options
 from forms.cases import ACTION_FORMS, CaseFilterForm, IntakeForm
-from records import cases, fines, policy
+from records import cases, fines, policy, users
 from records import service_form as sf
 from records.calendar_store import current_calendar
 from records.cases import READERS, rule_text
@@ -89,8 +89,6 @@ def _user() -> dict:
     return current_user.doc
 
 
-def _names() -> dict[str, str]:
-    return {u["username"]: u.get("display_name") or u["username"] for u in store().scan(USERS)}
 
 
 def _get_case(case_id: int) -> dict:
@@ -160,19 +158,19 @@ def _choices(form, action: str, case: dict) -> None:
             for u in s.scan(USERS) if "technician" in u.get("roles", []) and u.get("active", True)))
     elif action in ("rule_fine", "gm_rule_fine"):
         rows = fines.pending(case) if action == "rule_fine" else case.get("fines") or []
-        names = _names()
+        names = users.display_names(s)
         form.key.choices = options([(f["key"], _fine_label(f, names)) for f in rows])
     elif action == "propose_fine":
         # The people of this case first (receiver, technicians), then everyone else.
         techs = cases.technicians(case)
         part = [case.get("received_by"), *techs]
-        users = [u for u in s.scan(USERS) if u.get("active", True)]
-        users.sort(key=lambda u: (part.index(u["username"]) if u["username"] in part else len(part), u["username"]))
+        people = [u for u in s.scan(USERS) if u.get("active", True)]
+        people.sort(key=lambda u: (part.index(u["username"]) if u["username"] in part else len(part), u["username"]))
 
         def label(u):
             role = "技术人员，" if u["username"] in techs else ("接收人，" if u["username"] == case.get("received_by") else "")
             return f"{u.get('display_name') or u['username']}（{role}{u['username']}）"
-        form.person.choices = options([("", "— 请选择 —")] + [(u["username"], label(u)) for u in users])
+        form.person.choices = options([("", "— 请选择 —")] + [(u["username"], label(u)) for u in people])
         if not sf.form_no_of(case):  # 6.2.9 is about a filled 技术服务单: none issued yet
             form.kind.choices = options([(k, v) for k, v in fines.MANUAL_LABELS.items() if k != "falsified_form"])
     elif action == "decide":
@@ -275,7 +273,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         next_steps=cases.next_steps(case), urgent=urgent, customer=customer,
         service_form=_service_form_info(case), source=_source_info(case),
         printed_at=now, printed_by=current_user.display_name,
-        deadlines=deadlines, error=error, names=_names(),
+        deadlines=deadlines, error=error, names=users.display_names(store()),
         T=cases.TRANSITIONS, STATES=cases.STATES, TYPES=cases.TYPES, CHANNELS=cases.CHANNELS,
         SOLUTIONS=cases.SOLUTIONS, OUTCOMES=cases.OUTCOMES, EVALUATIONS=cases.EVALUATIONS,
         ASPECTS=cases.ASPECTS, RATINGS=cases.RATINGS, CHARGES=cases.CHARGES,

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from records import cases, fines, policy
 from records.cases import READERS
-from records.users import TABLE as USERS
+from records.users import display_names
 
 from .cases import STATUS_CLASSES, STATUS_LABELS, _cal, _now, _user, next_deadline, work_rows
 from .common import store
@@ -67,7 +67,7 @@ def index():
         "customers": s.count("customers"),
         "products": s.count("products"),
     }
-    names = {u["username"]: u.get("display_name") or u["username"] for u in s.scan(USERS)}
+    names = display_names(s)
     return render_template(
         "home.html", counts=counts, work=work[:SHOW], mine_open=with_deadline(mine_open)[:SHOW],
         waiting_handover=with_deadline(waiting_handover)[:SHOW], pending_fines=pending_fines[:SHOW],

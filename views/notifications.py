@@ -15,7 +15,7 @@ from records.mailer import MailError, send_test_mail
 from records.notifications import NotificationError
 from records.policy import TIMEZONE
 
-from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, store
+from .common import Pager, actor, is_local_path, form_errors_to_fields, page_arg, roles_required, store
 
 bp = Blueprint("notifications", __name__, url_prefix="/inbox")
 PER_PAGE = 50
@@ -29,10 +29,7 @@ def _now() -> datetime:
 
 def _safe_link(link: str | None) -> str | None:
     """Only a local path (the links are ours, but a stored value is still checked)."""
-    if (link and link.startswith("/") and not link.startswith("//") and "\\" not in link
-            and not any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in link)):
-        return link
-    return None
+    return link if is_local_path(link) else None
 
 
 @bp.app_context_processor
