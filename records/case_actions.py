@@ -13,7 +13,7 @@ from . import deadlines as dl
 from . import fines, policy
 from . import service_form as sf
 from .case_deadlines import _meet, _set_deadline, responsible
-from .case_input import _lines, _money, _quantity, _row_text, _text, _when
+from .case_input import _lines, _money, _quantity, _row_text, _text, _when, _yes_no
 from .case_model import (ASPECTS, CHARGES, CONDITIONS, EVALUATIONS, MAX_REPORT_PARTS, RATINGS, SOLUTIONS,
                          TRANSITIONS, CaseError, _iso, _log, collects_fee, is_tq, parse_dt, quote_total)
 from .customers import TABLE as CUSTOMERS
@@ -192,10 +192,7 @@ def _do_send_quote(case, user, data, cal, now, store):
 
 def _do_customer_response(case, user, data, cal, now, store):
     by = user["username"]
-    accepted = data.get("accepted")
-    if accepted not in (True, False, "yes", "no"):
-        raise CaseError("请选择顾客确认或拒绝", "accepted")
-    accepted = accepted in (True, "yes")
+    accepted = _yes_no(data, "accepted", "请选择顾客确认或拒绝")
     sent = parse_dt(case["quote"]["sent_at"])
     at = _when(data, "responded_at", "顾客答复时间", now, not_before=sent, before_label="通知费用的时间")
     person = _text(data, "person", "顾客方答复人", max_len=40)
@@ -213,10 +210,7 @@ def _do_customer_response(case, user, data, cal, now, store):
 
 def _do_vp_decision(case, user, data, cal, now, store):
     by = user["username"]
-    approved = data.get("approved")
-    if approved not in (True, False, "yes", "no"):
-        raise CaseError("请选择批准或不批准", "approved")
-    approved = approved in (True, "yes")
+    approved = _yes_no(data, "approved", "请选择批准或不批准")
     reason = _text(data, "reason", "审批意见")
     case["vp_approval"] = {"approved": approved, "by": by, "at": _iso(now), "reason": reason}
     if approved:

@@ -9,6 +9,14 @@ from .case_model import CaseError
 from .worktime import to_local
 
 
+def _yes_no(data: dict, field: str, message: str) -> bool:
+    """A required either/or answer (a checkbox's True/False or a radio's "yes"/"no")."""
+    value = data.get(field)
+    if value not in (True, False, "yes", "no"):
+        raise CaseError(message, field)
+    return value in (True, "yes")
+
+
 def _text(data: dict, field: str, label: str, required: bool = True, max_len: int = 4000) -> str:
     raw = data.get(field)
     value = "" if raw is None else str(raw).strip()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -152,10 +153,12 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
-@pytest.fixture
-def page(browser, live_server):
+@contextmanager
+def watched_page(browser, live_server, **context_options):
+    """A page in a new browser context on the live server, watched for outside requests,
+    console errors and CSP violations (``page.watch``); extra options go to new_context."""
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                  accept_downloads=True)
+                                  accept_downloads=True, **context_options)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     context.add_init_script(_CSP_LISTENER)
     pg = context.new_page()
@@ -164,6 +167,12 @@ def page(browser, live_server):
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    with watched_page(browser, live_server) as pg:
+        yield pg
 
 
 # --- helpers -----------------------------------------------------------------------------------

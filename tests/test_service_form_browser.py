@@ -108,18 +108,10 @@ def _png(im: Image.Image) -> bytes:
 @pytest.fixture
 def touch_page(browser, live_server):
     """A tablet-like page: a context with a touch screen (has_touch), watched like ``page``."""
-    from tests.browser_support import _CSP_LISTENER, DEFAULT_TIMEOUT_MS, PageWatch
+    from tests.browser_support import watched_page
 
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                  accept_downloads=True, has_touch=True, viewport={"width": 1024, "height": 1300})
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    context.add_init_script(_CSP_LISTENER)
-    pg = context.new_page()
-    pg.watch = PageWatch(allowed_host=live_server.host).attach(pg)
-    try:
+    with watched_page(browser, live_server, has_touch=True, viewport={"width": 1024, "height": 1300}) as pg:
         yield pg
-    finally:
-        context.close()
 
 
 def _box(page, selector: str) -> tuple[float, float, float, float]:
