@@ -10,8 +10,8 @@ from flask import Flask, current_app, render_template
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from records.files import StorageError
-from records.store import Store
+from records.core.files import StorageError
+from records.core.store import Store
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = PROJECT_DIR / "data"

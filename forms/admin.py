@@ -1,7 +1,8 @@
 from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from records.users import MIN_PASSWORD_LENGTH, ROLES
+from records.users.accounts import MIN_PASSWORD_LENGTH
+from records.users.roles import ROLES
 
 from .base import CheckboxList, Form, options
 

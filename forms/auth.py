@@ -1,7 +1,7 @@
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from records.users import MIN_PASSWORD_LENGTH
+from records.users.accounts import MIN_PASSWORD_LENGTH
 
 from .base import Form
 

@@ -3,7 +3,7 @@ from wtforms import RadioField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import DateInput
 
-from records.calendar_store import MAX_REASON_LENGTH, CalendarError, parse_day
+from records.calendar.corrections import MAX_REASON_LENGTH, CalendarError, parse_day
 
 from .base import Form, options
 

@@ -1,14 +1,43 @@
 """Forms of the case workflow: intake, one form per action (each carries the case's revision),
 and the 技质部 list's filters. Choices that come from the store are set by the view.
 Every number of the regulation comes from records.policy."""
-from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, FieldList, FormField, HiddenField,
-                     IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from records import policy
-from records.cases import (ASPECTS, CHANNELS, CHARGES, CONDITIONS, EVALUATIONS, MAX_REPORT_PARTS, RATINGS, SOLUTIONS,
-                           STATES, TYPES)
-from records.fines import MANUAL_LABELS, amount_text
+from records.cases.vocab import (
+    ASPECTS,
+    CHANNELS,
+    CHARGES,
+    CONDITIONS,
+    EVALUATIONS,
+    MAX_REPORT_PARTS,
+    RATINGS,
+    SOLUTIONS,
+    STATES,
+    TYPES,
+)
+from records.fines.proposals import MANUAL_LABELS, amount_text
 
 from .base import CheckboxList, Form, options
 

@@ -1,10 +1,27 @@
 """Forms of the 技术服务单: the scan upload and the tablet path."""
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (DateTimeLocalField, DecimalField, FieldList, FormField, HiddenField, IntegerField,
-                     RadioField, SelectField, StringField, SubmitField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import (
+    DateTimeLocalField,
+    DecimalField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
-from records.service_form import ASPECTS, CHARGES, RATINGS
+from records.service_forms.fields import ASPECTS, CHARGES, RATINGS
 
 from .base import Form, options
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from . import customers, products, users
-from .store import Store
+from records.catalog import customers, products
+from records.core.store import Store
+from records.users import accounts as users
 
 DEMO_PASSWORD = "Demo@2026pass"
 

@@ -80,3 +80,10 @@ def dispatch_hours(distance_km: float) -> int:
         if distance_km <= upper:
             return hours
     raise AssertionError("unreachable: the last band is unbounded")
+
+
+def rule_text(rule: Rule) -> str:
+    """A Rule's basis in words with its number (a range as "50—500"), for pages and forms."""
+    value = rule.value
+    n = f"{value[0]}—{value[1]}" if isinstance(value, tuple) and len(value) == 2 else value
+    return rule.basis.format(n=n)

@@ -152,9 +152,9 @@ def _product(rng: random.Random, i: int, n_customers: int) -> dict:
 def build_dataset(root: Path, n_customers: int, n_products: int, n_cases: int, n_audit: int,
                   seed: int = 2026) -> dict:
     """Write a data folder with the given volume straight to disk (see the module docstring)."""
-    from records import schema
-    from records.audit import GENESIS, AuditTrail, Tail, diff
-    from records.store import SHARD_SIZE
+    from records.core import schema
+    from records.core.audit import GENESIS, AuditTrail, Tail, diff
+    from records.core.store import SHARD_SIZE
 
     rng = random.Random(seed)
     tables: dict[str, dict[int, dict]] = {"customers": {}, "products": {}, "cases": {}}
@@ -227,7 +227,7 @@ def _open_filter(customer_id):
 
 
 def bench_ours(root: Path, rng: random.Random, n_cases: int, n_customers: int, reps: dict) -> dict:
-    from records.store import Store
+    from records.core.store import Store
 
     store = Store(root)
     out = {}
@@ -431,9 +431,9 @@ def bench_worktime_section(quick: bool = False) -> dict:
 @section("workflow")
 def bench_workflow_section(quick: bool = False) -> dict:
     """Issue 4: a workflow transition (perform "decide") on the ten-year data set."""
-    from records.cases import bench_transition
+    from records.core.store import Store
     from records.demo import load_demo
-    from records.store import Store
+    from scripts.bench_workflow import bench_transition
 
     with ten_year_data(quick, "aftersales-bench-wf-") as data_dir:
         store = Store(data_dir)

@@ -72,8 +72,8 @@ def _ensure_staff(store) -> None:
 
 def _add_open_cases(store, n: int, now: datetime) -> int:
     """``n`` open cases (consultations and service requests) received over the last days."""
-    from records import cases
-    from records.calendar_store import current_calendar
+    from records.calendar.corrections import current_calendar
+    from records.cases import workflow
 
     cal = current_calendar(store)
     product = store.first("products", lambda p: True)
@@ -86,20 +86,12 @@ def _add_open_cases(store, n: int, now: datetime) -> int:
         received = now - timedelta(hours=2 + (i * 97) % (24 * 10))  # spread over ten days
         kind = "consultation" if i % 2 else "service_request"
         who = receiver if i % 3 else engineer  # a 技质部 intake is handed over at once (6.2.2 runs)
-        cases.intake(store, cal, {
+        workflow.intake(store, cal, {
             "type": kind, "customer_id": product["customer_id"], "product_serial": product["serial_no"],
             "caller_name": "基准", "caller_phone": "000", "channel": "phone", "description": f"基准测试 {i}",
             "received_at": received}, who, now=now)
         made += 1
     return made
-
-
-def _cold() -> None:
-    """Forget every in-process cache, as a new cron process would start."""
-    from records import calendar_store, cron, notifications
-    for digest in (cron._open_cases, cron._flag_keys, notifications._digest):
-        digest._mem.clear()
-    calendar_store.clear_cache()
 
 
 def _timed(fn):
@@ -111,9 +103,10 @@ def _timed(fn):
 def bench(store_dir: os.PathLike | str, now: datetime | None = None, open_cases: int = 0,
           subprocess_run: bool = True, keep_copy: bool = False) -> dict:
     """Time ``overdue`` and ``followups`` on a copy of ``store_dir``; print and return the figures."""
-    from records.cron import run_followups, run_overdue
+    from records.core.store import Store
+    from records.jobs.followup_calls import run_followups
+    from records.jobs.overdue import run_overdue
     from records.policy import TIMEZONE
-    from records.store import Store
 
     src = Path(store_dir)
     if not (src / "tables").is_dir():
@@ -132,11 +125,10 @@ def bench(store_dir: os.PathLike | str, now: datetime | None = None, open_cases:
         out["data"] = {t: Store(work).count(t) for t in ("customers", "products", "cases", "users")}
 
         def overdue(dry=False):
-            _cold()
+            # A new Store starts with no derived values in memory, as a new cron process would.
             return run_overdue(Store(work), now, dry_run=dry, send_mail=False)
 
         def followups():
-            _cold()
             return run_followups(Store(work), now, send_mail=False)
 
         out["overdue_dry_run_s"], dry = _timed(lambda: overdue(True))

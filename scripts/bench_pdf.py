@@ -17,11 +17,12 @@ import time
 
 
 def _setup(folder: str):
-    from records import customers, products, users
-    from records.store import Store
+    from records.catalog import customers, products
+    from records.core.store import Store
+    from records.users import accounts
 
     store = Store(folder)
-    users.create_user(store, "tech", "Bench-password-2026", ["technician"], "bench", display_name="赵师傅")
+    accounts.create_user(store, "tech", "Bench-password-2026", ["technician"], "bench", display_name="赵师傅")
     cust = customers.create_customer(store, {
         "name": "西北某试验基地", "address": "甘肃省酒泉市", "distance_km": 820,
         "contacts": [{"name": "陈工", "phone": "0937-5550202"}]}, "bench")
@@ -45,7 +46,9 @@ def bench(n: int = 20, fonttools: bool = False) -> dict:
     """Render the form n times: {"n", "median", "p95", "min", "max", "cpu_median"} in seconds, "pages", "bytes"."""
     from pypdf import PdfReader
 
-    from records import pdf, service_form
+    from records.cases.vocab import TABLE as CASES
+    from records.core import pdf
+    from records.service_forms import document as form_document
 
     if fonttools:
         import weasyprint.pdf.fonts as wfonts
@@ -54,11 +57,12 @@ def bench(n: int = 20, fonttools: bool = False) -> dict:
         pdf.ensure_fonts()  # built once per machine (about half a minute the very first time)
         with tempfile.TemporaryDirectory(prefix="aftersales-bench-pdf-") as folder:
             store, case_id = _setup(folder)
-            data = service_form.render_case_form(store, case_id)  # warm-up
+            case = store.get(CASES, case_id)
+            data = form_document.render_case_form(store, case)  # warm-up
             times, cpu = [], []
             for _ in range(n):
                 t0, c0 = time.perf_counter(), time.process_time()
-                data = service_form.render_case_form(store, case_id)
+                data = form_document.render_case_form(store, case)
                 times.append(time.perf_counter() - t0)
                 cpu.append(time.process_time() - c0)
     finally:

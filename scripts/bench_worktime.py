@@ -9,8 +9,8 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-from records import deadlines
-from records.worktime import WorkCalendar
+from records.calendar import time_limits
+from records.calendar.workdays import WorkCalendar
 
 # Mixed sizes: the regulation's 4 h (6.1.3) and 8 h (6.2.1, 6.2.2), plus fractions and long
 # spans (up to 200 working hours, about five weeks).
@@ -46,7 +46,7 @@ def bench(n: int = 100_000, seed: int = 2026) -> dict:
 
     t0 = time.perf_counter()
     for start, _ in work:
-        deadlines.decision_deadline(cal, start)  # 6.2.2, a full Deadline object
+        time_limits.decision_deadline(cal, start)  # 6.2.2, a full Deadline object
     full = time.perf_counter() - t0
 
     return {

@@ -63,11 +63,11 @@ def demo(data_dir: Path, if_empty: bool):
 @click.option("--email", default="", help="E-mail address for notifications.")
 def create_user(data_dir: Path, username: str, roles: tuple[str, ...], password: str, display_name: str, email: str):
     """Create a user with one or more roles."""
-    from records import users
+    from records.users import accounts
     try:
-        user = users.create_user(open_store(data_dir), username, password, list(roles), "cli",
+        user = accounts.create_user(open_store(data_dir), username, password, list(roles), "cli",
                                  display_name=display_name, email=email)
-    except users.UserError as exc:
+    except accounts.UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"已创建用户 {user['username']}（{', '.join(user['roles'])}）")
 
@@ -92,7 +92,7 @@ def verify(data_dir: Path):
 @click.option("--keep", default=14, show_default=True, type=click.IntRange(min=1), help="Snapshots to keep.")
 def backup(data_dir: Path, dest: Path | None, keep: int):
     """Write a consistent snapshot of the data folder while the app runs; keep the last N."""
-    from records.backup import make_backup
+    from records.core.backup import make_backup
     store = open_store(data_dir)
     dest = dest or data_dir.resolve().parent / f"{data_dir.resolve().name}-backups"
     snap, removed = make_backup(store, dest, keep)
@@ -103,7 +103,7 @@ def backup(data_dir: Path, dest: Path | None, keep: int):
 @data_dir_option
 def migrate(data_dir: Path):
     """Rewrite stored documents at their current schema version."""
-    from records.backup import migrate_all
+    from records.core.backup import migrate_all
     counts = migrate_all(open_store(data_dir))
     click.echo("迁移完成：" + (", ".join(f"{t} {n}" for t, n in counts.items()) or "无需迁移"))
 
@@ -120,16 +120,16 @@ def recompute_deadlines(data_dir: Path, dry_run: bool):
     after restoring a backup or after the holiday data changed. Running it twice changes
     nothing the second time.
     """
-    from records import cases
-    from records.calendar_store import current_calendar
+    from records.calendar.corrections import current_calendar
+    from records.cases import deadlines as case_deadlines
     store = open_store(data_dir)
     cal = current_calendar(store)
     if dry_run:
-        plan = cases.plan_recompute(store, cal)
+        plan = case_deadlines.plan_recompute(store, cal)
         n = sum(len(new) for _, new in plan)
         click.echo(f"（试运行）按当前工作日历，{len(plan)} 个案例的 {n} 个未完成期限将会改变；未作任何修改。")
         return
-    n = cases.recompute_open_deadlines(store, cal, "cli")
+    n = case_deadlines.recompute_open_deadlines(store, cal, "cli")
     click.echo(f"已按当前工作日历重新计算未完成的期限：{n} 个期限有变化。")
 
 

@@ -41,8 +41,8 @@ def _fail(message: str, code: int = 1):
 
 def _run(name: str, data_dir: Path, now_text: str | None, dry_run: bool, as_json: bool, no_mail: bool,
          verbose: bool, work, printer) -> None:
-    from records.files import FileLock, LockBusy
-    from records.store import Store
+    from records.core.files import FileLock, LockBusy
+    from records.core.store import Store
 
     now = _parse_now(now_text)
     if not data_dir.is_dir():
@@ -112,7 +112,7 @@ def overdue(data_dir: Path, now_text: str | None, dry_run: bool, as_json: bool, 
 
     Run every 15 minutes in working time (see the README). Exit 75: a run is still going.
     """
-    from records.cron import run_overdue
+    from records.jobs.overdue import run_overdue
     _run("overdue", data_dir, now_text, dry_run, as_json, no_mail, verbose, run_overdue, _print_overdue)
 
 
@@ -123,5 +123,5 @@ def followups(data_dir: Path, now_text: str | None, dry_run: bool, as_json: bool
 
     Run every morning (see the README). Exit 75: a run is still going.
     """
-    from records.cron import run_followups
+    from records.jobs.followup_calls import run_followups
     _run("followups", data_dir, now_text, dry_run, as_json, no_mail, verbose, run_followups, _print_followups)

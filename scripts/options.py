@@ -15,5 +15,5 @@ data_dir_option = click.option(
 
 
 def open_store(data_dir: Path):
-    from records.store import Store
+    from records.core.store import Store
     return Store(data_dir)

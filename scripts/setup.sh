@@ -27,4 +27,4 @@ echo "==> pip install -e .${extra}"
 .venv/bin/pip install -q --disable-pip-version-check -e ".${extra}"
 
 echo "==> CJK font subset for PDFs, in .cache/fonts for every account (first run only; AFTERSALES_CACHE overrides)"
-.venv/bin/python -m records.pdf >/dev/null
+.venv/bin/python -m records.core.pdf >/dev/null

@@ -11,8 +11,9 @@ import shutil
 import pytest
 
 from app import create_app
-from records import customers, products, users
-from records.store import Store
+from records.catalog import customers, products
+from records.core.store import Store
+from records.users import accounts
 
 pytest_plugins = ["tests.browser_support"]  # live_server, browser, page (browser tests)
 
@@ -38,7 +39,7 @@ def seeded_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("seed") / "data"
     store = Store(path)
     for name, roles in TEST_USERS.items():
-        users.create_user(store, name, PASSWORD, roles, "test", display_name=f"{name}-姓名")
+        accounts.create_user(store, name, PASSWORD, roles, "test", display_name=f"{name}-姓名")
     return path
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import orjson
 
-from records.files import TEMP_PREFIX
-from records.store import Store
+from records.core.files import TEMP_PREFIX
+from records.core.store import Store
 
 PROJECT = Path(__file__).resolve().parent.parent
 WRITER = Path(__file__).resolve().parent / "writer_proc.py"

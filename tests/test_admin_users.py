@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from app import create_app
-from records import customers, users
+from records.catalog import customers
+from records.users import accounts, sessions
 from tests.conftest import PASSWORD, csrf_token_from
 
 NEW_PASSWORD = "Fresh-password-2026"
@@ -28,7 +29,7 @@ def redirects_to_login(resp) -> bool:
 
 
 def user(store, name):
-    return users.find_by_username(store, name)
+    return accounts.find_by_username(store, name)
 
 
 def field_html(html: str, field_id: str) -> str:
@@ -131,17 +132,17 @@ def test_bad_new_user_is_shown_again_with_a_message_beside_the_field(admin, stor
 
 def test_twelve_characters_is_enough(admin, store):
     assert admin.post("/admin/users/new", data=new_user_form(password="Twelve-chars")).status_code == 302
-    assert users.authenticate(store, "wanglei", "Twelve-chars")
+    assert sessions.authenticate(store, "wanglei", "Twelve-chars")
 
 
 def test_password_policy_in_the_domain(store):
-    with pytest.raises(users.UserError) as exc:
-        users.create_user(store, "shorty", "x" * 11, ["receiver"], "admin")
+    with pytest.raises(accounts.UserError) as exc:
+        accounts.create_user(store, "shorty", "x" * 11, ["receiver"], "admin")
     assert exc.value.field == "password" and "12" in str(exc.value)
-    with pytest.raises(users.UserError):
-        users.set_password(store, user(store, "receiver")["id"], "x" * 11, "admin")
-    with pytest.raises(users.UserError):
-        users.create_user(store, "longy", "x" * 129, ["receiver"], "admin")
+    with pytest.raises(accounts.UserError):
+        accounts.set_password(store, user(store, "receiver")["id"], "x" * 11, "admin")
+    with pytest.raises(accounts.UserError):
+        accounts.create_user(store, "longy", "x" * 129, ["receiver"], "admin")
     assert user(store, "shorty") is None
 
 
@@ -170,7 +171,7 @@ def test_admin_edits_roles_and_they_apply_at_once(app, admin, store):
 
 def test_edit_with_a_stale_revision_is_refused(admin, store):
     doc = user(store, "tech")
-    users.update_user(store, doc["id"], "someone", display_name="别人改过")
+    accounts.update_user(store, doc["id"], "someone", display_name="别人改过")
     r = admin.post(f"/admin/users/{doc['id']}", data={"rev": str(doc["_rev"]), "display_name": "我的修改",
                                                        "email": "", "roles": ["technician", "admin"]})
     assert r.status_code == 302
@@ -198,8 +199,8 @@ def test_admin_resets_a_password(app, admin, store):
     r = admin.post(f"/admin/users/{doc['id']}/password", data={"pw-password": NEW_PASSWORD})
     assert r.status_code == 302
     assert "已重置 engineer 的密码" in admin.get(r.headers["Location"]).get_data(as_text=True)
-    with pytest.raises(users.LoginRefused):
-        users.authenticate(store, "engineer", PASSWORD)
+    with pytest.raises(accounts.LoginRefused):
+        sessions.authenticate(store, "engineer", PASSWORD)
     login(app.test_client(), "engineer", NEW_PASSWORD)
     assert user(store, "engineer")["_pw"] != doc["_pw"]
 
@@ -228,7 +229,7 @@ def test_disabled_user_cannot_log_in_and_keeps_their_records(app, admin, store):
     assert doc is not None and doc["active"] is False  # disabled, never deleted
     assert store.count("users") == count
     assert store.get("customers", made["id"])["_by"] == "sales"  # their records stay theirs
-    assert users.users_with_role(store, "sales") == []  # not offered for new work
+    assert accounts.users_with_role(store, "sales") == []  # not offered for new work
 
     r = app.test_client().post("/login", data={"username": "sales", "password": PASSWORD})
     assert r.status_code == 200 and "该账号已停用" in r.get_data(as_text=True)
@@ -288,7 +289,7 @@ def test_admin_forms_work_with_csrf_on(data_dir):
     assert c.post(f"/admin/users/{uid}/password", data={"pw-password": "Another-pass-2026"}).status_code == 400
     assert c.post(f"/admin/users/{uid}/password",
                   data={"pw-password": "Another-pass-2026", "pw-csrf_token": pw_token}).status_code == 302
-    assert users.authenticate(store, "wanglei", "Another-pass-2026")
+    assert sessions.authenticate(store, "wanglei", "Another-pass-2026")
 
     assert c.post(f"/admin/users/{uid}/active/0").status_code == 400
     assert user(store, "wanglei")["active"] is True
@@ -315,8 +316,7 @@ def test_last_active_admin_cannot_be_disabled_or_demoted(client, auth, store):
 
 
 def test_a_second_admin_makes_demotion_possible(client, auth, store):
-    from records import users
-    users.create_user(store, "admin2", "Another-password-1", ["admin"], "test")
+    accounts.create_user(store, "admin2", "Another-password-1", ["admin"], "test")
     auth.login("admin")
     admin_id = _admin_id(store)
     r = client.post(f"/admin/users/{admin_id}/active/0", follow_redirects=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import orjson
 import pytest
 from click.testing import CliRunner
-
-from records.audit import AuditTrail, GENESIS, Tail
-from records.store import Store
-from scripts.cli import cli
 from storage_checks import run_cli
+
+from records.core.audit import GENESIS, AuditTrail, Tail, canonical, entry_hash
+from records.core.store import Store
+from scripts.cli import cli
 
 N_ENTRIES = 12
 
@@ -100,7 +100,6 @@ def _duplicate_line(lines):
 
 def _rehash_edited_line(lines):
     """Edit a line and recompute its own hash: the next line's link still breaks."""
-    from records.audit import entry_hash, canonical
     entry = orjson.loads(lines[2])
     entry["actor"] = "mallory"
     entry["hash"] = entry_hash(entry)

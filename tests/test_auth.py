@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app import create_app
-from records import users
+from records.users import accounts, sessions
 from tests.conftest import PASSWORD
 
 LOCK_MESSAGE = "账号已锁定"
@@ -42,7 +42,7 @@ def replay(app, client):
 
 
 def user(store, name):
-    return users.find_by_username(store, name)
+    return accounts.find_by_username(store, name)
 
 
 def events(store, name, action=None):
@@ -171,14 +171,14 @@ def test_five_wrong_passwords_lock_the_account_across_workers(app, client, store
 
 def test_lock_lasts_fifteen_minutes_then_the_right_password_works(store):
     t0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
-    for i in range(users.MAX_FAILED_LOGINS):
-        with pytest.raises(users.LoginRefused):
-            users.authenticate(store, "vp", WRONG, now=t0 + timedelta(seconds=i))
-    locked_at = t0 + timedelta(seconds=users.MAX_FAILED_LOGINS - 1)
+    for i in range(accounts.MAX_FAILED_LOGINS):
+        with pytest.raises(accounts.LoginRefused):
+            sessions.authenticate(store, "vp", WRONG, now=t0 + timedelta(seconds=i))
+    locked_at = t0 + timedelta(seconds=accounts.MAX_FAILED_LOGINS - 1)
     for later in (timedelta(seconds=1), timedelta(minutes=7), timedelta(minutes=14, seconds=59)):
-        with pytest.raises(users.LoginRefused, match=LOCK_MESSAGE):
-            users.authenticate(store, "vp", PASSWORD, now=locked_at + later)
-    doc, token = users.authenticate(store, "vp", PASSWORD, now=locked_at + timedelta(minutes=15, seconds=1))
+        with pytest.raises(accounts.LoginRefused, match=LOCK_MESSAGE):
+            sessions.authenticate(store, "vp", PASSWORD, now=locked_at + later)
+    doc, token = sessions.authenticate(store, "vp", PASSWORD, now=locked_at + timedelta(minutes=15, seconds=1))
     assert doc["username"] == "vp" and token
     fresh = user(store, "vp")
     assert fresh["_failed"] == 0 and fresh["_locked_until"] is None
@@ -186,14 +186,14 @@ def test_lock_lasts_fifteen_minutes_then_the_right_password_works(store):
 
 def test_a_success_resets_the_counter(store):
     t0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
-    for i in range(users.MAX_FAILED_LOGINS - 1):
-        with pytest.raises(users.LoginRefused):
-            users.authenticate(store, "gm", WRONG, now=t0)
-    users.authenticate(store, "gm", PASSWORD, now=t0)
-    for i in range(users.MAX_FAILED_LOGINS - 1):
-        with pytest.raises(users.LoginRefused, match="用户名或密码不正确"):
-            users.authenticate(store, "gm", WRONG, now=t0)
-    assert users.authenticate(store, "gm", PASSWORD, now=t0)
+    for i in range(accounts.MAX_FAILED_LOGINS - 1):
+        with pytest.raises(accounts.LoginRefused):
+            sessions.authenticate(store, "gm", WRONG, now=t0)
+    sessions.authenticate(store, "gm", PASSWORD, now=t0)
+    for i in range(accounts.MAX_FAILED_LOGINS - 1):
+        with pytest.raises(accounts.LoginRefused, match="用户名或密码不正确"):
+            sessions.authenticate(store, "gm", WRONG, now=t0)
+    assert sessions.authenticate(store, "gm", PASSWORD, now=t0)
 
 
 def test_lock_holds_against_a_burst_of_parallel_guesses(store):
@@ -206,8 +206,8 @@ def test_lock_holds_against_a_burst_of_parallel_guesses(store):
     def guess():
         barrier.wait()
         try:
-            users.authenticate(store, "tech", WRONG)
-        except users.LoginRefused as exc:
+            sessions.authenticate(store, "tech", WRONG)
+        except accounts.LoginRefused as exc:
             refused.append(str(exc))
 
     threads = [threading.Thread(target=guess) for _ in range(n)]
@@ -218,30 +218,30 @@ def test_lock_holds_against_a_burst_of_parallel_guesses(store):
     assert len(refused) == n
     doc = user(store, "tech")
     assert doc["_locked_until"] is not None
-    with pytest.raises(users.LoginRefused, match=LOCK_MESSAGE):
-        users.authenticate(store, "tech", PASSWORD)
+    with pytest.raises(accounts.LoginRefused, match=LOCK_MESSAGE):
+        sessions.authenticate(store, "tech", PASSWORD)
 
 
 def test_an_attempt_that_read_the_account_before_the_lock_cannot_clear_it(store, monkeypatch):
     """The same race, made deterministic: the attempt sees the account as it was before."""
     stale = user(store, "tech2")
     t0 = datetime.now(timezone.utc)
-    for _ in range(users.MAX_FAILED_LOGINS):
-        with pytest.raises(users.LoginRefused):
-            users.authenticate(store, "tech2", WRONG, now=t0)
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        with pytest.raises(accounts.LoginRefused):
+            sessions.authenticate(store, "tech2", WRONG, now=t0)
     lock = user(store, "tech2")["_locked_until"]
     assert lock
-    monkeypatch.setattr(users, "find_by_username", lambda s, name: dict(stale))
+    monkeypatch.setattr(sessions, "find_by_username", lambda s, name: dict(stale))
     for pw in (WRONG, PASSWORD):
-        with pytest.raises(users.LoginRefused, match=LOCK_MESSAGE):
-            users.authenticate(store, "tech2", pw, now=t0)
+        with pytest.raises(accounts.LoginRefused, match=LOCK_MESSAGE):
+            sessions.authenticate(store, "tech2", pw, now=t0)
     monkeypatch.undo()
     doc = user(store, "tech2")
     assert doc["_locked_until"] == lock and doc["_sessions"] == {}
 
 
 def test_disabled_user_cannot_log_in_and_the_refusal_is_audited(app, client, store):
-    users.set_active(store, user(store, "finance")["id"], False, "admin")
+    accounts.set_active(store, user(store, "finance")["id"], False, "admin")
     r = client.post("/login", data={"username": "finance", "password": PASSWORD})
     assert r.status_code == 200 and "该账号已停用" in r.get_data(as_text=True)
     assert redirects_to_login(client.get("/"))
@@ -285,8 +285,8 @@ def test_own_password_change_ends_the_other_sessions(app, client, store):
     assert len(user(store, "manager")["_sessions"]) == 1
     assert [e["action"] for e in events(store, "manager", "password_set")] == ["password_set"]
     # the new password works, the old one does not
-    with pytest.raises(users.LoginRefused):
-        users.authenticate(store, "manager", PASSWORD)
+    with pytest.raises(accounts.LoginRefused):
+        sessions.authenticate(store, "manager", PASSWORD)
     login(app.test_client(), "manager", new)
 
 
@@ -372,15 +372,15 @@ def test_check_session_idle_expiry_in_the_domain(store):
     uid = user(store, "receiver")["id"]
     t0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
     idle = timedelta(minutes=30)
-    token = users.open_session(store, uid, now=t0)
-    assert users.check_session(store, uid, token, idle, now=t0 + timedelta(minutes=29)).user
+    token = sessions.open_session(store, uid, now=t0)
+    assert sessions.check_session(store, uid, token, idle, now=t0 + timedelta(minutes=29)).user
     # that use moved "seen" on: 29 more minutes are fine again, 31 are not
-    assert users.check_session(store, uid, token, idle, now=t0 + timedelta(minutes=58)).user
-    check = users.check_session(store, uid, token, idle, now=t0 + timedelta(minutes=58 + 31))
+    assert sessions.check_session(store, uid, token, idle, now=t0 + timedelta(minutes=58)).user
+    check = sessions.check_session(store, uid, token, idle, now=t0 + timedelta(minutes=58 + 31))
     assert check.user is None and "长时间未操作" in check.reason
-    assert users.check_session(store, uid, token, idle, now=t0 + timedelta(minutes=90)).user is None
-    assert users.check_session(store, uid, "forged-token", idle, now=t0).user is None
-    assert users.check_session(store, 999, token, idle, now=t0).user is None
+    assert sessions.check_session(store, uid, token, idle, now=t0 + timedelta(minutes=90)).user is None
+    assert sessions.check_session(store, uid, "forged-token", idle, now=t0).user is None
+    assert sessions.check_session(store, 999, token, idle, now=t0).user is None
 
 
 def test_forged_or_tampered_cookies_are_refused(app, client, store):
@@ -399,9 +399,9 @@ def test_forged_or_tampered_cookies_are_refused(app, client, store):
 def test_abandoned_sessions_are_pruned_at_the_next_login(store):
     t0 = datetime(2026, 1, 1, 8, 0, tzinfo=timezone.utc)
     for day in range(10):  # ten logins from browsers that were closed without logging out
-        users.authenticate(store, "receiver", PASSWORD, now=t0 + timedelta(days=day))
-    sessions = user(store, "receiver")["_sessions"]
-    assert len(sessions) <= users.SESSION_RETENTION.days + 1
-    newest = max(datetime.fromisoformat(s["seen"]) for s in sessions.values())
+        sessions.authenticate(store, "receiver", PASSWORD, now=t0 + timedelta(days=day))
+    kept = user(store, "receiver")["_sessions"]
+    assert len(kept) <= sessions.SESSION_RETENTION.days + 1
+    newest = max(datetime.fromisoformat(s["seen"]) for s in kept.values())
     assert newest == t0 + timedelta(days=9)
-    assert all(newest - datetime.fromisoformat(s["seen"]) <= users.SESSION_RETENTION for s in sessions.values())
+    assert all(newest - datetime.fromisoformat(s["seen"]) <= sessions.SESSION_RETENTION for s in kept.values())

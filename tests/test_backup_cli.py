@@ -6,13 +6,13 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from storage_checks import assert_consistent, run_cli, writer
 
-from records import users
-from records.backup import make_backup
-from records.store import Store
+from records.core.backup import make_backup
+from records.core.store import Store
+from records.users import accounts, sessions
 from scripts import bench
 from scripts.cli import cli
-from storage_checks import assert_consistent, run_cli, writer
 
 PASSWORD = "Cli-password-2026"
 
@@ -128,7 +128,7 @@ def test_create_user_with_password(tmp_path):
                                       "--password", PASSWORD, "--name", "爱丽丝", "--data-dir", str(root)])
     assert result.exit_code == 0, result.output
     store = Store(root)
-    user, token = users.authenticate(store, "alice", PASSWORD)
+    user, token = sessions.authenticate(store, "alice", PASSWORD)
     assert sorted(user["roles"]) == ["receiver", "tq_engineer"] and user["display_name"] == "爱丽丝" and token
     again = CliRunner().invoke(cli, ["create-user", "alice", "--role", "receiver", "--password", PASSWORD,
                                      "--data-dir", str(root)])
@@ -141,7 +141,7 @@ def test_create_user_prompts_for_the_password(tmp_path):
                                 input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert "Password" in result.output and PASSWORD not in result.output  # hidden input
-    users.authenticate(Store(root), "bob", PASSWORD)
+    sessions.authenticate(Store(root), "bob", PASSWORD)
 
 
 def test_create_user_refuses_bad_input(tmp_path):
@@ -152,7 +152,7 @@ def test_create_user_refuses_bad_input(tmp_path):
     role = CliRunner().invoke(cli, ["create-user", "carol", "--role", "pope", "--password", PASSWORD,
                                     "--data-dir", str(root)])
     assert role.exit_code != 0
-    assert users.find_by_username(Store(root), "carol") is None
+    assert accounts.find_by_username(Store(root), "carol") is None
 
 
 def test_data_dir_from_the_environment(tmp_path):
@@ -160,7 +160,7 @@ def test_data_dir_from_the_environment(tmp_path):
     env = {"AFTERSALES_DATA": str(root)}
     result = CliRunner().invoke(cli, ["create-user", "dora", "--role", "sales", "--password", PASSWORD], env=env)
     assert result.exit_code == 0, result.output
-    assert users.find_by_username(Store(root), "dora")["roles"] == ["sales"]
+    assert accounts.find_by_username(Store(root), "dora")["roles"] == ["sales"]
     verify = CliRunner().invoke(cli, ["verify"], env=env)
     assert verify.exit_code == 0 and "1 条" in verify.output
     backup = CliRunner().invoke(cli, ["backup", "--keep", "1"], env=env)

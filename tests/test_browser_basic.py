@@ -9,10 +9,10 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from conftest import PASSWORD
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
-from records import customers, products
+from records.catalog import customers, products
 from tests.browser_support import login
 
 pytestmark = pytest.mark.browser

@@ -11,19 +11,12 @@ import re
 from datetime import date
 
 import pytest
-
-from app import create_app
-from records import calendar_store
-from records.calendar_store import TABLE
-
 from conftest import PASSWORD, csrf_token_from
 
-
-@pytest.fixture(autouse=True)
-def _fresh_calendar_cache():
-    calendar_store.clear_cache()
-    yield
-    calendar_store.clear_cache()
+from app import create_app
+from records.calendar import corrections
+from records.calendar.corrections import TABLE
+from records.cases import calendar_change
 
 
 def cell(page: str, iso: str) -> tuple[str, str]:
@@ -108,12 +101,12 @@ def test_admin_correction_appears_and_is_audited(client, auth, store):
     assert 'id="correction-2026-10-12"' in page and "公司国庆延长休假" in page
     assert "/calendar/corrections/2026-10-12/remove" in page
 
-    (rec,) = calendar_store.list_corrections(store, 2026)
+    (rec,) = corrections.list_corrections(store, 2026)
     assert (rec["date"], rec["is_workday"], rec["reason"], rec["_by"]) == ("2026-10-12", False, "公司国庆延长休假", "admin")
     (entry,) = store.history(TABLE, rec["id"])
     assert entry["action"] == "create" and entry["actor"] == "admin"
     assert entry["changes"]["reason"] == [None, "公司国庆延长休假"]
-    assert not calendar_store.current_calendar(store).is_workday(date(2026, 10, 12))
+    assert not corrections.current_calendar(store).is_workday(date(2026, 10, 12))
 
     # A make-up working day turned into a day off, on a holiday turned into a working day.
     client.post("/calendar/corrections", data={"day": "2026-10-07", "is_workday": "1", "reason": "值班"})
@@ -121,7 +114,7 @@ def test_admin_correction_appears_and_is_audited(client, auth, store):
 
 
 def test_manager_removes_a_correction(client, auth, store):
-    calendar_store.set_correction(store, "2026-10-10", False, "公司不调休", "admin")
+    calendar_change.set_correction(store, "2026-10-10", False, "公司不调休", "admin")
     auth.login("manager")
     page = text(client.get("/calendar/?year=2026"))
     assert "cal-corr-off" in cell(page, "2026-10-10")[0]
@@ -131,7 +124,7 @@ def test_manager_removes_a_correction(client, auth, store):
     assert "已撤销 2026-10-10 的公司校正" in page
     assert "cal-makeup" in cell(page, "2026-10-10")[0]
     assert "本年度没有公司校正" in page
-    (rec,) = calendar_store.list_corrections(store, include_inactive=True)
+    (rec,) = corrections.list_corrections(store, include_inactive=True)
     assert rec["active"] is False
     assert [(e["actor"], e["changes"].get("active")) for e in store.history(TABLE, rec["id"])][-1] == \
         ("manager", [True, False])
@@ -144,9 +137,9 @@ def test_engineer_may_not_change_the_calendar(client, auth, store):
     auth.login("engineer")
     resp = client.post("/calendar/corrections", data={"day": "2026-10-12", "is_workday": "0", "reason": "x"})
     assert resp.status_code == 403
-    calendar_store.set_correction(store, "2026-10-10", False, "公司不调休", "admin")
+    calendar_change.set_correction(store, "2026-10-10", False, "公司不调休", "admin")
     assert client.post("/calendar/corrections/2026-10-10/remove").status_code == 403
-    assert [r["date"] for r in calendar_store.list_corrections(store)] == ["2026-10-10"]
+    assert [r["date"] for r in corrections.list_corrections(store)] == ["2026-10-10"]
     page = text(client.get("/calendar/?year=2026"))  # the list is visible, without buttons
     assert "公司不调休" in page and "/remove" not in page
 
@@ -171,7 +164,7 @@ def test_form_error_keeps_the_typed_values(client, auth, store):
 
     resp = client.post("/calendar/corrections", data={"day": "2026-10-12", "reason": "补班"})
     assert resp.status_code == 400 and "请选择该日是工作日还是休息日" in text(resp)
-    assert calendar_store.list_corrections(store) == []
+    assert corrections.list_corrections(store) == []
 
 
 def test_clicking_a_day_prefills_the_form(client, auth):
@@ -200,7 +193,7 @@ def test_posts_need_the_csrf_token(data_dir):
     assert client.post("/calendar/corrections/2026-10-12/remove").status_code == 400
     resp = client.post("/calendar/corrections/2026-10-12/remove", data={"csrf_token": token})
     assert resp.status_code == 302
-    assert calendar_store.list_corrections(app.extensions["aftersales.store"]) == []
+    assert corrections.list_corrections(app.extensions["aftersales.store"]) == []
 
 
 def test_menu_shows_the_calendar_to_its_roles(client, auth):

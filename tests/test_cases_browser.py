@@ -11,7 +11,7 @@ import pytest
 from conftest import PASSWORD, near_and_far
 from playwright.sync_api import expect
 
-from records import service_form as sf
+from records.service_forms import archive as form_archive
 from tests.browser_support import login
 from tests.test_service_form_browser import _draw
 from tests.test_service_form_pdf import page_image
@@ -210,7 +210,7 @@ def test_in_warranty_onsite_repair_from_intake_to_close(page, live_server, data)
     assert form["ratings"] == {"attitude": "satisfied", "skill": "satisfied", "timeliness": "basically",
                                "overall": "satisfied"}
     assert form["parts"] == [{"part": "电源模块", "quantity": 1}] and form["charge"] == "free"
-    [scan] = sf.archived_versions(live_server.store, case["id"])
+    [scan] = form_archive.archived_versions(live_server.store, case["id"])
     assert (scan["kind"], scan["matched_by"]) == ("scan", "qr")
     assert case["report"]["form_version"]["id"] == scan["id"]
     check_clean(page)

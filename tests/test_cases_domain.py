@@ -11,12 +11,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import TEST_USERS, near_and_far
 
-from records import cases, fines
-from records import service_form as sf
-from records.cases import CaseError, NotPermitted, perform
-from records.errors import DomainError
-from records.store import StaleRecord, Store
-from records.worktime import WorkCalendar
+from records.calendar.workdays import WorkCalendar
+from records.cases import deadlines as case_deadlines
+from records.cases import flow, queries, vocab, workflow
+from records.cases.steps import report as report_step
+from records.cases.vocab import CaseError, NotPermitted
+from records.cases.workflow import perform
+from records.core.errors import DomainError, StaleRecord
+from records.core.store import Store
+from records.jobs.overdue import run_overdue
+from records.service_forms import archive as form_archive
+from records.service_forms import fields as form_fields
+from records.users import roles
+from scripts import bench_workflow
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -50,7 +57,7 @@ def new_case(db, cal, user="receiver", kind="service_request", serial="IN-001", 
     data = {"type": kind, "customer_id": customer["id"], "product_serial": serial if serial else "",
             "caller_name": "刘参谋", "caller_phone": "0312-5550101", "channel": "phone",
             "description": "电源控制箱无输出", **extra}
-    return cases.intake(db, cal, data, U[user], now=at(now))
+    return workflow.intake(db, cal, data, U[user], now=at(now))
 
 
 def act(db, cal, case, action, user, now, **data):
@@ -67,8 +74,8 @@ RATED = {"attitude": "satisfied", "skill": "satisfied", "timeliness": "basically
 def archive_signed_form(db, case, actor="tech", fields=None, kind="scan", reason=""):
     """The signed 技术服务单 of ``case`` archived through records.service_form (as the upload
     page or the tablet page does after their checks): a scan, or a tablet version with fields."""
-    content = f"signed form of case {case['id']} v{len(sf.archived_versions(db, case['id'])) + 1}".encode()
-    return sf.archive_form(db, case["id"], content, kind=kind,
+    content = f"signed form of case {case['id']} v{len(form_archive.archived_versions(db, case['id'])) + 1}".encode()
+    return form_archive.archive_form(db, case, content, case_table=vocab.TABLE, kind=kind,
                            mime="application/pdf" if kind == "tablet" else "image/png",
                            filename="form.pdf" if kind == "tablet" else "scan.png", actor=actor,
                            reason=reason, matched_by="tablet" if kind == "tablet" else "qr", fields=fields)
@@ -111,11 +118,11 @@ def test_consultation_reply_deadline_and_reply(db, cal):
     assert c["deadlines"]["handover"]["done_at"] == "2026-11-30T09:00:00+08:00"
     assert not c["fines"]
     c = act(db, cal, c, "assign_reply", "engineer", "2026-11-30T09:10", assignee="sales")
-    assert cases.allowed_actions(c, U["sales"]) == ["reply"]
+    assert flow.allowed_actions(c, U["sales"]) == ["reply"]
     c = act(db, cal, c, "reply", "sales", "2026-11-30T10:00", answer="按说明书 4.2 节操作")
     assert c["state"] == "closed" and c["outcome"] == "answered"
     assert c["reply"]["by"] == "sales"
-    assert cases.deadline_status(c["deadlines"]["consult_reply"], cal, at("2026-12-01T10:00")) == "met"
+    assert case_deadlines.deadline_status(c["deadlines"]["consult_reply"], cal, at("2026-12-01T10:00")) == "met"
 
 
 def test_consultation_answered_directly_closes_at_handover(db, cal):
@@ -141,16 +148,16 @@ def test_late_handover_proposes_6_1_4_once(db, cal):
         ("6.1.4", "receiver", 50, "proposed")]
     # Monday 14:00 + 8 working hours (6.2.2): 3.5 h Monday, 3.5 h Tuesday morning, 1 h → Tuesday 14:30.
     assert due(c, "decision") == "2026-12-01T14:30:00+08:00"
-    # The scheduled script's entry makes no second proposal.
-    assert fines.propose_for_overdue(db, cal, at("2026-12-01T10:00")) == 0
+    # The scheduled overdue run (records.jobs.overdue) makes no second proposal.
+    assert run_overdue(db, at("2026-12-01T10:00"), send_mail=False)["fines_proposed"] == 0
     assert len(db.get("cases", c["id"])["fines"]) == 1
 
 
 def test_cron_proposes_for_open_late_handover_then_step_does_not_repeat(db, cal):
     c = new_case(db, cal)
-    assert fines.propose_for_overdue(db, cal, at("2026-11-30T10:59")) == 0
-    assert fines.propose_for_overdue(db, cal, at("2026-11-30T11:01")) == 1
-    assert fines.propose_for_overdue(db, cal, at("2026-11-30T12:00")) == 0
+    assert run_overdue(db, at("2026-11-30T10:59"), send_mail=False)["fines_proposed"] == 0
+    assert run_overdue(db, at("2026-11-30T11:01"), send_mail=False)["fines_proposed"] == 1
+    assert run_overdue(db, at("2026-11-30T12:00"), send_mail=False)["fines_proposed"] == 0
     c = db.get("cases", c["id"])
     c = act(db, cal, c, "handover", "receiver", "2026-11-30T14:00")
     assert [f["key"] for f in c["fines"]] == ["handover"]
@@ -161,7 +168,7 @@ def test_intake_refusals_name_their_field(db, cal):
         new_case(db, cal, serial="")
     assert e.value.field == "product_serial"
     with pytest.raises(CaseError) as e:
-        cases.intake(db, cal, {"type": "service_request", "customer_id": db.near["id"], "product_serial": "OUT-001",
+        workflow.intake(db, cal, {"type": "service_request", "customer_id": db.near["id"], "product_serial": "OUT-001",
                                "caller_name": "a", "caller_phone": "1", "description": "x"}, U["receiver"],
                      now=at("2026-11-27T16:00"))
     assert e.value.field == "product_serial"
@@ -231,7 +238,7 @@ def test_in_warranty_path_deadlines(db, cal):
     c = onsite_free_until(db, cal, "awaiting_report")
     assert c["dispatch"]["form_no"] == "JF2026-0001"
     assert c["onsite"]["return_approved_by"] == "engineer"
-    assert cases.deadline_status(c["deadlines"]["arrival"], cal, at("2026-12-03T00:00")) == "met_late"
+    assert case_deadlines.deadline_status(c["deadlines"]["arrival"], cal, at("2026-12-03T00:00")) == "met_late"
     # 6.2.7: end of the 3rd working day after Wednesday's return: Thu, Fri, Mon → Mon 17:30.
     assert due(c, "report") == "2026-12-07T17:30:00+08:00"
     assert not c["fines"]
@@ -243,7 +250,7 @@ def test_in_warranty_path_deadlines(db, cal):
     assert (c["state"], c["outcome"]) == ("closed", "completed")
     assert c["audit"]["lines"][1] == {"item": "住宿", "claimed": 300.0, "approved": 250.0, "reason": "超标准"}
     assert c["audit"]["approved_total"] == 1050.0
-    assert not c["fines"] and cases.open_deadlines(c) == []
+    assert not c["fines"] and case_deadlines.open_deadlines(c) == []
     labels = [t["action"] for t in c["timeline"]]
     assert labels == ["intake", "handover", "decide", "dispatch", "arrive", "complete", "approve_return",
                       "record_return", "report", "confirm"]
@@ -276,9 +283,9 @@ def test_6_2_8_fifty_per_working_day_late(db, cal, confirmed, days):
 
 def test_6_2_8_cron_and_step_never_double_a_day(db, cal):
     c = onsite_free_until(db, cal, "awaiting_confirmation")
-    assert fines.propose_for_overdue(db, cal, at("2026-12-11T09:00")) == 1
-    assert fines.propose_for_overdue(db, cal, at("2026-12-11T15:00")) == 0
-    assert fines.propose_for_overdue(db, cal, at("2026-12-14T09:00")) == 1
+    assert run_overdue(db, at("2026-12-11T09:00"), send_mail=False)["fines_proposed"] == 1
+    assert run_overdue(db, at("2026-12-11T15:00"), send_mail=False)["fines_proposed"] == 0
+    assert run_overdue(db, at("2026-12-14T09:00"), send_mail=False)["fines_proposed"] == 1
     c = db.get("cases", c["id"])
     c = act(db, cal, c, "confirm", "manager", "2026-12-15T10:00", quality="好", lines=[{}, {}])
     assert [f["key"] for f in c["fines"]] == ["confirm_late:1", "confirm_late:2", "confirm_late:3"]
@@ -316,12 +323,12 @@ def test_return_without_approval_proposes_6_2_6_range(db, cal):
 def test_waive_handover_fine(db, cal):
     c = new_case(db, cal)
     c = act(db, cal, c, "handover", "receiver", "2026-11-30T14:00")
-    assert "rule_fine" in cases.allowed_actions(c, U["manager"])
-    assert "rule_fine" not in cases.allowed_actions(c, U["engineer"])
+    assert "rule_fine" in flow.allowed_actions(c, U["manager"])
+    assert "rule_fine" not in flow.allowed_actions(c, U["engineer"])
     c = act(db, cal, c, "rule_fine", "manager", "2026-11-30T15:00", key="handover", decision="waived",
             reason="顾客单位周末来电")
     assert c["fines"][0]["status"] == "waived" and c["fines"][0]["final_amount"] == 0
-    assert "rule_fine" not in cases.allowed_actions(c, U["manager"])
+    assert "rule_fine" not in flow.allowed_actions(c, U["manager"])
 
 
 # --- Paid service, refusal and VP approval (5.2.3–5.2.5, 6.2.4) ------------------------------
@@ -348,8 +355,8 @@ def test_paid_path_quote_and_customer_confirmation(db, cal):
     c = paid_until(db, cal, "quoting")
     assert c["decision"]["in_warranty"] is False and "arrival" not in c["deadlines"]
     c = paid_until(db, cal, "quoted")
-    assert cases.allowed_actions(c, U["finance"]) == ["price"]
-    assert "send_quote" not in cases.allowed_actions(c, U["engineer"])  # parts not priced yet
+    assert flow.allowed_actions(c, U["finance"]) == ["price"]
+    assert "send_quote" not in flow.allowed_actions(c, U["engineer"])  # parts not priced yet
     with pytest.raises(CaseError):
         act(db, cal, c, "send_quote", "engineer", "2026-11-30T09:30")
     c = paid_until(db, cal, "awaiting_customer")
@@ -366,9 +373,9 @@ def test_refused_fee_needs_vp(db, cal):
     c = act(db, cal, c, "customer_response", "engineer", "2026-11-30T15:00", accepted="no",
             responded_at=at("2026-11-30T14:00"), person="陈工")
     assert c["state"] == "awaiting_vp" and "arrival" not in c["deadlines"]
-    assert cases.allowed_actions(c, U["vp"]) == ["vp_decision"]
+    assert flow.allowed_actions(c, U["vp"]) == ["vp_decision"]
     for name in ("engineer", "manager", "gm", "sales"):
-        assert cases.allowed_actions(c, U[name]) == []
+        assert flow.allowed_actions(c, U[name]) == []
         with pytest.raises(NotPermitted):
             act(db, cal, c, "vp_decision", name, "2026-11-30T16:00", approved="yes", reason="x")
     c = act(db, cal, c, "vp_decision", "vp", "2026-11-30T16:00", approved="yes", reason="保障任务需要")
@@ -377,7 +384,7 @@ def test_refused_fee_needs_vp(db, cal):
     c = act(db, cal, c, "dispatch", "engineer", "2026-12-01T08:00", technicians=["tech", "tech2"], plan="p",
             precautions="q")
     c = act(db, cal, c, "arrive", "tech2", "2026-12-02T12:00", arrived_at=at("2026-12-02T11:00"))
-    assert cases.deadline_status(c["deadlines"]["arrival"], cal, at("2026-12-02T12:00")) == "met"
+    assert case_deadlines.deadline_status(c["deadlines"]["arrival"], cal, at("2026-12-02T12:00")) == "met"
 
 
 def test_vp_refusal_closes(db, cal):
@@ -464,15 +471,15 @@ def test_allowed_actions_per_role(db, cal, state):
     c = onsite_free_until(db, cal, state)
     assert c["state"] == state
     for name, user in U.items():
-        assert cases.allowed_actions(c, user) == EXPECTED[state].get(name, []), (state, name)
+        assert flow.allowed_actions(c, user) == EXPECTED[state].get(name, []), (state, name)
 
 
 def test_paid_states_per_role(db, cal):
     c = paid_until(db, cal, "quoted")
-    table = {name: cases.allowed_actions(c, u) for name, u in U.items()}
+    table = {name: flow.allowed_actions(c, u) for name, u in U.items()}
     assert table == {**{n: [] for n in U}, "engineer": ["quote"], "manager": ["quote"], "finance": ["price"]}
     c = paid_until(db, cal, "awaiting_customer")
-    table = {name: cases.allowed_actions(c, u) for name, u in U.items()}
+    table = {name: flow.allowed_actions(c, u) for name, u in U.items()}
     assert table == {**{n: [] for n in U}, "engineer": ["customer_response"], "manager": ["customer_response"],
                      "sales": ["customer_response"]}
 
@@ -500,7 +507,7 @@ def test_forbidden_transitions(db, cal, state, action, user, error):
     with pytest.raises(error) as e:
         act(db, cal, c, action, user, "2026-12-20T10:00")
     if error is CaseError:
-        assert "当前状态" in str(e.value) and cases.STATES[state] in str(e.value)
+        assert "当前状态" in str(e.value) and vocab.STATES[state] in str(e.value)
     assert db.get("cases", c["id"])["_rev"] == c["_rev"]  # nothing applied
 
 
@@ -535,7 +542,7 @@ PART = {"received_by": "zhang", "reply_assignee": "qian", "dispatch": {"technici
 
 
 @pytest.mark.parametrize("user, case, expected", [
-    *[({"username": "x", "roles": [role]}, PART, True) for role in cases.READERS],  # every case
+    *[({"username": "x", "roles": [role]}, PART, True) for role in roles.CASE_READERS],  # every case
     ({"username": "x", "roles": ["technician"]}, {"received_by": "y"}, True),  # not sent on it: still reads
     ({"username": "zhang", "roles": ["receiver"]}, PART, True),  # its receiver
     ({"username": "qian", "roles": ["receiver"]}, PART, True),  # the reply assignee
@@ -547,7 +554,7 @@ PART = {"received_by": "zhang", "reply_assignee": "qian", "dispatch": {"technici
     ({"roles": ["receiver"]}, {"received_by": None, "reply_assignee": None}, False),  # no name: no part
 ])
 def test_may_read(user, case, expected):
-    assert cases.may_read(case, user) is expected
+    assert flow.may_read(case, user) is expected
 
 
 # --- Read-time deadlines, lists, recomputation --------------------------------------------
@@ -556,38 +563,38 @@ def test_may_read(user, case, expected):
 def test_deadline_status_colours(db, cal):
     c = new_case(db, cal)  # handover due Monday 11:00
     entry = c["deadlines"]["handover"]
-    assert cases.deadline_status(entry, cal, at("2026-11-27T16:30")) == "open"
-    assert cases.deadline_status(entry, cal, at("2026-11-30T09:00")) == "soon"  # exactly 2 working hours left
-    assert cases.deadline_status(entry, cal, at("2026-11-30T08:59")) == "open"
-    assert cases.deadline_status(entry, cal, at("2026-11-30T11:00")) == "soon"
-    assert cases.deadline_status(entry, cal, at("2026-11-30T11:01")) == "overdue"
+    assert case_deadlines.deadline_status(entry, cal, at("2026-11-27T16:30")) == "open"
+    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T09:00")) == "soon"  # exactly 2 working hours left
+    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T08:59")) == "open"
+    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T11:00")) == "soon"
+    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T11:01")) == "overdue"
 
 
 def test_overdue_items_and_my_work(db, cal):
     a = new_case(db, cal)                                   # handover due Mon 11:00 (receiver)
     b = new_case(db, cal, user="engineer")                  # decision due Mon 16:30 (engineer)
-    items = cases.overdue_items(db, cal, at("2026-11-30T17:00"))
+    items = case_deadlines.overdue_items(db, cal, at("2026-11-30T17:00"))
     assert [(i.case["id"], i.key, i.responsible) for i in items] == [(a["id"], "handover", "receiver"),
                                                                       (b["id"], "decision", "engineer")]
     assert items[0].deadline.clause == "6.1.3"
-    assert cases.overdue_items(db, cal, at("2026-11-30T10:00")) == []
-    work = cases.my_work(db, U["receiver"], at("2026-11-30T09:00"))
+    assert case_deadlines.overdue_items(db, cal, at("2026-11-30T10:00")) == []
+    work = queries.my_work(db, U["receiver"], at("2026-11-30T09:00"))
     assert [(r["case"]["id"], r["actions"]) for r in work] == [(a["id"], ["handover"])]
-    work = cases.my_work(db, U["engineer"], at("2026-11-30T09:00"))
+    work = queries.my_work(db, U["engineer"], at("2026-11-30T09:00"))
     assert [r["case"]["id"] for r in work] == [b["id"]]  # the receiver's hand-over is not the engineer's to-do
-    assert cases.my_work(db, U["tech"], at("2026-11-30T09:00")) == []
+    assert queries.my_work(db, U["tech"], at("2026-11-30T09:00")) == []
 
 
 def test_search_filters(db, cal):
     a = new_case(db, cal)
     b = new_case(db, cal, user="engineer", serial="OUT-001", description="雷达不开机")
-    rows, total = cases.search(db, at("2026-11-30T12:00"), q="雷达")
+    rows, total = queries.search(db, at("2026-11-30T12:00"), q="雷达")
     assert total == 1 and rows[0]["id"] == b["id"]
-    assert cases.search(db, at("2026-11-30T12:00"), state="awaiting_handover")[1] == 1
-    assert cases.search(db, at("2026-11-30T12:00"), overdue=True)[0][0]["id"] == a["id"]
-    assert cases.search(db, at("2026-11-30T12:00"), customer_id=db.far["id"])[1] == 1
-    assert cases.search(db, at("2026-11-30T12:00"), product="out-")[1] == 1
-    assert cases.search(db, at("2026-11-30T12:00"), type="consultation")[1] == 0
+    assert queries.search(db, at("2026-11-30T12:00"), state="awaiting_handover")[1] == 1
+    assert queries.search(db, at("2026-11-30T12:00"), overdue=True)[0][0]["id"] == a["id"]
+    assert queries.search(db, at("2026-11-30T12:00"), customer_id=db.far["id"])[1] == 1
+    assert queries.search(db, at("2026-11-30T12:00"), product="out-")[1] == 1
+    assert queries.search(db, at("2026-11-30T12:00"), type="consultation")[1] == 0
 
 
 def test_recompute_open_deadlines_after_a_correction(db, cal):
@@ -595,16 +602,16 @@ def test_recompute_open_deadlines_after_a_correction(db, cal):
     done = new_case(db, cal, user="engineer")  # its handover is met: never recomputed
     # The company declares Monday 2026-11-30 a day off: Fri 16:00 + 4 h → Tuesday 11:00.
     shut = cal.with_corrections({"2026-11-30": (False, "停工")})
-    assert cases.recompute_open_deadlines(db, shut, "admin") == 2  # c's handover, done's decision
+    assert case_deadlines.recompute_open_deadlines(db, shut, "admin") == 2  # c's handover, done's decision
     c = db.get("cases", c["id"])
     assert due(c, "handover") == "2026-12-01T11:00:00+08:00"
     assert due(c, "handover") != due(db.get("cases", done["id"]), "handover")
     assert due(db.get("cases", done["id"]), "decision") == "2026-12-01T16:30:00+08:00"
-    assert cases.recompute_open_deadlines(db, shut, "admin") == 0
+    assert case_deadlines.recompute_open_deadlines(db, shut, "admin") == 0
 
 
 def test_bench_transition(db, cal):
-    times = cases.bench_transition(db, 3, cal)
+    times = bench_workflow.bench_transition(db, 3, cal)
     assert len(times) == 3 and all(t > 0 for t in times)
 
 
@@ -631,7 +638,7 @@ def test_report_stores_the_filled_form_and_the_evaluation(db, cal):
                  "fault_found": "电源模块无输出", "cause": "过流保护元件损坏", "work_done": "更换电源模块，全面检测正常",
                  "parts": [{"part": "电源模块", "quantity": 1}], "charge": "free", "amount": None,
                  "ratings": RATED, "remarks": "服务及时"}
-    assert set(f["ratings"]) == {k for k, _ in sf.ASPECTS}  # the printed form's own keys
+    assert set(f["ratings"]) == {k for k, _ in form_fields.ASPECTS}  # the printed form's own keys
     assert "顾客总体评价：满意" in c["timeline"][-1]["text"]
 
 
@@ -662,20 +669,20 @@ def test_report_form_refusals_name_their_field(db, cal, over, field):
 
 def test_report_prefill_from_the_onsite_steps_then_from_the_tablet_form(db, cal):
     c = onsite_free_until(db, cal, "awaiting_report")
-    pre = cases.report_prefill(db, c)
+    pre = report_step.report_prefill(db, c)
     assert pre["arrived_at"] == at("2026-12-01T09:30") and pre["completed_at"] == at("2026-12-02T10:30")
     assert pre["work_done"] == "更换电源模块，全面检测正常" and pre["charge"] == "free"
     assert pre["ratings"] == {"overall": "satisfied"} and pre["remarks"] == "及时"  # the quick evaluation
     assert pre["source"] is None
     archive_signed_form(db, c)  # a scan has no fields: nothing more to take
-    assert cases.report_prefill(db, c)["source"] is None
+    assert report_step.report_prefill(db, c)["source"] is None
     fields = {"arrived_at": "2026-12-01 09:40", "completed_at": "2026-12-02 10:20", "fault_found": "输出电压为零",
               "cause": "保护元件损坏", "work_done": "更换电源模块", "charge": "paid", "amount": "1200.00",
               "parts": [{"name": "电源模块", "spec": "DY-12", "qty": 1, "note": ""}],
               "ratings": {"attitude": "satisfied", "skill": "basically", "timeliness": "unsatisfied",
                           "overall": "basically"}, "remarks": "希望更快到达", "customer_signer": "陈工"}
     doc = archive_signed_form(db, c, kind="tablet", fields=fields, reason="平板重签")
-    pre = cases.report_prefill(db, c)
+    pre = report_step.report_prefill(db, c)
     assert pre["arrived_at"] == at("2026-12-01T09:40") and pre["completed_at"] == at("2026-12-02T10:20")
     assert (pre["fault_found"], pre["cause"], pre["work_done"]) == ("输出电压为零", "保护元件损坏", "更换电源模块")
     assert pre["parts"] == [{"part": "电源模块 DY-12", "quantity": 1}]
@@ -710,23 +717,23 @@ def test_intake_source_is_checked_and_kept(db, cal):
 def test_intake_tx_commits_with_the_callers_transaction_or_not_at_all(db, cal):
     with pytest.raises(RuntimeError):
         with db.transaction("receiver") as tx:
-            cases.intake_tx(tx, cal, {"type": "consultation", "customer_id": db.near["id"], "caller_name": "a",
+            workflow.intake_tx(tx, cal, {"type": "consultation", "customer_id": db.near["id"], "caller_name": "a",
                                       "caller_phone": "1", "description": "d"}, U["receiver"],
                             now=at("2026-11-27T16:00"))
             raise RuntimeError("the caller's own part failed")
-    assert db.count("cases") == 0 and db.count(cases.COUNTERS) == 0
+    assert db.count("cases") == 0 and db.count(vocab.COUNTERS) == 0
     assert new_case(db, cal)["number"] == "FW2026-0001"  # no number was used up
 
 
 def test_recompute_in_an_open_transaction(db, cal):
     c = new_case(db, cal)
     shut = cal.with_corrections({"2026-11-30": (False, "停工")})
-    assert cases.plan_recompute(db, shut) == [(c["id"], {"handover": "2026-12-01T11:00:00+08:00"})]
+    assert case_deadlines.plan_recompute(db, shut) == [(c["id"], {"handover": "2026-12-01T11:00:00+08:00"})]
     with pytest.raises(RuntimeError):
         with db.transaction("admin") as tx:
-            assert cases.recompute_open_deadlines_tx(tx, shut) == 1
+            assert case_deadlines.recompute_open_deadlines_tx(tx, shut) == 1
             raise RuntimeError("the correction failed")
     assert due(db.get("cases", c["id"]), "handover") == "2026-11-30T11:00:00+08:00"  # nothing applied
     with db.transaction("admin") as tx:
-        assert cases.recompute_open_deadlines_tx(tx, shut) == 1
+        assert case_deadlines.recompute_open_deadlines_tx(tx, shut) == 1
     assert due(db.get("cases", c["id"]), "handover") == "2026-12-01T11:00:00+08:00"

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import pytest
 
-from records import cases, fines
-from records.cases import CaseError, NotPermitted
-from records.errors import DomainError
+from records.cases import deadlines as case_deadlines
+from records.cases import flow, queries, workflow
+from records.cases.vocab import CaseError, NotPermitted
+from records.core.errors import DomainError
+from records.fines import proposals
 from tests.test_cases_domain import U, act, at, cal, db, new_case, onsite_free_until  # noqa: F401 (fixtures)
 
 
 def test_propose_fine_is_a_managers_extra_action_in_any_state(db, cal):
     c = new_case(db, cal)
-    assert cases.extra_actions(c, U["manager"]) == ["propose_fine"]
-    assert "propose_fine" not in cases.allowed_actions(c, U["manager"])  # not a step of the flow
+    assert flow.extra_actions(c, U["manager"]) == ["propose_fine"]
+    assert "propose_fine" not in flow.allowed_actions(c, U["manager"])  # not a step of the flow
     for name in ("engineer", "receiver", "tech", "finance", "vp", "gm"):
-        assert cases.extra_actions(c, U[name]) == []
+        assert flow.extra_actions(c, U[name]) == []
     with pytest.raises(NotPermitted):
         act(db, cal, c, "propose_fine", "engineer", "2026-11-30T09:00", kind="record_unclear",
             person="receiver", facts="x")
@@ -83,7 +85,7 @@ def test_6_2_9_range_for_the_technician_on_the_form(db, cal):
     c = act(db, cal, c, "propose_fine", "manager", "2026-12-07T09:00", kind="record_unclear", person="receiver",
             facts="联系人电话记错")
     assert c["state"] == "closed"
-    assert [r["case"]["id"] for r in cases.my_work(db, U["manager"], at("2026-12-07T09:30"))] == [c["id"]]
+    assert [r["case"]["id"] for r in queries.my_work(db, U["manager"], at("2026-12-07T09:30"))] == [c["id"]]
 
 
 @pytest.mark.parametrize("data, field", [
@@ -103,9 +105,9 @@ def test_propose_fine_refusals_name_their_field(db, cal, data, field):
 
 def test_add_manual_in_memory():
     case = {"fines": []}
-    f = fines.add_manual(case, "record_unclear", "p", "记录不清", at("2026-11-30T09:00"), "m", items=2)
+    f = proposals.add_manual(case, "record_unclear", "p", "记录不清", at("2026-11-30T09:00"), "m", items=2)
     assert f["amount"] == 100 and f["key"] == "record_unclear:1"
-    f = fines.add_manual(case, "falsified_form", "p", "填报不实", at("2026-11-30T09:00"), "m")
+    f = proposals.add_manual(case, "falsified_form", "p", "填报不实", at("2026-11-30T09:00"), "m")
     assert f["range"] == [50, 500] and f["key"] == "falsified_form:1"
 
 
@@ -114,37 +116,37 @@ def test_add_manual_in_memory():
 
 def test_next_steps_name_who_the_case_waits_for(db, cal):
     c = new_case(db, cal)
-    assert [(s["action"], s["users"], s["roles"]) for s in cases.next_steps(c)] == [
+    assert [(s["action"], s["users"], s["roles"]) for s in flow.next_steps(c)] == [
         ("handover", ["receiver"], ["技质部"])]
     c = onsite_free_until(db, cal, "completed")
-    assert [(s["action"], s["users"], s["roles"]) for s in cases.next_steps(c)] == [
+    assert [(s["action"], s["users"], s["roles"]) for s in flow.next_steps(c)] == [
         ("approve_return", [], ["技质部"]), ("record_return", ["tech"], [])]
     c = onsite_free_until(db, cal, "awaiting_confirmation")
     c = act(db, cal, c, "confirm", "manager", "2026-12-04T11:00", quality="好", lines=[{}, {}])
-    assert cases.next_steps(c) == []
+    assert flow.next_steps(c) == []
 
 
 def test_next_steps_of_a_quote_wait_for_finance_not_for_a_redraft(db, cal):
     from tests.test_cases_domain import paid_until
     c = paid_until(db, cal, "quoted")
-    assert [(s["action"], s["roles"]) for s in cases.next_steps(c)] == [("price", ["财务部"])]
+    assert [(s["action"], s["roles"]) for s in flow.next_steps(c)] == [("price", ["财务部"])]
     c = paid_until(db, cal, "quoting")
-    assert [s["action"] for s in cases.next_steps(c)] == ["quote"]
+    assert [s["action"] for s in flow.next_steps(c)] == ["quote"]
 
 
 def test_time_left_in_working_hours_or_clock_hours(cal):
     entry = {"clause": "6.2.7", "basis": "b", "start": "2026-11-27T09:00:00+08:00", "due": "2026-12-02T17:30:00+08:00"}
-    assert cases.time_left(entry, cal, at("2026-11-27T09:00")) == "剩余 30 工作小时（约 4 个工作日）"
+    assert case_deadlines.time_left(entry, cal, at("2026-11-27T09:00")) == "剩余 30 工作小时（约 4 个工作日）"
     entry = {**entry, "clause": "6.1.3", "due": "2026-11-26T10:00:00+08:00"}
-    assert cases.time_left(entry, cal, at("2026-11-27T09:00")) == "已超 6.5 工作小时"
+    assert case_deadlines.time_left(entry, cal, at("2026-11-27T09:00")) == "已超 6.5 工作小时"
     entry = {**entry, "clause": "5.1.1.3", "due": "2026-11-27T12:00:00+08:00"}
-    assert cases.time_left(entry, cal, at("2026-11-27T09:00")) == "剩余 3 小时"
-    assert cases.time_left({**entry, "done_at": "2026-11-27T10:00:00+08:00"}, cal, at("2026-11-27T09:00")) == ""
+    assert case_deadlines.time_left(entry, cal, at("2026-11-27T09:00")) == "剩余 3 小时"
+    assert case_deadlines.time_left({**entry, "done_at": "2026-11-27T10:00:00+08:00"}, cal, at("2026-11-27T09:00")) == ""
 
 
 def test_deadline_rows_in_the_order_of_the_flow(db, cal):
     c = onsite_free_until(db, cal, "awaiting_report")
-    rows = cases.deadline_rows(c, cal, at("2026-12-03T09:00"))
+    rows = case_deadlines.deadline_rows(c, cal, at("2026-12-03T09:00"))
     assert [r["key"] for r in rows] == ["handover", "decision", "arrival", "report"]
     assert rows[-1]["left"].startswith("剩余") and rows[0]["left"] == ""
 
@@ -152,10 +154,10 @@ def test_deadline_rows_in_the_order_of_the_flow(db, cal):
 def test_intake_with_the_serial_number_only_finds_the_customer(db, cal):
     data = {"type": "service_request", "customer_id": "", "product_serial": "IN-FAR", "caller_name": "陈工",
             "caller_phone": "0937-5550202", "channel": "phone", "description": "无输出"}
-    c = cases.intake(db, cal, data, U["receiver"], now=at("2026-11-30T09:00"))
+    c = workflow.intake(db, cal, data, U["receiver"], now=at("2026-11-30T09:00"))
     assert c["customer_id"] == db.far["id"] and c["customer_name"] == "西北某试验基地"
     with pytest.raises(CaseError) as e:
-        cases.intake(db, cal, {**data, "type": "consultation", "product_serial": ""}, U["receiver"],
+        workflow.intake(db, cal, {**data, "type": "consultation", "product_serial": ""}, U["receiver"],
                      now=at("2026-11-30T09:00"))
     assert e.value.field == "customer_id"
 

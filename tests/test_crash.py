@@ -8,9 +8,9 @@ import signal
 import time
 
 import pytest
-
-from records.store import Store
 from storage_checks import assert_consistent, writer
+
+from records.core.store import Store
 
 ROUNDS = 40
 TIME_BUDGET_S = 16

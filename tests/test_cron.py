@@ -23,10 +23,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from records import cases, customers, followups, notifications, products, users
-from records.calendar_store import current_calendar
-from records.cron import FLAGS
-from records.files import FileLock
+from records.calendar.corrections import current_calendar
+from records.cases import vocab, workflow
+from records.catalog import customers, products
+from records.core.files import FileLock
+from records.followups import tasks as followup_tasks
+from records.jobs import overdue
+from records.jobs.overdue import FLAGS
+from records.notifications import inbox, smtp_settings
+from records.users import accounts
 from scripts.cli import cli
 from tests.test_cases_domain import archive_signed_form, report_form
 from tests.test_notifications import Sink, SmtpServer, free_port, set_email
@@ -40,7 +45,7 @@ def at(*args) -> datetime:
 
 
 def user(store, name: str) -> dict:
-    return users.find_by_username(store, name)
+    return accounts.find_by_username(store, name)
 
 
 @pytest.fixture
@@ -50,10 +55,10 @@ def world(store):
     products.create_product(store, {"model": "JX", "name": "电源箱", "serial_no": "P-1", "customer_id": cust["id"],
                                     "delivery_date": "2025-06-01", "warranty_months": 24}, "test")
     cal = current_calendar(store)
-    c1 = cases.intake(store, cal, {"type": "consultation", "customer_id": cust["id"], "caller_name": "刘参谋",
+    c1 = workflow.intake(store, cal, {"type": "consultation", "customer_id": cust["id"], "caller_name": "刘参谋",
                                    "caller_phone": "0312-1", "description": "如何保养？",
                                    "received_at": at(2026, 3, 2, 9, 0)}, user(store, "receiver"), now=at(2026, 3, 2, 9, 0))
-    c2 = cases.intake(store, cal, {"type": "service_request", "customer_id": cust["id"], "product_serial": "P-1",
+    c2 = workflow.intake(store, cal, {"type": "service_request", "customer_id": cust["id"], "product_serial": "P-1",
                                    "caller_name": "刘参谋", "caller_phone": "0312-1", "description": "无法开机",
                                    "received_at": at(2026, 3, 2, 9, 0)}, user(store, "engineer"), now=at(2026, 3, 2, 9, 0))
     assert c1["deadlines"]["handover"]["due"] == "2026-03-02T14:30:00+08:00"
@@ -64,7 +69,7 @@ def world(store):
 def confirm_case(store, world) -> dict:
     """A service request taken to the report (Wed 4 March 10:00): confirmation due Wed 11 March."""
     cal, eng, tech = world["cal"], user(store, "engineer"), user(store, "tech")
-    c = cases.intake(store, cal, {"type": "service_request", "customer_id": world["customer"]["id"],
+    c = workflow.intake(store, cal, {"type": "service_request", "customer_id": world["customer"]["id"],
                                   "product_serial": "P-1", "caller_name": "刘参谋", "caller_phone": "0312-1",
                                   "description": "显示异常", "received_at": at(2026, 3, 2, 9, 0)}, eng, now=at(2026, 3, 2, 9, 0))
     steps = [
@@ -81,7 +86,7 @@ def confirm_case(store, world) -> dict:
     for action, who, data, when in steps:
         if action == "report":  # 6.2.7: the signed 技术服务单 is archived first
             archive_signed_form(store, c)
-        c = cases.perform(store, cal, c["id"], action, who, data, now=when)
+        c = workflow.perform(store, cal, c["id"], action, who, data, now=when)
     assert c["state"] == "awaiting_confirmation"
     assert c["deadlines"]["confirm"]["due"] == "2026-03-11T17:30:00+08:00"
     return c
@@ -109,7 +114,7 @@ def fingerprint(data_dir: Path) -> str:
 
 
 def inbox_keys(store) -> set[str]:
-    return {n["key"] for n in store.scan(notifications.TABLE)}
+    return {n["key"] for n in store.scan(inbox.TABLE)}
 
 
 # --- overdue -------------------------------------------------------------------------------------
@@ -123,11 +128,11 @@ def test_overdue_flags_proposes_and_notifies_once(store, world, data_dir):
         (c1["id"], "handover", "6.1.3", "receiver")]
     assert [(f["clause"], f["person"], f["amount"]) for f in s["fines"]] == [("6.1.4", "receiver", 50)]
     assert s["fines_proposed"] == 1
-    case = store.get(cases.TABLE, c1["id"])
+    case = store.get(vocab.TABLE, c1["id"])
     assert [(f["key"], f["clause"], f["person"], f["amount"], f["status"]) for f in case["fines"]] == [
         ("handover", "6.1.4", "receiver", 50, "proposed")]
     # the responsible receiver and the 技质部 manager are told, with a link to the case
-    notes = {n["recipient"]: n for n in store.scan(notifications.TABLE) if n["kind"] == "overdue"}
+    notes = {n["recipient"]: n for n in store.scan(inbox.TABLE) if n["kind"] == "overdue"}
     assert set(notes) == {"receiver", "manager"}
     assert notes["receiver"]["link"] == f"/cases/{c1['id']}" and "6.1.3" in notes["receiver"]["subject"]
     assert "处罚建议" in notes["manager"]["body"]
@@ -142,8 +147,8 @@ def test_overdue_flags_proposes_and_notifies_once(store, world, data_dir):
     assert fingerprint(data_dir) == before  # the second run changes nothing at all
 
     # the receiver hands over late in the app: the workflow's own 6.1.4 proposal is the same one
-    cases.perform(store, world["cal"], c1["id"], "handover", user(store, "receiver"), {}, now=at(2026, 3, 2, 15, 30))
-    assert [f["key"] for f in store.get(cases.TABLE, c1["id"])["fines"]] == ["handover"]
+    workflow.perform(store, world["cal"], c1["id"], "handover", user(store, "receiver"), {}, now=at(2026, 3, 2, 15, 30))
+    assert [f["key"] for f in store.get(vocab.TABLE, c1["id"])["fines"]] == ["handover"]
 
     # next morning: the reply (6.2.1) and the decision (6.2.2) are overdue too; each flagged once
     later = run(data_dir, "overdue", "2026-03-03T10:00")
@@ -151,7 +156,7 @@ def test_overdue_flags_proposes_and_notifies_once(store, world, data_dir):
         (c1["id"], "consult_reply"), (world["c2"]["id"], "decision")}
     assert later["fines"] == []  # 6.2.1 and 6.2.2 carry no fine in the regulation
     assert store.count(FLAGS) == 3
-    assert len(store.get(cases.TABLE, c1["id"])["fines"]) == 1
+    assert len(store.get(vocab.TABLE, c1["id"])["fines"]) == 1
 
 
 def test_warning_within_two_working_hours_once(store, world, data_dir):
@@ -159,7 +164,7 @@ def test_warning_within_two_working_hours_once(store, world, data_dir):
     assert [(w["case_id"], w["deadline"], w["responsible"]) for w in s["warnings"]] == [
         (world["c1"]["id"], "handover", "receiver")]
     assert s["flagged"] == [] and s["notifications"] == 1
-    [warning] = [n for n in store.scan(notifications.TABLE) if n["kind"] == "warning"]
+    [warning] = [n for n in store.scan(inbox.TABLE) if n["kind"] == "warning"]
     assert "将于 2026-03-02 14:30 到期" in warning["body"] and "起算 2026-03-02 09:00" in warning["body"]
     assert run(data_dir, "overdue", "2026-03-02T13:45")["warnings"] == []
     # Tue 08:45: reply and decision due at 09:30; the reply has no assignee yet → the managers
@@ -178,7 +183,7 @@ def test_confirmation_late_one_proposal_per_working_day(store, world, data_dir):
     assert [(f["key"], f["clause"], f["amount"], f["person"], f["day"]) for f in mine] == [
         ("confirm_late:1", "6.2.8", 50, "engineer", "2026-03-12"),
         ("confirm_late:2", "6.2.8", 50, "engineer", "2026-03-13")]
-    assert [f["key"] for f in store.get(cases.TABLE, c["id"])["fines"]] == ["confirm_late:1", "confirm_late:2"]
+    assert [f["key"] for f in store.get(vocab.TABLE, c["id"])["fines"]] == ["confirm_late:1", "confirm_late:2"]
     assert "confirm" in {f["deadline"] for f in s["flagged"]}
     assert sorted(k for k in inbox_keys(store) if k.startswith(f"late:{c['id']}:")) == [
         f"late:{c['id']}:confirm:2:engineer", f"late:{c['id']}:confirm:2:manager"]  # the latest day only
@@ -189,9 +194,9 @@ def test_confirmation_late_one_proposal_per_working_day(store, world, data_dir):
     assert f"late:{c['id']}:confirm:3:manager" in inbox_keys(store)
 
     # confirmed late in the app on Tuesday: the workflow adds only day 4, never days 1–3 again
-    cases.perform(store, world["cal"], c["id"], "confirm", user(store, "engineer"),
+    workflow.perform(store, world["cal"], c["id"], "confirm", user(store, "engineer"),
                   {"quality": "服务良好", "lines": []}, now=at(2026, 3, 17, 9, 0))
-    keys = [f["key"] for f in store.get(cases.TABLE, c["id"])["fines"]]
+    keys = [f["key"] for f in store.get(vocab.TABLE, c["id"])["fines"]]
     assert keys == ["confirm_late:1", "confirm_late:2", "confirm_late:3", "confirm_late:4"]
     assert [f for f in run(data_dir, "overdue", "2026-03-18T09:00")["fines"] if f["case_id"] == c["id"]] == []
 
@@ -212,12 +217,12 @@ def test_followups_command_creates_tasks_once(store, world, data_dir):
     assert [(t["kind"], t["clause"], t["period"], t["due"], t["assignee"]) for t in s["created"]] == [
         ("follow_up", "8.1", "2026Q1", "2026-03-31", "engineer")]
     assert s["reminders"]["assigned"] == 1
-    assert [n["recipient"] for n in store.scan(notifications.TABLE)] == ["engineer"]
-    note = next(iter(store.scan(notifications.TABLE)))
+    assert [n["recipient"] for n in store.scan(inbox.TABLE)] == ["engineer"]
+    note = next(iter(store.scan(inbox.TABLE)))
     assert note["link"] == f"/followups/{s['created'][0]['id']}"
     again = run(data_dir, "followups", "2026-03-02T08:00")
     assert again["created"] == [] and again["notifications"] == 0
-    assert store.count(followups.TABLE) == 1
+    assert store.count(followup_tasks.TABLE) == 1
     late = run(data_dir, "followups", "2026-04-01T08:00")
     assert late["reminders"]["overdue"] == 1 and len(late["created"]) == 1
 
@@ -268,7 +273,7 @@ def test_subprocess_runs_json_and_second_run_adds_nothing(store, world, data_dir
 
 def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(store, world, data_dir):
     port = free_port()
-    notifications.save_smtp_settings(store, {"host": "127.0.0.1", "port": port, "sender": "as@example.com"}, "admin")
+    smtp_settings.save_smtp_settings(store, {"host": "127.0.0.1", "port": port, "sender": "as@example.com"}, "admin")
     set_email(store, "receiver", "receiver@example.com")
     set_email(store, "manager", "manager@example.com")
 
@@ -289,7 +294,7 @@ def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(stor
         assert all("【超期】" in str(m["Subject"]) for m in server.sink.messages)
     finally:
         server.stop()
-    states = [n["email"]["state"] for n in store.scan(notifications.TABLE)]
+    states = [n["email"]["state"] for n in store.scan(inbox.TABLE)]
     assert states.count("sent") == 2 and "pending" not in states
 
 
@@ -299,9 +304,8 @@ def test_a_damaged_or_missing_digest_cache_is_only_a_slower_run(store, world, da
     assert (cache / "digest-cases.json").exists()
     (cache / "digest-cases.json").write_text("{damaged")
     (cache / "digest-notifications.json").unlink()
-    from records import cron
-    for digest in (cron._open_cases, cron._flag_keys, notifications._digest):
-        digest._mem.clear()  # as a new process
+    # Each run opens its own Store, whose derived values (the digests) start empty: as a new
+    # process, it reads the cache files, one damaged and one missing.
     again = run(data_dir, "overdue", "2026-03-02T15:00")
     assert (again["flagged"], again["fines_proposed"], again["notifications"], again["overdue"]) == ([], 0, 0, 1)
 

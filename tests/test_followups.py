@@ -12,8 +12,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from records import cases, customers, followups, policy, products, users
-from records.cron import run_followups
+from records import policy
+from records.calendar import periods
+from records.cases import vocab
+from records.catalog import customers, products
+from records.core.transaction import Transaction
+from records.followups import calls as followup_calls
+from records.followups import tasks as followup_tasks
+from records.jobs.followup_calls import run_followups
+from records.users import accounts
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -39,15 +46,15 @@ def world(store):
 
 def test_periods_follow_the_policy_rules():
     assert policy.FOLLOW_UP.clause == "8.1" and policy.ANNUAL_VISIT.clause == "8.2"
-    q = followups.period_for(followups.FOLLOW_UP, date(2026, 5, 17))
+    q = followup_tasks.period_for(followup_tasks.FOLLOW_UP, date(2026, 5, 17))
     assert (q.label, q.start, q.end) == ("2026Q2", date(2026, 4, 1), date(2026, 6, 30))
-    q4 = followups.period_for(followups.FOLLOW_UP, date(2026, 12, 31))
+    q4 = followup_tasks.period_for(followup_tasks.FOLLOW_UP, date(2026, 12, 31))
     assert (q4.label, q4.end) == ("2026Q4", date(2026, 12, 31))
-    y = followups.period_for(followups.ANNUAL_VISIT, date(2026, 5, 17))
+    y = followup_tasks.period_for(followup_tasks.ANNUAL_VISIT, date(2026, 5, 17))
     assert (y.label, y.start, y.end) == ("2026", date(2026, 1, 1), date(2026, 12, 31))
-    assert followups.parse_quarter("2026q3") == (date(2026, 7, 1), date(2026, 9, 30))
-    assert followups.parse_quarter("2026") == (date(2026, 1, 1), date(2026, 12, 31))
-    assert followups.parse_quarter("2026Q5") is None and followups.parse_quarter("abc") is None
+    assert periods.parse_quarter("2026q3") == (date(2026, 7, 1), date(2026, 9, 30))
+    assert periods.parse_quarter("2026") == (date(2026, 1, 1), date(2026, 12, 31))
+    assert periods.parse_quarter("2026Q5") is None and periods.parse_quarter("abc") is None
 
 
 def test_tasks_per_quarter_and_year_assigned_least_loaded(store, world):
@@ -86,17 +93,17 @@ def test_due_soon_reminder_once(store, world):
 
 def test_tasks_of_a_disabled_engineer_are_reassigned(store, world):
     run_followups(store, at(2026, 2, 2, 8, 0), send_mail=False)
-    engineer = users.find_by_username(store, "engineer")
-    users.set_active(store, engineer["id"], False, "admin")
+    engineer = accounts.find_by_username(store, "engineer")
+    accounts.set_active(store, engineer["id"], False, "admin")
     s = run_followups(store, at(2026, 2, 3, 8, 0), send_mail=False)
     assert len(s["reassigned"]) == 2 and {r["to"] for r in s["reassigned"]} == {"manager"}
-    assert all(t["assignee"] == "manager" for t in store.scan(followups.TABLE))
+    assert all(t["assignee"] == "manager" for t in store.scan(followup_tasks.TABLE))
 
 
 def test_no_engineer_leaves_tasks_unassigned_and_tells_the_managers(store, world):
     for name in ("engineer", "manager"):
-        users.update_user(store, users.find_by_username(store, name)["id"], "admin", roles=["receiver"])
-    users.create_user(store, "boss", "Test-password-2026", ["tq_manager"], "admin")
+        accounts.update_user(store, accounts.find_by_username(store, name)["id"], "admin", roles=["receiver"])
+    accounts.create_user(store, "boss", "Test-password-2026", ["tq_manager"], "admin")
     s = run_followups(store, at(2026, 2, 2, 8, 0), send_mail=False)
     assert all(t["assignee"] is None for t in s["created"])
     assert s["reminders"]["unassigned"] == 3  # one per task to the only tq_manager
@@ -104,51 +111,51 @@ def test_no_engineer_leaves_tasks_unassigned_and_tells_the_managers(store, world
 
 def test_recording_a_call_checks_the_fields_of_its_clause(store, world):
     run_followups(store, at(2026, 2, 2, 8, 0), send_mail=False)
-    tasks = {(t["kind"], t["customer_id"]): t for t in store.scan(followups.TABLE)}
+    tasks = {(t["kind"], t["customer_id"]): t for t in store.scan(followup_tasks.TABLE)}
     quarterly = tasks[("follow_up", world["甲单位"])]
     annual = tasks[("annual_visit", world["乙单位"])]
-    user = users.find_by_username(store, "engineer")
+    user = accounts.find_by_username(store, "engineer")
     now = at(2026, 2, 3, 10, 0)
     base = {"called_at": at(2026, 2, 3, 9, 30), "contact_name": "刘参谋", "contact_phone": "0312-1",
             "usage": "运行正常"}
 
-    with pytest.raises(followups.FollowUpError) as e:
-        followups.record_call(store, quarterly["id"], base, user, now)
+    with pytest.raises(followup_tasks.FollowUpError) as e:
+        followup_calls.record_call(store, quarterly["id"], base, user, now)
     assert e.value.field == "guidance"  # 8.1: maintenance guidance given
-    with pytest.raises(followups.FollowUpError) as e:
-        followups.record_call(store, annual["id"], {**base, "guidance": "保养"}, user, now)
+    with pytest.raises(followup_tasks.FollowUpError) as e:
+        followup_calls.record_call(store, annual["id"], {**base, "guidance": "保养"}, user, now)
     assert e.value.field == "needs"  # 8.2: the customer's needs
-    with pytest.raises(followups.FollowUpError) as e:
-        followups.record_call(store, quarterly["id"], {**base, "guidance": "g", "called_at": at(2026, 2, 3, 11, 0)}, user, now)
+    with pytest.raises(followup_tasks.FollowUpError) as e:
+        followup_calls.record_call(store, quarterly["id"], {**base, "guidance": "g", "called_at": at(2026, 2, 3, 11, 0)}, user, now)
     assert e.value.field == "called_at"  # not in the future
 
-    done = followups.record_call(store, quarterly["id"], {**base, "guidance": "按说明书季度保养"}, user, now,
+    done = followup_calls.record_call(store, quarterly["id"], {**base, "guidance": "按说明书季度保养"}, user, now,
                                  expect_rev=quarterly["_rev"])
     assert done["status"] == "done"
     call = done["call"]
     assert (call["called_by"], call["contact_name"], call["guidance"], call["case_id"]) == (
         "engineer", "刘参谋", "按说明书季度保养", None)
     assert call["called_at"].startswith("2026-02-03T09:30")
-    with pytest.raises(followups.FollowUpConflict):
-        followups.record_call(store, quarterly["id"], {**base, "guidance": "x"}, user, now)
-    assert followups.status_of(done, date(2026, 5, 1)) == "done"
-    assert followups.status_of(annual, date(2026, 5, 1)) == "due"
-    assert followups.status_of(tasks[("follow_up", world["乙单位"])], date(2026, 4, 1)) == "overdue"
+    with pytest.raises(followup_tasks.FollowUpConflict):
+        followup_calls.record_call(store, quarterly["id"], {**base, "guidance": "x"}, user, now)
+    assert followup_tasks.status_of(done, date(2026, 5, 1)) == "done"
+    assert followup_tasks.status_of(annual, date(2026, 5, 1)) == "due"
+    assert followup_tasks.status_of(tasks[("follow_up", world["乙单位"])], date(2026, 4, 1)) == "overdue"
 
 
 def test_a_problem_raised_becomes_a_case_linked_to_the_call(store, world):
     run_followups(store, at(2026, 2, 2, 8, 0), send_mail=False)
-    task = next(t for t in store.scan(followups.TABLE) if t["customer_id"] == world["乙单位"] and t["kind"] == "follow_up")
-    user = users.find_by_username(store, "engineer")
+    task = next(t for t in store.scan(followup_tasks.TABLE) if t["customer_id"] == world["乙单位"] and t["kind"] == "follow_up")
+    user = accounts.find_by_username(store, "engineer")
     data = {"called_at": at(2026, 2, 3, 9, 30), "contact_name": "陈工", "contact_phone": "0937-1", "usage": "偶有故障",
             "guidance": "已指导", "problems": "B-1 开机后显示屏闪烁", "create_case": True, "case_type": "service_request"}
-    with pytest.raises(followups.FollowUpError) as e:
-        followups.record_call(store, task["id"], data, user, at(2026, 2, 3, 10, 0))
+    with pytest.raises(followup_tasks.FollowUpError) as e:
+        followup_calls.record_call(store, task["id"], data, user, at(2026, 2, 3, 10, 0))
     assert e.value.field == "serial_no"  # a service request names its product
-    assert store.count(cases.TABLE) == 0
+    assert store.count(vocab.TABLE) == 0
 
-    done = followups.record_call(store, task["id"], {**data, "serial_no": "B-1"}, user, at(2026, 2, 3, 10, 0))
-    case = store.get(cases.TABLE, done["call"]["case_id"])
+    done = followup_calls.record_call(store, task["id"], {**data, "serial_no": "B-1"}, user, at(2026, 2, 3, 10, 0))
+    case = store.get(vocab.TABLE, done["call"]["case_id"])
     assert case["type"] == "service_request" and case["customer_id"] == world["乙单位"]
     assert case["product_serial"] == "B-1" and case["caller_name"] == "陈工"
     assert case["received_at"].startswith("2026-02-03T09:30")
@@ -161,11 +168,10 @@ def test_a_problem_raised_becomes_a_case_linked_to_the_call(store, world):
 
 def test_call_and_case_are_one_transaction(store, world, monkeypatch):
     """Recording the call and creating its case commit together: a failure in either leaves neither."""
-    from records.store import Transaction
 
     run_followups(store, at(2026, 2, 2, 8, 0), send_mail=False)
-    task = next(t for t in store.scan(followups.TABLE) if t["customer_id"] == world["乙单位"] and t["kind"] == "follow_up")
-    user = users.find_by_username(store, "engineer")
+    task = next(t for t in store.scan(followup_tasks.TABLE) if t["customer_id"] == world["乙单位"] and t["kind"] == "follow_up")
+    user = accounts.find_by_username(store, "engineer")
     data = {"called_at": at(2026, 2, 3, 9, 30), "contact_name": "陈工", "contact_phone": "0937-1", "usage": "偶有故障",
             "guidance": "已指导", "problems": "B-1 开机后显示屏闪烁", "create_case": True, "case_type": "service_request",
             "serial_no": "B-1"}
@@ -175,28 +181,28 @@ def test_call_and_case_are_one_transaction(store, world, monkeypatch):
     real_update = Transaction.update
 
     def failing_update(self, table, record_id, changes, **kw):
-        if table == followups.TABLE:
+        if table == followup_tasks.TABLE:
             raise OSError("写入回访记录失败")
         return real_update(self, table, record_id, changes, **kw)
 
     monkeypatch.setattr(Transaction, "update", failing_update)
     with pytest.raises(OSError):
-        followups.record_call(store, task["id"], data, user, at(2026, 2, 3, 10, 0))
+        followup_calls.record_call(store, task["id"], data, user, at(2026, 2, 3, 10, 0))
     monkeypatch.undo()
-    assert store.count(cases.TABLE) == 0 and store.count(cases.COUNTERS) == 0
-    assert store.get(followups.TABLE, task["id"])["status"] == "open"
+    assert store.count(vocab.TABLE) == 0 and store.count(vocab.COUNTERS) == 0
+    assert store.get(followup_tasks.TABLE, task["id"])["status"] == "open"
     assert len(list(store.audit)) == audit_before
 
     # 2. the intake refuses inside the transaction (another customer's product): no call recorded
-    with pytest.raises(followups.FollowUpError) as e:
-        followups.record_call(store, task["id"], {**data, "serial_no": "A-1"}, user, at(2026, 2, 3, 10, 0))
+    with pytest.raises(followup_tasks.FollowUpError) as e:
+        followup_calls.record_call(store, task["id"], {**data, "serial_no": "A-1"}, user, at(2026, 2, 3, 10, 0))
     assert e.value.field == "serial_no" and "建立服务案例失败" in str(e.value)
-    assert store.count(cases.TABLE) == 0
-    assert store.get(followups.TABLE, task["id"])["status"] == "open"
+    assert store.count(vocab.TABLE) == 0
+    assert store.get(followup_tasks.TABLE, task["id"])["status"] == "open"
 
     # 3. both succeed: the first case number of the year, the call linked to it
-    done = followups.record_call(store, task["id"], data, user, at(2026, 2, 3, 10, 0))
-    case = store.get(cases.TABLE, done["call"]["case_id"])
+    done = followup_calls.record_call(store, task["id"], data, user, at(2026, 2, 3, 10, 0))
+    case = store.get(vocab.TABLE, done["call"]["case_id"])
     assert case["number"] == "FW2026-0001" and case["source"]["id"] == task["id"]
     assert done["status"] == "done"
 
@@ -222,7 +228,7 @@ def test_list_filters_and_access(client, auth, store, world):
     assert rows(f"?customer={world['甲单位']}") == 2
     assert rows("?engineer=engineer") + rows("?engineer=manager") == 5
     today = datetime.now(TZ).date().isoformat()  # the pages run at the real time
-    tasks = list(store.scan(followups.TABLE))
+    tasks = list(store.scan(followup_tasks.TABLE))
     assert rows("?status=overdue") == sum(t["due"] < today for t in tasks)
     assert rows("?status=due") == sum(t["due"] >= today for t in tasks)
     assert rows("?quarter=bad") == 5  # an invalid quarter is ignored, with a message
@@ -231,7 +237,7 @@ def test_list_filters_and_access(client, auth, store, world):
 
 def test_record_page_with_case_checkbox(client, auth, store, world):
     run_followups(store, at(2026, 2, 2, 8, 0), send_mail=False)
-    task = next(t for t in store.scan(followups.TABLE) if t["customer_id"] == world["甲单位"])
+    task = next(t for t in store.scan(followup_tasks.TABLE) if t["customer_id"] == world["甲单位"])
     auth.login("engineer")
     page = client.get(f"/followups/{task['id']}").get_data(as_text=True)
     assert "记录回访" in page and "由反映的问题建立服务案例" in page and "甲单位联系人" in page
@@ -241,28 +247,28 @@ def test_record_page_with_case_checkbox(client, auth, store, world):
         "case_type": "consultation"}, follow_redirects=True)
     text = resp.get_data(as_text=True)
     assert "回访记录已保存，已建立服务案例" in text
-    done = store.get(followups.TABLE, task["id"])
-    assert done["status"] == "done" and store.get(cases.TABLE, done["call"]["case_id"])["type"] == "consultation"
+    done = store.get(followup_tasks.TABLE, task["id"])
+    assert done["status"] == "done" and store.get(vocab.TABLE, done["call"]["case_id"])["type"] == "consultation"
     assert "想了解延长质保" in client.get(f"/followups/{task['id']}").get_data(as_text=True)
     # the case page links back to the call it came from
     case_page = client.get(f"/cases/{done['call']['case_id']}").get_data(as_text=True)
     source = re.search(r'id="case-source">(.*?)</dd>', case_page, re.S).group(1)
     assert f'href="/followups/{task["id"]}"' in source and "季度电话跟踪（8.1，2026Q1）" in source
     # a missing field stays on the page with its message, nothing stored
-    other = next(t for t in store.scan(followups.TABLE) if t["status"] == "open" and t["kind"] == "follow_up")
+    other = next(t for t in store.scan(followup_tasks.TABLE) if t["status"] == "open" and t["kind"] == "follow_up")
     resp = client.post(f"/followups/{other['id']}/record", data={
         "rev": other["_rev"], "called_at": "2026-02-03T09:30", "contact_name": "x", "contact_phone": "1", "usage": "u"})
     assert resp.status_code == 200 and "请填写保养和维护指导" in resp.get_data(as_text=True)
-    assert store.get(followups.TABLE, other["id"])["status"] == "open"
+    assert store.get(followup_tasks.TABLE, other["id"])["status"] == "open"
 
 
 def test_manager_reassigns(client, auth, store, world):
     run_followups(store, at(2026, 2, 2, 8, 0), send_mail=False)
-    task = next(t for t in store.scan(followups.TABLE) if t["assignee"] == "engineer")
+    task = next(t for t in store.scan(followup_tasks.TABLE) if t["assignee"] == "engineer")
     auth.login("engineer")
     assert client.post(f"/followups/{task['id']}/reassign", data={"assignee": "manager"}).status_code == 403
     auth.logout()
     auth.login("manager")
     client.post(f"/followups/{task['id']}/reassign", data={"rev": task["_rev"], "assignee": "manager"})
-    assert store.get(followups.TABLE, task["id"])["assignee"] == "manager"
+    assert store.get(followup_tasks.TABLE, task["id"])["assignee"] == "manager"
     assert client.get(f"/history/followups/{task['id']}").status_code == 200

@@ -7,8 +7,8 @@ import re
 import pytest
 from conftest import near_and_far
 
-from records import cases
-from records.calendar_store import current_calendar
+from records.calendar.corrections import current_calendar
+from records.cases import workflow
 from tests.test_cases_views import make_case
 
 
@@ -61,7 +61,7 @@ def test_tq_sees_calls_waiting_for_handover_and_late_cases(client, auth, store, 
 
 def test_manager_and_gm_see_pending_fines(client, auth, store, setup):
     case = make_case(store, setup, minutes_ago=60 * 24 * 7)
-    cases.perform(store, current_calendar(store), case["id"], "handover", {"username": "receiver", "roles": ["receiver"]},
+    workflow.perform(store, current_calendar(store), case["id"], "handover", {"username": "receiver", "roles": ["receiver"]},
                   {})
     auth.login("manager")
     page = html(client.get("/"))

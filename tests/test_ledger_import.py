@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from records import customers, ledger_import, products
-from records.ledger_import import LedgerFileError
+from records.catalog import customers, import_parser, product_import, products
+from records.catalog.import_parser import LedgerFileError
 
 URL = "/products/import/"
 
@@ -225,8 +225,9 @@ def test_upload_page_and_link_for_editor(client, auth):
 
 
 def test_csrf_is_enforced_on_upload(data_dir):
-    from app import create_app
     from conftest import PASSWORD, csrf_token_from
+
+    from app import create_app
 
     app = create_app({"DATA_DIR": data_dir, "TESTING": True})  # CSRF on
     client = app.test_client()
@@ -252,11 +253,11 @@ def test_template_has_the_headers_and_round_trips(client, auth, store, units):
     ws = wb.worksheets[0]
     assert [c.value for c in ws[1]] == GOOD_HEADER
     with pytest.raises(LedgerFileError, match="没有数据行"):
-        ledger_import.parse("t.xlsx", resp.data)
+        import_parser.parse("t.xlsx", resp.data)
     ws.append(["西北铁路局", "TR-9", "信号机", "T-1", datetime(2024, 1, 31), 24, "是", ""])
     buf = io.BytesIO()
     wb.save(buf)
-    result = ledger_import.import_ledger(store, "t.xlsx", buf.getvalue(), "test")
+    result = product_import.import_products(store, "t.xlsx", buf.getvalue(), "test")
     assert result.ok and [p["serial_no"] for p in result.imported] == ["T-1"]
     assert products.warranty(result.imported[0], date(2026, 1, 30)).in_warranty
     assert not products.warranty(result.imported[0], date(2026, 1, 31)).in_warranty
@@ -278,31 +279,31 @@ def test_template_has_the_headers_and_round_trips(client, auth, store, units):
     (45366.75, date(2024, 3, 15)),
 ])
 def test_parse_date_accepts(cell, expected):
-    assert ledger_import.parse_date(cell) == expected
+    assert import_parser.parse_date(cell) == expected
 
 
 @pytest.mark.parametrize("cell", ["15/03/2024", "2024-02-30", "三月", "2024-03", True])
 def test_parse_date_refuses(cell):
     with pytest.raises(ValueError):
-        ledger_import.parse_date(cell)
+        import_parser.parse_date(cell)
 
 
 @pytest.mark.parametrize("cell, expected", [(24, 24), (24.0, 24), ("24", 24), ("24个月", 24), ("２年", 24),
                                             ("18月", 18), ("0", 0)])
 def test_parse_months(cell, expected):
-    assert ledger_import.parse_months(cell) == expected
+    assert import_parser.parse_months(cell) == expected
 
 
 @pytest.mark.parametrize("cell", [24.5, "两年", "-3", "", True])
 def test_parse_months_refuses(cell):
     with pytest.raises(ValueError):
-        ledger_import.parse_months(cell)
+        import_parser.parse_months(cell)
 
 
 def test_validate_works_on_parsed_rows_without_flask(store, units):
-    parsed = ledger_import.parse("a.csv", csv_bytes([
+    parsed = import_parser.parse("a.csv", csv_bytes([
         GOOD_HEADER, ["西北铁路局", "TR-9", "信号机", "V-1", "2024-03-16", "24", "否", ""],
         ["西北铁路局", "TR-9", "信号机", "V-1", "2024-03-16", "24", "否", ""]]))
     assert [r.row for r in parsed] == [2, 3]
-    clean, errors = ledger_import.validate(store, parsed)
+    clean, errors = product_import.validate(store, parsed)
     assert clean == [] and errors == [(3, "产品编号", "产品编号 V-1 与本文件第 2 行重复")]

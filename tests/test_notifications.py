@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 
-from records import notifications, users
-from records.mailer import MailError, SmtpSettings
-from records.notifications import Notice
+from records.core.files import FileLock
+from records.core.mailer import Mailer, MailError, SmtpSettings
+from records.notifications import inbox, outbox, smtp_settings
+from records.notifications.inbox import Notice
+from records.users import accounts
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
@@ -79,14 +81,14 @@ def smtp():
 
 
 def configure(store, port: int) -> None:
-    notifications.save_smtp_settings(store, {"host": "127.0.0.1", "port": port, "starttls": False,
+    smtp_settings.save_smtp_settings(store, {"host": "127.0.0.1", "port": port, "starttls": False,
                                              "sender": "aftersales@example.com", "base_url": "https://as.example.com",
                                              "password": ""}, "admin")
 
 
 def set_email(store, username: str, email: str) -> None:
-    user = users.find_by_username(store, username)
-    users.update_user(store, user["id"], "admin", email=email)
+    user = accounts.find_by_username(store, username)
+    accounts.update_user(store, user["id"], "admin", email=email)
 
 
 def notice(recipient: str, key: str, subject: str = "主题", link: str = "/cases/1") -> Notice:
@@ -98,62 +100,62 @@ def notice(recipient: str, key: str, subject: str = "主题", link: str = "/case
 
 
 def test_the_same_key_is_never_stored_twice_and_counts_follow(store):
-    made = notifications.notify(store, [notice("engineer", "k1"), notice("engineer", "k1"),
+    made = outbox.notify(store, [notice("engineer", "k1"), notice("engineer", "k1"),
                                         notice("manager", "k2")], NOW)
     assert len(made) == 2
-    assert notifications.notify(store, [notice("engineer", "k1")], NOW) == []
-    assert store.count(notifications.TABLE) == 2
-    assert notifications.unread_count(store, "engineer") == 1
-    assert notifications.unread_count(store, "manager") == 1
-    assert notifications.unread_count(store, "admin") == 0
+    assert outbox.notify(store, [notice("engineer", "k1")], NOW) == []
+    assert store.count(inbox.TABLE) == 2
+    assert inbox.unread_count(store, "engineer") == 1
+    assert inbox.unread_count(store, "manager") == 1
+    assert inbox.unread_count(store, "admin") == 0
 
     doc = made[0]
     assert doc["recipient"] == "engineer" and doc["link"] == "/cases/1" and doc["read_at"] is None
     assert doc["created_at"] == "2026-03-02T10:00:00+08:00"
     assert doc["email"]["state"] == "none"  # mail not configured
 
-    notifications.mark_read(store, doc["id"], "engineer", NOW)
-    assert notifications.unread_count(store, "engineer") == 0
-    with pytest.raises(notifications.NotificationError):
-        notifications.mark_read(store, made[1]["id"], "engineer", NOW)  # another user's notice
-    assert notifications.mark_all_read(store, "manager", NOW) == 1
-    assert notifications.unread_count(store, "manager") == 0
+    inbox.mark_read(store, doc["id"], "engineer", NOW)
+    assert inbox.unread_count(store, "engineer") == 0
+    with pytest.raises(inbox.NotificationError):
+        inbox.mark_read(store, made[1]["id"], "engineer", NOW)  # another user's notice
+    assert inbox.mark_all_read(store, "manager", NOW) == 1
+    assert inbox.unread_count(store, "manager") == 0
 
 
 def test_mail_state_depends_on_settings_address_and_account(store, smtp):
     configure(store, smtp.port)
     set_email(store, "engineer", "engineer@example.com")
-    made = notifications.notify(store, [notice("engineer", "a"), notice("manager", "b")], NOW)
+    made = outbox.notify(store, [notice("engineer", "a"), notice("manager", "b")], NOW)
     by = {d["recipient"]: d["email"] for d in made}
     assert by["engineer"]["state"] == "pending" and by["engineer"]["to"] == "engineer@example.com"
     assert by["manager"]["state"] == "none" and "电子邮箱" in by["manager"]["last_error"]
 
 
 def test_password_is_kept_out_of_the_audit_trail(store, data_dir):
-    notifications.save_smtp_settings(store, {"host": "mail.example.com", "port": 587, "starttls": True,
+    smtp_settings.save_smtp_settings(store, {"host": "mail.example.com", "port": 587, "starttls": True,
                                              "username": "as", "password": "S3cret-smtp-pass",
                                              "sender": "as@example.com"}, "admin")
-    s = notifications.mail_settings(store)
+    s = smtp_settings.mail_settings(store)
     assert (s.host, s.port, s.starttls, s.username, s.password, s.source) == (
         "mail.example.com", 587, True, "as", "S3cret-smtp-pass", "admin")
     assert "S3cret-smtp-pass" not in (data_dir / "audit.jsonl").read_text()
     assert "S3cret-smtp-pass" not in repr(s) and "password" not in s.public()
     # an empty password keeps the stored one
-    notifications.save_smtp_settings(store, {"host": "mail.example.com", "port": 25, "sender": "as@example.com"}, "admin")
-    assert notifications.mail_settings(store).password == "S3cret-smtp-pass"
-    with pytest.raises(notifications.NotificationError):
-        notifications.save_smtp_settings(store, {"host": "x", "port": 70000, "sender": "a@b.c"}, "admin")
-    with pytest.raises(notifications.NotificationError):
-        notifications.save_smtp_settings(store, {"host": "x", "port": 25, "sender": ""}, "admin")
+    smtp_settings.save_smtp_settings(store, {"host": "mail.example.com", "port": 25, "sender": "as@example.com"}, "admin")
+    assert smtp_settings.mail_settings(store).password == "S3cret-smtp-pass"
+    with pytest.raises(inbox.NotificationError):
+        smtp_settings.save_smtp_settings(store, {"host": "x", "port": 70000, "sender": "a@b.c"}, "admin")
+    with pytest.raises(inbox.NotificationError):
+        smtp_settings.save_smtp_settings(store, {"host": "x", "port": 25, "sender": ""}, "admin")
 
 
 def test_environment_settings_apply_when_the_admin_stored_none(store, monkeypatch):
-    assert not notifications.mail_settings(store).enabled
+    assert not smtp_settings.mail_settings(store).enabled
     monkeypatch.setenv("AFTERSALES_SMTP_HOST", "smtp.example.com")
     monkeypatch.setenv("AFTERSALES_SMTP_PORT", "587")
     monkeypatch.setenv("AFTERSALES_SMTP_STARTTLS", "1")
     monkeypatch.setenv("AFTERSALES_SMTP_SENDER", "as@example.com")
-    s = notifications.mail_settings(store)
+    s = smtp_settings.mail_settings(store)
     assert (s.host, s.port, s.starttls, s.sender, s.source, s.enabled) == (
         "smtp.example.com", 587, True, "as@example.com", "env", True)
 
@@ -165,50 +167,50 @@ def test_outbox_delivers_each_mail_once_and_survives_a_server_outage(store, smtp
     configure(store, smtp.port)
     set_email(store, "engineer", "engineer@example.com")
     set_email(store, "manager", "manager@example.com")
-    notifications.notify(store, [notice("engineer", "m1", "第一封"), notice("manager", "m2", "第二封")], NOW)
+    outbox.notify(store, [notice("engineer", "m1", "第一封"), notice("manager", "m2", "第二封")], NOW)
 
-    result = notifications.deliver(store, NOW)
+    result = outbox.deliver(store, NOW)
     assert (result["sent"], result["pending"], result["error"]) == (2, 0, "")
     assert sorted(smtp.sink.subjects()) == ["第一封", "第二封"]
     msg = next(m for m in smtp.sink.messages if m["To"] == "engineer@example.com")
     body = msg.get_content()
     assert "正文第一行" in body and "https://as.example.com/cases/1" in body
     assert msg["From"] == "aftersales@example.com" and msg["Message-ID"]
-    assert notifications.deliver(store, NOW)["sent"] == 0  # nothing twice
+    assert outbox.deliver(store, NOW)["sent"] == 0  # nothing twice
     assert len(smtp.sink.messages) == 2
 
     # The server goes down: the new mail stays queued, nothing is lost.
     smtp.stop()
-    notifications.notify(store, [notice("engineer", "m3", "第三封")], NOW)
-    down = notifications.deliver(store, NOW)
+    outbox.notify(store, [notice("engineer", "m3", "第三封")], NOW)
+    down = outbox.deliver(store, NOW)
     assert down["sent"] == 0 and down["pending"] == 1 and "无法连接" in down["error"]
-    assert notifications.outbox_status(store)["last_error"] == down["error"]
-    doc = next(d for d in store.scan(notifications.TABLE) if d["key"] == "m3")
+    assert outbox.outbox_status(store)["last_error"] == down["error"]
+    doc = next(d for d in store.scan(inbox.TABLE) if d["key"] == "m3")
     assert doc["email"]["state"] == "pending"
 
     # Back again: the queued mail goes out exactly once.
     smtp.start()
-    up = notifications.deliver(store, NOW)
+    up = outbox.deliver(store, NOW)
     assert (up["sent"], up["pending"], up["error"]) == (1, 0, "")
-    assert notifications.deliver(store, NOW)["sent"] == 0
+    assert outbox.deliver(store, NOW)["sent"] == 0
     assert sorted(smtp.sink.subjects()) == ["第一封", "第三封", "第二封"]
-    doc = store.get(notifications.TABLE, doc["id"])
+    doc = store.get(inbox.TABLE, doc["id"])
     assert doc["email"]["state"] == "sent" and doc["email"]["attempts"] == 1
-    assert notifications.outbox_status(store)["last_error"] == ""
+    assert outbox.outbox_status(store)["last_error"] == ""
 
 
 def test_a_recipient_refused_for_good_is_failed_and_may_be_requeued(store, smtp):
     configure(store, smtp.port)
     set_email(store, "engineer", "nobody@example.com")  # the sink answers 550
     set_email(store, "manager", "manager@example.com")
-    notifications.notify(store, [notice("engineer", "x1"), notice("manager", "x2")], NOW)
-    result = notifications.deliver(store, NOW)
+    outbox.notify(store, [notice("engineer", "x1"), notice("manager", "x2")], NOW)
+    result = outbox.deliver(store, NOW)
     assert (result["sent"], result["failed"], result["pending"]) == (1, 1, 0)
-    failed = next(d for d in store.scan(notifications.TABLE) if d["key"] == "x1")
+    failed = next(d for d in store.scan(inbox.TABLE) if d["key"] == "x1")
     assert failed["email"]["state"] == "failed" and "550" in failed["email"]["last_error"]
-    assert notifications.outbox_status(store)["counts"]["failed"] == 1
-    assert notifications.requeue_failed(store, "admin") == 1
-    assert notifications.deliver(store, NOW)["failed"] == 1  # still refused; never sent twice
+    assert outbox.outbox_status(store)["counts"]["failed"] == 1
+    assert outbox.requeue_failed(store, "admin") == 1
+    assert outbox.deliver(store, NOW)["failed"] == 1  # still refused; never sent twice
     assert len(smtp.sink.messages) == 1
 
 
@@ -220,46 +222,45 @@ def test_a_recipient_refused_for_now_is_skipped_and_the_others_go_out(store, smt
     set_email(store, "manager", "manager@example.com")
     set_email(store, "tech", "tech@example.com")
     # The deferred message is queued first: before the fix it stopped the whole run each time.
-    notifications.notify(store, [notice("engineer", "g1", "一"), notice("manager", "g2", "二"),
+    outbox.notify(store, [notice("engineer", "g1", "一"), notice("manager", "g2", "二"),
                                  notice("tech", "g3", "三")], NOW)
-    result = notifications.deliver(store, NOW)
+    result = outbox.deliver(store, NOW)
     assert (result["sent"], result["deferred"], result["failed"], result["pending"], result["error"]) == (2, 1, 0, 1, "")
     assert sorted(m["To"] for m in smtp.sink.messages) == ["manager@example.com", "tech@example.com"]
-    held = next(d for d in store.scan(notifications.TABLE) if d["key"] == "g1")
+    held = next(d for d in store.scan(inbox.TABLE) if d["key"] == "g1")
     assert held["email"]["state"] == "pending" and held["email"]["attempts"] == 1
     assert "451" in held["email"]["last_error"] and held["email"]["last_attempt_at"]
 
     # Refused again on the next run: still queued, one more attempt, nothing else sent twice;
     # mail queued after it goes out all the same.
-    notifications.notify(store, [notice("manager", "g4", "四")], NOW)
-    again = notifications.deliver(store, NOW)
+    outbox.notify(store, [notice("manager", "g4", "四")], NOW)
+    again = outbox.deliver(store, NOW)
     assert (again["sent"], again["deferred"], again["pending"]) == (1, 1, 1)
-    assert store.get(notifications.TABLE, held["id"])["email"]["attempts"] == 2
+    assert store.get(inbox.TABLE, held["id"])["email"]["attempts"] == 2
     assert len(smtp.sink.messages) == 3
 
     # The server takes it at last: sent once, with its attempts counted.
     smtp.sink.defer = ()
-    last = notifications.deliver(store, NOW)
+    last = outbox.deliver(store, NOW)
     assert (last["sent"], last["deferred"], last["pending"]) == (1, 0, 0)
-    doc = store.get(notifications.TABLE, held["id"])
+    doc = store.get(inbox.TABLE, held["id"])
     assert doc["email"]["state"] == "sent" and doc["email"]["attempts"] == 3 and doc["email"]["last_error"] == ""
     assert [m["To"] for m in smtp.sink.messages].count("engineer@example.com") == 1
-    assert notifications.deliver(store, NOW)["sent"] == 0
+    assert outbox.deliver(store, NOW)["sent"] == 0
 
 
 def test_dry_run_and_missing_settings_send_nothing(store, smtp):
     configure(store, smtp.port)
     set_email(store, "engineer", "engineer@example.com")
-    notifications.notify(store, [notice("engineer", "d1")], NOW)
-    assert notifications.deliver(store, NOW, dry_run=True) == {"pending": 1, "sent": 0, "failed": 0, "deferred": 0,
+    outbox.notify(store, [notice("engineer", "d1")], NOW)
+    assert outbox.deliver(store, NOW, dry_run=True) == {"pending": 1, "sent": 0, "failed": 0, "deferred": 0,
                                                                 "error": ""}
     assert smtp.sink.messages == []
-    off = notifications.deliver(store, NOW, settings=SmtpSettings())
+    off = outbox.deliver(store, NOW, settings=SmtpSettings())
     assert off["sent"] == 0 and off["pending"] == 1 and off["error"]
 
 
 def test_mailer_reports_a_closed_port_as_a_transient_error():
-    from records.mailer import Mailer
     with pytest.raises(MailError) as info:
         with Mailer(SmtpSettings(host="127.0.0.1", port=free_port(), sender="a@b.c", timeout=2)):
             pass
@@ -276,7 +277,7 @@ def header_count(html: str) -> int:
 
 
 def test_inbox_page_header_count_mark_read_and_open(client, auth, store):
-    made = notifications.notify(store, [notice("engineer", "p1", "超期提醒", link="/followups/7"),
+    made = outbox.notify(store, [notice("engineer", "p1", "超期提醒", link="/followups/7"),
                                         notice("engineer", "p2", "另一条"), notice("manager", "p3", "别人的")], NOW)
     auth.login("engineer")
     page = client.get("/inbox/").get_data(as_text=True)
@@ -292,16 +293,16 @@ def test_inbox_page_header_count_mark_read_and_open(client, auth, store):
 
     resp = client.post(f"/inbox/{made[0]['id']}/open")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/followups/7")
-    assert notifications.unread_count(store, "engineer") == 0
+    assert inbox.unread_count(store, "engineer") == 0
     assert client.post(f"/inbox/{made[2]['id']}/read").status_code == 404  # not hers
-    assert notifications.unread_count(store, "manager") == 1
+    assert inbox.unread_count(store, "manager") == 1
 
 
 def test_read_all(client, auth, store):
-    notifications.notify(store, [notice("engineer", f"r{i}") for i in range(3)], NOW)
+    outbox.notify(store, [notice("engineer", f"r{i}") for i in range(3)], NOW)
     auth.login("engineer")
     client.post("/inbox/read-all")
-    assert notifications.unread_count(store, "engineer") == 0
+    assert inbox.unread_count(store, "engineer") == 0
 
 
 def test_smtp_settings_page_is_for_the_admin_and_sends_a_test_mail(client, auth, store, smtp):
@@ -315,7 +316,7 @@ def test_smtp_settings_page_is_for_the_admin_and_sends_a_test_mail(client, auth,
                                                 "password": "pw-123456", "base_url": "https://as.example.com"},
                        follow_redirects=True)
     assert "邮件服务器设置已保存" in resp.get_data(as_text=True)
-    s = notifications.mail_settings(store)
+    s = smtp_settings.mail_settings(store)
     assert (s.host, s.port, s.sender, s.password) == ("127.0.0.1", smtp.port, "as@example.com", "pw-123456")
     resp = client.post("/inbox/settings/test", data={"to": "admin@example.com"}, follow_redirects=True)
     assert "测试邮件已发送" in resp.get_data(as_text=True)
@@ -325,12 +326,11 @@ def test_smtp_settings_page_is_for_the_admin_and_sends_a_test_mail(client, auth,
 
 
 def test_a_second_sender_leaves_the_queue_to_the_first(store, smtp):
-    from records.files import FileLock
     configure(store, smtp.port)
     set_email(store, "engineer", "engineer@example.com")
-    notifications.notify(store, [notice("engineer", "b1")], NOW)
-    with FileLock(store.root / notifications.OUTBOX_LOCK).hold(blocking=False):
-        busy = notifications.deliver(store, NOW)
+    outbox.notify(store, [notice("engineer", "b1")], NOW)
+    with FileLock(store.root / outbox.OUTBOX_LOCK).hold(blocking=False):
+        busy = outbox.deliver(store, NOW)
     assert busy["busy"] and busy["sent"] == 0 and busy["pending"] == 1 and not busy["error"]
     assert smtp.sink.messages == []
-    assert notifications.deliver(store, NOW)["sent"] == 1
+    assert outbox.deliver(store, NOW)["sent"] == 1

@@ -16,7 +16,11 @@ import pytest
 from flask import Blueprint, render_template, render_template_string
 
 from app import create_app
-from records import customers, products, users
+from records.calendar.workdays import WorkCalendar
+from records.cases import workflow
+from records.catalog import customers, products
+from records.core import pdf
+from records.users import accounts, sessions
 from tests.conftest import PASSWORD, TEST_USERS, csrf_token_from
 
 SKIP_ENDPOINTS = {"static", "bootstrap.static", "auth.login"}
@@ -123,8 +127,8 @@ def test_login_page_itself_is_public(client):
 @pytest.mark.parametrize("username", NON_ADMINS)
 def test_admin_pages_and_actions_are_403_for_non_admins(client, store, username):
     login(client, username)
-    me = users.find_by_username(store, username)
-    admin = users.find_by_username(store, "admin")
+    me = accounts.find_by_username(store, username)
+    admin = accounts.find_by_username(store, "admin")
     before = snapshot(store)
     for url in ("/admin/users", "/admin/users/new", f"/admin/users/{admin['id']}", f"/admin/users/{me['id']}"):
         assert client.get(url).status_code == 403, url
@@ -138,8 +142,8 @@ def test_admin_pages_and_actions_are_403_for_non_admins(client, store, username)
     for url, data in posts:
         assert client.post(url, data=data).status_code == 403, url
     assert snapshot(store) == before
-    assert users.find_by_username(store, "mole") is None
-    assert users.authenticate(store, "admin", PASSWORD)  # password unchanged, still active
+    assert accounts.find_by_username(store, "mole") is None
+    assert sessions.authenticate(store, "admin", PASSWORD)  # password unchanged, still active
     # the users' change history is for admins only
     assert client.get(f"/history/users/{admin['id']}").status_code == 404
 
@@ -350,7 +354,7 @@ def _data_files(root: Path) -> dict[str, bytes]:
 def test_session_refresh_on_get_is_not_audited(app, client, store):
     """The one write a GET may cause: the session's last-seen time (bookkeeping, no audit)."""
     login(client, "receiver")
-    me = users.find_by_username(store, "receiver")
+    me = accounts.find_by_username(store, "receiver")
     [key] = me["_sessions"]
     from datetime import datetime, timedelta, timezone
     past = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat()
@@ -443,7 +447,6 @@ def test_autoescape_holds_for_every_template_whatever_its_file_ending(app, tmp_p
 
 def test_pdf_template_environment_autoescapes_too():
     """The PDF templates (pdf_templates/, rendered outside Flask) follow the same rule."""
-    from records import pdf
 
     env = pdf.environment()
     assert (env.autoescape("form.html") if callable(env.autoescape) else env.autoescape) is True
@@ -517,7 +520,7 @@ def test_passwords_are_argon2id_and_never_stored_in_plain(app, client, store, da
     from argon2 import Type, extract_parameters
 
     for name in TEST_USERS:
-        h = users.find_by_username(store, name)["_pw"]
+        h = accounts.find_by_username(store, name)["_pw"]
         assert h.startswith("$argon2id$"), h[:12]
         params = extract_parameters(h)
         assert params.type is Type.ID
@@ -532,7 +535,7 @@ def test_passwords_are_argon2id_and_never_stored_in_plain(app, client, store, da
     admin = app.test_client()
     login(admin, "admin")
     reset = "Admin-reset-password-9911"
-    r = admin.post(f"/admin/users/{users.find_by_username(store, 'receiver')['id']}/password",
+    r = admin.post(f"/admin/users/{accounts.find_by_username(store, 'receiver')['id']}/password",
                    data={"pw-password": reset})
     assert r.status_code == 302
     created = "Created-user-password-3377"
@@ -547,7 +550,7 @@ def test_passwords_are_argon2id_and_never_stored_in_plain(app, client, store, da
     cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
     session = app.session_interface.get_signing_serializer(app).loads(cookie.value)
     user_id, _, token = session["_user_id"].partition(":")
-    sales = users.find_by_username(store, "sales")
+    sales = accounts.find_by_username(store, "sales")
     assert user_id == str(sales["id"]) and len(token) >= 32
     assert list(sales["_sessions"]) == [hashlib.sha256(token.encode()).hexdigest()]
     for path in Path(data_dir).rglob("*"):
@@ -557,10 +560,8 @@ def test_passwords_are_argon2id_and_never_stored_in_plain(app, client, store, da
 
 def test_history_is_shown_only_to_those_who_may_see_the_record(client, auth, store):
     """A case's history holds the whole case: the case page's own rule (may_read) applies."""
-    from records import cases
-    from records.worktime import WorkCalendar
     customer = store.insert("customers", {"name": "历史测试单位", "distance_km": 10, "contacts": []}, "t")
-    case = cases.intake(store, WorkCalendar.default(), {
+    case = workflow.intake(store, WorkCalendar.default(), {
         "type": "consultation", "customer_id": customer["id"], "caller_name": "甲", "caller_phone": "1",
         "channel": "phone", "description": "机密内容"}, {"username": "engineer", "roles": ["tq_engineer", "receiver"]})
     auth.login("sales")  # sales reads every case

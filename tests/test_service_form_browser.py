@@ -10,7 +10,7 @@ from conftest import PASSWORD
 from PIL import Image
 from pypdf import PdfReader
 
-from records import service_form as sf
+from records.service_forms import archive as form_archive
 from tests.browser_support import login
 from tests.test_service_form_pdf import decode_qr, flat, make_case, pdf_text
 
@@ -55,7 +55,7 @@ def test_tablet_fill_rate_sign_and_download(page, live_server):
         page.get_by_role("button", name="生成并归档技术服务单").click()
     assert "请在签名框内签名" in page.content()
     assert page.input_value("#fault_found") == "电源模块输出电压为零"
-    assert not sf.archived_versions(live_server.store, case["id"])
+    assert not form_archive.archived_versions(live_server.store, case["id"])
     page.check("#charge-0")
     for key, choice in (("attitude", 0), ("skill", 0), ("timeliness", 1), ("overall", 0)):
         page.check(f"#{key}-{choice}")
@@ -69,7 +69,7 @@ def test_tablet_fill_rate_sign_and_download(page, live_server):
     assert page.url.endswith(f"/forms/case/{case['id']}"), page.locator(".alert, .invalid-feedback, .text-danger").all_inner_texts()
     assert "第 1 版" in page.content()
 
-    [doc] = sf.archived_versions(live_server.store, case["id"])
+    [doc] = form_archive.archived_versions(live_server.store, case["id"])
     assert doc["kind"] == "tablet" and doc["uploaded_by"] == "tech"
     with page.expect_download() as dl:
         page.click(f"a[href='/forms/file/{doc['id']}']")
@@ -186,7 +186,7 @@ def test_tablet_signed_with_a_finger(touch_page, live_server):
     with page.expect_navigation():
         page.get_by_role("button", name="生成并归档技术服务单").click()
     assert page.url.endswith(f"/forms/case/{case['id']}"), page.locator(".alert, .invalid-feedback, .text-danger").all_inner_texts()
-    [doc] = sf.archived_versions(live_server.store, case["id"])
+    [doc] = form_archive.archived_versions(live_server.store, case["id"])
     assert doc["fields"]["technician_signer"] == "tech2-姓名"
     with page.expect_download() as dl:
         page.click(f"a[href='/forms/file/{doc['id']}']")
@@ -261,7 +261,7 @@ def test_tablet_keeps_the_session_alive_and_a_draft_of_the_typed_fields(page, li
     with page.expect_navigation():
         page.get_by_role("button", name="生成并归档技术服务单").click()
     assert page.url.endswith(f"/forms/case/{case['id']}"), page.locator(".alert, .invalid-feedback, .text-danger").all_inner_texts()
-    [doc] = sf.archived_versions(store, case["id"])
+    [doc] = form_archive.archived_versions(store, case["id"])
     assert doc["fields"]["fault_found"] == "液晶屏背光不亮" and doc["fields"]["parts"][0] == {
         "name": "背光驱动板", "spec": "", "qty": 2, "note": ""}
 

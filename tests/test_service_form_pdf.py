@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from records import customers, pdf, products
-from records import service_form as sf
-from records.store import Store
+from records.catalog import customers, products
+from records.core import pdf
+from records.core.store import Store
+from records.service_forms import document as form_document
+from records.service_forms import fields as form_fields
 
 _seq = count(1)
 
@@ -94,7 +96,7 @@ def test_forms_for_several_cases(fstore):
         make_case(fstore, customer="东北某装备仓库", serial="JX200-2022-017", description="冬季低温下无法启动。" * 8),
     ]
     for case in cases:
-        data = sf.render_case_form(fstore, case["id"])
+        data = form_document.render_case_form(fstore, case)
         assert data[:5] == b"%PDF-"
         reader = PdfReader(io.BytesIO(data))
         assert len(reader.pages) == 1
@@ -112,10 +114,10 @@ def test_forms_for_several_cases(fstore):
         # pypdf reads the same text.
         assert form_no in flat(reader.pages[0].extract_text())
     # Technicians by display name; warranty decided from the delivery date when not given.
-    second = flat(pdf_text(sf.render_case_form(fstore, cases[1]["id"])))
+    second = flat(pdf_text(form_document.render_case_form(fstore, cases[1])))
     assert "tech-姓名、tech2-姓名" in second
     assert "已过质保期" in second and "现场服务（有偿）" in second
-    assert "质保期内" in flat(pdf_text(sf.render_case_form(fstore, cases[0]["id"])))
+    assert "质保期内" in flat(pdf_text(form_document.render_case_form(fstore, cases[0])))
 
 
 def test_fonts_are_the_small_cut_and_cover_every_glyph(fstore):
@@ -124,25 +126,25 @@ def test_fonts_are_the_small_cut_and_cover_every_glyph(fstore):
         return [line.split()[0].split("+")[-1] for line in out.splitlines()[2:] if line.strip()]
 
     # Common text: only the small cut is embedded (the big collection is what made PDFs slow).
-    common = sf.render_case_form(fstore, make_case(fstore)["id"])
+    common = form_document.render_case_form(fstore, make_case(fstore))
     assert set(font_names(common)) <= {"FormCJK", "FormCJK-Bold"}
     # A rare character (outside GB2312) comes from the full Noto Sans CJK SC fallback.
     case = make_case(fstore, customer="某部队第一修理所（喆堃）")
-    data = sf.render_case_form(fstore, case["id"])
+    data = form_document.render_case_form(fstore, case)
     assert {"FormCJK", "Noto-Sans-CJK-SC"} <= set(font_names(data))
     # Every character of the template and of common text is in the cut: no missing glyph.
     from fontTools.ttLib import TTFont
 
     paths = pdf.ensure_fonts()
     cmap = set(TTFont(paths["FormCJK-regular.ttf"]).getBestCmap())
-    text = pdf_text(sf.render_blank_form()) + pdf_text(data)
+    text = pdf_text(form_document.render_blank_form()) + pdf_text(data)
     rare = {c for c in text if not c.isspace() and ord(c) not in cmap}
     assert rare <= set("喆堃"), rare  # two name characters outside GB2312: served by the Noto fallback
     assert "喆堃" in flat(pdf_text(data))  # ... and still real glyphs with their text
 
 
 def test_blank_form(fstore):
-    data = sf.render_blank_form()
+    data = form_document.render_blank_form()
     reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) == 1
     text = flat(pdf_text(data))
@@ -155,7 +157,7 @@ def test_blank_form(fstore):
 def test_many_parts_two_pages_with_number_on_each(fstore):
     case = make_case(fstore)
     parts = [{"name": f"电源模块{i}", "spec": "DY-12", "qty": i, "note": "新件"} for i in range(1, 31)]
-    data = sf.render_case_form(fstore, case["id"], filled={"parts": parts, "charge": "free"})
+    data = form_document.render_case_form(fstore, case, filled={"parts": parts, "charge": "free"})
     reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) == 2
     form_no = case["dispatch"]["form_no"]
@@ -167,8 +169,8 @@ def test_many_parts_two_pages_with_number_on_each(fstore):
 
 def test_case_without_issued_form_has_no_pdf(fstore):
     case = make_case(fstore, form_no=None)
-    with pytest.raises(sf.ServiceFormError):
-        sf.render_case_form(fstore, case["id"])
+    with pytest.raises(form_fields.ServiceFormError):
+        form_document.render_case_form(fstore, case)
 
 
 # --- injection ---------------------------------------------------------------------------
@@ -219,7 +221,7 @@ def test_template_injection_is_text_and_fetches_nothing(fstore, recorder):
     case = make_case(fstore, customer=evil_img, caller_name="{{7*7}}",
                      description=f'{evil_link} <img src="{url}/img.png"> {url} {{{{7*7}}}}',
                      plan=f'<style>@import url("{url}/css");</style><script>alert(1)</script>')
-    data = sf.render_case_form(fstore, case["id"])
+    data = form_document.render_case_form(fstore, case)
     text = flat(pdf_text(data))
     for literal in (evil_img, evil_link, url, "{{7*7}}", "<script>alert(1)</script>"):
         assert flat(literal) in text, literal
@@ -279,20 +281,20 @@ def test_font_cache_defaults_to_the_project_folder(monkeypatch):
 
 
 def test_setup_step_builds_the_fonts_where_every_account_finds_them(tmp_path):
-    """``python -m records.pdf`` (scripts/setup.sh) fills <project>/.cache/fonts; another
+    """``python -m records.core.pdf`` (scripts/setup.sh) fills <project>/.cache/fonts; another
     account (another HOME) then uses those files and builds nothing of its own."""
     import os
     import sys
 
     env = {k: v for k, v in os.environ.items() if k not in ("AFTERSALES_CACHE", "XDG_CACHE_HOME")}
-    out = subprocess.run([sys.executable, "-m", "records.pdf"], cwd=pdf.PROJECT_DIR, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "records.core.pdf"], cwd=pdf.PROJECT_DIR, capture_output=True,
                          text=True, env={**env, "HOME": str(tmp_path / "setup-home")}, timeout=300, check=True)
     built = sorted(Path(line.split(": ", 1)[1].rsplit(" (", 1)[0]) for line in out.stdout.splitlines())
     assert len(built) == 2 and all(p.parent == pdf.PROJECT_DIR / ".cache" / "fonts" for p in built), out.stdout
     assert all(p.stat().st_mode & 0o004 for p in built)  # readable by the service account too
 
     service_home = tmp_path / "service-home"
-    code = ("import sys, time; from records import pdf; t = time.monotonic(); p = pdf.ensure_fonts(); "
+    code = ("import sys, time; from records.core import pdf; t = time.monotonic(); p = pdf.ensure_fonts(); "
             "print(sorted(str(v) for v in p.values())); print(time.monotonic() - t)")
     run = subprocess.run([sys.executable, "-c", code], cwd=pdf.PROJECT_DIR, capture_output=True, text=True,
                          env={**env, "HOME": str(service_home)}, timeout=300, check=True)

@@ -10,8 +10,11 @@ import pytest
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
-from records import service_form as sf
-from records import uploads
+from records.core import uploads
+from records.service_forms import archive as form_archive
+from records.service_forms import document as form_document
+from records.service_forms import fields as form_fields
+from records.users import accounts
 from tests.test_service_form_pdf import flat, make_case, page_image, pdf_text
 
 REFUSED = "nothing stored"
@@ -25,7 +28,7 @@ def case(store):
 @pytest.fixture
 def scan_png(store, case):
     """A 'scan' of the printed form: its first page rendered at 150 dpi."""
-    return page_image(sf.render_case_form(store, case["id"]))
+    return page_image(form_document.render_case_form(store, case))
 
 
 def upload(client, case_id, data: bytes, filename: str, **fields):
@@ -34,8 +37,8 @@ def upload(client, case_id, data: bytes, filename: str, **fields):
 
 
 def assert_nothing_stored(store):
-    assert store.count(sf.TABLE) == 0
-    files = sf.files_dir(store)
+    assert store.count(form_archive.TABLE) == 0
+    files = form_archive.files_dir(store)
     assert not files.exists() or not any(files.iterdir())
 
 
@@ -46,7 +49,7 @@ def audit_entries(store, table, record_id):
 # --- valid scans -------------------------------------------------------------------------
 @pytest.mark.parametrize("fmt", ["png", "jpeg", "pdf"])
 def test_valid_scan_is_archived_and_matched_by_qr(client, auth, store, case, fmt):
-    pdf_bytes = sf.render_case_form(store, case["id"])
+    pdf_bytes = form_document.render_case_form(store, case)
     if fmt == "pdf":  # a scanner's PDF: the page as an image
         buf = io.BytesIO()
         Image.open(io.BytesIO(page_image(pdf_bytes, fmt="jpeg"))).save(buf, format="PDF", resolution=150)
@@ -57,7 +60,7 @@ def test_valid_scan_is_archived_and_matched_by_qr(client, auth, store, case, fmt
     resp = upload(client, case["id"], data, f"扫描.{fmt}")
     assert resp.status_code == 302, resp.get_data(as_text=True)
     assert resp.headers["Location"].endswith(f"/forms/case/{case['id']}")
-    [doc] = sf.archived_versions(store, case["id"])
+    [doc] = form_archive.archived_versions(store, case["id"])
     digest = hashlib.sha256(data).hexdigest()
     assert doc["version"] == 1 and doc["kind"] == "scan" and doc["matched_by"] == "qr"
     assert doc["sha256"] == digest and doc["form_no"] == case["dispatch"]["form_no"]
@@ -66,7 +69,7 @@ def test_valid_scan_is_archived_and_matched_by_qr(client, auth, store, case, fmt
     got = client.get(f"/forms/file/{doc['id']}")
     assert got.status_code == 200 and got.data == data
     assert got.headers["X-Content-SHA256"] == digest
-    [created] = audit_entries(store, sf.TABLE, doc["id"])
+    [created] = audit_entries(store, form_archive.TABLE, doc["id"])
     assert created["action"] == "create" and created["changes"]["sha256"] == [None, digest]
     assert any(e.get("data", {}).get("sha256") == digest for e in audit_entries(store, "cases", case["id"]))
     assert store.audit.verify().ok
@@ -77,16 +80,16 @@ def test_valid_scan_is_archived_and_matched_by_qr(client, auth, store, case, fmt
 def test_archived_file_tampering_is_detected(client, auth, store, case, scan_png):
     auth.login("tech")
     upload(client, case["id"], scan_png, "scan.png")
-    [doc] = sf.archived_versions(store, case["id"])
-    (sf.files_dir(store) / doc["sha256"]).write_bytes(scan_png + b"x")
-    with pytest.raises(sf.ServiceFormError):
-        sf.read_archived(store, doc["id"])
+    [doc] = form_archive.archived_versions(store, case["id"])
+    (form_archive.files_dir(store) / doc["sha256"]).write_bytes(scan_png + b"x")
+    with pytest.raises(form_fields.ServiceFormError):
+        form_archive.read_archived(store, doc["id"])
     assert client.get(f"/forms/file/{doc['id']}").status_code == 500
 
 
 # --- refusals ----------------------------------------------------------------------------
 def _corrupt_pdf(store, case) -> bytes:
-    good = bytearray(sf.render_case_form(store, case["id"]))
+    good = bytearray(form_document.render_case_form(store, case))
     good[200:len(good) - 200] = b"\x00" * (len(good) - 400)
     return bytes(good)
 
@@ -95,8 +98,8 @@ def _corrupt_pdf(store, case) -> bytes:
     ("renamed text file", lambda s, c: "这不是扫描件，只是文本。\n".encode() * 50, "只接受 PDF、JPEG 或 PNG"),
     ("oversized", lambda s, c: b"%PDF-1.7\n" + b"0" * (20 * 1024 * 1024), "最大允许 20 MB"),
     ("corrupt PDF", _corrupt_pdf, "PDF 文件已损坏"),
-    ("truncated PNG", lambda s, c: page_image(sf.render_case_form(s, c["id"]))[:5000], "PNG 图片已损坏"),
-    ("truncated JPEG", lambda s, c: page_image(sf.render_case_form(s, c["id"]), fmt="jpeg")[:-300], "JPEG 图片已损坏"),
+    ("truncated PNG", lambda s, c: page_image(form_document.render_case_form(s, c))[:5000], "PNG 图片已损坏"),
+    ("truncated JPEG", lambda s, c: page_image(form_document.render_case_form(s, c), fmt="jpeg")[:-300], "JPEG 图片已损坏"),
     ("empty", lambda s, c: b"", "请选择"),
 ])
 def test_bad_files_are_refused_and_nothing_stored(client, auth, store, case, name, make, message):
@@ -116,7 +119,7 @@ def test_request_larger_than_the_limit_gets_413(client, auth, store, case):
 
 def test_qr_of_another_form_is_refused(client, auth, store, case):
     other = make_case(store)
-    data = page_image(sf.render_case_form(store, other["id"]))
+    data = page_image(form_document.render_case_form(store, other))
     auth.login("tech")
     resp = upload(client, case["id"], data, "scan.png", confirm_no=case["dispatch"]["form_no"])
     body = resp.get_data(as_text=True)
@@ -138,7 +141,7 @@ def test_without_readable_qr_the_user_confirms_the_number(client, auth, store, c
     assert_nothing_stored(store)
     resp = upload(client, case["id"], data, "photo.jpg", confirm_no=case["dispatch"]["form_no"].lower())
     assert resp.status_code == 302
-    [doc] = sf.archived_versions(store, case["id"])
+    [doc] = form_archive.archived_versions(store, case["id"])
     assert doc["matched_by"] == "confirmed"
 
 
@@ -146,18 +149,18 @@ def test_without_readable_qr_the_user_confirms_the_number(client, auth, store, c
 def test_correction_is_a_new_version_with_a_reason(client, auth, store, case, scan_png):
     auth.login("tech")
     assert upload(client, case["id"], scan_png, "v1.png").status_code == 302
-    second = page_image(sf.render_case_form(store, case["id"]), fmt="jpeg")
+    second = page_image(form_document.render_case_form(store, case), fmt="jpeg")
     resp = upload(client, case["id"], second, "v2.jpg")
     assert "更正原因" in resp.get_data(as_text=True)
-    assert len(sf.archived_versions(store, case["id"])) == 1
+    assert len(form_archive.archived_versions(store, case["id"])) == 1
     resp = upload(client, case["id"], second, "v2.jpg", reason="第一版扫描不清晰，顾客盖章缺失，重新扫描")
     assert resp.status_code == 302
-    v1, v2 = sf.archived_versions(store, case["id"])
+    v1, v2 = form_archive.archived_versions(store, case["id"])
     assert (v1["version"], v2["version"]) == (1, 2)
     assert v2["reason"].startswith("第一版扫描不清晰") and v1["reason"] == ""
     assert client.get(f"/forms/file/{v1['id']}").data == scan_png
     assert client.get(f"/forms/file/{v2['id']}").data == second
-    assert sf.latest_version(store, case["id"])["id"] == v2["id"]
+    assert form_archive.latest_version(store, case["id"])["id"] == v2["id"]
     # The archive record itself cannot be changed through the app: no edit route exists.
     assert client.post(f"/forms/file/{v1['id']}").status_code == 405
 
@@ -186,7 +189,7 @@ def test_rights(client, auth, store, case, user, may_read, may_sign):
 def test_archived_files_are_for_those_who_see_the_case(client, auth, store, case, scan_png):
     auth.login("tech")
     assert upload(client, case["id"], scan_png, "扫描件.png").status_code == 302
-    [doc] = sf.archived_versions(store, case["id"])
+    [doc] = form_archive.archived_versions(store, case["id"])
     auth.logout()
 
     auth.login("receiver")  # not on this case, and no role that reads every case
@@ -229,8 +232,8 @@ def test_download_names_ascii_fallback_and_utf8(client, auth, store, case, scan_
         "attachment", "service-form-blank.pdf", "技术服务单-空白.pdf")
 
     upload(client, case["id"], scan_png, "现场 扫描件 (1).png")
-    upload(client, case["id"], sf.render_case_form(store, case["id"]), "x.pdf", reason="重新上传")
-    v1, v2 = sf.archived_versions(store, case["id"])
+    upload(client, case["id"], form_document.render_case_form(store, case), "x.pdf", reason="重新上传")
+    v1, v2 = form_archive.archived_versions(store, case["id"])
     assert names(client.get(f"/forms/file/{v1['id']}").headers["Content-Disposition"]) == (
         "attachment", f"service-form-{form_no}-v1.png", "现场 扫描件 (1).png")
     # the ASCII name follows the content, not the name it was uploaded under
@@ -285,7 +288,7 @@ def test_tablet_post_makes_the_signed_pdf(client, auth, store, case):
     auth.login("tech")
     resp = client.post(f"/forms/case/{case['id']}/tablet", data=tablet_data())
     assert resp.status_code == 302, resp.get_data(as_text=True)
-    [doc] = sf.archived_versions(store, case["id"])
+    [doc] = form_archive.archived_versions(store, case["id"])
     assert doc["kind"] == "tablet" and doc["fields"]["ratings"]["timeliness"] == "basically"
     data = client.get(f"/forms/file/{doc['id']}").data
     assert hashlib.sha256(data).hexdigest() == doc["sha256"]
@@ -346,7 +349,7 @@ def test_technician_signer_is_one_of_the_cases_technicians(client, auth, store):
     resp = client.post(f"/forms/case/{two['id']}/tablet",
                        data=tablet_data(technician_signer="tech2", technician_signature=_signature_data_url()))
     assert resp.status_code == 302, resp.get_data(as_text=True)
-    [doc] = sf.archived_versions(store, two["id"])
+    [doc] = form_archive.archived_versions(store, two["id"])
     assert doc["uploaded_by"] == "engineer"
     assert doc["fields"]["technician_signer"] == "tech2-姓名" and doc["fields"]["technician_signer_username"] == "tech2"
     text = flat(pdf_text(client.get(f"/forms/file/{doc['id']}").data))
@@ -384,9 +387,8 @@ def csrf_client(data_dir):
 def _age_sessions(store, username: str, minutes: int) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from records import users
 
-    user = users.find_by_username(store, username)
+    user = accounts.find_by_username(store, username)
     seen = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).astimezone()
     with store.transaction("test") as tx:
         sessions = {k: {**v, "seen": seen.isoformat()} for k, v in user["_sessions"].items()}
@@ -396,9 +398,8 @@ def _age_sessions(store, username: str, minutes: int) -> None:
 def _last_seen(store, username: str):
     from datetime import datetime
 
-    from records import users
 
-    user = users.find_by_username(store, username)
+    user = accounts.find_by_username(store, username)
     return max(datetime.fromisoformat(v["seen"]) for v in user["_sessions"].values())
 
 
@@ -428,7 +429,7 @@ def test_keepalive_refreshes_the_session_and_changes_no_data(csrf_client):
     assert csrf_client.post("/forms/keepalive", headers={"X-CSRFToken": token}).status_code == 204
     resp = csrf_client.post(f"/forms/case/{case['id']}/tablet", data={**tablet_data(), "csrf_token": token})
     assert resp.status_code == 302, resp.get_data(as_text=True)
-    assert len(sf.archived_versions(store, case["id"])) == 1
+    assert len(form_archive.archived_versions(store, case["id"])) == 1
 
 
 def test_keepalive_after_the_session_ended_is_not_a_204(csrf_client):

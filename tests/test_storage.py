@@ -12,12 +12,13 @@ import time
 import orjson
 import pytest
 from click.testing import CliRunner
-
-from records import schema
-from records.files import TEMP_PREFIX, StorageError
-from records.store import Store, StaleRecord
-from scripts.cli import cli
 from storage_checks import assert_consistent, assert_files_parse, leftovers, writer
+
+from records.core import schema
+from records.core.errors import StaleRecord
+from records.core.files import TEMP_PREFIX, StorageError
+from records.core.store import Store
+from scripts.cli import cli
 
 
 def _seed_items(store: Store, n: int) -> dict[int, str]:

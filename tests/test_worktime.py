@@ -21,9 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from records import deadlines, policy
-from records.deadlines import Deadline
-from records.worktime import WorkCalendar
+from records import policy
+from records.calendar import time_limits
+from records.calendar.time_limits import Deadline
+from records.calendar.workdays import WorkCalendar
 
 SH = ZoneInfo("Asia/Shanghai")
 UTC = timezone.utc
@@ -380,15 +381,15 @@ def test_dispatch_hours_rejects(km):
 # --- Deadlines ------------------------------------------------------------------------------------
 
 DEADLINES = [
-    (deadlines.handover_deadline, dt(2026, 9, 30, 15, 0), "6.1.3",
+    (time_limits.handover_deadline, dt(2026, 9, 30, 15, 0), "6.1.3",
      "收到后 4 个工作小时内传递到技质部", sh(2026, 10, 8, 10, 0)),
-    (deadlines.consult_reply_deadline, dt(2026, 3, 2, 10, 0), "6.2.1",
+    (time_limits.consult_reply_deadline, dt(2026, 3, 2, 10, 0), "6.2.1",
      "收到咨询后 8 个工作小时内答复", sh(2026, 3, 3, 10, 30)),
-    (deadlines.decision_deadline, dt(2026, 2, 13, 14, 0), "6.2.2",
+    (time_limits.decision_deadline, dt(2026, 2, 13, 14, 0), "6.2.2",
      "技质部收到后 8 个工作小时内确定解决方案", sh(2026, 2, 14, 14, 30)),
-    (deadlines.report_deadline, dt(2026, 9, 29, 18, 0), "6.2.7",
+    (time_limits.report_deadline, dt(2026, 9, 29, 18, 0), "6.2.7",
      "返回后 3 个工作日内书面汇报", sh(2026, 10, 9, 17, 30)),
-    (deadlines.confirm_deadline, dt(2026, 9, 29, 18, 0), "6.2.8",
+    (time_limits.confirm_deadline, dt(2026, 9, 29, 18, 0), "6.2.8",
      "汇报后 5 个工作日内完成确认及费用审核", sh(2026, 10, 12, 17, 30)),
 ]
 
@@ -413,18 +414,18 @@ def test_calendar_deadlines(cal, make, start, clause, basis, due):
     ],
 )
 def test_dispatch_deadline(start, km, basis, due):
-    d = deadlines.dispatch_deadline(start, km)
+    d = time_limits.dispatch_deadline(start, km)
     assert (d.clause, d.basis, d.due) == ("5.1.1.3", basis, due)
     assert d.clock_hours_left(d.start) == policy.dispatch_hours(km)
 
 
 def test_dispatch_deadline_rejects_bad_distance():
     with pytest.raises(ValueError):
-        deadlines.dispatch_deadline(dt(2026, 3, 2), -5)
+        time_limits.dispatch_deadline(dt(2026, 3, 2), -5)
 
 
 def test_deadline_to_dict_is_iso():
-    d = deadlines.handover_deadline(WorkCalendar.default(), dt(2026, 3, 2, 9, 0))
+    d = time_limits.handover_deadline(WorkCalendar.default(), dt(2026, 3, 2, 9, 0))
     assert d.to_dict() == {
         "clause": "6.1.3", "basis": "收到后 4 个工作小时内传递到技质部",
         "start": "2026-03-02T09:00:00+08:00", "due": "2026-03-02T14:30:00+08:00",
@@ -434,7 +435,7 @@ def test_deadline_to_dict_is_iso():
 
 
 def test_overdue_and_hours_left(cal):
-    d = deadlines.handover_deadline(cal, dt(2026, 3, 2, 9, 0))  # due Mon 14:30
+    d = time_limits.handover_deadline(cal, dt(2026, 3, 2, 9, 0))  # due Mon 14:30
     assert not d.is_overdue(dt(2026, 3, 2, 14, 30))  # done at the due instant is on time
     assert d.is_overdue(dt(2026, 3, 2, 14, 30) + timedelta(microseconds=1))
     assert not d.is_overdue(datetime(2026, 3, 2, 6, 0, tzinfo=UTC))  # 14:00 local
@@ -484,7 +485,7 @@ def test_between_is_additive(cal, a, b, c):
 
 
 def test_engine_has_no_flask_or_tinydb():
-    for name in ("worktime.py", "deadlines.py"):
+    for name in ("calendar/workdays.py", "calendar/time_limits.py"):
         tree = ast.parse((Path(__file__).parent.parent / "records" / name).read_text("utf-8"))
         imported = {
             alias.name.split(".")[0]

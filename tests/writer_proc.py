@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from records.store import Store  # noqa: E402
+from records.core.store import Store
 
 
 def concurrent(root: str, worker: int, start_at: float, seconds: float) -> None:

@@ -5,8 +5,22 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import (admin, auth, calendar, cases, customers, filters, followups, history, home, ledger, nav,
-                   notifications, products, service_forms)
+    from . import (
+        admin,
+        auth,
+        calendar,
+        cases,
+        customers,
+        filters,
+        followups,
+        history,
+        home,
+        ledger,
+        nav,
+        notifications,
+        products,
+        service_forms,
+    )
 
     auth.login_manager.init_app(app)
     filters.init_app(app)

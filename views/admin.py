@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from forms.admin import ConfirmForm, ResetPasswordForm, UserCreateForm, UserEditForm
-from records import users
+from records.users import accounts
 
 from .common import actor, form_errors_to_fields, roles_required, save_edit, store
 
@@ -12,7 +12,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/users")
 @roles_required("admin")
 def user_list():
-    rows = sorted(store().find(users.TABLE), key=lambda u: u["username"].lower())
+    rows = sorted(store().find(accounts.TABLE), key=lambda u: u["username"].lower())
     return render_template("admin/users.html", users=rows, confirm=ConfirmForm())
 
 
@@ -22,9 +22,9 @@ def user_new():
     form = UserCreateForm()
     if form.validate_on_submit():
         try:
-            user = users.create_user(store(), form.username.data, form.password.data, form.roles.data,
+            user = accounts.create_user(store(), form.username.data, form.password.data, form.roles.data,
                                      actor(), display_name=form.display_name.data, email=form.email.data or "")
-        except users.UserError as exc:
+        except accounts.UserError as exc:
             form_errors_to_fields(form, exc)
         else:
             flash(f"已创建用户 {user['username']}", "success")
@@ -35,12 +35,12 @@ def user_new():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def user_edit(user_id: int):
-    user = store().get(users.TABLE, user_id) or abort(404)
+    user = store().get(accounts.TABLE, user_id) or abort(404)
     form = UserEditForm(data={**user, "rev": user["_rev"]})
     pw_form = ResetPasswordForm(prefix="pw")
     if form.validate_on_submit():
         saved = save_edit(
-            form, lambda rev: users.update_user(store(), user_id, actor(), expect_rev=rev,
+            form, lambda rev: accounts.update_user(store(), user_id, actor(), expect_rev=rev,
                                                 display_name=form.display_name.data, email=form.email.data or "",
                                                 roles=form.roles.data),
             "该用户", url_for(".user_edit", user_id=user_id), url_for(".user_list"))
@@ -53,10 +53,10 @@ def user_edit(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 @roles_required("admin")
 def user_reset_password(user_id: int):
-    user = store().get(users.TABLE, user_id) or abort(404)
+    user = store().get(accounts.TABLE, user_id) or abort(404)
     pw_form = ResetPasswordForm(prefix="pw")
     if pw_form.validate_on_submit():
-        users.set_password(store(), user_id, pw_form.password.data, actor())
+        accounts.set_password(store(), user_id, pw_form.password.data, actor())
         flash(f"已重置 {user['username']} 的密码，其所有登录已退出", "success")
         return redirect(url_for(".user_edit", user_id=user_id))
     form = UserEditForm(data={**user, "rev": user["_rev"]})
@@ -67,11 +67,11 @@ def user_reset_password(user_id: int):
 @bp.post("/users/<int:user_id>/active/<int:on>")
 @roles_required("admin")
 def user_set_active(user_id: int, on: int):
-    user = store().get(users.TABLE, user_id) or abort(404)
+    user = store().get(accounts.TABLE, user_id) or abort(404)
     if ConfirmForm().validate_on_submit():
         try:
-            users.set_active(store(), user_id, bool(on), actor())
-        except users.UserError as exc:
+            accounts.set_active(store(), user_id, bool(on), actor())
+        except accounts.UserError as exc:
             flash(str(exc), "danger")
         else:
             flash(f"已{'启用' if on else '停用'}用户 {user['username']}", "success")

@@ -3,12 +3,28 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 
 from forms.auth import ChangePasswordForm, LoginForm
-from records import users
-from records.users import ROLES
+from records.users import accounts, sessions
+from records.users.roles import ROLES
 
 from .common import form_errors_to_fields, is_local_path, store
 
@@ -47,7 +63,7 @@ def load_user(session_id: str):
     if not user_id.isdigit() or not token:
         return None
     idle = timedelta(minutes=current_app.config["IDLE_MINUTES"])
-    check = users.check_session(store(), int(user_id), token, idle)
+    check = sessions.check_session(store(), int(user_id), token, idle)
     if check.user is None:
         session["_auth_reason"] = check.reason
         return None
@@ -70,8 +86,8 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user, token = users.authenticate(store(), form.username.data, form.password.data)
-        except users.LoginRefused as exc:
+            user, token = sessions.authenticate(store(), form.username.data, form.password.data)
+        except accounts.LoginRefused as exc:
             form.form_errors.append(str(exc))
         else:
             session.clear()  # a fresh session on login (no fixation)
@@ -85,7 +101,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    users.end_session(store(), current_user.id, current_user.token)
+    sessions.end_session(store(), current_user.id, current_user.token)
     logout_user()
     session.clear()
     flash("已退出登录", "info")
@@ -98,11 +114,11 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            token = users.change_own_password(store(), current_user.id, form.old_password.data, form.new_password.data)
-        except users.UserError as exc:
+            token = sessions.change_own_password(store(), current_user.id, form.old_password.data, form.new_password.data)
+        except accounts.UserError as exc:
             form_errors_to_fields(form, exc)
         else:
-            login_user(CurrentUser(store().require(users.TABLE, current_user.id), token))
+            login_user(CurrentUser(store().require(accounts.TABLE, current_user.id), token))
             flash("密码已修改，其他地方的登录已全部退出", "success")
             return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form)

@@ -12,9 +12,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from forms.calendar import CorrectionForm, RemoveCorrectionForm
-from records import calendar_store
-from records.calendar_store import CalendarError
-from records.worktime import MAKEUP_WORKDAY_NAME, WorkCalendar, today_local
+from records.calendar import corrections
+from records.calendar.corrections import CalendarError
+from records.calendar.workdays import MAKEUP_WORKDAY_NAME, WorkCalendar, today_local
+from records.cases import calendar_change
 
 from .common import actor, form_errors_to_fields, roles_required, store
 
@@ -42,7 +43,7 @@ def _year_arg() -> int:
     year = request.args.get("year", type=int)
     if year is None:
         return today_local().year
-    if not calendar_store.MIN_YEAR <= year <= calendar_store.MAX_YEAR:
+    if not corrections.MIN_YEAR <= year <= corrections.MAX_YEAR:
         abort(404)
     return year
 
@@ -93,17 +94,17 @@ def year_months(cal: WorkCalendar, overview: dict) -> list[dict]:
 
 
 def _render_year(year: int, form: CorrectionForm | None = None, status: int = 200):
-    cal = calendar_store.current_calendar(store())
+    cal = corrections.current_calendar(store())
     overview = cal.year_overview(year)
-    every = calendar_store.list_corrections(store())
-    corrections = [rec for rec in every if int(rec["date"][:4]) == year]
+    every = corrections.list_corrections(store())
+    this_year = [rec for rec in every if int(rec["date"][:4]) == year]
     other_years = Counter(int(rec["date"][:4]) for rec in every if int(rec["date"][:4]) != year)
     can_edit = _can_edit()
     if can_edit and form is None:
         form = CorrectionForm(formdata=None)
         day = request.args.get("day", "")
         try:
-            picked = calendar_store.parse_day(day) if day else None
+            picked = corrections.parse_day(day) if day else None
         except CalendarError:
             picked = None
         if picked is not None:  # a click on a day: propose the opposite of what it is now
@@ -112,7 +113,7 @@ def _render_year(year: int, form: CorrectionForm | None = None, status: int = 20
     return render_template(
         "calendar/year.html",
         year=year, overview=overview, months=year_months(cal, overview), weekday_names=WEEKDAY_NAMES,
-        kinds=KINDS, periods=_fmt_periods(cal), corrections=corrections,
+        kinds=KINDS, periods=_fmt_periods(cal), corrections=this_year,
         other_years=sorted(other_years.items()), can_edit=can_edit, form=form if can_edit else None,
         remove_form=RemoveCorrectionForm() if can_edit else None,
     ), status
@@ -130,7 +131,7 @@ def correct():
     form = CorrectionForm()
     if form.validate_on_submit():
         try:
-            rec = calendar_store.set_correction(store(), form.day.data, form.workday_value,
+            rec = calendar_change.set_correction(store(), form.day.data, form.workday_value,
                                                 form.reason.data, actor())
         except CalendarError as exc:
             form_errors_to_fields(form, exc)
@@ -139,10 +140,10 @@ def correct():
             flash(f"已将 {rec['date']} 校正为{kind}{RECOMPUTED_NOTE}", "success")
             return redirect(url_for(".year", year=int(rec["date"][:4])))
     try:
-        shown = calendar_store.parse_day(form.day.data).year
+        shown = corrections.parse_day(form.day.data).year
     except CalendarError:
         shown = request.args.get("year", type=int) or today_local().year
-    if not calendar_store.MIN_YEAR <= shown <= calendar_store.MAX_YEAR:
+    if not corrections.MIN_YEAR <= shown <= corrections.MAX_YEAR:
         shown = today_local().year
     return _render_year(shown, form, 400)
 
@@ -151,13 +152,13 @@ def correct():
 @roles_required(*EDITOR_ROLES)
 def remove(day: str):
     try:
-        d = calendar_store.parse_day(day)
+        d = corrections.parse_day(day)
     except CalendarError:
         abort(404)
     if not RemoveCorrectionForm().validate_on_submit():
         abort(400)
     try:
-        calendar_store.remove_correction(store(), d, actor())
+        calendar_change.remove_correction(store(), d, actor())
     except CalendarError as exc:
         flash(str(exc), "warning")
     else:

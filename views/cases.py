@@ -1,29 +1,43 @@
 """服务案例: intake, my work, the 技质部 list, the case page and one POST endpoint per action.
 
 Thin: validate the WTForm, call ``records.cases``, flash, redirect. The domain decides who may
-do what (``cases.may`` → 403 here) and when (a refusal is shown with its reason).
+do what (``flow.may`` → 403 here) and when (a refusal is shown with its reason).
 """
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from forms.base import options
 from forms.cases import ACTION_FORMS, CaseFilterForm, IntakeForm
-from records import cases, fines, policy, users
-from records import service_form as sf
-from records.calendar_store import current_calendar
-from records.cases import READERS, rule_text
-from records.customers import TABLE as CUSTOMERS
-from records.errors import DomainError
-from records.fines import amount_text
-from records.policy import TIMEZONE
-from records.products import TABLE as PRODUCTS
-from records.store import StaleRecord
-from records.users import TABLE as USERS
+from records import policy
+from records.calendar.corrections import current_calendar
+from records.cases import deadlines as case_deadlines
+from records.cases import flow, queries, vocab, workflow
+from records.cases.steps import report as report_step
+from records.catalog.customers import TABLE as CUSTOMERS
+from records.catalog.products import TABLE as PRODUCTS
+from records.core.errors import DomainError, StaleRecord
+from records.fines import proposals, rulings
+from records.fines.proposals import amount_text
+from records.policy import TIMEZONE, rule_text
+from records.service_forms import archive as form_archive
+from records.service_forms import fields as form_fields
+from records.users import accounts
+from records.users.accounts import TABLE as USERS
+from records.users.roles import CASE_READERS as READERS
 
 from .common import Pager, form_errors_to_fields, page_arg, store
 
@@ -92,7 +106,7 @@ def _user() -> dict:
 
 
 def _get_case(case_id: int) -> dict:
-    case = store().get(cases.TABLE, case_id)
+    case = store().get(vocab.TABLE, case_id)
     if case is None:
         abort(404)
     return case
@@ -129,7 +143,7 @@ def _naive_minute(dt: datetime | None) -> datetime | None:
 
 def _report_defaults(case: dict) -> dict:
     """The report form filled from the on-site steps and the tablet-signed form (if any)."""
-    pre = cases.report_prefill(store(), case)
+    pre = report_step.report_prefill(store(), case)
     now = _local_now_naive()
     data = {
         "arrived_at": _naive_minute(pre["arrived_at"]) or now,
@@ -141,7 +155,7 @@ def _report_defaults(case: dict) -> dict:
     }
     if pre["parts"]:
         data["parts"] = [{"part": p["part"], "quantity": str(p["quantity"])} for p in pre["parts"]]
-    for key in cases.ASPECTS:
+    for key in vocab.ASPECTS:
         data[key] = pre["ratings"].get(key)
     return data
 
@@ -157,12 +171,12 @@ def _choices(form, action: str, case: dict) -> None:
             (u["username"], u.get("display_name") or u["username"])
             for u in s.scan(USERS) if "technician" in u.get("roles", []) and u.get("active", True)))
     elif action in ("rule_fine", "gm_rule_fine"):
-        rows = fines.pending(case) if action == "rule_fine" else case.get("fines") or []
-        names = users.display_names(s)
+        rows = proposals.pending(case) if action == "rule_fine" else case.get("fines") or []
+        names = accounts.display_names(s)
         form.key.choices = options([(f["key"], _fine_label(f, names)) for f in rows])
     elif action == "propose_fine":
         # The people of this case first (receiver, technicians), then everyone else.
-        techs = cases.technicians(case)
+        techs = flow.technicians(case)
         part = [case.get("received_by"), *techs]
         people = [u for u in s.scan(USERS) if u.get("active", True)]
         people.sort(key=lambda u: (part.index(u["username"]) if u["username"] in part else len(part), u["username"]))
@@ -171,16 +185,16 @@ def _choices(form, action: str, case: dict) -> None:
             role = "技术人员，" if u["username"] in techs else ("接收人，" if u["username"] == case.get("received_by") else "")
             return f"{u.get('display_name') or u['username']}（{role}{u['username']}）"
         form.person.choices = options([("", "— 请选择 —")] + [(u["username"], label(u)) for u in people])
-        if not sf.form_no_of(case):  # 6.2.9 is about a filled 技术服务单: none issued yet
-            form.kind.choices = options([(k, v) for k, v in fines.MANUAL_LABELS.items() if k != "falsified_form"])
+        if not form_fields.form_no_of(case):  # 6.2.9 is about a filled 技术服务单: none issued yet
+            form.kind.choices = options([(k, v) for k, v in proposals.MANUAL_LABELS.items() if k != "falsified_form"])
     elif action == "decide":
         # Offer only the solutions the warranty allows (5.1.1.1, 5.1.1.2, 5.2.3).
         w = case.get("warranty") or {}
         if w and not w.get("in_warranty"):
-            form.solution.choices = options([(k, v) for k, v in cases.SOLUTIONS.items() if k != "onsite_free"])
+            form.solution.choices = options([(k, v) for k, v in vocab.SOLUTIONS.items() if k != "onsite_free"])
             del form.misuse, form.misuse_reason  # misuse is a reading of in-warranty faults only
     elif action == "report":
-        if not cases.collects_fee(case):
+        if not flow.collects_fee(case):
             del form.receipt_no, form.amount_collected  # nothing was collected (free, or VP-approved)
     if action == "price":
         for entry, p in zip(form.prices, (case.get("quote") or {}).get("parts") or []):
@@ -194,7 +208,7 @@ def _fine_label(f: dict, names: dict | None = None) -> str:
     amount = f"{f['amount']} 元" if f["amount"] is not None else f"{f['range'][0]}—{f['range'][1]} 元"
     day = f"（{f['day']}）" if f.get("day") else ""
     person = (names or {}).get(f["person"], f["person"]) if f["person"] else "技质部"
-    return f"{f['clause']} {person} {amount}{day} [{fines.STATUSES[f['status']]}]"
+    return f"{f['clause']} {person} {amount}{day} [{rulings.STATUSES[f['status']]}]"
 
 
 def _form(action: str, case: dict, bound: bool = False):
@@ -209,11 +223,11 @@ def _form(action: str, case: dict, bound: bool = False):
 
 def _available(case: dict, user: dict) -> list[str]:
     """Every action the user may take on the case now: the flow's, then the extra ones."""
-    return cases.allowed_actions(case, user) + cases.extra_actions(case, user)
+    return flow.allowed_actions(case, user) + flow.extra_actions(case, user)
 
 
 def _action_titles(case: dict, actions) -> dict[str, str]:
-    titles = {a: cases.TRANSITIONS[a].label for a in actions}
+    titles = {a: flow.TRANSITIONS[a].label for a in actions}
     if "quote" in titles and case.get("quote"):
         titles["quote"] = "修改费用报价（5.2.3、5.2.4）"
     if "handover" in titles and case.get("received_by") != current_user.username:
@@ -234,15 +248,15 @@ def _action_help(case: dict, action: str) -> str:
 
 
 def _service_form_info(case: dict) -> dict | None:
-    form_no = sf.form_no_of(case)
+    form_no = form_fields.form_no_of(case)
     if not form_no:
         return None
-    versions = sf.archived_versions(store(), case["id"])
+    versions = form_archive.archived_versions(store(), case["id"])
     latest = versions[-1] if versions else None
     return {"form_no": form_no, "versions": len(versions), "latest": latest,
-            "latest_kind": sf.KINDS.get(latest["kind"], latest["kind"]) if latest else "",
+            "latest_kind": form_fields.KINDS.get(latest["kind"], latest["kind"]) if latest else "",
             "prefilled": bool(latest and latest.get("fields")),
-            "can_sign": sf.may_sign(case, current_user.username, frozenset(current_user.roles))}
+            "can_sign": form_archive.may_sign(case, current_user.username, frozenset(current_user.roles))}
 
 
 def _source_info(case: dict) -> dict | None:
@@ -253,16 +267,16 @@ def _source_info(case: dict) -> dict | None:
     link = None
     if src.get("type") == "followup" and "followups.show" in current_app.view_functions:
         link = url_for("followups.show", task_id=src["id"])
-    return {**src, "kind": cases.SOURCES.get(src.get("type"), src.get("type")), "link": link}
+    return {**src, "kind": vocab.SOURCES.get(src.get("type"), src.get("type")), "link": link}
 
 
 def _render_show(case: dict, failed: dict | None = None, error: str = ""):
     user = _user()
     cal, now = _cal(), _now()
-    extras = cases.extra_actions(case, user)
-    forms = {a: _form(a, case) for a in cases.allowed_actions(case, user) + extras}  # _available, extras once
+    extras = flow.extra_actions(case, user)
+    forms = {a: _form(a, case) for a in flow.allowed_actions(case, user) + extras}  # _available, extras once
     forms.update(failed or {})
-    deadlines = cases.deadline_rows(case, cal, now)
+    deadlines = case_deadlines.deadline_rows(case, cal, now)
     open_rows = [d for d in deadlines if d["status"] in ("open", "soon", "overdue")]
     urgent = min(open_rows, key=lambda d: d["due"]) if open_rows else None
     customer = store().get(CUSTOMERS, case["customer_id"]) or {}
@@ -270,15 +284,15 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         "cases/show.html", case=case, forms=forms, actions=[a for a in forms],
         titles=_action_titles(case, forms), helps={a: _action_help(case, a) for a in forms},
         extras=extras,
-        next_steps=cases.next_steps(case), urgent=urgent, customer=customer,
+        next_steps=flow.next_steps(case), urgent=urgent, customer=customer,
         service_form=_service_form_info(case), source=_source_info(case),
         printed_at=now, printed_by=current_user.display_name,
-        deadlines=deadlines, error=error, names=users.display_names(store()),
-        T=cases.TRANSITIONS, STATES=cases.STATES, TYPES=cases.TYPES, CHANNELS=cases.CHANNELS,
-        SOLUTIONS=cases.SOLUTIONS, OUTCOMES=cases.OUTCOMES, EVALUATIONS=cases.EVALUATIONS,
-        ASPECTS=cases.ASPECTS, RATINGS=cases.RATINGS, CHARGES=cases.CHARGES,
-        CONDITIONS=cases.CONDITIONS, FINE_STATUSES=fines.STATUSES, STATUS_LABELS=STATUS_LABELS,
-        STATUS_CLASSES=STATUS_CLASSES, quote_total=cases.quote_total(case), fine_label=_fine_label)
+        deadlines=deadlines, error=error, names=accounts.display_names(store()),
+        T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES, CHANNELS=vocab.CHANNELS,
+        SOLUTIONS=vocab.SOLUTIONS, OUTCOMES=vocab.OUTCOMES, EVALUATIONS=vocab.EVALUATIONS,
+        ASPECTS=vocab.ASPECTS, RATINGS=vocab.RATINGS, CHARGES=vocab.CHARGES,
+        CONDITIONS=vocab.CONDITIONS, FINE_STATUSES=rulings.STATUSES, STATUS_LABELS=STATUS_LABELS,
+        STATUS_CLASSES=STATUS_CLASSES, quote_total=flow.quote_total(case), fine_label=_fine_label)
 
 
 # --- Pages -------------------------------------------------------------------------------------
@@ -288,21 +302,21 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
 @login_required
 def my_work():
     cal, now = _cal(), _now()
-    return render_template("cases/my_work.html", rows=work_rows(store(), _user(), cal, now), T=cases.TRANSITIONS,
-                           STATES=cases.STATES, TYPES=cases.TYPES, STATUS_LABELS=STATUS_LABELS,
+    return render_template("cases/my_work.html", rows=work_rows(store(), _user(), cal, now), T=flow.TRANSITIONS,
+                           STATES=vocab.STATES, TYPES=vocab.TYPES, STATUS_LABELS=STATUS_LABELS,
                            STATUS_CLASSES=STATUS_CLASSES, RULES=RULES)
 
 
 def next_deadline(case: dict, cal, now) -> tuple[dict | None, str]:
     """The case's most urgent open deadline as a row (with its label and time left), and its status."""
-    row = cases.next_deadline_row(case, cal, now)
+    row = case_deadlines.next_deadline_row(case, cal, now)
     return row, (row["status"] if row else "")
 
 
 def work_rows(s, user: dict, cal, now) -> list[dict]:
     """我的待办 of ``user``: [{case, actions, due, deadline, status}], most urgent first."""
     rows = []
-    for r in cases.my_work(s, user, now):
+    for r in queries.my_work(s, user, now):
         dl_row, status = next_deadline(r["case"], cal, now)
         rows.append({**r, "deadline": dl_row, "status": status})
     return rows
@@ -321,11 +335,11 @@ def new():
     if form.validate_on_submit():
         data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "submit")}
         try:
-            case = cases.intake(store(), _cal(), data, _user())
+            case = workflow.intake(store(), _cal(), data, _user())
         except DomainError as exc:
             form_errors_to_fields(form, exc)
         else:
-            flash(f"已登记 {case['number']}（{cases.STATES[case['state']]}）", "success")
+            flash(f"已登记 {case['number']}（{vocab.STATES[case['state']]}）", "success")
             return redirect(url_for(".show", case_id=case["id"]))
     status = 400 if request.method == "POST" else 200
     return render_template("cases/new.html", form=form, serials=serials, RULES=RULES), status
@@ -349,13 +363,13 @@ def index():
                 customer_id=f.customer_id.data if valid else None, product=f.product.data or "",
                 technician=f.technician.data or "", overdue=bool(f.overdue.data),
                 date_from=f.date_from.data if valid else None, date_to=f.date_to.data if valid else None)
-    rows, total = cases.search(s, now, page=page_arg(), per_page=PER_PAGE, **args)
+    rows, total = queries.search(s, now, page=page_arg(), per_page=PER_PAGE, **args)
     view = []
     for c in rows:
         dl_row, status = next_deadline(c, cal, now)
         view.append({"case": c, "deadline": dl_row, "status": status})
     return render_template("cases/index.html", rows=view, f=f, paging=Pager(page_arg(), PER_PAGE, total),
-                           STATES=cases.STATES, TYPES=cases.TYPES,
+                           STATES=vocab.STATES, TYPES=vocab.TYPES,
                            STATUS_CLASSES=STATUS_CLASSES, STATUS_LABELS=STATUS_LABELS)
 
 
@@ -363,7 +377,7 @@ def index():
 @login_required
 def show(case_id: int):
     case = _get_case(case_id)
-    if not cases.may_read(case, _user()):
+    if not flow.may_read(case, _user()):
         abort(403)
     return _render_show(case)
 
@@ -372,13 +386,13 @@ def show(case_id: int):
 
 
 def _make_action_view(action: str):
-    label = cases.TRANSITIONS[action].label
+    label = flow.TRANSITIONS[action].label
 
     @login_required
     def view(case_id: int):
         case = _get_case(case_id)
         user = _user()
-        if not cases.may(case, user, action):
+        if not flow.may(case, user, action):
             abort(403)
         form = _form(action, case, bound=True)
         if form.validate_on_submit():
@@ -386,11 +400,11 @@ def _make_action_view(action: str):
             if not rev.isdigit():
                 abort(400)
             try:
-                cases.perform(store(), _cal(), case_id, action, user, form.to_data(), expect_rev=int(rev))
+                workflow.perform(store(), _cal(), case_id, action, user, form.to_data(), expect_rev=int(rev))
             except StaleRecord:
                 flash("该案例已被他人更新，以下是最新状态；您的操作未执行，请核对后再操作", "warning")
                 return redirect(url_for(".show", case_id=case_id))
-            except cases.NotPermitted:
+            except vocab.NotPermitted:
                 abort(403)
             except DomainError as exc:
                 if exc.field is None and action not in _available(case, user):
@@ -400,8 +414,8 @@ def _make_action_view(action: str):
                 flash(f"已完成：{label}", "success")
                 return redirect(url_for(".show", case_id=case_id))
         elif action not in _available(case, user):
-            t = cases.TRANSITIONS[action]
-            msg = f"案例当前状态为「{cases.STATES[case['state']]}」，不能执行「{t.label}」"
+            t = flow.TRANSITIONS[action]
+            msg = f"案例当前状态为「{vocab.STATES[case['state']]}」，不能执行「{t.label}」"
             return _render_show(case, error=msg), 409
         return _render_show(case, failed={action: form}), 400
 
@@ -409,6 +423,6 @@ def _make_action_view(action: str):
     return view
 
 
-for _action in cases.TRANSITIONS:
+for _action in flow.TRANSITIONS:
     bp.add_url_rule(f"/<int:case_id>/{_action.replace('_', '-')}", endpoint=_action,
                     view_func=_make_action_view(_action), methods=["POST"])

@@ -7,8 +7,8 @@ from typing import Callable
 from flask import abort, current_app, flash, redirect, request
 from flask_login import current_user, login_required
 
-from records.errors import DomainError
-from records.store import StaleRecord, Store
+from records.core.errors import DomainError, StaleRecord
+from records.core.store import Store
 
 
 def store() -> Store:

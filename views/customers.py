@@ -3,10 +3,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 
 from forms.customers import CustomerForm, SearchForm
-from records import customers, products
-from records.errors import DomainError
+from records.catalog import customers, products
+from records.core.errors import DomainError
 
-from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, save_edit, store
+from .common import (
+    Pager,
+    actor,
+    form_errors_to_fields,
+    page_arg,
+    roles_required,
+    save_edit,
+    store,
+)
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 EDITORS = ("tq_engineer", "tq_manager", "sales", "admin")

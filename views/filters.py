@@ -5,7 +5,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from records.policy import TIMEZONE
-from records.users import ROLES
+from records.users.roles import ROLES
 
 _TZ = ZoneInfo(TIMEZONE)
 

@@ -4,15 +4,25 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from forms.base import options
 from forms.followups import CallForm, FilterForm, ReassignForm
-from records import followups
-from records.errors import DomainError
+from records.calendar import periods
+from records.core.errors import DomainError, StaleRecord
+from records.followups import calls as followup_calls
+from records.followups import tasks as followup_tasks
 from records.policy import TIMEZONE
-from records.store import StaleRecord
 
 from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, store
 
@@ -29,7 +39,7 @@ def _now() -> datetime:
 def _engineer_choices(include_all: bool = True) -> list[tuple[str, str]]:
     names = {u["username"]: u.get("display_name") or u["username"] for u in store().scan("users")}
     out = [("", "全部")] if include_all else []
-    return out + [(u, names.get(u, u)) for u in followups.engineers(store())]
+    return out + [(u, names.get(u, u)) for u in followup_tasks.engineers(store())]
 
 
 def _customer_choices() -> list[tuple[str, str]]:
@@ -51,21 +61,21 @@ def index():
         customer_id = int(form.customer.data) if form.customer.data else None
     except ValueError:
         customer_id = None
-    rows = followups.list_tasks(store(), _now(), engineer=form.engineer.data or "", customer_id=customer_id,
+    rows = followup_tasks.list_tasks(store(), _now(), engineer=form.engineer.data or "", customer_id=customer_id,
                                 quarter=quarter, status=form.status.data or "")
-    counts = {s: sum(1 for r in rows if r["state"] == s) for s in followups.STATUS_NAMES}
+    counts = {s: sum(1 for r in rows if r["state"] == s) for s in followup_tasks.STATUS_NAMES}
     page = page_arg()
     paging = Pager(page, PER_PAGE, len(rows))
     names = dict(engineers)
     return render_template("followups/index.html", form=form, rows=rows[(page - 1) * PER_PAGE: page * PER_PAGE],
-                           paging=paging, counts=counts, names=names, kinds=followups.KIND_NAMES,
-                           states=followups.STATUS_NAMES, this_quarter=followups.quarter_label(_now().date()))
+                           paging=paging, counts=counts, names=names, kinds=followup_tasks.KIND_NAMES,
+                           states=followup_tasks.STATUS_NAMES, this_quarter=periods.quarter_label(_now().date()))
 
 
 def _call_form(task: dict, formdata=None, prods: list[dict] | None = None) -> CallForm:
     form = CallForm(formdata=formdata, data=None if formdata else {"rev": task["_rev"], "called_at": _now()})
     if prods is None:
-        prods = followups.customer_products(store(), task["customer_id"])
+        prods = followup_tasks.customer_products(store(), task["customer_id"])
     form.serial_no.choices = options([("", "—")] + [(p["serial_no"], f"{p['serial_no']} {p['model']} {p['name']}")
                                                     for p in prods])
     if formdata is None:
@@ -82,21 +92,21 @@ def _reassign_form(task: dict, formdata=None) -> ReassignForm:
 
 
 def _task_or_404(task_id: int) -> dict:
-    return followups.get_task(store(), task_id, _now()) or abort(404)
+    return followup_tasks.get_task(store(), task_id, _now()) or abort(404)
 
 
 def _show(task: dict, call_form: CallForm | None = None, reassign_form: ReassignForm | None = None):
     names = dict(_engineer_choices())
-    prods = followups.customer_products(store(), task["customer_id"])
-    if task["status"] == followups.OPEN:
+    prods = followup_tasks.customer_products(store(), task["customer_id"])
+    if task["status"] == followup_tasks.OPEN:
         call_form = call_form or _call_form(task, prods=prods)
         if current_user.has_any(*MANAGERS):
             reassign_form = reassign_form or _reassign_form(task)
-    rule = followups.KINDS[task["kind"]]
+    rule = followup_tasks.KINDS[task["kind"]]
     return render_template("followups/show.html", t=task, call_form=call_form, reassign_form=reassign_form,
-                           names=names, kinds=followups.KIND_NAMES, states=followups.STATUS_NAMES,
+                           names=names, kinds=followup_tasks.KIND_NAMES, states=followup_tasks.STATUS_NAMES,
                            basis=rule.basis.format(n=rule.value), products=prods,
-                           case_types=followups.CASE_TYPES)
+                           case_types=followup_tasks.CASE_TYPES)
 
 
 @bp.get("/<int:task_id>")
@@ -109,15 +119,15 @@ def show(task_id: int):
 @roles_required(*TQ)
 def record(task_id: int):
     task = _task_or_404(task_id)
-    if task["status"] != followups.OPEN:
+    if task["status"] != followup_tasks.OPEN:
         flash("该回访已记录", "warning")
         return redirect(url_for(".show", task_id=task_id))
     form = _call_form(task, formdata=request.form)
     if form.validate_on_submit():
         try:
-            done = followups.record_call(store(), task_id, form.to_data(), current_user.doc, _now(),
+            done = followup_calls.record_call(store(), task_id, form.to_data(), current_user.doc, _now(),
                                          expect_rev=int(form.rev.data or 0) or None)
-        except (StaleRecord, followups.FollowUpConflict) as exc:
+        except (StaleRecord, followup_tasks.FollowUpConflict) as exc:
             flash(str(exc), "warning")
             return redirect(url_for(".show", task_id=task_id))
         except DomainError as exc:
@@ -139,7 +149,7 @@ def reassign(task_id: int):
     form = _reassign_form(task, formdata=request.form)
     if form.validate_on_submit():
         try:
-            followups.reassign(store(), task_id, form.assignee.data, actor(), expect_rev=int(form.rev.data or 0) or None)
+            followup_tasks.reassign(store(), task_id, form.assignee.data, actor(), expect_rev=int(form.rev.data or 0) or None)
         except StaleRecord:
             flash("该回访任务已被他人修改，请重试", "warning")
         except DomainError as exc:

@@ -6,8 +6,8 @@ import json
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
-from records import cases
-from records.users import TQ_ROLES
+from records.cases import flow
+from records.users.roles import TQ_ROLES
 
 from .common import store
 
@@ -18,7 +18,7 @@ def _anyone(record) -> bool:
 
 
 def _case_reader(record) -> bool:
-    return cases.may_read(record, current_user.doc)  # the same rule as the case page
+    return flow.may_read(record, current_user.doc)  # the same rule as the case page
 
 
 def _roles(*roles):

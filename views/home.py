@@ -10,11 +10,23 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from records import cases, fines, policy
-from records.cases import READERS
-from records.users import display_names
+from records import policy
+from records.cases import deadlines as case_deadlines
+from records.cases import flow, vocab
+from records.fines import rulings
+from records.users import roles
+from records.users.accounts import display_names
+from records.users.roles import CASE_READERS as READERS
 
-from .cases import STATUS_CLASSES, STATUS_LABELS, _cal, _now, _user, next_deadline, work_rows
+from .cases import (
+    STATUS_CLASSES,
+    STATUS_LABELS,
+    _cal,
+    _now,
+    _user,
+    next_deadline,
+    work_rows,
+)
 from .common import store
 
 bp = Blueprint("home", __name__)
@@ -27,9 +39,9 @@ def index():
     s = store()
     cal, now = _cal(), _now()
     user = _user()
-    tq = cases.is_tq(user)
+    tq = roles.is_tq(user)
     work = work_rows(s, user, cal, now)
-    all_cases = s.scan(cases.TABLE)
+    all_cases = s.scan(vocab.TABLE)
     me = current_user.username
 
     mine_open, waiting_handover, late_cases, pending_fines = [], [], 0, []
@@ -39,7 +51,7 @@ def index():
         closed = c.get("state") == "closed"
         if not closed and c.get("received_by") == me:
             mine_open.append(c)
-        if not closed and cases.is_overdue(c, now):
+        if not closed and case_deadlines.is_overdue(c, now):
             late_cases += 1
         if tq and c.get("state") == "awaiting_handover":
             waiting_handover.append(c)
@@ -75,5 +87,5 @@ def index():
         overview=tq or current_user.has_any("vp", "gm"),
         reader=current_user.has_any(*READERS), manager=current_user.has_any("tq_manager", "gm"),
         may_sign_forms=current_user.has_any("technician", "tq_engineer", "tq_manager"),
-        names=names, warn_hours=policy.WARN_WITHIN_WORKING_HOURS, T=cases.TRANSITIONS, STATES=cases.STATES, TYPES=cases.TYPES,
-        STATUS_LABELS=STATUS_LABELS, STATUS_CLASSES=STATUS_CLASSES, FINE_STATUSES=fines.STATUSES)
+        names=names, warn_hours=policy.WARN_WITHIN_WORKING_HOURS, T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES,
+        STATUS_LABELS=STATUS_LABELS, STATUS_CLASSES=STATUS_CLASSES, FINE_STATUSES=rulings.STATUSES)

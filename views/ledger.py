@@ -6,11 +6,13 @@ import io
 from flask import Blueprint, flash, redirect, render_template, send_file, url_for
 
 from forms.ledger import LedgerUploadForm
-from records import ledger_import
-from records.ledger_import import COLUMNS, REQUIRED, LedgerFileError
+from records.catalog import import_parser, product_import
+from records.catalog.import_parser import COLUMNS, REQUIRED, LedgerFileError
 
 from .common import actor, roles_required, store
-from .products import EDITORS  # whoever may register a product may import a ledger of them
+from .products import (
+    EDITORS,  # whoever may register a product may import a ledger of them
+)
 
 bp = Blueprint("ledger", __name__, url_prefix="/products/import")
 
@@ -28,7 +30,7 @@ def upload():
     if form.validate_on_submit():
         upload_file = form.file.data
         try:
-            result = ledger_import.import_ledger(store(), upload_file.filename or "", upload_file.read(), actor())
+            result = product_import.import_products(store(), upload_file.filename or "", upload_file.read(), actor())
         except LedgerFileError as exc:
             form.file.errors = list(form.file.errors) + [str(exc)]
             errors = exc.errors
@@ -51,12 +53,12 @@ def template():
     wb = Workbook()
     ws = wb.active
     ws.title = "产品台账"
-    ws.append(ledger_import.TEMPLATE_HEADERS)
+    ws.append(import_parser.TEMPLATE_HEADERS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     widths = {"顾客单位": 28, "型号": 14, "产品名称": 20, "产品编号": 18, "交付日期": 12, "质保期（月）": 12,
               "可靠性产品": 11, "备注": 30}
-    for i, header in enumerate(ledger_import.TEMPLATE_HEADERS, start=1):
+    for i, header in enumerate(import_parser.TEMPLATE_HEADERS, start=1):
         letter = ws.cell(row=1, column=i).column_letter
         ws.column_dimensions[letter].width = widths.get(header, 14)
         if header == "交付日期":

@@ -9,13 +9,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from forms.notifications import ActionForm, SmtpSettingsForm, TestMailForm
-from records import notifications
-from records.errors import DomainError
-from records.mailer import MailError, send_test_mail
-from records.notifications import NotificationError
+from records.core.errors import DomainError
+from records.core.mailer import MailError, send_test_mail
+from records.notifications import inbox, outbox, smtp_settings
+from records.notifications.inbox import NotificationError
 from records.policy import TIMEZONE
 
-from .common import Pager, actor, is_local_path, form_errors_to_fields, page_arg, roles_required, store
+from .common import (
+    Pager,
+    actor,
+    form_errors_to_fields,
+    is_local_path,
+    page_arg,
+    roles_required,
+    store,
+)
 
 bp = Blueprint("notifications", __name__, url_prefix="/inbox")
 PER_PAGE = 50
@@ -37,7 +45,7 @@ def _inbox_header():
     def inbox_unread() -> int:
         if not current_user.is_authenticated:
             return 0
-        return notifications.unread_count(store(), current_user.username)
+        return inbox.unread_count(store(), current_user.username)
     return {"inbox_unread": inbox_unread}
 
 
@@ -45,7 +53,7 @@ def _inbox_header():
 @login_required
 def index():
     unread_only = request.args.get("unread") == "1"
-    rows, total = notifications.inbox(store(), current_user.username, unread_only=unread_only,
+    rows, total = inbox.inbox(store(), current_user.username, unread_only=unread_only,
                                       page=page_arg(), per_page=PER_PAGE)
     for r in rows:
         r["safe_link"] = _safe_link(r.get("link"))
@@ -63,7 +71,7 @@ def read(notification_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        notifications.mark_read(store(), notification_id, current_user.username, _now())
+        inbox.mark_read(store(), notification_id, current_user.username, _now())
     except NotificationError:
         abort(404)
     return _back()
@@ -76,7 +84,7 @@ def open_link(notification_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        doc = notifications.mark_read(store(), notification_id, current_user.username, _now())
+        doc = inbox.mark_read(store(), notification_id, current_user.username, _now())
     except NotificationError:
         abort(404)
     return redirect(_safe_link(doc.get("link")) or url_for(".index"))
@@ -87,7 +95,7 @@ def open_link(notification_id: int):
 def read_all():
     if not ActionForm().validate_on_submit():
         abort(400)
-    n = notifications.mark_all_read(store(), current_user.username, _now())
+    n = inbox.mark_all_read(store(), current_user.username, _now())
     flash(f"已将 {n} 条消息标为已读", "success")
     return redirect(url_for(".index"))
 
@@ -96,24 +104,24 @@ def read_all():
 
 
 def _settings_page(form: SmtpSettingsForm, test_form: TestMailForm):
-    s = notifications.mail_settings(store())
+    s = smtp_settings.mail_settings(store())
     return render_template("notifications/settings.html", form=form, test_form=test_form, settings=s.public(),
-                           status=notifications.outbox_status(store()), action_form=ActionForm(),
-                           states=notifications.EMAIL_STATES)
+                           status=outbox.outbox_status(store()), action_form=ActionForm(),
+                           states=inbox.EMAIL_STATES)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @roles_required(*ADMIN)
 def settings():
     # the stored settings, else the environment's to start from
-    doc = notifications.stored_smtp(store()) or notifications.mail_settings(store()).public()
+    doc = smtp_settings.stored_smtp(store()) or smtp_settings.mail_settings(store()).public()
     form = SmtpSettingsForm(data={k: doc.get(k) for k in SMTP_FIELDS})
     if form.validate_on_submit():
         try:
             data = form.to_data()
             if form.clear_password.data:
                 data["password"] = ""
-            notifications.save_smtp_settings(store(), data, actor(), keep_password=not form.clear_password.data)
+            smtp_settings.save_smtp_settings(store(), data, actor(), keep_password=not form.clear_password.data)
         except DomainError as exc:
             form_errors_to_fields(form, exc)
         else:
@@ -127,7 +135,7 @@ def settings():
 def test_mail():
     test_form = TestMailForm()
     if test_form.validate_on_submit():
-        s = notifications.mail_settings(store())
+        s = smtp_settings.mail_settings(store())
         try:
             send_test_mail(s, test_form.to.data)
         except MailError as exc:
@@ -135,7 +143,7 @@ def test_mail():
         else:
             flash(f"测试邮件已发送到 {test_form.to.data}", "success")
         return redirect(url_for(".settings"))
-    doc = notifications.stored_smtp(store()) or {}
+    doc = smtp_settings.stored_smtp(store()) or {}
     form = SmtpSettingsForm(formdata=None, data={k: doc.get(k) for k in SMTP_FIELDS})
     return _settings_page(form, test_form)
 
@@ -145,6 +153,6 @@ def test_mail():
 def requeue():
     if not ActionForm().validate_on_submit():
         abort(400)
-    n = notifications.requeue_failed(store(), actor())
+    n = outbox.requeue_failed(store(), actor())
     flash(f"已将 {n} 封发送失败的邮件重新排队，下次定时任务运行时发送", "success")
     return redirect(url_for(".settings"))

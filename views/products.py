@@ -6,11 +6,19 @@ from flask_login import login_required
 
 from forms.base import options
 from forms.customers import ProductForm, SearchForm
-from records import customers, products
-from records.errors import DomainError
-from records.worktime import today_local
+from records.calendar.workdays import today_local
+from records.catalog import customers, products
+from records.core.errors import DomainError
 
-from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, save_edit, store
+from .common import (
+    Pager,
+    actor,
+    form_errors_to_fields,
+    page_arg,
+    roles_required,
+    save_edit,
+    store,
+)
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 EDITORS = ("tq_engineer", "tq_manager", "sales", "admin")

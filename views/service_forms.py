@@ -14,18 +14,31 @@ import io
 from datetime import datetime
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from forms.base import options
 from forms.service_forms import TabletForm, UploadForm
-from records import service_form as sf
-from records import uploads
-from records.cases import may_read
-from records.errors import DomainError
-from records.store import RecordNotFound
-from records.worktime import to_local
+from records.calendar.workdays import to_local
+from records.cases.flow import may_read
+from records.cases.vocab import TABLE as CASES
+from records.core import uploads
+from records.core.errors import DomainError, RecordNotFound
+from records.service_forms import archive as form_archive
+from records.service_forms import document as form_document
+from records.service_forms import fields as form_fields
+from records.service_forms import uploads as form_uploads
 
 from .common import actor, form_errors_to_fields, store
 
@@ -33,7 +46,7 @@ bp = Blueprint("service_forms", __name__, url_prefix="/forms")
 
 
 def _case_or_404(case_id: int) -> dict:
-    case = store().get(sf.CASES, case_id)
+    case = store().get(CASES, case_id)
     if case is None:
         abort(404)
     return case
@@ -41,7 +54,7 @@ def _case_or_404(case_id: int) -> dict:
 
 def _issued_case_or_404(case_id: int) -> dict:
     case = _case_or_404(case_id)
-    if not sf.form_no_of(case):
+    if not form_fields.form_no_of(case):
         abort(404, "该案例尚未签发技术服务单")
     return case
 
@@ -52,7 +65,7 @@ def _require_reader(case: dict) -> None:
 
 
 def _require_signer(case: dict) -> None:
-    if not sf.may_sign(case, current_user.username, frozenset(current_user.roles)):
+    if not form_archive.may_sign(case, current_user.username, frozenset(current_user.roles)):
         abort(403, "只有派往该案例的售后服务技术人员和技质部可以上传或签署技术服务单")
 
 
@@ -89,15 +102,15 @@ def _helpers():
 def pdf(case_id: int):
     case = _issued_case_or_404(case_id)
     _require_reader(case)
-    data = sf.render_case_form(store(), case_id)
-    return _pdf_response(data, sf.pdf_filename(case), sf.pdf_ascii_filename(case),
+    data = form_document.render_case_form(store(), case)
+    return _pdf_response(data, form_document.pdf_filename(case), form_document.pdf_ascii_filename(case),
                          attachment=request.args.get("download") == "1")
 
 
 @bp.get("/blank.pdf")
 @login_required
 def blank():
-    return _pdf_response(sf.render_blank_form(), sf.pdf_filename(None), sf.pdf_ascii_filename(None),
+    return _pdf_response(form_document.render_blank_form(), form_document.pdf_filename(None), form_document.pdf_ascii_filename(None),
                          attachment=request.args.get("download") == "1")
 
 
@@ -106,10 +119,10 @@ def blank():
 def archive(case_id: int):
     case = _case_or_404(case_id)
     _require_reader(case)
-    versions = sf.archived_versions(store(), case_id)
-    can_sign = bool(sf.form_no_of(case)) and sf.may_sign(case, current_user.username, frozenset(current_user.roles))
-    return render_template("service_forms/archive.html", case=case, form_no=sf.form_no_of(case),
-                           versions=versions, kinds=sf.KINDS, can_sign=can_sign)
+    versions = form_archive.archived_versions(store(), case_id)
+    can_sign = bool(form_fields.form_no_of(case)) and form_archive.may_sign(case, current_user.username, frozenset(current_user.roles))
+    return render_template("service_forms/archive.html", case=case, form_no=form_fields.form_no_of(case),
+                           versions=versions, kinds=form_fields.KINDS, can_sign=can_sign)
 
 
 @bp.route("/case/<int:case_id>/upload", methods=["GET", "POST"])
@@ -117,16 +130,16 @@ def archive(case_id: int):
 def upload(case_id: int):
     case = _issued_case_or_404(case_id)
     _require_signer(case)
-    form_no = sf.form_no_of(case)
-    versions = sf.archived_versions(store(), case_id)
+    form_no = form_fields.form_no_of(case)
+    versions = form_archive.archived_versions(store(), case_id)
     form = UploadForm()
     if form.validate_on_submit():
         fs = form.file.data
         data = fs.stream.read(uploads.MAX_BYTES + 1)
         try:
             checked = uploads.check_upload(data)
-            matched_by = uploads.match_form_no(checked, form_no, form.confirm_no.data or "")
-            doc = sf.archive_form(store(), case_id, checked.data, kind="scan", mime=checked.mime,
+            matched_by = form_uploads.match_form_no(checked, form_no, form.confirm_no.data or "")
+            doc = form_archive.archive_form(store(), case, checked.data, case_table=CASES, kind="scan", mime=checked.mime,
                                   filename=fs.filename or f"{form_no}.{checked.ext}", actor=actor(),
                                   reason=form.reason.data or "", matched_by=matched_by)
         except DomainError as exc:
@@ -155,7 +168,7 @@ def _filled_from(form: TabletForm, signers: dict[str, str]) -> dict:
         "parts": parts,
         "charge": form.charge.data,
         "amount": f"{form.amount.data:.2f}" if form.charge.data == "paid" and form.amount.data is not None else "",
-        "ratings": {key: getattr(form, key).data for key, _ in sf.ASPECTS},
+        "ratings": {key: getattr(form, key).data for key, _ in form_fields.ASPECTS},
         "remarks": (form.remarks.data or "").strip(),
         "customer_signer": form.customer_signer.data.strip(),
         "technician_signer": signers[form.technician_signer.data],
@@ -169,10 +182,10 @@ def _filled_from(form: TabletForm, signers: dict[str, str]) -> dict:
 def tablet(case_id: int):
     case = _issued_case_or_404(case_id)
     _require_signer(case)
-    form_no = sf.form_no_of(case)
-    versions = sf.archived_versions(store(), case_id)
+    form_no = form_fields.form_no_of(case)
+    versions = form_archive.archived_versions(store(), case_id)
     form = TabletForm()
-    pairs, default_signer = sf.technician_signers(store(), case, current_user.username)
+    pairs, default_signer = form_document.technician_signers(store(), case, current_user.username)
     form.technician_signer.choices = options(([] if default_signer else [("", "— 请选择签字的技术人员 —")]) + pairs)
     if request.method == "GET":
         form.technician_signer.data = default_signer
@@ -187,13 +200,13 @@ def tablet(case_id: int):
             form.work_done.data = onsite["work_done"]
     if form.validate_on_submit():
         try:
-            customer_sig = uploads.signature_png(form.customer_signature.data, "顾客签名", required=True)
-            tech_sig = uploads.signature_png(form.technician_signature.data, "技术人员签名", required=False,
+            customer_sig = form_uploads.signature_png(form.customer_signature.data, "顾客签名", required=True)
+            tech_sig = form_uploads.signature_png(form.technician_signature.data, "技术人员签名", required=False,
                                              field="technician_signature")
             filled = _filled_from(form, dict(pairs))
-            pdf_bytes = sf.render_case_form(store(), case_id, filled=filled, customer_signature=customer_sig,
+            pdf_bytes = form_document.render_case_form(store(), case, filled=filled, customer_signature=customer_sig,
                                             technician_signature=tech_sig)
-            doc = sf.archive_form(store(), case_id, pdf_bytes, kind="tablet", mime="application/pdf",
+            doc = form_archive.archive_form(store(), case, pdf_bytes, case_table=CASES, kind="tablet", mime="application/pdf",
                                   filename=f"{form_no}-签署.pdf", actor=actor(), reason=form.reason.data or "",
                                   matched_by="tablet", fields=filled)
         except DomainError as exc:
@@ -201,9 +214,9 @@ def tablet(case_id: int):
         else:
             flash(f"技术服务单 {form_no} 第 {doc['version']} 版已生成并归档，SHA-256 {doc['sha256'][:16]}…", "success")
             return redirect(url_for(".archive", case_id=case_id))
-    ctx = sf.form_context(store(), case)
+    ctx = form_document.form_context(store(), case)
     return render_template("service_forms/tablet.html", case=case, form=form, form_no=form_no, ctx=ctx,
-                           versions=versions, aspects=sf.ASPECTS)
+                           versions=versions, aspects=form_fields.ASPECTS)
 
 
 @bp.post("/keepalive")
@@ -222,19 +235,19 @@ def keepalive():
 @bp.get("/file/<int:file_id>")
 @login_required
 def download(file_id: int):
-    meta = store().get(sf.TABLE, file_id)
+    meta = store().get(form_archive.TABLE, file_id)
     if meta is None:
         abort(404)
     _require_reader(_case_or_404(meta["case_id"]))
     try:
-        meta, data = sf.read_archived(store(), file_id)
+        meta, data = form_archive.read_archived(store(), file_id)
     except RecordNotFound:
         abort(404)
     except (DomainError, OSError) as exc:
         current_app.logger.error("archived file %s unreadable: %s", file_id, exc)
         abort(500)
     resp = send_file(io.BytesIO(data), mimetype=meta["mime"], max_age=0, etag=meta["sha256"])
-    resp.headers["Content-Disposition"] = content_disposition(meta["filename"], sf.archived_ascii_filename(meta),
+    resp.headers["Content-Disposition"] = content_disposition(meta["filename"], form_document.archived_ascii_filename(meta),
                                                               attachment=True)
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-SHA256"] = meta["sha256"]

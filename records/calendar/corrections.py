@@ -1,0 +1,191 @@
+"""The company's corrections of the working calendar, kept in the store (issue 3).
+
+One record per corrected date in the table ``calendar_days``::
+
+    {"date": "2027-02-08", "is_workday": false, "reason": "春节停工", "active": true}
+
+Removing a correction marks its record inactive (the store never deletes); correcting the
+same date again reactivates that record, so a date's whole story is one record's history.
+Every change is in the audit trail (the store audits each write).
+
+``current_calendar(store)`` is ``WorkCalendar.default()`` with the active corrections. It is
+called on every page view, so it is kept on the Store (``store.derived``) and rebuilt only
+when a ``calendar_days`` shard file changed (checked with one ``stat`` per shard, so another
+process's change is seen at once). The calendar returned is shared: do not change it.
+
+A change and the recomputation of every open deadline that depends on the calendar are one
+transaction, opened by ``records.cases.calendar_change`` (the layer that knows cases): it calls
+``set_correction_tx`` / ``remove_correction_tx`` here, then recomputes the deadlines with
+``calendar_in(tx)``, the calendar as it is after the change, so a correction never stands
+without its deadlines moved, nor the reverse. This module does not know that cases exist.
+Plain Python: no Flask.
+"""
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+
+from records.core.errors import DomainError
+from records.core.store import Store
+from records.core.transaction import Transaction
+
+from .workdays import Correction, WorkCalendar
+
+TABLE = "calendar_days"
+MIN_YEAR, MAX_YEAR = 2000, 2100
+MAX_REASON_LENGTH = 200
+_DERIVED_KEY = "calendar"  # in store.derived: (signature, WorkCalendar)
+
+
+
+class CalendarError(DomainError):
+    """A refused calendar correction; ``field`` is the form field it concerns."""
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+def _signature(store: Store) -> tuple:
+    """A cheap fingerprint of the table's files: (name, inode, size, mtime) of each shard.
+
+    Every write replaces a shard by renaming a new file over it, so the inode changes with
+    every commit even when the size and the mtime tick happen to be the same.
+    """
+    sig = []
+    for path in store.shards(TABLE):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:  # replaced between the listing and the stat: still a change
+            sig.append((path.name, None))
+            continue
+        sig.append((path.name, st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(sig)
+
+
+def list_corrections(store: Store, year: int | None = None, include_inactive: bool = False) -> list[dict]:
+    """The correction records (copies), by date; only ``year``'s when given."""
+    prefix = f"{year:04d}-" if year is not None else ""
+    rows = store.find(
+        TABLE,
+        lambda d: (include_inactive or d.get("active", True)) and str(d.get("date", "")).startswith(prefix),
+    )
+    return sorted(rows, key=lambda d: d["date"])
+
+
+def corrections(store: Store) -> dict[date, Correction]:
+    """The active corrections as the calendar takes them."""
+    return _corrections_of(store.scan(TABLE))
+
+
+def _corrections_of(docs) -> dict[date, Correction]:
+    out: dict[date, Correction] = {}
+    for doc in docs:
+        if not doc.get("active", True):
+            continue
+        try:
+            out[date.fromisoformat(doc["date"])] = Correction(bool(doc["is_workday"]), str(doc.get("reason", "")))
+        except (KeyError, TypeError, ValueError):
+            continue  # a damaged record must not take every page down; `verify` reports it
+    return out
+
+
+def current_calendar(store: Store) -> WorkCalendar:
+    """The company calendar: policy defaults, China's holidays and the active corrections."""
+    sig = _signature(store)
+    hit = store.derived.get(_DERIVED_KEY)
+    if hit is not None and hit[0] == sig:
+        return hit[1]
+    # Read after taking the signature: a write in between makes the next call rebuild again.
+    cal = WorkCalendar.default(corrections(store))
+    store.derived[_DERIVED_KEY] = (sig, cal)
+    return cal
+
+
+# --- Validation ------------------------------------------------------------------------------
+
+
+def parse_day(day: object) -> date:
+    """A date from a ``date`` or an ISO string, else ``CalendarError`` on the field ``day``."""
+    if isinstance(day, datetime):
+        raise CalendarError("请填写日期（不带时间）", "day")
+    if isinstance(day, date):
+        d = day
+    elif isinstance(day, str) and day.strip():
+        try:
+            d = date.fromisoformat(day.strip())
+        except ValueError:
+            raise CalendarError(f"日期格式不正确，应为 YYYY-MM-DD：{day.strip()}", "day") from None
+    elif day is None or (isinstance(day, str) and not day.strip()):
+        raise CalendarError("请填写日期", "day")
+    else:
+        raise CalendarError(f"日期格式不正确，应为 YYYY-MM-DD：{day!r}", "day")
+    if not MIN_YEAR <= d.year <= MAX_YEAR:
+        raise CalendarError(f"日期须在 {MIN_YEAR} 年至 {MAX_YEAR} 年之间", "day")
+    return d
+
+
+def _check_reason(reason: object) -> str:
+    text = " ".join(str(reason or "").split())  # one line: no tabs or line breaks in the list
+    if not text:
+        raise CalendarError("请填写校正原因（例如：国务院公布的放假安排、公司停工）", "reason")
+    if len(text) > MAX_REASON_LENGTH:
+        raise CalendarError(f"原因不能超过 {MAX_REASON_LENGTH} 个字", "reason")
+    return text
+
+
+def _check_is_workday(is_workday: object) -> bool:
+    if not isinstance(is_workday, bool):
+        raise CalendarError("请选择该日是工作日还是休息日", "is_workday")
+    return is_workday
+
+
+def _check_actor(actor: object) -> str:
+    if not isinstance(actor, str) or not actor.strip():
+        raise CalendarError("缺少操作人")
+    return actor
+
+
+# --- Changes ---------------------------------------------------------------------------------
+
+
+def _record_of(tx, day_iso: str) -> dict | None:
+    for doc in tx.scan(TABLE):
+        if doc.get("date") == day_iso:
+            return doc
+    return None
+
+
+def set_correction_tx(tx: Transaction, day: object, is_workday: bool, reason: str) -> tuple[dict, bool]:
+    """Mark ``day`` as a working day or a day off for ``reason``, inside ``tx``; return the
+    stored record and whether anything changed.
+
+    Overrides the holiday library and the weekday rule. The deadlines that depend on the
+    calendar are the caller's: ``records.cases.calendar_change`` recomputes them in ``tx``.
+    """
+    d = parse_day(day)
+    is_workday = _check_is_workday(is_workday)
+    reason = _check_reason(reason)
+    _check_actor(tx.actor)
+    fields = {"date": d.isoformat(), "is_workday": is_workday, "reason": reason, "active": True}
+    existing = _record_of(tx, d.isoformat())
+    if existing is None:
+        return tx.insert(TABLE, fields), True
+    if all(existing.get(k) == v for k, v in fields.items()):
+        return tx.get(TABLE, existing["id"]), False  # nothing to change or audit
+    return tx.update(TABLE, existing["id"], fields, note="工作日历校正"), True
+
+
+def remove_correction_tx(tx: Transaction, day: object) -> dict:
+    """Withdraw the company's correction of ``day`` inside ``tx`` (the record is kept, marked
+    inactive); the caller recomputes the deadlines in ``tx``."""
+    d = parse_day(day)
+    _check_actor(tx.actor)
+    existing = _record_of(tx, d.isoformat())
+    if existing is None or not existing.get("active", True):
+        raise CalendarError(f"{d.isoformat()} 没有公司校正，无需撤销", "day")
+    return tx.update(TABLE, existing["id"], {"active": False}, note="撤销工作日历校正")
+
+
+def calendar_in(tx: Transaction) -> WorkCalendar:
+    """The company calendar as the open transaction ``tx`` sees it (its own changes included)."""
+    return WorkCalendar.default(_corrections_of(tx.scan(TABLE)))

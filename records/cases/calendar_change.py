@@ -1,0 +1,42 @@
+"""A correction of the working calendar and the deadlines it moves, in one transaction.
+
+GLOSSARY (工作小时 / 工作日): the company may correct any day. Every open working-time deadline
+of an open case (6.1.3, 6.2.1, 6.2.2, 6.2.7, 6.2.8) is recomputed from its stored start with
+the calendar as it is after the change, inside the correction's own transaction: a correction
+never stands without its deadlines moved, nor the reverse. If the recomputation fails, the
+exception leaves the transaction uncommitted and the correction can simply be made again.
+
+This sits in ``records.cases`` because it is the layer that knows both the calendar
+(``records.calendar.corrections``, which does not know cases exist) and the cases' deadlines.
+"""
+from __future__ import annotations
+
+from records.calendar.corrections import (
+    calendar_in,
+    remove_correction_tx,
+    set_correction_tx,
+)
+from records.core.store import Store
+
+from .deadlines import recompute_open_deadlines_tx
+
+
+def set_correction(store: Store, day: object, is_workday: bool, reason: str, actor: str) -> dict:
+    """Mark ``day`` as a working day or a day off for ``reason``; returns the stored record.
+
+    Overrides the holiday library and the weekday rule. Open deadlines are then recomputed.
+    """
+    with store.transaction(actor) as tx:
+        record, changed = set_correction_tx(tx, day, is_workday, reason)
+        if changed:
+            recompute_open_deadlines_tx(tx, calendar_in(tx))
+    return record
+
+
+def remove_correction(store: Store, day: object, actor: str) -> dict:
+    """Withdraw the company's correction of ``day`` (the record is kept, marked inactive); open
+    deadlines are then recomputed."""
+    with store.transaction(actor) as tx:
+        record = remove_correction_tx(tx, day)
+        recompute_open_deadlines_tx(tx, calendar_in(tx))
+    return record

@@ -1,0 +1,219 @@
+"""A case's deadlines: set and met by the workflow, read at read time (whether one is overdue
+is decided when it is read, never stored), who answers for each, the overdue list over all
+open cases, and their recomputation when the working calendar is corrected.
+
+Each entry of a case's ``deadlines`` is ``Deadline.to_dict()`` (computed by ``records.calendar.time_limits``
+with the calendar passed in) plus ``done_at`` and ``responsible``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable, Iterable
+
+from records import policy
+from records.calendar import time_limits as dl
+from records.calendar.time_limits import Deadline
+from records.calendar.workdays import WorkCalendar, iso_local, parse_local, to_local
+from records.core.store import Store
+from records.core.transaction import Transaction
+
+from .flow import technicians
+from .vocab import DEADLINE_LABELS, TABLE
+
+# Recomputed from their stored start when the working calendar changes (arrival is clock time).
+_WORKING_TIME_DEADLINES: dict[str, Callable[[WorkCalendar, datetime], Deadline]] = {
+    "handover": dl.handover_deadline,
+    "consult_reply": dl.consult_reply_deadline,
+    "decision": dl.decision_deadline,
+    "report": dl.report_deadline,
+    "confirm": dl.confirm_deadline,
+}
+
+
+# --- Set and met by the workflow -------------------------------------------------------------
+
+
+def set_deadline(case: dict, key: str, d: Deadline, responsible: str | None = None, **extra) -> None:
+    """Store deadline ``key`` on the case (its clause, basis, start and due; who answers for it)."""
+    case.setdefault("deadlines", {})[key] = {**d.to_dict(), "done_at": None, "responsible": responsible, **extra}
+
+
+def meet(case: dict, key: str, at: datetime) -> None:
+    """Mark deadline ``key`` met at ``at`` (once: the first time counts)."""
+    entry = (case.get("deadlines") or {}).get(key)
+    if entry is not None and not entry.get("done_at"):
+        entry["done_at"] = iso_local(at)
+
+
+def responsible(case: dict, key: str) -> str | None:
+    """The username answerable for a deadline (None: 技质部 as a whole)."""
+    techs = technicians(case)
+    if key == "handover":
+        return case.get("received_by")
+    if key == "consult_reply":
+        return case.get("reply_assignee") or case.get("tq_owner")
+    if key == "arrival":
+        return techs[0] if techs else case.get("tq_owner")
+    if key == "report":
+        return techs[0] if techs else None
+    return case.get("tq_owner")  # decision, confirm
+
+
+# --- Deadlines at read time ----------------------------------------------------------------
+
+
+def open_deadlines(case: dict) -> list[tuple[str, Deadline]]:
+    """(key, Deadline) of every deadline not yet met, earliest due first."""
+    if case.get("state") == "closed":
+        return []
+    out = [(k, Deadline.from_dict(v)) for k, v in (case.get("deadlines") or {}).items() if not v.get("done_at")]
+    return sorted(out, key=lambda kv: kv[1].due)
+
+
+# Working hours in a full working day (to say "about n working days").
+_DAY_HOURS = sum((datetime.combine(date.min, b) - datetime.combine(date.min, a)).seconds
+                 for a, b in policy.WORK_PERIODS) / 3600
+
+
+def _status_and_left(entry: dict, cal: WorkCalendar, now: datetime) -> tuple[str, str]:
+    """``deadline_status`` and ``time_left`` of one entry, the hours left counted once."""
+    d = Deadline.from_dict(entry)
+    if entry.get("done_at"):
+        return ("met" if parse_local(entry["done_at"]) <= d.due else "met_late"), ""
+    clock = d.clause == policy.DISPATCH.clause  # 5.1.1.3 counts clock hours; the rest working hours
+    hours = d.clock_hours_left(now) if clock else d.working_hours_left(cal, now)
+    if d.is_overdue(now):
+        status = "overdue"
+    else:
+        status = "soon" if hours <= policy.WARN_WITHIN_WORKING_HOURS else "open"
+    amount = abs(hours)
+    text = (f"{amount:.0f}" if amount >= 10 else f"{amount:.1f}".rstrip("0").rstrip(".")) + (" 小时" if clock else " 工作小时")
+    if not clock and amount >= _DAY_HOURS:
+        text += f"（约 {amount / _DAY_HOURS:.0f} 个工作日）"
+    elif clock and amount >= 24:
+        text += f"（约 {amount / 24:.1f} 天）".replace(".0 天", " 天")
+    return status, (f"剩余 {text}" if hours >= 0 else f"已超 {text}")
+
+
+def deadline_status(entry: dict, cal: WorkCalendar, now: datetime) -> str:
+    """"met" | "met_late" | "overdue" | "soon" (within WARN_WITHIN_WORKING_HOURS) | "open"."""
+    return _status_and_left(entry, cal, now)[0]
+
+
+def time_left(entry: dict, cal: WorkCalendar, now: datetime) -> str:
+    """How long until an open deadline is due, or how late it is, in words ("" once met).
+
+    5.1.1.3 counts clock hours; every other deadline working hours (GLOSSARY).
+    """
+    return _status_and_left(entry, cal, now)[1]
+
+
+_DEADLINE_ORDER = {key: i for i, key in enumerate(DEADLINE_LABELS)}
+
+
+def deadline_row(case: dict, key: str, cal: WorkCalendar, now: datetime) -> dict:
+    """One deadline of the case with its label, status, time left and who answers for it."""
+    entry = case["deadlines"][key]
+    if case.get("state") == "closed" and not entry.get("done_at"):
+        status, left = "closed", ""  # never due: the case closed without this step
+    else:
+        status, left = _status_and_left(entry, cal, now)
+    return {"key": key, "label": DEADLINE_LABELS.get(key, key), **entry, "status": status,
+            "left": left, "responsible": entry.get("responsible") or responsible(case, key)}
+
+
+def deadline_rows(case: dict, cal: WorkCalendar, now: datetime) -> list[dict]:
+    """Every deadline of the case in the order of the flow, with its status and time left."""
+    rows = [deadline_row(case, key, cal, now) for key in case.get("deadlines") or {}]
+    return sorted(rows, key=lambda r: (_DEADLINE_ORDER.get(r["key"], 99), r["start"]))
+
+
+def next_deadline_row(case: dict, cal: WorkCalendar, now: datetime) -> dict | None:
+    """The case's most urgent open deadline as a row (``deadline_row``), or None."""
+    open_ = open_deadlines(case)
+    return deadline_row(case, open_[0][0], cal, now) if open_ else None
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    case: dict
+    key: str
+    deadline: Deadline
+    responsible: str | None  # username; None: 技质部 as a whole
+
+
+def overdue_items(store: Store, cal: WorkCalendar, now: datetime) -> list[OverdueItem]:
+    """Every open deadline already past due, over all open cases (for pages and the cron)."""
+    return overdue_in(store.scan(TABLE), now)
+
+
+def overdue_in(docs: Iterable[dict], now: datetime) -> list[OverdueItem]:
+    """``overdue_items`` over the given cases (the cron passes the open ones it keeps a digest of)."""
+    now = to_local(now)
+    out = []
+    for case in docs:
+        for key, d in open_deadlines(case):  # none for a closed case
+            if d.is_overdue(now):
+                out.append(OverdueItem(case, key, d, case["deadlines"][key].get("responsible") or responsible(case, key)))
+    return sorted(out, key=lambda i: i.deadline.due)
+
+
+def is_overdue(case: dict, now: datetime) -> bool:
+    return any(d.is_overdue(now) for _, d in open_deadlines(case))
+
+
+def most_urgent_due(case: dict) -> datetime | None:
+    open_ = open_deadlines(case)
+    return open_[0][1].due if open_ else None
+
+
+# --- Recomputed when the working calendar is corrected ----------------------------------------
+
+
+def plan_recompute(source, cal: WorkCalendar) -> list[tuple[int, dict[str, str]]]:
+    """[(case id, {deadline key: new due ISO})] of every open working-time deadline of an open
+    case whose due time differs under ``cal`` (recomputed from its stored start).
+
+    ``source`` is a Store or an open Transaction (anything with ``scan``); nothing is changed.
+    """
+    out = []
+    for case in source.scan(TABLE):
+        if case.get("state") == "closed":
+            continue
+        new = {}
+        for key, entry in (case.get("deadlines") or {}).items():
+            fn = _WORKING_TIME_DEADLINES.get(key)
+            if fn is None or entry.get("done_at"):
+                continue
+            d = fn(cal, datetime.fromisoformat(entry["start"]))
+            if d.due.isoformat() != entry["due"]:
+                new[key] = d.due.isoformat()
+        if new:
+            out.append((case["id"], new))
+    return out
+
+
+def recompute_open_deadlines_tx(tx: Transaction, cal: WorkCalendar) -> int:
+    """Recompute every open working-time deadline of open cases inside ``tx``; how many changed.
+
+    ``records.cases.calendar_change`` calls this in the transaction of the calendar correction itself,
+    so that a correction and the deadlines that follow from it commit together or not at all.
+    """
+    changed = 0
+    for case_id, new in plan_recompute(tx, cal):
+        case = tx.require(TABLE, case_id)
+        deadlines = dict(case["deadlines"])
+        for key, due in new.items():
+            deadlines[key] = {**deadlines[key], "due": due}
+            changed += 1
+        tx.update(TABLE, case_id, {"deadlines": deadlines}, action="deadlines_recomputed",
+                  note="工作日历已更正，重新计算未完成的期限")
+    return changed
+
+
+def recompute_open_deadlines(store: Store, cal: WorkCalendar, actor: str) -> int:
+    """Recompute every open working-time deadline of open cases from its stored start, in one
+    transaction (``aftersales recompute-deadlines``: a repair). Returns how many changed."""
+    with store.transaction(actor) as tx:
+        return recompute_open_deadlines_tx(tx, cal)

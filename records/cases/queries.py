@@ -1,0 +1,65 @@
+"""The lists of cases: 我的待办 (the cases waiting for a user), and the search of the case list."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from records.calendar.workdays import to_local
+from records.core.store import Store
+from records.fines.proposals import pending
+
+from .deadlines import is_overdue, most_urgent_due
+from .flow import technicians, todo_actions
+from .vocab import TABLE
+
+
+def my_work(store: Store, user: dict, now: datetime) -> list[dict]:
+    """The cases waiting for ``user``: [{case, actions, due}], most urgent first."""
+    out = []
+    for case in store.scan(TABLE):
+        if case.get("state") == "closed" and not pending(case):
+            continue
+        acts = todo_actions(case, user)
+        if acts:
+            out.append({"case": case, "actions": acts, "due": most_urgent_due(case)})
+    far = datetime.max.replace(tzinfo=to_local(now).tzinfo)
+    out.sort(key=lambda r: (r["due"] or far, r["case"]["id"]))
+    return out
+
+
+def search(store: Store, now: datetime, *, q: str = "", type: str = "", state: str = "",
+           customer_id: int | None = None, product: str = "", technician: str = "",
+           overdue: bool = False, date_from: date | None = None, date_to: date | None = None,
+           page: int = 1, per_page: int = 50):
+    """One page of cases matching the filters (newest first) and the total count."""
+    q = (q or "").strip().lower()
+    product = (product or "").strip().lower()
+
+    def match(c):
+        if type and c.get("type") != type:
+            return False
+        if state and c.get("state") != state:
+            return False
+        if customer_id and c.get("customer_id") != customer_id:
+            return False
+        if product and product not in (c.get("product_serial") or "").lower():
+            return False
+        if technician and technician not in technicians(c):
+            return False
+        if date_from or date_to:
+            day = (c.get("received_at") or "")[:10]
+            if date_from and day < date_from.isoformat():
+                return False
+            if date_to and day > date_to.isoformat():
+                return False
+        if q:
+            hay = " ".join(str(c.get(k) or "") for k in (
+                "number", "customer_name", "product_serial", "product_label", "caller_name", "caller_phone",
+                "description")).lower()
+            if q not in hay:
+                return False
+        if overdue and not is_overdue(c, now):
+            return False
+        return True
+
+    return store.page(TABLE, match, key=lambda c: (c.get("received_at") or "", c["id"]), reverse=True,
+                      page=page, per_page=per_page)

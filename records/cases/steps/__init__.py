@@ -1,0 +1,12 @@
+"""steps: one handler per transition of ``records.cases.flow.TRANSITIONS``, named after its action.
+
+Each module ends with ``HANDLERS``; ``records.cases.workflow`` merges them and checks that the
+keys are the table's. A handler takes ``(tx, case, user, data, cal, now)``.
+
+- ``intake.py``          hand-over, the consultation's answer (6.1.1, 6.1.3, 6.2.1)
+- ``decision.py``        warranty and solution, phone guidance (6.2.2, 6.2.3; 5.1.1.1, 5.1.1.2, 5.2.2, 5.2.3)
+- ``quote.py``           paid service: quote, prices, the customer's answer, the VP (5.2.3—5.2.5, 6.2.4)
+- ``onsite.py``          dispatch, arrival, completion, return (6.2.5, 6.2.6, 5.1.1.3)
+- ``report.py``          the written report with the 技术服务单, its confirmation (6.2.7, 6.2.8)
+- ``fine_decisions.py``  fine proposals by hand and rulings (6.1.5, 6.2.8, 6.2.9)
+"""

@@ -1,0 +1,105 @@
+"""On site (6.2.5, 6.2.6, 5.1.1.3): dispatch, arrival, completion, return approved or not."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from records import policy
+from records.calendar import time_limits as dl
+from records.calendar.workdays import WorkCalendar, iso_local, parse_local
+from records.core.transaction import Transaction
+from records.fines.proposals import add_proposal
+from records.users.accounts import find_by_username, person_name
+
+from .. import input as checked
+from ..deadlines import meet, set_deadline
+from ..flow import log
+from ..numbers import next_number
+from ..vocab import EVALUATIONS, TABLE, CaseError
+
+
+def dispatch(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
+    """6.2.5: before leaving: the plan told to the customer, the precautions to the technicians, the
+    技术服务单 issued (its number given here, in the step's own transaction)."""
+    by = user["username"]
+    names = [n for n in (data.get("technicians") or []) if n]
+    if not names:
+        raise CaseError("请选择至少一名售后服务技术人员", "technicians")
+    techs = []
+    for n in names:
+        u = find_by_username(tx, n)
+        if u is None or "technician" not in u.get("roles", []) or not u.get("active", True):
+            raise CaseError(f"{n} 不是在岗的售后服务技术人员", "technicians")
+        techs.append(u["username"])
+    plan = checked.text(data, "plan", "告知顾客的服务方案")
+    precautions = checked.text(data, "precautions", "告知技术人员的注意事项")
+    departed = checked.when(data, "departed_at", "出发时间", now, allow_future=True, default_now=True)
+    case["dispatch"] = {"technicians": techs, "plan": plan, "precautions": precautions,
+                        "form_no": None, "issued_at": iso_local(now), "issued_by": by, "departed_at": iso_local(departed)}
+    case["tq_owner"] = case.get("tq_owner") or by
+    if "arrival" in case["deadlines"]:
+        case["deadlines"]["arrival"]["responsible"] = techs[0]
+    case["state"] = "on_route"
+    case["dispatch"]["form_no"] = next_number(
+        tx, "JF", now.year, lambda: ((c.get("dispatch") or {}).get("form_no") for c in tx.scan(TABLE)))
+    shown = "、".join(person_name(tx, t) for t in techs)
+    log(case, by, now, "dispatch",
+        f"派出 {shown}，出发 {departed:%Y-%m-%d %H:%M}，技术服务单 {case['dispatch']['form_no']}")
+
+
+def arrive(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
+    """5.1.1.3: the technician records the arrival on site (on time or not)."""
+    by = user["username"]
+    departed = parse_local(case["dispatch"]["departed_at"])
+    at = checked.when(data, "arrived_at", "到达时间", now, not_before=departed, before_label="出发时间")
+    case["onsite"] = {"arrived_at": iso_local(at), "work_done": "", "completed_at": None, "evaluation": None,
+                      "return_approved_by": None, "return_approved_at": None, "returned_at": None,
+                      "returned_by": None, "return_unapproved": False}
+    meet(case, "arrival", at)
+    entry = case["deadlines"].get("arrival")
+    late = entry is not None and at > parse_local(entry["due"])
+    case["state"] = "on_site"
+    log(case, by, now, "arrive", f"到达现场 {at:%Y-%m-%d %H:%M}" + ("（超过 5.1.1.3 时限）" if late else ""))
+
+
+def complete(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
+    """6.2.6: the repair is finished; the customer's quick evaluation."""
+    by = user["username"]
+    arrived = parse_local(case["onsite"]["arrived_at"])
+    work = checked.text(data, "work_done", "完成的工作")
+    at = checked.when(data, "completed_at", "完成时间", now, not_before=arrived, before_label="到达时间")
+    rating = data.get("evaluation") or ""
+    if rating and rating not in EVALUATIONS:
+        raise CaseError("请选择顾客评价", "evaluation")
+    remarks = checked.text(data, "evaluation_remarks", "顾客评价意见", required=False, max_len=1000)
+    case["onsite"].update(work_done=work, completed_at=iso_local(at),
+                          evaluation={"rating": rating, "remarks": remarks} if rating else None)
+    case["state"] = "completed"
+    log(case, by, now, "complete", f"维修完毕 {at:%Y-%m-%d %H:%M}：{work}")
+
+
+def approve_return(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
+    """6.2.6: 技质部 confirms and approves the technicians' return."""
+    by = user["username"]
+    case["onsite"].update(return_approved_by=by, return_approved_at=iso_local(now))
+    case["state"] = "return_approved"
+    note = checked.text(data, "note", "备注", required=False)
+    log(case, by, now, "approve_return", "技质部确认、同意返回" + (f"：{note}" if note else ""))
+
+
+def record_return(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
+    """6.2.6: back at the company; without approval a 6.2.6 proposal (50—500 元). Starts 6.2.7's deadline."""
+    by = user["username"]
+    completed = parse_local(case["onsite"]["completed_at"])
+    at = checked.when(data, "returned_at", "返回公司时间", now, not_before=completed, before_label="完成时间")
+    approved = case["state"] == "return_approved"
+    case["onsite"].update(returned_at=iso_local(at), returned_by=by, return_unapproved=not approved)
+    set_deadline(case, "report", dl.report_deadline(cal, at), case["dispatch"]["technicians"][0])
+    case["state"] = "awaiting_report"
+    text = f"返回公司 {at:%Y-%m-%d %H:%M}"
+    if not approved:
+        add_proposal(case, "return_unapproved", policy.FINE_RETURN_UNAPPROVED, by, now, by=by)
+        text += "（未经技质部同意返回，已提出 6.2.6 处罚建议，金额由技质部经理确定）"
+    log(case, by, now, "record_return", text)
+
+
+HANDLERS = {"dispatch": dispatch, "arrive": arrive, "complete": complete, "approve_return": approve_return, "record_return": record_return}

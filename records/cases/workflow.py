@@ -1,0 +1,205 @@
+"""The entry points of the case workflow (5, 6): intake (6.1.1, 6.1.2) and ``perform``, which takes
+one transition of ``records.cases.flow.TRANSITIONS`` with the handler of its row.
+
+A case is one document in table ``cases``; its ``state`` moves by the transitions, each allowed
+to certain people and recorded with who and when in ``timeline`` (and in the audit trail by the
+store). Deadlines (``records.cases.deadlines``) are computed with the calendar passed in; fine
+proposals live on the case (``records.fines``). Every function takes ``now`` (tests pin time)
+and a WorkCalendar ``cal``; no Flask here.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from records.calendar import time_limits as dl
+from records.calendar.workdays import WorkCalendar, iso_local, now_local
+from records.catalog.customers import TABLE as CUSTOMERS
+from records.catalog.products import TABLE as PRODUCTS
+from records.catalog.products import warranty
+from records.core.errors import StaleRecord
+from records.core.store import Store
+from records.core.transaction import Transaction
+from records.users.roles import is_tq
+
+from . import input as checked
+from .deadlines import meet, set_deadline
+from .flow import TRANSITIONS, guard_message, guard_ok, log, may
+from .numbers import next_number
+from .steps import decision, fine_decisions, onsite, quote, report
+from .steps import intake as intake_steps
+from .steps.intake import handover_into
+from .vocab import CHANNELS, SOURCE_TABLES, SOURCES, STATES, TABLE, TYPES, CaseError, NotPermitted
+
+# One handler per transition, from the steps modules named by the sections of the regulation.
+HANDLERS = {**intake_steps.HANDLERS, **decision.HANDLERS, **quote.HANDLERS, **onsite.HANDLERS, **report.HANDLERS,
+            **fine_decisions.HANDLERS}
+assert HANDLERS.keys() == TRANSITIONS.keys(), sorted(HANDLERS.keys() ^ TRANSITIONS.keys())
+
+
+# --- Intake (6.1.1, 6.1.2) ---------------------------------------------------------------
+
+
+def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetime | None = None) -> dict:
+    """Record a consultation or service request; any logged-in employee may.
+
+    ``data``: type, customer_id, product_serial (required for a service request), caller_name,
+    caller_phone, channel, description, received_at (default now; never in the future),
+    answered_directly + direct_answer (consultation only), source (optional: where the case
+    came from, e.g. ``{"type": "followup", "id": 7}``, a problem raised on a follow-up call).
+    """
+    with store.transaction(user["username"]) as tx:
+        return intake_tx(tx, cal, data, user, now=now)
+
+
+def intake_tx(tx: Transaction, cal: WorkCalendar, data: dict, user: dict, now: datetime | None = None) -> dict:
+    """``intake`` inside a transaction the caller holds, so that the case commits (or not)
+    together with the caller's own changes (a follow-up call and the case it raised)."""
+    now = now_local(now)
+    kind = data.get("type")
+    if kind not in TYPES:
+        raise CaseError("请选择类型（咨询或质量问题）", "type")
+    channel = data.get("channel") or "phone"
+    if channel not in CHANNELS:
+        raise CaseError("请选择来源渠道", "channel")
+    serial = checked.text(data, "product_serial", "产品编号", required=(kind == "service_request"), max_len=60)
+    product = None
+    if serial:
+        product = next((p for p in tx.scan(PRODUCTS) if p["serial_no"] == serial), None)
+        if product is None:
+            raise CaseError(f"没有产品编号为 {serial} 的产品", "product_serial")
+    try:
+        customer_id = int(data.get("customer_id") or 0)
+    except (TypeError, ValueError):
+        raise CaseError("请选择顾客单位", "customer_id") from None
+    if not customer_id and product is not None:
+        customer_id = product["customer_id"]  # the caller gave the serial number only: its customer
+    if not customer_id:
+        raise CaseError("请选择顾客单位（或填写产品编号，由系统带出顾客单位）", "customer_id")
+    customer = tx.get(CUSTOMERS, customer_id)
+    if customer is None:
+        raise CaseError("顾客单位不存在", "customer_id")
+    if product is not None:
+        if product["customer_id"] != customer_id:
+            raise CaseError(f"产品 {serial} 不属于 {customer['name']}", "product_serial")
+    caller_name = checked.text(data, "caller_name", "来电人姓名", max_len=40)
+    caller_phone = checked.text(data, "caller_phone", "来电人电话", max_len=40)
+    description = checked.text(data, "description", "顾客反映的内容")
+    received_at = checked.when(data, "received_at", "收到时间", now, default_now=True)
+    answered = bool(data.get("answered_directly"))
+    answer = checked.text(data, "direct_answer", "直接答复的内容", required=answered) if answered else ""
+    if answered and kind != "consultation":
+        raise CaseError("只有咨询可以由接收人直接答复（6.1.1）", "answered_directly")
+    source = _source(tx, data.get("source"))
+
+    by = user["username"]
+    tq = is_tq(user)
+    case = {
+        "type": kind,
+        "state": "awaiting_handover",
+        "outcome": None,
+        "customer_id": customer_id,
+        "customer_name": customer["name"],
+        "product_id": product["id"] if product else None,
+        "product_serial": product["serial_no"] if product else "",
+        "product_label": f"{product['model']} {product['name']}" if product else "",
+        "caller_name": caller_name,
+        "caller_phone": caller_phone,
+        "channel": channel,
+        "description": description,
+        "received_at": iso_local(received_at),
+        "received_by": by,
+        "recorded_at": iso_local(now),
+        "source": source,
+        "tq_received_at": None,
+        "handed_over_by": None,
+        "tq_owner": by if tq else None,
+        "direct_answer": None,
+        "reply_assignee": None,
+        "reply": None,
+        "warranty": None,
+        "decision": None,
+        "quote": None,
+        "customer_response": None,
+        "vp_approval": None,
+        "dispatch": None,
+        "onsite": None,
+        "report": None,
+        "audit": None,
+        "deadlines": {},
+        "fines": [],
+        "timeline": [],
+    }
+    if product:
+        w = warranty(product, received_at.date())
+        case["warranty"] = {"in_warranty": w.in_warranty, "last_day": w.last_day.isoformat(), "label": w.label}
+    set_deadline(case, "handover", dl.handover_deadline(cal, received_at), by)
+    if kind == "consultation":
+        set_deadline(case, "consult_reply", dl.consult_reply_deadline(cal, received_at))
+    parts = [f"{TYPES[kind]}，{CHANNELS[channel]}，{customer['name']}，{caller_name} {caller_phone}"]
+    if source:
+        parts.append(f"来自{SOURCES[source['type']]} #{source['id']}" + (f"（{source['label']}）" if source["label"] else ""))
+    if answered:
+        case["direct_answer"] = {"text": answer, "by": by, "at": iso_local(received_at)}
+        meet(case, "consult_reply", received_at)
+        parts.append("接收人已直接答复")
+    log(case, by, now, "intake", "；".join(parts))
+    if tq:  # a 技质部 user's intake is handed over at once (6.1.3)
+        handover_into(case, cal, by, received_at, now, automatic=True)
+    case["number"] = next_number(tx, "FW", received_at.year, lambda: (c.get("number") for c in tx.scan(TABLE)))
+    return tx.insert(TABLE, case)
+
+
+def _source(tx: Transaction, value) -> dict | None:
+    """The checked ``source`` of an intake: {type, id, label} or None.
+
+    The record it names must exist (``SOURCE_TABLES``): a follow-up task, for a problem raised
+    on a follow-up call (``records.followups.calls``).
+    """
+    if not value:
+        return None
+    if not isinstance(value, dict) or value.get("type") not in SOURCES:
+        raise CaseError("案例来源不正确", "source")
+    try:
+        source_id = int(value.get("id"))
+    except (TypeError, ValueError):
+        raise CaseError("案例来源不正确", "source") from None
+    table, noun = SOURCE_TABLES[value["type"]]
+    if tx.get(table, source_id) is None:
+        raise CaseError(f"{noun} #{source_id} 不存在", "source")
+    label = " ".join(str(value.get("label") or "").split())[:200]
+    return {"type": value["type"], "id": source_id, "label": label}
+
+
+# --- The actions after intake (their handlers: records.cases.steps) -------------------------
+
+
+def perform(store: Store, cal: WorkCalendar, case_id: int, action: str, user: dict, data: dict | None = None,
+            expect_rev: int | None = None, now: datetime | None = None) -> dict:
+    """Take one workflow action on a case; return the updated case.
+
+    Raises NotPermitted (the user's role or part forbids it: 403), CaseError (not allowed in
+    the current state, or bad input, with the field), StaleRecord (``expect_rev`` is not the
+    stored revision: someone else changed the case first; nothing is applied).
+    """
+    if action not in TRANSITIONS:
+        raise CaseError(f"未知操作：{action}")
+    t = TRANSITIONS[action]
+    now = now_local(now)
+    data = data or {}
+    with store.transaction(user["username"]) as tx:
+        case = tx.require(TABLE, case_id)
+        if expect_rev is not None and int(expect_rev) != case["_rev"]:
+            raise StaleRecord(TABLE, case_id, int(expect_rev), case["_rev"])
+        if not may(case, user, action):
+            raise NotPermitted(f"您无权执行「{t.label}」")
+        before = case["state"]
+        if before not in t.states:
+            raise CaseError(f"案例当前状态为「{STATES[before]}」，不能执行「{t.label}」")
+        if not guard_ok(case, action):
+            raise CaseError(guard_message(action))
+        HANDLERS[action](tx, case, user, data, cal, now)
+        after = case["state"]
+        if after not in (t.to if t.to is not None else {before}):
+            # A handler that leaves the table's edges is a bug: nothing of it is committed.
+            raise RuntimeError(f"{action}: {before} → {after} 不在状态表中（records.cases.flow）")
+        return tx.update(TABLE, case_id, case, expect_rev=case["_rev"], action=action, note=t.label)

@@ -1,0 +1,15 @@
+"""core: storage and plumbing, no domain words (the bottom layer).
+
+- ``store.py``        the record store: TinyDB documents in 256-id shard files, the shard cache
+- ``transaction.py``  one locked, journalled, atomic write of the store
+- ``files.py``        atomic file writes, temp files, the cross-process lock
+- ``audit.py``        the hash-chained, append-only audit trail
+- ``schema.py``       schema versions of stored documents and their migrations
+- ``backup.py``       consistent snapshots of the data folder; rewriting documents at their version
+- ``errors.py``       DomainError (a Chinese refusal with its field), RecordNotFound, StaleRecord
+- ``digest.py``       per-shard digests of a table, recomputed only for the shards that changed
+- ``pdf.py``          HTML → PDF with WeasyPrint and the subset CJK font (附: the 技术服务单)
+- ``mailer.py``       SMTP: settings, messages, one session for a batch
+- ``uploads.py``      the generic checks of every upload: sniffing, opening, size, page and pixel caps
+- ``xlsx.py``         *(planned)* the one Excel/CSV writer
+"""

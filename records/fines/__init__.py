@@ -1,0 +1,6 @@
+"""fines: 处罚 (6.1.4, 6.1.5, 6.2.6, 6.2.8, 6.2.9), pure rules over a case document (no store).
+
+- ``proposals.py``  the proposals: made by a step, by the overdue run (6.1.4, 6.2.8) or by hand (6.1.5, 6.2.9)
+- ``rulings.py``    a tq_manager confirms or waives; the GM rules otherwise (6.2.8)
+- ``ledger.py``     *(planned)* the penalty register: totals per person, month and year
+"""

@@ -1,0 +1,179 @@
+"""处罚 (penalty) proposals of a case: 6.1.4, 6.1.5, 6.2.6, 6.2.8 and 6.2.9.
+
+Storage: the proposals live on the case document itself, in ``case["fines"]`` (a list), so a
+proposal is written in the same transaction as the step that caused it and the case page shows
+it without another lookup. Each proposal::
+
+    {key, clause, basis, person, amount (int | None), range ([lo, hi] | None), day (ISO | None),
+     status: "proposed" | "confirmed" | "waived" | "gm_ruled",
+     proposed_at, proposed_by,
+     final_amount, decided_by, decided_at, reason,          # the tq_manager's ruling
+     gm_by, gm_at, gm_reason}                               # the GM's ruling (6.2.8 特殊情况)
+
+``key`` is unique within a case: the same proposal is never made twice, whoever calls first
+(a workflow step or the scheduled script). Keys: ``"handover"`` (6.1.4), ``"return_unapproved"``
+(6.2.6), ``"confirm_late:<n>"`` (6.2.8, the n-th working day late), and the proposals a
+tq_manager makes by hand (``add_manual``): ``"record_unclear:<n>"`` (6.1.5, 50 元 per item of
+unclear record, with the count ``items``) and ``"falsified_form:<n>"`` (6.2.9, 50—500 元), each
+with the facts (``facts``) that justify it.
+
+A fine is only a proposal: the system computes clause, person and amount; a tq_manager confirms
+or waives it with a reason; the GM may rule otherwise (records/fines/rulings.py). Pure rules over
+a case document: no store, no cases import, no Flask.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from records import policy
+from records.calendar.time_limits import Deadline
+from records.calendar.workdays import WorkCalendar, iso_local, to_local
+from records.core.errors import DomainError
+
+
+class FineError(DomainError):
+    pass
+
+
+def amount_text(rule: policy.Rule) -> str:
+    """A fine Rule's amount in words: "50 元", or a range left to the manager, "50—500 元"."""
+    value = rule.value
+    if isinstance(value, tuple):
+        return f"{value[0]}—{value[1]} 元"
+    return f"{value} 元"
+
+
+def find(case: dict, key: str) -> dict | None:
+    return next((f for f in case.get("fines") or [] if f["key"] == key), None)
+
+
+def add_proposal(case: dict, key: str, rule: policy.Rule, person: str | None, now: datetime,
+                 by: str = "system", day: date | None = None, basis: str | None = None) -> dict | None:
+    """Add a proposal to ``case`` in memory unless one with ``key`` exists; return it or None.
+
+    ``rule.value`` is an amount (int) or a range (lo, hi) left to the manager.
+    """
+    if find(case, key) is not None:
+        return None
+    value = rule.value
+    is_range = isinstance(value, tuple)
+    fine = {
+        "key": key,
+        "clause": rule.clause,
+        "basis": basis or rule.basis.format(n=value if not is_range else ""),
+        "person": person,
+        "amount": None if is_range else int(value),
+        "range": list(value) if is_range else None,
+        "day": day.isoformat() if day else None,
+        "status": "proposed",
+        "proposed_at": iso_local(now),
+        "proposed_by": by,
+        "final_amount": None,
+        "decided_by": None, "decided_at": None, "reason": "",
+        "gm_by": None, "gm_at": None, "gm_reason": "",
+    }
+    case.setdefault("fines", []).append(fine)
+    return fine
+
+
+# --- Proposals made by hand: 6.1.5 and 6.2.9 ----------------------------------------------------
+
+MANUAL = {
+    "record_unclear": policy.FINE_RECORD_UNCLEAR,   # 6.1.5: 50 元 per item
+    "falsified_form": policy.FINE_FALSIFIED_FORM,   # 6.2.9: 50—500 元, set when confirmed
+}
+MANUAL_LABELS = {
+    "record_unclear": f"{policy.FINE_RECORD_UNCLEAR.clause} 信息记录不清、不完整、不准确，导致额外增加售后服务费用",
+    "falsified_form": f"{policy.FINE_FALSIFIED_FORM.clause} 弄虚作假填报《技术服务单》",
+}
+MAX_ITEMS = 100
+
+
+def add_manual(case: dict, kind: str, person: str, facts: str, now: datetime, by: str, items=1) -> dict:
+    """A tq_manager's own proposal (in memory): 6.1.5 (``items`` × 50 元) or 6.2.9 (50—500 元).
+
+    ``facts`` (required) says what was unclear or false and what it cost; ``person`` is the
+    username of the person responsible (the caller checks that the user exists). A new key is
+    used each time: the same case may have several such proposals.
+    """
+    rule_ = MANUAL.get(kind)
+    if rule_ is None:
+        raise FineError("请选择处罚条款（6.1.5 或 6.2.9）", "kind")
+    if not person:
+        raise FineError("请选择责任人", "person")
+    facts = (facts or "").strip()
+    if not facts:
+        raise FineError("请写明事实（哪条信息不清或哪项填报不实，造成了什么后果）", "facts")
+    if len(facts) > 1000:
+        raise FineError("事实说明不能超过 1000 个字", "facts")
+    if isinstance(rule_.value, tuple):
+        basis = f"{rule_.basis}：{facts}"
+        n_items = None
+    else:
+        try:
+            n_items = int(items)
+        except (TypeError, ValueError):
+            raise FineError("条数必须是正整数", "items") from None
+        if not 1 <= n_items <= MAX_ITEMS:
+            raise FineError(f"条数应在 1—{MAX_ITEMS} 之间", "items")
+        per = int(rule_.value)
+        rule_ = policy.Rule(rule_.clause, per * n_items, rule_.basis)
+        basis = f"{policy.FINE_RECORD_UNCLEAR.basis.format(n=per)}，共 {n_items} 条：{facts}"
+    n = 1 + sum(1 for f in case.get("fines") or [] if f["key"].startswith(kind + ":"))
+    fine = add_proposal(case, f"{kind}:{n}", rule_, person, now, by=by, basis=basis)
+    fine.update(manual=True, items=n_items, facts=facts)
+    return fine
+
+
+# --- 6.2.8: 50 元 per working day late -------------------------------------------------------
+
+
+def late_days(cal: WorkCalendar, due: datetime, until: datetime) -> list[tuple[int, date]]:
+    """The working days late of a deadline ``due`` met (or still open) at ``until``.
+
+    Day 1 counts as soon as ``until`` is past ``due``; day k (k ≥ 2) once ``until`` is past the
+    start of the k-th working day after the due day (a working day begun late is a day late).
+    Each is returned as (k, the k-th working day after the due day), the day the 50 元 is for.
+    """
+    due, until = to_local(due), to_local(until)
+    out: list[tuple[int, date]] = []
+    if until <= due:
+        return out
+    d, k = due.date(), 0
+    while True:
+        d = cal.next_workday(d)
+        k += 1
+        if k > 1 and until <= cal.working_periods(d)[0][0]:
+            return out
+        out.append((k, d))
+
+
+def confirm_late_proposals(case: dict, cal: WorkCalendar, deadline: Deadline, until: datetime,
+                           person: str | None, now: datetime, by: str = "system") -> int:
+    """Add the 6.2.8 proposals (one per working day late, key per day); return how many."""
+    rule = policy.FINE_CONFIRM_LATE_PER_DAY
+    added = 0
+    for k, day in late_days(cal, deadline.due, until):
+        basis = f"{rule.basis.format(n=rule.value)}（延迟第 {k} 个工作日：{day:%Y-%m-%d}）"
+        if add_proposal(case, f"confirm_late:{k}", rule, person, now, by=by, day=day, basis=basis):
+            added += 1
+    return added
+
+
+def pending(case: dict) -> list[dict]:
+    """The proposals of ``case`` still waiting for a ruling (6.1.4 … 6.2.9)."""
+    return [f for f in case.get("fines") or [] if f["status"] == "proposed"]
+
+
+def propose_missed(case: dict, key: str, deadline: Deadline, cal: WorkCalendar, now: datetime,
+                   person: str | None, by: str = "system") -> list[dict]:
+    """Add to ``case`` (in memory) the proposals its missed deadline ``key`` calls for, against
+    ``person`` (the caller knows who answers for the deadline); return the new ones: 6.1.4 for
+    a late hand-over (the receiver), 6.2.8 per working day late (the 技质部 owner); nothing for
+    the other deadlines. The scheduled check's one way to propose (records.jobs.overdue)."""
+    before = {f["key"] for f in case.get("fines") or []}
+    if key == "handover":
+        add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, person, now, by=by)
+    elif key == "confirm":
+        confirm_late_proposals(case, cal, deadline, now, person, now, by=by)
+    return [f for f in case.get("fines") or [] if f["key"] not in before]

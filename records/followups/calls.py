@@ -1,0 +1,137 @@
+"""A follow-up call recorded on its task (8.1, 8.2), and the case a problem raised on it becomes.
+
+A recorded call (the task's ``status`` becomes ``done``)::
+
+    "call": {"called_at", "called_by", "contact_name", "contact_phone", "usage", "guidance",
+             "needs", "problems", "case_id", "recorded_at"}
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from records.calendar.corrections import current_calendar
+from records.calendar.workdays import to_local
+from records.cases.vocab import CaseError
+from records.cases.workflow import intake_tx
+from records.core.store import Store
+from records.core.transaction import Transaction
+
+from .tasks import (
+    ANNUAL_VISIT,
+    CASE_TYPES,
+    DONE,
+    FOLLOW_UP,
+    KIND_NAMES,
+    MAX_TEXT,
+    OPEN,
+    TABLE,
+    FollowUpConflict,
+    FollowUpError,
+)
+
+
+def _text(data: dict, name: str, label: str, required: bool = False, limit: int = MAX_TEXT) -> str:
+    value = (data.get(name) or "").strip()
+    if required and not value:
+        raise FollowUpError(f"请填写{label}", name)
+    if len(value) > limit:
+        raise FollowUpError(f"{label}不能超过 {limit} 个字", name)
+    return value
+
+
+def clean_call(task: dict, data: dict, now: datetime) -> dict:
+    """Check a call's fields against its task (8.1 needs guidance, 8.2 the customer's needs)."""
+    called_at = data.get("called_at")
+    if isinstance(called_at, str) and called_at.strip():
+        try:
+            called_at = datetime.fromisoformat(called_at.strip())
+        except ValueError:
+            raise FollowUpError("通话时间格式不正确", "called_at") from None
+    if not isinstance(called_at, datetime):
+        raise FollowUpError("请填写通话时间", "called_at")
+    called_at = to_local(called_at)
+    if called_at > to_local(now):
+        raise FollowUpError("通话时间不能晚于现在", "called_at")
+    call = {
+        "called_at": called_at.isoformat(timespec="minutes"),
+        "contact_name": _text(data, "contact_name", "被访人", required=True, limit=40),
+        "contact_phone": _text(data, "contact_phone", "电话", required=True, limit=40),
+        "usage": _text(data, "usage", "产品使用情况", required=True),
+        "guidance": _text(data, "guidance", "保养和维护指导", required=task["kind"] == FOLLOW_UP),
+        "needs": _text(data, "needs", "顾客的服务需求", required=task["kind"] == ANNUAL_VISIT),
+        "problems": _text(data, "problems", "顾客反映的问题"),
+    }
+    if data.get("create_case"):
+        if not call["problems"]:
+            raise FollowUpError("要建立服务案例，请填写顾客反映的问题", "problems")
+        if data.get("case_type") not in CASE_TYPES:
+            raise FollowUpError("请选择案例类型（咨询或质量问题）", "case_type")
+        if data.get("case_type") == "service_request" and not (data.get("serial_no") or "").strip():
+            raise FollowUpError("质量问题须选择产品", "serial_no")
+    return call
+
+
+def record_call(store: Store, task_id: int, data: dict, user: dict, now: datetime,
+                expect_rev: int | None = None) -> dict:
+    """Record the call on the task (it becomes done); with ``create_case`` the problem raised
+    becomes a new case (``records.cases.workflow.intake_tx``) in the same transaction, linked both ways:
+    the call keeps ``case_id`` / ``case_number``, the case keeps ``source`` = {"type":
+    "followup", "id": task id} (and its description names the task). Both are written or
+    neither: a refused or failed intake leaves the call unrecorded, and a failure in recording
+    the call leaves no case behind.
+
+    ``data``: called_at, contact_name, contact_phone, usage, guidance, needs, problems,
+    create_case (bool), case_type ("consultation" / "service_request"), serial_no.
+    ``user``: the stored user document of the 技质部 member recording it.
+    """
+    actor = user["username"]
+    task = store.require(TABLE, task_id)
+    if task["status"] != OPEN:
+        raise FollowUpConflict("该回访已记录，不能重复记录")
+    if expect_rev is not None and int(expect_rev) != task["_rev"]:
+        raise FollowUpConflict("该回访任务已被他人修改，请刷新后重试")
+    call = clean_call(task, data, now)
+    call.update(called_by=actor, recorded_at=to_local(now).isoformat(timespec="seconds"), case_id=None,
+                case_number=None)
+    cal = current_calendar(store) if data.get("create_case") else None
+    with store.transaction(actor) as tx:
+        fresh = tx.require(TABLE, task_id)
+        if fresh["status"] != OPEN:  # recorded by someone else meanwhile
+            raise FollowUpConflict("该回访已由他人记录")
+        if expect_rev is not None and int(expect_rev) != fresh["_rev"]:
+            raise FollowUpConflict("该回访任务已被他人修改，请刷新后重试")
+        if data.get("create_case"):
+            case = _make_case(tx, cal, fresh, call, data, user, now)
+            call.update(case_id=case["id"], case_number=case.get("number"))
+        return tx.update(TABLE, task_id, {"status": DONE, "call": call},
+                         note=f"记录{KIND_NAMES[task['kind']]}（{task['clause']}）"
+                              + (f"，建立服务案例 {call['case_number']}" if call["case_id"] else ""))
+
+
+# --- The link to the case workflow (records/cases) -----------------------------------------------
+
+
+def _make_case(tx: Transaction, cal, task: dict, call: dict, data: dict, user: dict, now: datetime) -> dict:
+    """The problem raised becomes a case through the workflow's own intake (6.1.1, 6.1.2),
+    inside the transaction that records the call."""
+    serial = (data.get("serial_no") or "").strip()
+    title = f"{KIND_NAMES[task['kind']]}（{task['clause']}，{task['period']}）"
+    source = f"（来自{title}，回访任务 #{task['id']}）"
+    fields = {
+        "type": data["case_type"],
+        "customer_id": task["customer_id"],
+        "product_serial": serial,
+        "caller_name": call["contact_name"],
+        "caller_phone": call["contact_phone"],
+        "channel": "phone",
+        "description": f"{call['problems']}\n{source}",
+        "received_at": datetime.fromisoformat(call["called_at"]),
+        "source": {"type": "followup", "id": task["id"], "label": title},
+    }
+    try:
+        return intake_tx(tx, cal, fields, user, now=now)
+    except CaseError as exc:
+        field = {"product_serial": "serial_no", "type": "case_type", "description": "problems",
+                 "caller_name": "contact_name", "caller_phone": "contact_phone",
+                 "received_at": "called_at"}.get(exc.field or "", None)
+        raise FollowUpError(f"建立服务案例失败：{exc}", field) from exc

@@ -1,0 +1,223 @@
+"""跟踪服务 (8.1) and 电话巡访 (8.2): the follow-up call tasks and the calls recorded on them.
+
+8.1: every customer with a delivered product gets one call task per period of
+``policy.FOLLOW_UP.value`` months (a calendar quarter); 8.2: every customer using a reliability
+product gets one per ``policy.ANNUAL_VISIT.value`` months (a calendar year). Periods are
+aligned on the calendar year; a task is due on the last day of its period.
+
+Table ``followups``, one document per task::
+
+    {"key": "follow_up:12:2026Q1", "kind": "follow_up", "clause": "8.1", "customer_id": 12,
+     "period": "2026Q1", "period_start": "2026-01-01", "due": "2026-03-31",
+     "assignee": "li.gong", "status": "open", "created_at": "...", "call": null}
+
+A recorded call (``status`` becomes ``done``)::
+
+    "call": {"called_at", "called_by", "contact_name", "contact_phone", "usage", "guidance",
+             "needs", "problems", "case_id", "recorded_at"}
+
+Tasks are assigned to the least-loaded active 技质部 engineer (fewest open tasks; ties by
+username, so equal loads go round-robin). Recording a call is records/followups/calls.py.
+Plain Python: no Flask.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+
+from records import policy
+from records.calendar.periods import Period, parse_quarter, period_of
+from records.calendar.workdays import to_local
+from records.catalog.customers import TABLE as CUSTOMERS
+from records.catalog.products import TABLE as PRODUCTS
+from records.core.errors import DomainError
+from records.core.store import Store
+from records.core.transaction import Transaction
+from records.users.accounts import users_with_role
+
+TABLE = "followups"
+FOLLOW_UP, ANNUAL_VISIT = "follow_up", "annual_visit"
+KINDS = {FOLLOW_UP: policy.FOLLOW_UP, ANNUAL_VISIT: policy.ANNUAL_VISIT}
+KIND_NAMES = {FOLLOW_UP: "季度电话跟踪", ANNUAL_VISIT: "年度电话巡访"}
+ENGINEER_ROLE = "tq_engineer"
+OPEN, DONE = "open", "done"
+STATUS_NAMES = {"due": "待回访", "overdue": "已逾期", "done": "已完成"}
+# Not a regulation number: how many days before a task's due date its assignee is reminded.
+REMIND_DAYS_BEFORE = 14
+MAX_TEXT = 2000
+CASE_TYPES = {"consultation": "咨询", "service_request": "质量问题（售后服务请求）"}
+
+
+class FollowUpError(DomainError):
+    pass
+
+
+class FollowUpConflict(FollowUpError):
+    """The task changed under the user (recorded or re-assigned by someone else)."""
+
+
+def period_for(kind: str, d: date) -> Period:
+    """The period of ``kind`` containing ``d`` (8.1: quarter; 8.2: year)."""
+    rule = KINDS[kind]
+    return period_of(int(rule.value), d, rule.clause)
+
+
+def local_day(now: datetime) -> date:
+    return to_local(now).date()
+
+
+def task_key(kind: str, customer_id: int, period: str) -> str:
+    return f"{kind}:{customer_id}:{period}"
+
+
+def status_of(task: dict, today: date) -> str:
+    """``done``, ``overdue`` (open after its due date) or ``due``."""
+    if task["status"] == DONE:
+        return "done"
+    return "overdue" if today > date.fromisoformat(task["due"]) else "due"
+
+
+# --- Planning and creating tasks --------------------------------------------------------------
+
+
+def eligible_customers(store: Store, today: date) -> dict[str, set[int]]:
+    """Customer ids per kind: with a delivered product (8.1); with a reliability one (8.2)."""
+    out = {FOLLOW_UP: set(), ANNUAL_VISIT: set()}
+    iso = today.isoformat()
+    for p in store.scan(PRODUCTS):
+        if p.get("delivery_date", "9999") > iso:
+            continue  # not delivered yet
+        out[FOLLOW_UP].add(p["customer_id"])
+        if p.get("reliability"):
+            out[ANNUAL_VISIT].add(p["customer_id"])
+    existing = {c["id"] for c in store.scan(CUSTOMERS)}
+    return {k: v & existing for k, v in out.items()}
+
+
+def engineers(store: Store) -> list[str]:
+    """The usernames of the active 技质部 engineers, sorted."""
+    return sorted(u["username"] for u in users_with_role(store, ENGINEER_ROLE))
+
+
+def open_load(store_or_tx) -> Counter:
+    return Counter(t.get("assignee") for t in store_or_tx.scan(TABLE) if t["status"] == OPEN)
+
+
+class Assigner:
+    """Least-loaded assignment (fewest open tasks, then username): round-robin on a tie."""
+
+    def __init__(self, candidates: list[str], load: Counter):
+        self.candidates = list(candidates)
+        self.load = Counter({c: load.get(c, 0) for c in self.candidates})
+
+    def next(self) -> str | None:
+        if not self.candidates:
+            return None
+        who = min(self.candidates, key=lambda c: (self.load[c], c))
+        self.load[who] += 1
+        return who
+
+
+def plan_tasks(store: Store, now: datetime) -> list[dict]:
+    """The tasks of the current periods that do not exist yet, each with its assignee."""
+    today = local_day(now)
+    keys = {t["key"] for t in store.scan(TABLE)}
+    assigner = Assigner(engineers(store), open_load(store))
+    names = {c["id"]: c["name"] for c in store.scan(CUSTOMERS)}
+    plans = []
+    for kind, customer_ids in eligible_customers(store, today).items():
+        period = period_for(kind, today)
+        rule = KINDS[kind]
+        for cid in sorted(customer_ids):
+            key = task_key(kind, cid, period.label)
+            if key in keys:
+                continue
+            plans.append({
+                "key": key, "kind": kind, "clause": rule.clause, "customer_id": cid,
+                "customer_name": names.get(cid, ""), "period": period.label,
+                "period_start": period.start.isoformat(), "due": period.end.isoformat(),
+                "assignee": assigner.next(), "status": OPEN, "call": None,
+            })
+    return plans
+
+
+def create_tasks(tx: Transaction, plans: list[dict], now: datetime) -> list[dict]:
+    """Insert the planned tasks whose key is still new (checked under the lock)."""
+    if not plans:
+        return []
+    keys = {t["key"] for t in tx.scan(TABLE)}
+    out = []
+    for plan in plans:
+        if plan["key"] in keys:
+            continue
+        keys.add(plan["key"])
+        doc = {k: v for k, v in plan.items() if k != "customer_name"}
+        out.append(tx.insert(TABLE, {**doc, "created_at": to_local(now).isoformat(timespec="seconds")}))
+    return out
+
+
+def plan_reassignments(store: Store) -> list[tuple[dict, str | None]]:
+    """Open tasks whose assignee is gone (disabled, no longer an engineer, or none): new assignee."""
+    active = set(engineers(store))
+    stranded = [t for t in store.scan(TABLE) if t["status"] == OPEN and t.get("assignee") not in active]
+    if not stranded or not active:
+        return []
+    assigner = Assigner(sorted(active), open_load(store))
+    return [(dict(t), assigner.next()) for t in sorted(stranded, key=lambda t: t["id"])]
+
+
+def reassign(store: Store, task_id: int, username: str, actor: str, expect_rev: int | None = None) -> dict:
+    if username not in engineers(store):
+        raise FollowUpError("只能指派给在职的技质部工程师", "assignee")
+    with store.transaction(actor) as tx:
+        task = tx.require(TABLE, task_id)
+        if task["status"] != OPEN:
+            raise FollowUpError("已完成的回访不能改派")
+        return tx.update(TABLE, task_id, {"assignee": username}, expect_rev=expect_rev, note="改派回访任务")
+
+
+# --- Listing -----------------------------------------------------------------------------------
+
+
+def list_tasks(store: Store, now: datetime, engineer: str = "", customer_id: int | None = None,
+               quarter: str = "", status: str = "") -> list[dict]:
+    """Tasks (copies, with ``state`` and ``customer_name``), most urgent first."""
+    today = local_day(now)
+    span = parse_quarter(quarter) if quarter else None
+    names = {c["id"]: c["name"] for c in store.scan(CUSTOMERS)}
+    rows = []
+    for t in store.scan(TABLE):
+        if engineer and t.get("assignee") != engineer:
+            continue
+        if customer_id and t["customer_id"] != customer_id:
+            continue
+        if quarter:
+            if span is None:
+                return []
+            # the task's period overlaps the quarter (an annual visit belongs to every quarter)
+            if t["due"] < span[0].isoformat() or t["period_start"] > span[1].isoformat():
+                continue
+        state = status_of(t, today)
+        if status and state != status:
+            continue
+        rows.append({**t, "state": state, "customer_name": names.get(t["customer_id"], f"#{t['customer_id']}")})
+    order = {"overdue": 0, "due": 1, "done": 2}
+    rows.sort(key=lambda r: (order[r["state"]], r["due"] if r["state"] != "done" else "",
+                             -(r["id"]) if r["state"] == "done" else r["id"]))
+    return rows
+
+
+def get_task(store: Store, task_id: int, now: datetime) -> dict | None:
+    t = store.get(TABLE, task_id)
+    if t is None:
+        return None
+    c = store.get(CUSTOMERS, t["customer_id"]) or {}
+    t["state"] = status_of(t, local_day(now))
+    t["customer_name"] = c.get("name", f"#{t['customer_id']}")
+    t["customer"] = c
+    return t
+
+
+def customer_products(store: Store, customer_id: int) -> list[dict]:
+    return sorted((dict(p) for p in store.scan(PRODUCTS) if p["customer_id"] == customer_id),
+                  key=lambda p: p["serial_no"])

@@ -1,0 +1,219 @@
+"""The scheduled overdue check (6.1.3, 6.1.4, 6.2.1, 6.2.2, 5.1.1.3, 6.2.7, 6.2.8): ``run_overdue``.
+
+Takes the store, the time to run as of (``now``) and ``dry_run``; returns a summary dict
+(JSON-ready) of what it did (or, with ``dry_run``, would do). Idempotent: the things it makes
+carry keys (overdue flags, fine proposals, notices), and a second run finds them made. The
+click command in ``scripts/cron_commands.py`` adds the overlap lock and the output. Plain
+Python: no Flask, no click.
+
+* every open deadline past due is flagged once (table ``overdue_flags``, one record per
+  case and deadline) and its responsible person and every 技质部 manager are notified;
+* the fine proposals of 6.1.4 (late hand-over) and 6.2.8 (one per working day late) are made
+  with ``records.fines.proposals.propose_missed`` (``add_proposal`` / ``confirm_late_proposals``: the very
+  functions, persons and keys the workflow steps use), so nothing is proposed twice, whoever
+  comes first; each further working day late of a 6.2.8 confirmation is notified once;
+* every open deadline due within ``policy.WARN_WITHIN_WORKING_HOURS`` working hours (the same
+  test the case pages use for amber) is warned of once to its responsible person;
+* then the queued e-mails are sent.
+
+Speed: a run reads only what changed since the last run. The open cases with an open deadline,
+the flag keys and the notices' index (keys, pending mail) come from per-shard digests
+(``records.core.digest``) kept in ``<data>/cache/``; the flags, proposals and notices of a run
+are written in one transaction.
+"""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+
+from records import policy
+from records.calendar.corrections import current_calendar
+from records.calendar.time_limits import Deadline
+from records.calendar.workdays import WorkCalendar, iso_local, to_local
+from records.cases.deadlines import (
+    deadline_status,
+    open_deadlines,
+    overdue_in,
+    responsible,
+)
+from records.cases.vocab import DEADLINE_LABELS
+from records.cases.vocab import TABLE as CASES
+from records.core.digest import ShardDigest
+from records.core.store import Store
+from records.fines.proposals import late_days, propose_missed
+from records.notifications.inbox import Notice, existing_keys, keep_index_on_disk
+from records.notifications.outbox import deliver, queue
+from records.users.accounts import display_names
+
+from .runs import ACTOR, MAIL_BATCH, case_link, managers_of
+
+FLAGS = "overdue_flags"
+
+
+def _fmt(dt: datetime) -> str:
+    return to_local(dt).strftime("%Y-%m-%d %H:%M")
+
+
+def flag_key(case_id: int, key: str) -> str:
+    return f"{case_id}:{key}"
+
+
+def _label(key: str) -> str:
+    return DEADLINE_LABELS.get(key, key)
+
+
+def _case_title(case: dict) -> str:
+    return f"{case.get('number') or '#' + str(case['id'])} {case.get('customer_name', '')}".strip()
+
+
+
+
+def _recipients(responsible: str | None, managers: list[str]) -> list[str]:
+    out = [responsible] if responsible else []
+    out += [m for m in managers if m not in out]
+    return out
+
+
+# --- overdue ---------------------------------------------------------------------------------
+
+
+def _open_case(doc: dict):
+    """Digest of the cases table: the open cases with a deadline not yet met (whole documents)."""
+    if doc.get("state") == "closed":
+        return None
+    if any(not e.get("done_at") for e in (doc.get("deadlines") or {}).values()):
+        return doc
+    return None
+
+
+_open_cases = ShardDigest(CASES, _open_case, version="1")
+_flag_keys = ShardDigest(FLAGS, lambda d: d["key"], version="1", combine=set)
+
+
+def _soon(candidates: list[dict], cal: WorkCalendar, now: datetime) -> list[tuple[dict, str, Deadline, dict]]:
+    """(case, key, Deadline, stored entry) of open deadlines due within the warning window.
+
+    The test is the case pages' amber (``cases.deadline_status`` == "soon"); a cheap bound on
+    the due time first keeps it to the few deadlines that can qualify.
+    """
+    now = to_local(now)
+    limit = max(cal.add_working_hours(now, policy.WARN_WITHIN_WORKING_HOURS),
+                now + timedelta(hours=policy.WARN_WITHIN_WORKING_HOURS))
+    out = []
+    for case in candidates:
+        for key, d in open_deadlines(case):
+            if d.due <= now or d.due > limit:
+                continue
+            entry = case["deadlines"][key]
+            if deadline_status(entry, cal, now) == "soon":
+                out.append((case, key, d, entry))
+    return sorted(out, key=lambda x: (x[2].due, x[0]["id"]))
+
+
+def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: bool = True) -> dict:
+    now = to_local(now).replace(microsecond=0)
+    persist = not dry_run  # the digests' cache files are written on real runs only
+    if persist:
+        keep_index_on_disk(store)
+    cal = current_calendar(store)
+    candidates = _open_cases.collect(store, persist=persist)
+    items = overdue_in(candidates, now)
+    managers = managers_of(store)
+    names = display_names(store)
+    flagged = _flag_keys.collect(store, persist=persist)
+    known = existing_keys(store)
+
+    # 1. the fine proposals (6.1.4, 6.2.8), planned on copies of the cases
+    planned: dict[tuple[int, str], list[dict]] = {}
+    fine_rows = []
+    for item in items:
+        new = propose_missed(copy.deepcopy(item.case), item.key, item.deadline, cal, now,
+                             responsible(item.case, item.key), by=ACTOR)
+        if new:
+            planned[(item.case["id"], item.key)] = new
+            fine_rows += [{"case_id": item.case["id"], "case_number": item.case.get("number"), "deadline": item.key,
+                           "key": f["key"], "clause": f["clause"], "person": f["person"], "amount": f["amount"],
+                           "day": f["day"]} for f in new]
+
+    # 2. flags and notices
+    new_flags, notices, warnings = [], [], []
+    for item in items:
+        case, key, d = item.case, item.key, item.deadline
+        link, title = case_link(case["id"]), _case_title(case)
+        who = names.get(item.responsible, item.responsible) if item.responsible else "技质部"
+        ref = {"table": CASES, "id": case["id"]}
+        if flag_key(case["id"], key) not in flagged:
+            new_flags.append({"key": flag_key(case["id"], key), "case_id": case["id"],
+                              "case_number": case.get("number"), "deadline": key, "clause": d.clause,
+                              "due": d.due.isoformat(), "responsible": item.responsible, "flagged_at": iso_local(now)})
+            body = (f"案例 {title} 的「{_label(key)}」已超期（{d.clause}：{d.basis}）。\n"
+                    f"期限：{_fmt(d.due)}（起算 {_fmt(d.start)}）；责任人：{who}。")
+            proposals = planned.get((case["id"], key)) or []
+            if proposals:
+                body += f"\n已提出处罚建议 {len(proposals)} 条（{proposals[0]['clause']}），待技质部经理确认或免除。"
+            for r in _recipients(item.responsible, managers):
+                notices.append(Notice(r, "overdue", f"【超期】{title}：{_label(key)}（{d.clause}）", body,
+                                      key=f"overdue:{case['id']}:{key}:{r}", link=link, ref=ref))
+        if key == "confirm":  # 6.2.8: each further working day late is told once (the latest day)
+            days = late_days(cal, d.due, now)
+            if len(days) >= 2:
+                k, day = days[-1]
+                rule = policy.FINE_CONFIRM_LATE_PER_DAY
+                body = (f"案例 {title} 的确认及费用审核已延迟第 {k} 个工作日（{day:%Y-%m-%d}）。\n"
+                        f"{rule.clause}：{rule.basis.format(n=rule.value)}。责任人：{who}。")
+                for r in _recipients(item.responsible, managers):
+                    notices.append(Notice(r, "late_day", f"【延迟第 {k} 个工作日】{title}（{rule.clause}）", body,
+                                          key=f"late:{case['id']}:confirm:{k}:{r}", link=link, ref=ref))
+
+    for case, key, d, entry in _soon(candidates, cal, now):
+        resp = entry.get("responsible") or responsible(case, key)
+        title = _case_title(case)
+        recips = [resp] if resp else managers
+        warn_keys = [f"warn:{case['id']}:{key}:{d.due.isoformat()}:{r}" for r in recips]
+        if all(k in known for k in warn_keys):
+            continue
+        warnings.append({"case_id": case["id"], "case_number": case.get("number"), "deadline": key,
+                         "clause": d.clause, "due": d.due.isoformat(), "responsible": resp})
+        body = (f"案例 {title} 的「{_label(key)}」将于 {_fmt(d.due)} 到期（{d.clause}：{d.basis}；"
+                f"起算 {_fmt(d.start)}），请在 {policy.WARN_WITHIN_WORKING_HOURS} 个工作小时内完成。")
+        for r, k in zip(recips, warn_keys):
+            notices.append(Notice(r, "warning", f"【即将到期】{title}：{_label(key)}（{d.clause}）", body,
+                                  key=k, link=case_link(case["id"]), ref={"table": CASES, "id": case["id"]}))
+
+    new_notices = [n for n in notices if n.key not in known]
+    fines_added, made = len(fine_rows), len({n.key for n in new_notices})
+
+    # 3. all of it in one transaction: the cases re-read under the lock, every key checked again
+    if not dry_run and (planned or new_flags or new_notices):
+        fines_added = 0
+        with store.transaction(ACTOR) as tx:
+            for (cid, key), _ in sorted(planned.items()):
+                case = tx.require(CASES, cid)
+                entry = (case.get("deadlines") or {}).get(key)
+                if case.get("state") == "closed" or entry is None or entry.get("done_at"):
+                    continue  # met meanwhile: the workflow step made its own proposals
+                new = propose_missed(case, key, Deadline.from_dict(entry), cal, now, responsible(case, key), by=ACTOR)
+                if new:
+                    tx.update(CASES, cid, {"fines": case["fines"]}, action="fine_proposed",
+                              note=f"定时检查：新增 {len(new)} 条处罚建议（{new[0]['clause']}）")
+                    fines_added += len(new)
+            have = {d["key"] for d in tx.scan(FLAGS)} if new_flags else set()
+            for flag in new_flags:
+                if flag["key"] not in have:
+                    tx.insert(FLAGS, flag)
+            made = len(queue(tx, new_notices, now))
+
+    mail = deliver(store, now, dry_run=dry_run or not send_mail, limit=MAIL_BATCH, actor=ACTOR)
+    if persist:  # bring the cache files up to date with this run's own writes
+        _open_cases.collect(store, persist=True)
+        _flag_keys.collect(store, persist=True)
+    return {
+        "command": "overdue", "now": now.isoformat(), "dry_run": dry_run,
+        "overdue": len(items),
+        "flagged": new_flags,
+        "fines_proposed": fines_added,
+        "fines": fine_rows,
+        "warnings": warnings,
+        "notifications": made,
+        "mail": mail,
+    }

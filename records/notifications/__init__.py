@@ -1,0 +1,6 @@
+"""notifications: telling people of work (in the app and by e-mail).
+
+- ``inbox.py``          the notices, one per person, read marks, the index of keys and unread counts
+- ``outbox.py``         making notices with their mail queued (``queue``, ``notify``); sending the queue
+- ``smtp_settings.py``  the SMTP settings the admin stores (else the environment's)
+"""

@@ -1,0 +1,7 @@
+"""users: the people who use the system and what they may do.
+
+- ``accounts.py``     accounts, Argon2id passwords, the lockout after wrong passwords (ASVS L2)
+- ``sessions.py``     logins and server-side sessions
+- ``roles.py``        the roles (3.1 技质部, 3.2 销售部, …) and the groups of roles each area lets in
+- ``departments.py``  *(planned)* departments and their 主管领导 (7.4)
+"""

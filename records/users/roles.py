@@ -1,0 +1,37 @@
+"""Who may do what: the roles, and the groups of roles each area lets in.
+
+A case's own parts (its receiver, technicians, reply assignee) are in
+``records.cases.flow``; these are the role-wide rules that the menu, the views and the domain
+share, so that a page's menu entry and its server-side check never disagree.
+"""
+from __future__ import annotations
+
+ROLES: dict[str, str] = {
+    "receiver": "信息接收人",
+    "tq_engineer": "技质部工程师",
+    "tq_manager": "技质部经理",
+    "technician": "售后服务技术人员",
+    "sales": "销售部",
+    "finance": "财务部",
+    "vp": "分管副总",
+    "gm": "总经理",
+    "admin": "系统管理员",
+}
+TQ_ROLES = ("tq_engineer", "tq_manager")  # 技质部
+
+# Who may read every case (as the menu): the rest see the cases they take part in.
+CASE_READERS = ("tq_engineer", "tq_manager", "sales", "finance", "vp", "gm", "technician")
+# Who may register and edit customers and products, and import a product list of them.
+CATALOG_EDITORS = ("tq_engineer", "tq_manager", "sales", "admin")
+# Who may correct the working calendar.
+CALENDAR_EDITORS = ("admin", "tq_manager")
+# Who works the follow-up calls (8.1, 8.2): 技质部; its managers also re-assign them.
+FOLLOWUP_ROLES = TQ_ROLES
+FOLLOWUP_MANAGERS = ("tq_manager",)
+# Who administers users and the mail settings.
+ADMINS = ("admin",)
+
+
+def is_tq(user: dict) -> bool:
+    """Whether the user belongs to 技质部."""
+    return bool(set(user.get("roles") or ()) & set(TQ_ROLES))
