@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from records.service_forms import archive as form_archive
 from tests.browser_support import login
-from tests.test_service_form_browser import _draw
-from tests.test_service_form_pdf import page_image
+from tests.test_service_forms_browser import _draw
+from tests.test_service_forms_pdf import page_image
 
 pytestmark = pytest.mark.browser
 

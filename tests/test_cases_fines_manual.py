@@ -2,7 +2,7 @@
 who the case waits for (``next_steps``), time left on a deadline, the order of the deadlines,
 and the intake that finds the customer from the serial number.
 
-Domain level (no Flask); the pages are in tests/test_cases_views.py and tests/test_home.py.
+Domain level (no Flask); the pages are in tests/test_cases_views.py and tests/test_home_views.py.
 """
 from __future__ import annotations
 

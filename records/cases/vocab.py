@@ -26,7 +26,7 @@ MAX_REPORT_PARTS = MAX_PARTS
 # Where a case came from, when not a call to the company: a problem raised on a follow-up call.
 SOURCES = {"followup": "跟踪回访"}
 # The table of the record a source names, checked at intake. Named here, not imported: the
-# follow-ups sit above the cases (tests/test_followups.py checks the two names agree).
+# follow-ups sit above the cases (tests/test_followups_domain.py checks the two names agree).
 SOURCE_TABLES = {"followup": ("followups", "回访任务")}  # kind → (table, what its records are called)
 CONDITIONS = {"unused": "未使用", "damaged": "损坏品"}
 STATES = {

@@ -1,7 +1,7 @@
 """The company's calendar corrections in the store (records.calendar.corrections, and
 records.cases.calendar_change for the deadlines they move; issue 3).
 
-2026 facts (see tests/test_worktime.py): 国庆 10/1–10/7 off, Sat 10/10 and Sun 9/20 are
+2026 facts (see tests/test_calendar_workdays.py): 国庆 10/1–10/7 off, Sat 10/10 and Sun 9/20 are
 调休上班; Mon 2026-03-02 and Sat 2026-03-07 are an ordinary working day and weekend day.
 """
 from __future__ import annotations

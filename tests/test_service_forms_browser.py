@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from records.service_forms import archive as form_archive
 from tests.browser_support import login
-from tests.test_service_form_pdf import decode_qr, flat, make_case, pdf_text
+from tests.test_service_forms_pdf import decode_qr, flat, make_case, pdf_text
 
 pytestmark = pytest.mark.browser
 
@@ -211,7 +211,7 @@ def test_tablet_signed_with_a_finger(touch_page, live_server):
 
 # --- a long visit: keep-alive and the draft ---------------------------------------------------
 def test_tablet_keeps_the_session_alive_and_a_draft_of_the_typed_fields(page, live_server):
-    from tests.test_service_form_upload import _age_sessions
+    from tests.test_service_forms_upload import _age_sessions
 
     store = live_server.store
     case = make_case(store, technicians=("tech",))

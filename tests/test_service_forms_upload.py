@@ -15,7 +15,7 @@ from records.service_forms import archive as form_archive
 from records.service_forms import document as form_document
 from records.service_forms import fields as form_fields
 from records.users import accounts
-from tests.test_service_form_pdf import flat, make_case, page_image, pdf_text
+from tests.test_service_forms_pdf import flat, make_case, page_image, pdf_text
 
 REFUSED = "nothing stored"
 

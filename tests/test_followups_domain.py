@@ -272,3 +272,10 @@ def test_manager_reassigns(client, auth, store, world):
     client.post(f"/followups/{task['id']}/reassign", data={"rev": task["_rev"], "assignee": "manager"})
     assert store.get(followup_tasks.TABLE, task["id"])["assignee"] == "manager"
     assert client.get(f"/history/followups/{task['id']}").status_code == 200
+
+
+def test_a_case_names_the_follow_up_table_it_checks_a_source_in():
+    """records.cases cannot import the follow-ups (they sit above it): it names their table as data."""
+    from records.cases.vocab import SOURCE_TABLES
+
+    assert SOURCE_TABLES["followup"][0] == followup_tasks.TABLE
