@@ -97,11 +97,11 @@ OFFSITE = [
 
 @pytest.mark.parametrize("target", OFFSITE)
 def test_next_target_must_be_a_local_path(app, target):
-    from views.auth import _safe_next
+    from views.auth import safe_next
     with app.test_request_context():
-        assert _safe_next(target) == "/"
-        assert _safe_next("/customers/?q=%E5%8C%97") == "/customers/?q=%E5%8C%97"
-        assert _safe_next(None) == "/"
+        assert safe_next(target) == "/"
+        assert safe_next("/customers/?q=%E5%8C%97") == "/customers/?q=%E5%8C%97"
+        assert safe_next(None) == "/"
 
 
 @pytest.mark.parametrize("target", ["//evil.example", "/\t/evil.example", "https://evil.example/"])

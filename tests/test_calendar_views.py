@@ -10,7 +10,6 @@ import html as htmllib
 import re
 from datetime import date
 
-import pytest
 from conftest import PASSWORD, csrf_token_from
 
 from app import create_app

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from records.service_forms import archive as form_archive
 from tests.browser_support import login
-from tests.test_service_forms_browser import _draw
+from tests.test_service_forms_browser import draw
 from tests.test_service_forms_pdf import page_image
 
 pytestmark = pytest.mark.browser
@@ -89,7 +89,7 @@ def sign_on_tablet(page, url: str):
         page.check(f"#{key}-{choice}")
     page.fill("#remarks", "希望缩短到达时间")
     page.fill("#customer_signer", "陈工")
-    _draw(page, "#customer-pad", [(0.1, 0.7), (0.3, 0.2), (0.5, 0.75), (0.7, 0.25), (0.9, 0.6)])
+    draw(page, "#customer-pad", [(0.1, 0.7), (0.3, 0.2), (0.5, 0.75), (0.7, 0.25), (0.9, 0.6)])
     with page.expect_navigation():
         page.get_by_role("button", name="生成并归档技术服务单").click()
     expect(page.locator(".alert-success")).to_contain_text("已生成并归档")

@@ -28,13 +28,12 @@ from records.cases import vocab, workflow
 from records.catalog import customers, products
 from records.core.files import FileLock
 from records.followups import tasks as followup_tasks
-from records.jobs import overdue
 from records.jobs.overdue import FLAGS
 from records.notifications import inbox, smtp_settings
 from records.users import accounts
 from scripts.cli import cli
 from tests.test_cases_domain import archive_signed_form, report_form
-from tests.test_notifications import Sink, SmtpServer, free_port, set_email
+from tests.test_notifications_domain import Sink, SmtpServer, free_port, set_email
 
 TZ = ZoneInfo("Asia/Shanghai")
 AFTERSALES = Path(sys.executable).parent / "aftersales"

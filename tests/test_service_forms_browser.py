@@ -17,7 +17,7 @@ from tests.test_service_forms_pdf import decode_qr, flat, make_case, pdf_text
 pytestmark = pytest.mark.browser
 
 
-def _draw(page, selector: str, points: list[tuple[float, float]]) -> None:
+def draw(page, selector: str, points: list[tuple[float, float]]) -> None:
     """Mouse strokes on a canvas, points given as fractions of its size."""
     page.locator(selector).scroll_into_view_if_needed()
     box = page.locator(selector).bounding_box()
@@ -61,9 +61,9 @@ def test_tablet_fill_rate_sign_and_download(page, live_server):
         page.check(f"#{key}-{choice}")
 
     # Sign with the mouse: a zigzag and a stroke under it (the pad takes pointer events).
-    _draw(page, "#customer-pad", [(0.1, 0.7), (0.25, 0.2), (0.4, 0.75), (0.55, 0.25), (0.7, 0.7), (0.85, 0.3)])
-    _draw(page, "#customer-pad", [(0.15, 0.85), (0.8, 0.85)])
-    _draw(page, "#technician-pad", [(0.2, 0.5), (0.5, 0.3), (0.8, 0.6)])
+    draw(page, "#customer-pad", [(0.1, 0.7), (0.25, 0.2), (0.4, 0.75), (0.55, 0.25), (0.7, 0.7), (0.85, 0.3)])
+    draw(page, "#customer-pad", [(0.15, 0.85), (0.8, 0.85)])
+    draw(page, "#technician-pad", [(0.2, 0.5), (0.5, 0.3), (0.8, 0.6)])
     with page.expect_navigation():
         page.get_by_role("button", name="生成并归档技术服务单").click()
     assert page.url.endswith(f"/forms/case/{case['id']}"), page.locator(".alert, .invalid-feedback, .text-danger").all_inner_texts()
@@ -211,7 +211,7 @@ def test_tablet_signed_with_a_finger(touch_page, live_server):
 
 # --- a long visit: keep-alive and the draft ---------------------------------------------------
 def test_tablet_keeps_the_session_alive_and_a_draft_of_the_typed_fields(page, live_server):
-    from tests.test_service_forms_upload import _age_sessions
+    from tests.test_service_forms_upload import age_sessions
 
     store = live_server.store
     case = make_case(store, technicians=("tech",))
@@ -223,7 +223,7 @@ def test_tablet_keeps_the_session_alive_and_a_draft_of_the_typed_fields(page, li
     _fill_tablet(page)
     page.fill("#parts-0-name", "背光驱动板")
     page.fill("#parts-0-qty", "2")
-    _draw(page, "#customer-pad", [(0.1, 0.5), (0.5, 0.2), (0.9, 0.6)])
+    draw(page, "#customer-pad", [(0.1, 0.5), (0.5, 0.2), (0.9, 0.6)])
 
     # The draft holds what was typed and picked, never a signature or the CSRF token.
     key = f"aftersales:draft:tablet:{case['id']}:v1"
@@ -241,7 +241,7 @@ def test_tablet_keeps_the_session_alive_and_a_draft_of_the_typed_fields(page, li
     assert page.locator("#session-warning").is_hidden()
 
     # The session ends anyway (say the tablet slept for an hour): the page says so ...
-    _age_sessions(store, "tech", 31)
+    age_sessions(store, "tech", 31)
     with page.expect_response("**/forms/keepalive") as got:
         page.clock.run_for("05:00")
     assert got.value.status == 302
@@ -257,7 +257,7 @@ def test_tablet_keeps_the_session_alive_and_a_draft_of_the_typed_fields(page, li
     assert page.input_value("#customer_signer") == "王工"
     assert page.is_checked("#attitude-0") and page.is_checked("#charge-0")
     assert page.input_value("#customer_signature") == ""
-    _draw(page, "#customer-pad", [(0.1, 0.5), (0.5, 0.2), (0.9, 0.6)])
+    draw(page, "#customer-pad", [(0.1, 0.5), (0.5, 0.2), (0.9, 0.6)])
     with page.expect_navigation():
         page.get_by_role("button", name="生成并归档技术服务单").click()
     assert page.url.endswith(f"/forms/case/{case['id']}"), page.locator(".alert, .invalid-feedback, .text-danger").all_inner_texts()

@@ -384,7 +384,7 @@ def csrf_client(data_dir):
     return c
 
 
-def _age_sessions(store, username: str, minutes: int) -> None:
+def age_sessions(store, username: str, minutes: int) -> None:
     from datetime import datetime, timedelta, timezone
 
 
@@ -416,7 +416,7 @@ def test_keepalive_refreshes_the_session_and_changes_no_data(csrf_client):
     assert csrf_client.post("/forms/keepalive").status_code == 400  # no CSRF token
     assert csrf_client.get("/forms/keepalive").status_code == 405
 
-    _age_sessions(store, "tech", 25)  # 25 idle minutes: 5 more and the session would end
+    age_sessions(store, "tech", 25)  # 25 idle minutes: 5 more and the session would end
     audit_before = len(list(store.audit))
     case_before = store.get("cases", case["id"])
     resp = csrf_client.post("/forms/keepalive", headers={"X-CSRFToken": token})
@@ -425,7 +425,7 @@ def test_keepalive_refreshes_the_session_and_changes_no_data(csrf_client):
     assert len(list(store.audit)) == audit_before and store.get("cases", case["id"]) == case_before
 
     # Kept alive, the page's token still submits after more than 30 minutes in all.
-    _age_sessions(store, "tech", 25)
+    age_sessions(store, "tech", 25)
     assert csrf_client.post("/forms/keepalive", headers={"X-CSRFToken": token}).status_code == 204
     resp = csrf_client.post(f"/forms/case/{case['id']}/tablet", data={**tablet_data(), "csrf_token": token})
     assert resp.status_code == 302, resp.get_data(as_text=True)
@@ -437,6 +437,6 @@ def test_keepalive_after_the_session_ended_is_not_a_204(csrf_client):
     case = make_case(store)
     page = csrf_client.get(f"/forms/case/{case['id']}/tablet").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    _age_sessions(store, "tech", 31)
+    age_sessions(store, "tech", 31)
     resp = csrf_client.post("/forms/keepalive", headers={"X-CSRFToken": token})
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]  # the page then warns

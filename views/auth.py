@@ -77,7 +77,7 @@ def unauthorized():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     return target if is_local_path(target) else url_for("home.index")
 
 
@@ -94,7 +94,7 @@ def login():
             session.permanent = True
             login_user(CurrentUser(user, token))
             flash(f"欢迎，{user['display_name']}", "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 

@@ -10,7 +10,8 @@ from .vocab import COUNTERS
 
 
 def next_number(tx: Transaction, prefix: str, year: int, existing: Callable[[], Iterator[str]]) -> str:
-    """The next number ``<prefix><year>-0001`` of a yearly series, kept in the counters table."""
+    """The next number ``<prefix><year>-0001`` of a yearly series, kept in the counters table (the
+    case numbers; the 技术服务单 numbers issued at the dispatch, 6.2.5)."""
     name = f"{prefix}{year}"
     counter = next((c for c in tx.scan(COUNTERS) if c["name"] == name), None)
     if counter is None:

@@ -40,7 +40,8 @@ assert HANDLERS.keys() == TRANSITIONS.keys(), sorted(HANDLERS.keys() ^ TRANSITIO
 
 
 def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetime | None = None) -> dict:
-    """Record a consultation or service request; any logged-in employee may.
+    """Record a consultation (5.2.1, 6.1.1) or a service request (6.1.2); any employee who takes
+    a customer's call may.
 
     ``data``: type, customer_id, product_serial (required for a service request), caller_name,
     caller_phone, channel, description, received_at (default now; never in the future),

@@ -27,8 +27,10 @@ for a rare character outside the cut, so no glyph is ever missing.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -199,8 +201,6 @@ def _font_key(kind: str, source: Path, chars: set[int]) -> str:
 
 def _build_font(source: Path, chars: set[int], bold: bool) -> bytes:
     """Cut ``chars`` out of Noto Sans CJK SC in ``source`` and return a TrueType font."""
-    import io
-
     from fontTools import subset
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -332,8 +332,7 @@ def render_template_pdf(template: str, context: dict, fetcher=None) -> bytes:
     return render_pdf(render_html(template, context), fetcher=fetcher)
 
 
-if __name__ == "__main__":  # python -m records.pdf [DIR] → build the font cache now (set-up step)
-    import sys
+if __name__ == "__main__":  # python -m records.core.pdf [DIR] → build the font cache now (set-up step)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # its INFO lists every glyph
     paths = ensure_fonts(Path(sys.argv[1]) if len(sys.argv) > 1 else None)

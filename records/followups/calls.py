@@ -73,7 +73,8 @@ def clean_call(task: dict, data: dict, now: datetime) -> dict:
 
 def record_call(store: Store, task_id: int, data: dict, user: dict, now: datetime,
                 expect_rev: int | None = None) -> dict:
-    """Record the call on the task (it becomes done); with ``create_case`` the problem raised
+    """Record the call on the task (it becomes done; 8.1 and 8.2 ask for a record); with ``create_case``
+    the problem raised
     becomes a new case (``records.cases.workflow.intake_tx``) in the same transaction, linked both ways:
     the call keeps ``case_id`` / ``case_number``, the case keeps ``source`` = {"type":
     "followup", "id": task id} (and its description names the task). Both are written or

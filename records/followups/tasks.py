@@ -119,7 +119,9 @@ class Assigner:
 
 
 def plan_tasks(store: Store, now: datetime) -> list[dict]:
-    """The tasks of the current periods that do not exist yet, each with its assignee."""
+    """The tasks of the current periods that do not exist yet, each with its assignee: a quarterly
+    call to every customer with a delivered product (8.1), a yearly one to every user of a
+    reliability product (8.2)."""
     today = local_day(now)
     keys = {t["key"] for t in store.scan(TABLE)}
     assigner = Assigner(engineers(store), open_load(store))

@@ -29,6 +29,8 @@ def _task_title(task: dict, customer_name: str) -> str:
 
 
 def run_followups(store: Store, now: datetime, dry_run: bool = False, send_mail: bool = True) -> dict:
+    """Create and assign the follow-up calls of the current quarter (8.1) and year (8.2),
+    re-assign those of engineers who left, remind the assignees, send the queued mail."""
     now = to_local(now).replace(microsecond=0)
     today = now.date()
     plans = followups.plan_tasks(store, now)

@@ -111,6 +111,9 @@ def _soon(candidates: list[dict], cal: WorkCalendar, now: datetime) -> list[tupl
 
 
 def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: bool = True) -> dict:
+    """Flag every passed deadline once (6.1.3, 6.2.1, 6.2.2, 5.1.1.3, 6.2.7, 6.2.8), propose the
+    fines of a late hand-over (6.1.4) and of each working day a confirmation is late (6.2.8),
+    warn of the deadlines due soon, notify, and send the queued mail."""
     now = to_local(now).replace(microsecond=0)
     persist = not dry_run  # the digests' cache files are written on real runs only
     if persist:

@@ -1,4 +1,4 @@
-"""The archive of signed 技术服务单 (6.2.6, 6.2.7), and who may add to it.
+"""The archive of signed 技术服务单 (6.2.6, 6.2.7; 10: 技质部 keeps the records), and who may add to it.
 
 The archive keeps every signed form exactly as it came: the bytes in ``<data>/files/<sha256>``
 (written atomically, never rewritten), the metadata in the table ``service_form_files``. Its
@@ -55,7 +55,8 @@ def latest_version(source: Store | Transaction, case_id: int) -> dict | None:
 
 def archive_form(store: Store, case: dict, content: bytes, *, case_table: str, kind: str, mime: str,
                  filename: str, actor: str, reason: str = "", matched_by: str = "", fields: dict | None = None) -> dict:
-    """Archive a signed form (already checked by records.core.uploads) as the case's next version.
+    """Archive a form signed by the customer (6.2.6; handed in with the report, 6.2.7) as the case's
+    next version (already checked by records.core.uploads).
 
     The bytes go to ``<data>/files/<sha256>`` first (content-addressed, written atomically,
     never replaced once there), then the metadata is inserted; the insert's audit entry holds

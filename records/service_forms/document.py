@@ -99,7 +99,8 @@ def _empty_part() -> dict:
 
 def form_context(store: Store, case: dict, filled: dict | None = None,
                  customer_signature: bytes | None = None, technician_signature: bytes | None = None) -> dict:
-    """The template context of a case's form (raise ServiceFormError if not issued yet)."""
+    """The template context of a case's 技术服务单 (附), as issued at the dispatch (6.2.5) and, with
+    ``filled`` and the signatures, as completed on site (6.2.6); ServiceFormError if not issued yet."""
     form_no = form_no_of(case)
     if not form_no:
         raise ServiceFormError("该案例尚未签发技术服务单")
@@ -155,7 +156,8 @@ def form_context(store: Store, case: dict, filled: dict | None = None,
 
 
 def render_case_form(store: Store, case: dict, **kwargs) -> bytes:
-    """The PDF of ``case``'s form (``form_context``'s keyword arguments: filled, signatures)."""
+    """The PDF of ``case``'s 技术服务单, issued at the dispatch (6.2.5); ``form_context``'s keyword
+    arguments (filled, signatures) give the version completed on site (6.2.6)."""
     return render_template_pdf("service_form.html", form_context(store, case, **kwargs))
 
 

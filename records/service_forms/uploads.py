@@ -102,7 +102,8 @@ def read_qr(checked: CheckedFile) -> list[str]:
 
 
 def match_form_no(checked: CheckedFile, form_no: str, confirmed_no: str = "") -> str:
-    """How the upload matches the form ``form_no``: "qr" or "confirmed"; else UploadRefused.
+    """How the scan of a signed form (6.2.6) matches the form ``form_no``: "qr" or "confirmed";
+    else UploadRefused.
 
     A QR code naming another form is refused even if the user typed the right number.
     """

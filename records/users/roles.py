@@ -33,5 +33,5 @@ ADMINS = ("admin",)
 
 
 def is_tq(user: dict) -> bool:
-    """Whether the user belongs to 技质部."""
+    """Whether the user belongs to 技质部 (3.1: it records, decides, supervises and audits)."""
     return bool(set(user.get("roles") or ()) & set(TQ_ROLES))

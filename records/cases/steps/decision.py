@@ -41,7 +41,8 @@ def check_solution(case: dict, solution: str, misuse: bool) -> None:
 
 
 def decide(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
-    """6.2.2: 技质部 checks the warranty and decides the solution (5.1.1.1, 5.1.1.2, 5.2.2, 5.2.3)."""
+    """6.2.2: 技质部 checks the warranty and decides the solution (5.1.1.1, 5.1.1.2, 5.2.2, 5.2.3); the
+    analysis and handling of quality problems is 技质部's duty (3.1)."""
     by = user["username"]
     solution = data.get("solution")
     if solution not in SOLUTIONS:

@@ -22,7 +22,8 @@ from ..vocab import CaseError
 
 
 def handover_into(case: dict, cal: WorkCalendar, by: str, at: datetime, now: datetime, automatic=False) -> None:
-    """Hand the case over to 技质部 at ``at`` (6.1.3); also a 技质部 user's own intake."""
+    """Hand the case over to 技质部 at ``at`` (6.1.3); also a 技质部 user's own intake. A consultation the
+    receiver answered directly closes: 技质部 has recorded it (6.1.1)."""
     case["tq_received_at"] = iso_local(at)
     case["handed_over_by"] = case["received_by"] if automatic else by
     meet(case, "handover", at)

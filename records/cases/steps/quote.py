@@ -13,7 +13,8 @@ from .decision import arrival_from
 
 
 def quote(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
-    """5.2.3, 5.2.4: 技质部 drafts the quote: the service fee and the parts to price."""
+    """5.2.3, 5.2.4: 技质部 drafts the quote: the service fee and the parts to price (at a discount
+    for a misuse in warranty, 5.1.1.2)."""
     by = user["username"]
     fee = checked.money(data.get("service_fee"), "service_fee", "服务费")
     parts = []
@@ -51,7 +52,8 @@ def send_quote(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCal
 
 
 def customer_response(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
-    """6.2.4: the customer accepts the fees (arrival from the confirmation, 5.2.5) or refuses."""
+    """6.2.4: the customer accepts the fees (arrival from the confirmation, 5.2.5) or refuses;
+    销售部 may record it (3.2: coordination with the customer)."""
     by = user["username"]
     accepted = checked.yes_no(data, "accepted", "请选择顾客确认或拒绝")
     sent = parse_local(case["quote"]["sent_at"])

@@ -97,7 +97,8 @@ def report(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
 
 
 def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
-    """6.2.8: 技质部 confirms the service quality and audits the fees; late → 6.2.8 proposals per day."""
+    """6.2.8: 技质部 confirms the service quality and audits the fees (its duty, 3.1); late → 6.2.8
+    proposals per day."""
     by = user["username"]
     quality = checked.text(data, "quality", "服务质量及顾客评价确认意见")
     claimed = case["report"]["expenses"]

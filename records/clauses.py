@@ -1,0 +1,66 @@
+"""Every clause of 售后服务管理规定 (../shared/regulation.zh.md) and where it is implemented.
+
+``CLAUSES`` maps a clause to the dotted names (relative to ``records``) that implement it, or to
+``"planned: <area>"`` for what a later issue builds. tests/test_architecture.py resolves every
+name and checks that its docstring (or its ``Rule.clause``) cites the clause, so that one lookup
+answers "where is 6.2.8?" instead of opening nine files. ``NONE`` lists the housekeeping
+transitions of the case workflow that implement no clause (``Transition.clause is None``).
+
+Sections 1, 2 and 4 (purpose, scope, the products covered) set the frame and need no code.
+"""
+from __future__ import annotations
+
+CLAUSES: dict[str, tuple[str, ...]] = {
+    "3.1": ("users.roles.is_tq", "cases.steps.decision.decide", "cases.steps.report.confirm",
+            "planned: materials"),
+    "3.2": ("cases.steps.quote.customer_response",),
+    "5.1.1.1": ("cases.steps.decision.check_solution", "cases.steps.decision.decide"),
+    "5.1.1.2": ("cases.steps.decision.check_solution", "cases.steps.quote.quote"),
+    "5.1.1.3": ("policy.DISPATCH", "calendar.time_limits.dispatch_deadline", "cases.steps.decision.arrival_from",
+                "cases.steps.onsite.arrive", "jobs.overdue.run_overdue"),
+    "5.2.1": ("cases.workflow.intake",),
+    "5.2.2": ("cases.steps.decision.decide",),
+    "5.2.3": ("cases.steps.decision.check_solution", "cases.steps.quote.quote"),
+    "5.2.4": ("cases.steps.quote.price", "cases.flow.quote_priced"),
+    "5.2.5": ("cases.steps.quote.send_quote", "cases.steps.quote.customer_response"),
+    "6.1.1": ("cases.workflow.intake", "cases.steps.intake.handover_into"),
+    "6.1.2": ("cases.workflow.intake",),
+    "6.1.3": ("policy.HANDOVER", "calendar.time_limits.handover_deadline", "cases.steps.intake.handover",
+              "jobs.overdue.run_overdue"),
+    "6.1.4": ("policy.FINE_HANDOVER_LATE", "cases.steps.intake.handover", "fines.proposals.propose_missed",
+              "jobs.overdue.run_overdue", "cases.steps.fine_decisions.rule_fine"),
+    "6.1.5": ("policy.FINE_RECORD_UNCLEAR", "fines.proposals.add_manual", "cases.steps.fine_decisions.propose_fine"),
+    "6.2.1": ("policy.CONSULT_REPLY", "calendar.time_limits.consult_reply_deadline", "cases.steps.intake.assign_reply",
+              "cases.steps.intake.reply"),
+    "6.2.2": ("policy.DECISION", "calendar.time_limits.decision_deadline", "cases.steps.decision.decide"),
+    "6.2.3": ("cases.steps.decision.guidance_result",),
+    "6.2.4": ("cases.steps.quote.customer_response", "cases.steps.quote.vp_decision"),
+    "6.2.5": ("cases.steps.onsite.dispatch", "cases.numbers.next_number", "service_forms.document.render_case_form"),
+    "6.2.6": ("policy.FINE_RETURN_UNAPPROVED", "cases.steps.onsite.complete", "cases.steps.onsite.approve_return",
+              "cases.steps.onsite.record_return", "service_forms.archive.archive_form",
+              "service_forms.uploads.match_form_no"),
+    "6.2.7": ("policy.REPORT", "calendar.time_limits.report_deadline", "cases.steps.report.report",
+              "planned: materials"),
+    "6.2.8": ("policy.CONFIRM", "policy.FINE_CONFIRM_LATE_PER_DAY", "calendar.time_limits.confirm_deadline",
+              "cases.steps.report.confirm", "fines.proposals.confirm_late_proposals", "fines.rulings.gm_rule",
+              "cases.steps.fine_decisions.gm_rule_fine", "jobs.overdue.run_overdue"),
+    "6.2.9": ("policy.FINE_FALSIFIED_FORM", "fines.proposals.add_manual", "cases.steps.fine_decisions.propose_fine"),
+    "7.1": ("planned: cases",),
+    "7.2": ("planned: cases",),
+    "7.3": ("planned: cases",),
+    "7.4": ("planned: cases",),
+    "8.1": ("policy.FOLLOW_UP", "followups.tasks.plan_tasks", "followups.calls.record_call",
+            "jobs.followup_calls.run_followups"),
+    "8.2": ("policy.ANNUAL_VISIT", "followups.tasks.eligible_customers", "followups.calls.clean_call",
+            "jobs.followup_calls.run_followups"),
+    "9.1": ("planned: reports",),
+    "9.2": ("planned: reports",),
+    "9.3": ("planned: reports",),
+    "9.4": ("planned: reports",),
+    "9.5": ("planned: reports",),
+    "10": ("service_forms.archive", "planned: archive"),
+    "附": ("service_forms.fields", "service_forms.document", "service_forms.document.form_context"),
+}
+
+# Transitions of records.cases.flow that implement no clause (housekeeping: correct, cancel, note).
+NONE: tuple[str, ...] = ()
