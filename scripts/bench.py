@@ -1,11 +1,19 @@
 """Benchmarks, run by ``aftersales bench`` (or ``python -m scripts.bench [--quick] [--only NAME]``).
 
-Sections live in ``SECTIONS`` ({name: fn(quick) -> dict}); a later feature adds its own figures
-by registering a function there (``@section("name")``). Each section prints its figures and
-returns them as a dict; ``run`` returns {section name: figures}.
+This module holds only the registry of sections and the runner. A section is a function
+``fn(quick: bool) -> dict`` that prints its figures and returns them; each lives in its own
+module and knows nothing of this one:
 
-The storage section lives in ``scripts/bench_storage.py``; the synthetic ten-year data set
-the sections share, in ``scripts/bench_data.py``.
+* storage   ``scripts/bench_storage.py``  our store against plain TinyDB and SQLite
+* worktime  ``scripts/bench_worktime.py`` the working calendar's deadline arithmetic
+* workflow  ``scripts/bench_workflow.py`` one case transition
+* pdf       ``scripts/bench_pdf.py``      the 技术服务单 PDF
+* cron      ``scripts/bench_cron.py``     the scheduled ``overdue`` and ``followups`` runs
+
+The storage, workflow and cron sections work on the synthetic ten-year data set of
+``scripts/bench_data.py``. A later feature adds its figures by writing such a function and
+listing it in ``SECTIONS`` below (or, from outside, with ``section(name)``); ``run`` returns
+{section name: figures}, in the order of ``SECTIONS``.
 """
 from __future__ import annotations
 
@@ -14,14 +22,24 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from .bench_data import percentiles, ten_year_data
+from .bench_cron import section_cron
+from .bench_pdf import section_pdf
 from .bench_storage import bench_storage
+from .bench_workflow import section_workflow
+from .bench_worktime import section_worktime
 
-SECTIONS: dict[str, Callable[[bool], dict]] = {}
+# The sections, in the order they run; the keys are the names ``--only`` takes.
+SECTIONS: dict[str, Callable[[bool], dict]] = {
+    "storage": bench_storage,
+    "worktime": section_worktime,
+    "workflow": section_workflow,
+    "pdf": section_pdf,
+    "cron": section_cron,
+}
 
 
 def section(name: str):
-    """Register a benchmark section: ``fn(quick: bool) -> dict`` that prints its figures."""
+    """Register one more section: ``fn(quick: bool) -> dict`` that prints its figures."""
     def register(fn):
         SECTIONS[name] = fn
         return fn
@@ -40,54 +58,6 @@ def run(quick: bool = False, only: set[str] = frozenset()) -> dict:
         print(f"\n== {name}{' (quick)' if quick else ''} ==", flush=True)
         results[name] = fn(quick)
     return results
-
-
-section("storage")(bench_storage)
-
-
-@section("worktime")
-def bench_worktime_section(quick: bool = False) -> dict:
-    from .bench_worktime import bench
-
-    result = bench(10_000 if quick else 100_000)
-    for key, value in result.items():
-        print(f"{key}: {value}")
-    return result
-
-
-@section("workflow")
-def bench_workflow_section(quick: bool = False) -> dict:
-    """Issue 4: a workflow transition (perform "decide") on the ten-year data set."""
-    from records.core.store import Store
-    from records.demo import load_demo
-    from scripts.bench_workflow import bench_transition
-
-    with ten_year_data(quick, "aftersales-bench-wf-") as data_dir:
-        store = Store(data_dir)
-        load_demo(store)  # real customers and products beside the synthetic ones
-        times = bench_transition(store, 20 if quick else 200)
-    result = percentiles(times)
-    print(f"transition p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms (target p95 ≤ 50 ms), n={result['n']}")
-    return result
-
-
-@section("pdf")
-def bench_pdf_section(quick: bool = False) -> dict:
-    """Issue 5: one-page 技术服务单 PDFs (target median ≤ 0.5 s)."""
-    from .bench_pdf import bench
-
-    result = bench(5 if quick else 20)
-    for key, value in result.items():
-        print(f"{key}: {value}")
-    return result
-
-
-@section("cron")
-def bench_cron_section(quick: bool = False) -> dict:
-    """Issue 6: `overdue` and `followups` over the ten-year data set (target ≤ 1 s each)."""
-    from .bench_cron import section_cron
-
-    return section_cron(quick)
 
 
 def main(argv: list[str] | None = None) -> None:
