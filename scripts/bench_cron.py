@@ -17,9 +17,9 @@ data set it is given is left as it was. On the copy it:
 3. with ``subprocess=True``, also the wall time of ``aftersales overdue`` as a real process
    (imports included).
 
-Targets (issue 6): ≤ 1 s each. ``section_cron(quick)`` builds the lead's synthetic ten-year
-data set (``scripts.bench.build_dataset``) in a temp folder and runs ``bench`` on it; register
-it in ``scripts/bench.py`` with ``SECTIONS["cron"] = section_cron``.
+Targets (issue 6): ≤ 1 s each. ``section_cron(quick)``, the "cron" section of ``aftersales
+bench``, builds the synthetic ten-year data set (``scripts.bench_data.ten_year_data``) in a temp
+folder and runs ``bench`` on it.
 
 Run by hand: ``python -m scripts.bench_cron DATA_DIR [--open-cases N]``.
 """
@@ -36,6 +36,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from .bench_data import ten_year_data
 
 TARGET_S = 1.0
 
@@ -164,8 +166,6 @@ def bench(store_dir: os.PathLike | str, now: datetime | None = None, open_cases:
 
 def section_cron(quick: bool = False) -> dict:
     """For ``scripts/bench.py``: the ten-year synthetic data set, then ``bench`` on it."""
-    from .bench import ten_year_data
-
     with ten_year_data(quick, "aftersales-bench-ds-") as data_dir:
         return bench(data_dir, open_cases=20 if quick else 200)
 

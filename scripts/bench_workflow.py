@@ -1,4 +1,8 @@
-"""The workflow section of ``aftersales bench``: one case transition, timed (``bench_transition``)."""
+"""The "workflow" section of ``aftersales bench``: one case transition, timed.
+
+``bench_transition`` times ``perform("decide")`` on whatever data a store holds;
+``section_workflow(quick)`` runs it on the synthetic ten-year data set (issue 4).
+"""
 from __future__ import annotations
 
 import time
@@ -9,6 +13,9 @@ from records.cases.vocab import CaseError
 from records.cases.workflow import intake, perform
 from records.catalog.products import TABLE as PRODUCTS
 from records.core.store import Store
+from records.demo import load_demo
+
+from .bench_data import percentiles, ten_year_data
 
 
 def bench_transition(store: Store, n: int, cal: WorkCalendar | None = None) -> list[float]:
@@ -37,3 +44,14 @@ def bench_transition(store: Store, n: int, cal: WorkCalendar | None = None) -> l
         }, expect_rev=case["_rev"], now=now)
         times.append(time.perf_counter() - t0)
     return times
+
+
+def section_workflow(quick: bool = False) -> dict:
+    """Issue 4: a workflow transition (perform "decide") on the ten-year data set."""
+    with ten_year_data(quick, "aftersales-bench-wf-") as data_dir:
+        store = Store(data_dir)
+        load_demo(store)  # real customers and products beside the synthetic ones
+        times = bench_transition(store, 20 if quick else 200)
+    result = percentiles(times)
+    print(f"transition p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms (target p95 ≤ 50 ms), n={result['n']}")
+    return result

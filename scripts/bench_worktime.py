@@ -1,6 +1,7 @@
-"""Benchmark of the working calendar: many deadlines from random starts over 2024–2027.
+"""The "worktime" section of ``aftersales bench``: many deadlines from random starts over 2024–2027.
 
-Run from the project root: ``python -m scripts.bench_worktime [n]``.
+``bench(n)`` times the working calendar; ``section_worktime(quick)`` prints its figures.
+Run by hand from the project root: ``python -m scripts.bench_worktime [n]``.
 """
 from __future__ import annotations
 
@@ -58,6 +59,14 @@ def bench(n: int = 100_000, seed: int = 2026) -> dict:
         "deadline_objects_total_s": round(full, 3),
         "deadline_objects_per_us": round(full / n * 1e6, 2),
     }
+
+
+def section_worktime(quick: bool = False) -> dict:
+    """For ``scripts/bench.py``: ``bench`` on 100,000 deadlines (10,000 when quick)."""
+    result = bench(10_000 if quick else 100_000)
+    for key, value in result.items():
+        print(f"{key}: {value}")
+    return result
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from records.core.backup import make_backup
 from records.core.store import Store
 from records.users import accounts, sessions
 from scripts import bench
+from scripts.bench_storage import bench_storage
 from scripts.cli import cli
 
 PASSWORD = "Cli-password-2026"
@@ -176,7 +177,7 @@ def test_bench_rejects_unknown_sections():
 
 
 def test_bench_storage_figures_on_a_tiny_data_set(capsys):
-    figures = bench.bench_storage(scale=0.005)
+    figures = bench_storage(scale=0.005)
     out = capsys.readouterr().out
     assert figures["ours"]["verify_ok"]
     assert figures["dataset"]["audit_entries"] == 1500 and figures["dataset"]["cases"] == 100
