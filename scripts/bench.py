@@ -12,7 +12,7 @@ module and knows nothing of this one:
 
 The storage, workflow and cron sections work on the synthetic ten-year data set of
 ``scripts/bench_data.py``. A later feature adds its figures by writing such a function and
-listing it in ``SECTIONS`` below (or, from outside, with ``section(name)``); ``run`` returns
+listing it in ``SECTIONS`` below; ``run`` returns
 {section name: figures}, in the order of ``SECTIONS``.
 """
 from __future__ import annotations
@@ -36,14 +36,6 @@ SECTIONS: dict[str, Callable[[bool], dict]] = {
     "pdf": section_pdf,
     "cron": section_cron,
 }
-
-
-def section(name: str):
-    """Register one more section: ``fn(quick: bool) -> dict`` that prints its figures."""
-    def register(fn):
-        SECTIONS[name] = fn
-        return fn
-    return register
 
 
 def run(quick: bool = False, only: set[str] = frozenset()) -> dict:
