@@ -5,7 +5,7 @@ import io
 
 from flask import Blueprint, flash, redirect, render_template, send_file, url_for
 
-from forms.ledger import LedgerUploadForm
+from forms.product_import import ProductImportForm
 from records.catalog import import_parser, product_import
 from records.catalog.import_parser import COLUMNS, REQUIRED, LedgerFileError
 
@@ -14,7 +14,7 @@ from .products import (
     EDITORS,  # whoever may register a product may import a ledger of them
 )
 
-bp = Blueprint("ledger", __name__, url_prefix="/products/import")
+bp = Blueprint("product_import", __name__, url_prefix="/products/import")
 
 
 def _column_help() -> list[dict]:
@@ -25,7 +25,7 @@ def _column_help() -> list[dict]:
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def upload():
-    form = LedgerUploadForm()
+    form = ProductImportForm()
     errors, result = [], None
     if form.validate_on_submit():
         upload_file = form.file.data
@@ -39,7 +39,7 @@ def upload():
                 flash(f"已从 {upload_file.filename} 导入 {len(result.imported)} 个产品", "success")
                 return redirect(url_for("products.index"))
             errors = result.errors
-    return render_template("ledger/upload.html", form=form, errors=errors, result=result, columns=_column_help())
+    return render_template("product_import/upload.html", form=form, errors=errors, result=result, columns=_column_help())
 
 
 @bp.get("/template.xlsx")
