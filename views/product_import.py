@@ -9,17 +9,15 @@ from forms.product_import import ProductImportForm
 from records.catalog import import_template, product_import
 from records.catalog.import_parser import LedgerFileError
 from records.core.xlsx import XLSX_MIMETYPE
+from records.users.roles import CATALOG_EDITORS
 
 from .common import actor, roles_required, store
-from .products import (
-    EDITORS,  # whoever may register a product may import a ledger of them
-)
 
 bp = Blueprint("product_import", __name__, url_prefix="/products/import")
 
 
 @bp.route("/", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(*CATALOG_EDITORS)
 def upload():
     form = ProductImportForm()
     errors, result = [], None
@@ -40,7 +38,7 @@ def upload():
 
 
 @bp.get("/template.xlsx")
-@roles_required(*EDITORS)
+@roles_required(*CATALOG_EDITORS)
 def template():
     """An empty product list with the right headers, plus a sheet explaining each column."""
     return send_file(io.BytesIO(import_template.template_xlsx()), as_attachment=True,
