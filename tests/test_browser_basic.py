@@ -80,7 +80,7 @@ def test_engineer_registers_customer_and_product(page, live_server):
     assert watch.errors() == []
 
 
-def test_ledger_import_in_the_browser(page, live_server):
+def test_product_import_in_the_browser(page, live_server):
     customers.create_customer(live_server.store, {"name": "西北铁路局", "distance_km": 1500}, "test")
     login(page, live_server, "engineer", PASSWORD)
     page.goto("/products/")

@@ -1,4 +1,4 @@
-"""Import of a product ledger (.xlsx / .csv): all rows or none, every error reported."""
+"""Import of a product list (产品台账, .xlsx / .csv): all rows or none, every error reported."""
 from __future__ import annotations
 
 import html
@@ -11,7 +11,13 @@ from datetime import date, datetime, timedelta
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from records.catalog import customers, import_parser, product_import, products
+from records.catalog import (
+    customers,
+    import_parser,
+    import_template,
+    product_import,
+    products,
+)
 from records.catalog.import_parser import LedgerFileError
 
 URL = "/products/import/"
@@ -261,6 +267,62 @@ def test_template_has_the_headers_and_round_trips(client, auth, store, units):
     assert result.ok and [p["serial_no"] for p in result.imported] == ["T-1"]
     assert products.warranty(result.imported[0], date(2026, 1, 30)).in_warranty
     assert not products.warranty(result.imported[0], date(2026, 1, 31)).in_warranty
+
+
+NOTES = [  # the 填写说明 sheet of the template, as people read it
+    ["列", "必填", "说明"],
+    ["顾客单位", "是", ("须与系统中“顾客单位”的名称完全一致；不存在的单位请先创建；也可写作：顾客、顾客名称、顾客单位名称、"
+                    "客户、客户单位、客户名称、用户单位、使用单位、单位名称")],
+    ["型号", "是", "也可写作：产品型号、规格型号、型号规格"],
+    ["产品名称", "是", "也可写作：名称、品名、产品"],
+    ["产品编号", "是", ("出厂编号/序列号；在系统和本文件中都不能重复；也可写作：出厂编号、序列号、产品序列号、出厂序列号、"
+                    "出厂号、编号、产品编码")],
+    ["交付日期", "是", ("Excel 日期，或文字 2024-03-15、2024/3/15、2024年3月15日；也可写作：交付时间、交货日期、交货时间、"
+                    "发货日期、交付日")],
+    ["质保期（月）", "是", "整数个月，0–240；也可写作：质保期、质保月数、质保期限（月）、质保期限、保修期（月）、保修期、保修月数"],
+    ["可靠性产品", "否", "是 / 否（空白为否；8.2 每年电话巡访）；也可写作：是否可靠性产品、可靠性"],
+    ["备注", "否", "也可写作：说明、备注说明"],
+    [None, None, None],
+    ["只读取第一个工作表。任何一行有错误时整个文件都不导入，系统会列出每个错误的行号、列和原因。", None, None],
+]
+
+
+def test_template_workbook_is_the_one_people_fill_in():
+    """The template as the view built it before it moved to records.catalog.import_template."""
+    wb = load_workbook(io.BytesIO(import_template.template_xlsx()))
+    assert wb.sheetnames == ["产品台账", "填写说明"] and wb.active.title == "产品台账"
+    ws, notes = wb.worksheets
+    assert [c.value for c in ws[1]] == GOOD_HEADER and all(c.font.b for c in ws[1])
+    assert ws.freeze_panes == "A2" and ws.dimensions == "A1:H1001"
+    assert {k: d.width for k, d in ws.column_dimensions.items() if d.customWidth} == {
+        "A": 28, "B": 14, "C": 20, "D": 18, "E": 12, "F": 12, "G": 11, "H": 30}
+    assert {ws.cell(row=r, column=5).number_format for r in range(2, 1002)} == {"yyyy-mm-dd"}
+    assert all(ws.cell(row=r, column=c).value is None for r in range(2, 1002) for c in range(1, 9))
+    assert [(d.type, d.formula1, d.allow_blank, str(d.sqref)) for d in ws.data_validations.dataValidation] == [
+        ("list", '"是,否"', True, "G2:G1001")]
+    assert [list(r) for r in notes.iter_rows(values_only=True)] == NOTES
+    assert [c.font.b for c in notes[1]] == [True] * 3 and notes.freeze_panes is None
+    assert {k: d.width for k, d in notes.column_dimensions.items() if d.customWidth} == {"A": 14, "B": 6, "C": 80}
+
+
+def test_template_round_trips_through_the_parser():
+    data = import_template.template_xlsx()
+    with pytest.raises(LedgerFileError, match="没有数据行") as refused:  # an empty list: nothing but the header
+        import_parser.parse(import_template.FILENAME, data)
+    assert refused.value.errors == []  # every required column is there
+    wb = load_workbook(io.BytesIO(data))
+    wb.worksheets[0].cell(row=2, column=1, value="西北铁路局")
+    buf = io.BytesIO()
+    wb.save(buf)
+    parsed = import_parser.parse(import_template.FILENAME, buf.getvalue())
+    assert (parsed.header_row, parsed.ignored, [r.row for r in parsed]) == (1, [], [2])
+    assert parsed.columns == {f: main for f, (main, _) in import_parser.COLUMNS.items()}
+
+
+def test_upload_page_and_notes_sheet_tell_the_same_columns():
+    help_rows = [[c["name"], "是" if c["required"] else "否"] for c in import_template.column_help()]
+    assert help_rows == [row[:2] for row in NOTES[1:9]]
+    assert import_template.column_help()[0]["aliases"][:2] == ["顾客", "顾客名称"]
 
 
 # --- the cell parsers ---------------------------------------------------------------------------

@@ -15,9 +15,9 @@ def register(app: Flask) -> None:
         followups,
         history,
         home,
-        ledger,
         nav,
         notifications,
+        product_import,
         products,
         service_forms,
     )
@@ -25,6 +25,6 @@ def register(app: Flask) -> None:
     auth.login_manager.init_app(app)
     filters.init_app(app)
     nav.init_app(app)
-    for module in (auth, home, admin, customers, products, ledger, history, calendar, cases, service_forms,
-                   followups, notifications):
+    for module in (auth, home, admin, customers, products, product_import, history, calendar, cases,
+                   service_forms, followups, notifications):
         app.register_blueprint(module.bp)

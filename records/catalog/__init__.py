@@ -4,4 +4,5 @@
 - ``products.py``       delivered units, their warranty (5.1, 6.2.2) and the reliability flag (8.2)
 - ``import_parser.py``  reading a product list (产品台账) from .xlsx or .csv into rows
 - ``product_import.py`` checking those rows and importing them all, or none
+- ``import_template.py`` the blank product list to fill in (.xlsx) and how its columns are explained
 """

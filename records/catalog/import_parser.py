@@ -41,6 +41,13 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
 REQUIRED = ("customer", "model", "name", "serial_no", "delivery_date", "warranty_months")
 TEMPLATE_HEADERS = [COLUMNS[f][0] for f in COLUMNS]
 
+
+def other_names(f: str) -> list[str]:
+    """The other Chinese names a file may give the column of field ``f`` (as we tell people)."""
+    main, aliases = COLUMNS[f]
+    return [a for a in aliases if a != main and not a.isascii()]
+
+
 YES = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "对"}
 NO = {"否", "n", "no", "false", "0", "×", "✗", "", "不是"}
 
@@ -144,7 +151,7 @@ def _table_from_cells(cells_iter) -> ParsedLedger:
     errors = [e._replace(row=header_row) for e in errors]
     for f in REQUIRED:
         if f not in index:
-            aliases = "、".join(a for a in COLUMNS[f][1] if a != COLUMNS[f][0] and not a.isascii())
+            aliases = "、".join(other_names(f))
             errors.append(LedgerError(header_row, COLUMNS[f][0], f"缺少此列（也可写作：{aliases}）"))
     if errors:
         raise LedgerFileError("表头不完整，未导入任何数据", errors)

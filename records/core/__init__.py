@@ -11,5 +11,5 @@
 - ``pdf.py``          HTML → PDF with WeasyPrint and the subset CJK font (附: the 技术服务单)
 - ``mailer.py``       SMTP: settings, messages, one session for a batch
 - ``uploads.py``      the generic checks of every upload: sniffing, opening, size, page and pixel caps
-- ``xlsx.py``         *(planned)* the one Excel/CSV writer
+- ``xlsx.py``         the one Excel/CSV writer: sheets (header, rows, widths, notes) → .xlsx; rows → CSV
 """

@@ -4,7 +4,7 @@ from wtforms import SubmitField
 from .base import Form
 
 
-class LedgerUploadForm(Form):
+class ProductImportForm(Form):
     file = FileField("产品台账文件（.xlsx 或 .csv）", validators=[
         FileRequired("请选择要导入的文件"),
         FileAllowed(["xlsx", "csv"], "只接受 .xlsx 或 .csv 文件"),
