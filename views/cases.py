@@ -23,7 +23,6 @@ from flask_login import current_user, login_required
 from forms.base import options
 from forms.cases import ACTION_FORMS, CaseFilterForm, IntakeForm
 from records import policy
-from records.calendar.corrections import current_calendar
 from records.cases import deadlines as case_deadlines
 from records.cases import flow, queries, vocab, workflow
 from records.cases.steps import report as report_step
@@ -39,7 +38,16 @@ from records.users import accounts
 from records.users.accounts import TABLE as USERS
 from records.users.roles import CASE_READERS as READERS
 
-from .common import Pager, form_errors_to_fields, page_arg, store
+from .common import (
+    Pager,
+    calendar,
+    form_errors_to_fields,
+    input_now,
+    now,
+    page_arg,
+    store,
+    user_doc,
+)
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -91,20 +99,6 @@ ACTION_HELP = {
 }
 
 
-def _cal():
-    return current_calendar(store())
-
-
-def _now() -> datetime:
-    return datetime.now(TZ).replace(microsecond=0)
-
-
-def _user() -> dict:
-    return current_user.doc
-
-
-
-
 def _get_case(case_id: int) -> dict:
     case = store().get(vocab.TABLE, case_id)
     if case is None:
@@ -115,13 +109,9 @@ def _get_case(case_id: int) -> dict:
 # --- Forms of the actions ----------------------------------------------------------------------
 
 
-def _local_now_naive() -> datetime:
-    return _now().replace(tzinfo=None, second=0)
-
-
 def _defaults(action: str, case: dict) -> dict:
     data = {"rev": case["_rev"]}
-    now = _local_now_naive()
+    now = input_now()
     for field in ("responded_at", "departed_at", "arrived_at", "completed_at", "returned_at"):
         data[field] = now
     if action == "price":
@@ -144,7 +134,7 @@ def _naive_minute(dt: datetime | None) -> datetime | None:
 def _report_defaults(case: dict) -> dict:
     """The report form filled from the on-site steps and the tablet-signed form (if any)."""
     pre = report_step.report_prefill(store(), case)
-    now = _local_now_naive()
+    now = input_now()
     data = {
         "arrived_at": _naive_minute(pre["arrived_at"]) or now,
         "completed_at": _naive_minute(pre["completed_at"]) or now,
@@ -271,12 +261,12 @@ def _source_info(case: dict) -> dict | None:
 
 
 def _render_show(case: dict, failed: dict | None = None, error: str = ""):
-    user = _user()
-    cal, now = _cal(), _now()
+    user = user_doc()
+    cal, at = calendar(), now()
     extras = flow.extra_actions(case, user)
     forms = {a: _form(a, case) for a in flow.allowed_actions(case, user) + extras}  # _available, extras once
     forms.update(failed or {})
-    deadlines = case_deadlines.deadline_rows(case, cal, now)
+    deadlines = case_deadlines.deadline_rows(case, cal, at)
     open_rows = [d for d in deadlines if d["status"] in ("open", "soon", "overdue")]
     urgent = min(open_rows, key=lambda d: d["due"]) if open_rows else None
     customer = store().get(CUSTOMERS, case["customer_id"]) or {}
@@ -286,7 +276,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         extras=extras,
         next_steps=flow.next_steps(case), urgent=urgent, customer=customer,
         service_form=_service_form_info(case), source=_source_info(case),
-        printed_at=now, printed_by=current_user.display_name,
+        printed_at=at, printed_by=current_user.display_name,
         deadlines=deadlines, error=error, names=accounts.display_names(store()),
         T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES, CHANNELS=vocab.CHANNELS,
         SOLUTIONS=vocab.SOLUTIONS, OUTCOMES=vocab.OUTCOMES, EVALUATIONS=vocab.EVALUATIONS,
@@ -301,8 +291,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
 @bp.get("/my")
 @login_required
 def my_work():
-    cal, now = _cal(), _now()
-    return render_template("cases/my_work.html", rows=work_rows(store(), _user(), cal, now), T=flow.TRANSITIONS,
+    return render_template("cases/my_work.html", rows=work_rows(store(), user_doc(), calendar(), now()), T=flow.TRANSITIONS,
                            STATES=vocab.STATES, TYPES=vocab.TYPES, STATUS_LABELS=STATUS_LABELS,
                            STATUS_CLASSES=STATUS_CLASSES, RULES=RULES)
 
@@ -331,11 +320,11 @@ def new():
     serials = sorted((p["serial_no"], f"{p['model']} {p['name']} · {customers.get(p['customer_id'], '')}")
                      for p in store().scan(PRODUCTS))
     if request.method == "GET" and not form.received_at.data:
-        form.received_at.data = _local_now_naive()
+        form.received_at.data = input_now()
     if form.validate_on_submit():
         data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "submit")}
         try:
-            case = workflow.intake(store(), _cal(), data, _user())
+            case = workflow.intake(store(), calendar(), data, user_doc())
         except DomainError as exc:
             form_errors_to_fields(form, exc)
         else:
@@ -358,15 +347,15 @@ def index():
         (u["username"], u.get("display_name") or u["username"]) for u in s.scan(USERS)
         if "technician" in u.get("roles", [])))
     valid = f.validate()
-    now, cal = _now(), _cal()
+    at, cal = now(), calendar()
     args = dict(q=f.q.data or "", type=f.type.data or "", state=f.state.data or "",
                 customer_id=f.customer_id.data if valid else None, product=f.product.data or "",
                 technician=f.technician.data or "", overdue=bool(f.overdue.data),
                 date_from=f.date_from.data if valid else None, date_to=f.date_to.data if valid else None)
-    rows, total = queries.search(s, now, page=page_arg(), per_page=PER_PAGE, **args)
+    rows, total = queries.search(s, at, page=page_arg(), per_page=PER_PAGE, **args)
     view = []
     for c in rows:
-        dl_row, status = next_deadline(c, cal, now)
+        dl_row, status = next_deadline(c, cal, at)
         view.append({"case": c, "deadline": dl_row, "status": status})
     return render_template("cases/index.html", rows=view, f=f, paging=Pager(page_arg(), PER_PAGE, total),
                            STATES=vocab.STATES, TYPES=vocab.TYPES,
@@ -377,7 +366,7 @@ def index():
 @login_required
 def show(case_id: int):
     case = _get_case(case_id)
-    if not flow.may_read(case, _user()):
+    if not flow.may_read(case, user_doc()):
         abort(403)
     return _render_show(case)
 
@@ -391,7 +380,7 @@ def _make_action_view(action: str):
     @login_required
     def view(case_id: int):
         case = _get_case(case_id)
-        user = _user()
+        user = user_doc()
         if not flow.may(case, user, action):
             abort(403)
         form = _form(action, case, bound=True)
@@ -400,7 +389,7 @@ def _make_action_view(action: str):
             if not rev.isdigit():
                 abort(400)
             try:
-                workflow.perform(store(), _cal(), case_id, action, user, form.to_data(), expect_rev=int(rev))
+                workflow.perform(store(), calendar(), case_id, action, user, form.to_data(), expect_rev=int(rev))
             except StaleRecord:
                 flash("该案例已被他人更新，以下是最新状态；您的操作未执行，请核对后再操作", "warning")
                 return redirect(url_for(".show", case_id=case_id))

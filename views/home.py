@@ -21,13 +21,10 @@ from records.users.roles import CASE_READERS as READERS
 from .cases import (
     STATUS_CLASSES,
     STATUS_LABELS,
-    _cal,
-    _now,
-    _user,
     next_deadline,
     work_rows,
 )
-from .common import store
+from .common import calendar, now, store, user_doc
 
 bp = Blueprint("home", __name__)
 SHOW = 8  # rows of each short list
@@ -37,21 +34,21 @@ SHOW = 8  # rows of each short list
 @login_required
 def index():
     s = store()
-    cal, now = _cal(), _now()
-    user = _user()
+    cal, at = calendar(), now()
+    user = user_doc()
     tq = roles.is_tq(user)
-    work = work_rows(s, user, cal, now)
+    work = work_rows(s, user, cal, at)
     all_cases = s.scan(vocab.TABLE)
     me = current_user.username
 
     mine_open, waiting_handover, late_cases, pending_fines = [], [], 0, []
-    year = f"{now.year:04d}-"
+    year = f"{at.year:04d}-"
     fines_year_total = 0
     for c in all_cases:
         closed = c.get("state") == "closed"
         if not closed and c.get("received_by") == me:
             mine_open.append(c)
-        if not closed and case_deadlines.is_overdue(c, now):
+        if not closed and case_deadlines.is_overdue(c, at):
             late_cases += 1
         if tq and c.get("state") == "awaiting_handover":
             waiting_handover.append(c)
@@ -64,7 +61,7 @@ def index():
     def with_deadline(rows):
         out = []
         for c in rows:
-            dl_row, status = next_deadline(c, cal, now)
+            dl_row, status = next_deadline(c, cal, at)
             out.append({"case": c, "deadline": dl_row, "status": status})
         return sorted(out, key=lambda r: (r["deadline"]["due"] if r["deadline"] else "9999", r["case"]["id"]))
 
@@ -83,7 +80,7 @@ def index():
     return render_template(
         "home.html", counts=counts, work=work[:SHOW], mine_open=with_deadline(mine_open)[:SHOW],
         waiting_handover=with_deadline(waiting_handover)[:SHOW], pending_fines=pending_fines[:SHOW],
-        fines_year_total=fines_year_total, year=now.year, tq=tq,
+        fines_year_total=fines_year_total, year=at.year, tq=tq,
         overview=tq or current_user.has_any("vp", "gm"),
         reader=current_user.has_any(*READERS), manager=current_user.has_any("tq_manager", "gm"),
         may_sign_forms=current_user.has_any("technician", "tq_engineer", "tq_manager"),

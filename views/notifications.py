@@ -2,9 +2,6 @@
 and, for the admin, the e-mail (SMTP) settings and the outbox status."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -13,13 +10,13 @@ from records.core.errors import DomainError
 from records.core.mailer import MailError, send_test_mail
 from records.notifications import inbox, outbox, smtp_settings
 from records.notifications.inbox import NotificationError
-from records.policy import TIMEZONE
 
 from .common import (
     Pager,
     actor,
     form_errors_to_fields,
     is_local_path,
+    now,
     page_arg,
     roles_required,
     store,
@@ -29,10 +26,6 @@ bp = Blueprint("notifications", __name__, url_prefix="/inbox")
 PER_PAGE = 50
 ADMIN = ("admin",)
 SMTP_FIELDS = ("host", "port", "starttls", "username", "sender", "base_url")  # the form's, but the password
-
-
-def _now() -> datetime:
-    return datetime.now(ZoneInfo(TIMEZONE))
 
 
 def _safe_link(link: str | None) -> str | None:
@@ -71,7 +64,7 @@ def read(notification_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        inbox.mark_read(store(), notification_id, current_user.username, _now())
+        inbox.mark_read(store(), notification_id, current_user.username, now())
     except NotificationError:
         abort(404)
     return _back()
@@ -84,7 +77,7 @@ def open_link(notification_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        doc = inbox.mark_read(store(), notification_id, current_user.username, _now())
+        doc = inbox.mark_read(store(), notification_id, current_user.username, now())
     except NotificationError:
         abort(404)
     return redirect(_safe_link(doc.get("link")) or url_for(".index"))
@@ -95,7 +88,7 @@ def open_link(notification_id: int):
 def read_all():
     if not ActionForm().validate_on_submit():
         abort(400)
-    n = inbox.mark_all_read(store(), current_user.username, _now())
+    n = inbox.mark_all_read(store(), current_user.username, now())
     flash(f"已将 {n} 条消息标为已读", "success")
     return redirect(url_for(".index"))
 
