@@ -21,7 +21,8 @@ from flask import (
 from flask_login import current_user, login_required
 
 from forms.base import options
-from forms.cases import ACTION_FORMS, CaseFilterForm, IntakeForm
+from forms.case_actions import ACTION_FORMS, rule_line
+from forms.cases import CaseFilterForm, IntakeForm
 from records import policy
 from records.cases import deadlines as case_deadlines
 from records.cases import flow, queries, vocab, workflow
@@ -31,7 +32,7 @@ from records.catalog.products import TABLE as PRODUCTS
 from records.core.errors import DomainError, StaleRecord
 from records.fines import proposals, rulings
 from records.fines.proposals import amount_text
-from records.policy import TIMEZONE, rule_text
+from records.policy import TIMEZONE
 from records.service_forms import archive as form_archive
 from records.service_forms import fields as form_fields
 from records.users import accounts
@@ -57,45 +58,9 @@ STATUS_LABELS = {"met": "按时完成", "met_late": "逾期完成", "overdue": "
 STATUS_CLASSES = {"overdue": "overdue", "met_late": "overdue", "soon": "due-soon"}
 # The regulation's numbers in words, from records.policy (never written here): for the pages.
 RULES = {
-    "handover": f"{policy.HANDOVER.clause}：{rule_text(policy.HANDOVER)}",
-    "consult_reply": f"{policy.CONSULT_REPLY.clause}：{rule_text(policy.CONSULT_REPLY)}",
-    "decision": f"{policy.DECISION.clause}：{rule_text(policy.DECISION)}",
-    "report": f"{policy.REPORT.clause}：{rule_text(policy.REPORT)}",
-    "confirm": f"{policy.CONFIRM.clause}：{rule_text(policy.CONFIRM)}",
-    "fine_handover": f"{policy.FINE_HANDOVER_LATE.clause}：{rule_text(policy.FINE_HANDOVER_LATE)}",
-    "fine_unclear": f"{policy.FINE_RECORD_UNCLEAR.clause}：{rule_text(policy.FINE_RECORD_UNCLEAR)}",
-    "fine_return": f"{policy.FINE_RETURN_UNAPPROVED.clause}：{rule_text(policy.FINE_RETURN_UNAPPROVED)}",
-    "fine_confirm": f"{policy.FINE_CONFIRM_LATE_PER_DAY.clause}：{rule_text(policy.FINE_CONFIRM_LATE_PER_DAY)}",
-    "fine_falsified": f"{policy.FINE_FALSIFIED_FORM.clause}：{rule_text(policy.FINE_FALSIFIED_FORM)}",
+    "handover": rule_line(policy.HANDOVER),
+    "fine_handover": rule_line(policy.FINE_HANDOVER_LATE),
     "warn_hours": f"{policy.WARN_WITHIN_WORKING_HOURS} 个工作小时",
-}
-_RANGED = "；".join(f"{r.clause} 的金额在 {amount_text(r)}内确定"
-                    for r in (policy.FINE_RETURN_UNAPPROVED, policy.FINE_FALSIFIED_FORM))
-# Why an action's card is there, in words for the person who takes it (shown above its form).
-ACTION_HELP = {
-    "handover": f"点击即确认：您已将此信息告知技质部（{RULES['handover']}）。传递后由技质部答复或确定解决方案。",
-    "assign_reply": f"技质部可安排其他部门人员解答（{policy.CONSULT_REPLY.clause}），答复期限不变。",
-    "reply": f"记录给顾客的答复内容；记录后案例结案（{policy.CONSULT_REPLY.clause}）。",
-    "decide": f"先核对质保状态，再分析故障、确定方案（{RULES['decision']}）。",
-    "guidance_result": "电话指导解决不了的，转现场服务（6.2.3）。",
-    "quote": "填写服务费和需更换的备件；备件价格由财务部填写（5.2.4）。全部定价后，技质部将方案和费用通知顾客（5.2.5）。",
-    "price": "请为每个备件填写单价（元）（5.2.4）。填写后技质部即可通知顾客。",
-    "send_quote": "确认已将解决方案和收费标准通知顾客（5.2.5、6.2.4），然后等待顾客确认。",
-    "customer_response": "顾客确认后即可安排派出；顾客拒绝承担费用时，须报分管副总批准（6.2.4）。",
-    "vp_decision": "顾客拒绝承担费用：只有经分管副总批准后方可提供售后服务（6.2.4）；不批准则结案。",
-    "dispatch": "出发前将服务方案通知顾客，告知技术人员注意事项，并开具《技术服务单》交技术人员（6.2.5）。",
-    "arrive": f"到达现场后记录到达时间（时限见 {policy.DISPATCH.clause}）。",
-    "complete": "维修完毕后填写《技术服务单》，请顾客评价并签字或盖章，然后电话反馈技质部（6.2.6）。",
-    "approve_return": "技术人员电话反馈维修完毕后，技质部确认、同意返回（6.2.6）。",
-    "record_return": f"回到公司后记录返回时间；须按 {RULES['report']}。",
-    "report": ("先归档签字的《技术服务单》（上传扫描件或平板签署），再按表单填写现场情况和顾客评价，并以书面形式汇报；"
-               "《技术服务单》、费用报销单、返回物料及有偿服务的收款收据、款项交技质部"
-               f"（{RULES['report']}）。"),
-    "confirm": f"核对技术服务单的现场情况和顾客评价，确认服务质量，再逐项审核费用；调整金额须写明理由（{RULES['confirm']}）。",
-    "rule_fine": f"逐条确认或免除处罚建议，并写明理由；{_RANGED}。",
-    "gm_rule_fine": f"特殊情况报总经理指示执行（{policy.CONFIRM.clause}）：可改定任一处罚建议的金额。",
-    "propose_fine": (f"{RULES['fine_unclear']}（信息记录不清、不完整、不准确）；{RULES['fine_falsified']}。"
-                     "建议提出后仍须处理（确认或免除）。"),
 }
 
 
@@ -234,7 +199,7 @@ def _action_help(case: dict, action: str) -> str:
         return (f"注意：技质部尚未确认、同意返回。未经同意返回将按 {policy.FINE_RETURN_UNAPPROVED.clause} "
                 f"提出处罚建议（{amount_text(policy.FINE_RETURN_UNAPPROVED)}）。"
                 "请先电话反馈技质部，待其在系统中同意返回后再记录。")
-    return ACTION_HELP.get(action, "")
+    return ACTION_FORMS[action].HELP
 
 
 def _service_form_info(case: dict) -> dict | None:
