@@ -19,6 +19,7 @@ from records.calendar import periods
 from records.core.errors import DomainError, StaleRecord
 from records.followups import calls as followup_calls
 from records.followups import tasks as followup_tasks
+from records.users.roles import FOLLOWUP_MANAGERS, FOLLOWUP_ROLES
 
 from .common import (
     Pager,
@@ -32,8 +33,6 @@ from .common import (
 )
 
 bp = Blueprint("followups", __name__, url_prefix="/followups")
-TQ = ("tq_engineer", "tq_manager")
-MANAGERS = ("tq_manager",)
 PER_PAGE = 100
 
 
@@ -49,7 +48,7 @@ def _customer_choices() -> list[tuple[str, str]]:
 
 
 @bp.get("/")
-@roles_required(*TQ)
+@roles_required(*FOLLOWUP_ROLES)
 def index():
     form = FilterForm(request.args)
     engineers = _engineer_choices()
@@ -103,7 +102,7 @@ def _show(task: dict, call_form: CallForm | None = None, reassign_form: Reassign
     prods = followup_tasks.customer_products(store(), task["customer_id"])
     if task["status"] == followup_tasks.OPEN:
         call_form = call_form or _call_form(task, prods=prods)
-        if current_user.has_any(*MANAGERS):
+        if current_user.has_any(*FOLLOWUP_MANAGERS):
             reassign_form = reassign_form or _reassign_form(task)
     rule = followup_tasks.KINDS[task["kind"]]
     return render_template("followups/show.html", t=task, call_form=call_form, reassign_form=reassign_form,
@@ -113,13 +112,13 @@ def _show(task: dict, call_form: CallForm | None = None, reassign_form: Reassign
 
 
 @bp.get("/<int:task_id>")
-@roles_required(*TQ)
+@roles_required(*FOLLOWUP_ROLES)
 def show(task_id: int):
     return _show(_task_or_404(task_id))
 
 
 @bp.post("/<int:task_id>/record")
-@roles_required(*TQ)
+@roles_required(*FOLLOWUP_ROLES)
 def record(task_id: int):
     task = _task_or_404(task_id)
     if task["status"] != followup_tasks.OPEN:
@@ -146,7 +145,7 @@ def record(task_id: int):
 
 
 @bp.post("/<int:task_id>/reassign")
-@roles_required(*MANAGERS)
+@roles_required(*FOLLOWUP_MANAGERS)
 def reassign(task_id: int):
     task = _task_or_404(task_id)
     form = _reassign_form(task, formdata=request.form)

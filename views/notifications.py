@@ -10,6 +10,7 @@ from records.core.errors import DomainError
 from records.core.mailer import MailError, send_test_mail
 from records.notifications import inbox, outbox, smtp_settings
 from records.notifications.inbox import NotificationError
+from records.users.roles import ADMINS
 
 from .common import (
     Pager,
@@ -24,7 +25,6 @@ from .common import (
 
 bp = Blueprint("notifications", __name__, url_prefix="/inbox")
 PER_PAGE = 50
-ADMIN = ("admin",)
 SMTP_FIELDS = ("host", "port", "starttls", "username", "sender", "base_url")  # the form's, but the password
 
 
@@ -104,7 +104,7 @@ def _settings_page(form: SmtpSettingsForm, test_form: TestMailForm):
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@roles_required(*ADMIN)
+@roles_required(*ADMINS)
 def settings():
     # the stored settings, else the environment's to start from
     doc = smtp_settings.stored_smtp(store()) or smtp_settings.mail_settings(store()).public()
@@ -124,7 +124,7 @@ def settings():
 
 
 @bp.post("/settings/test")
-@roles_required(*ADMIN)
+@roles_required(*ADMINS)
 def test_mail():
     test_form = TestMailForm()
     if test_form.validate_on_submit():
@@ -142,7 +142,7 @@ def test_mail():
 
 
 @bp.post("/settings/requeue")
-@roles_required(*ADMIN)
+@roles_required(*ADMINS)
 def requeue():
     if not ActionForm().validate_on_submit():
         abort(400)
