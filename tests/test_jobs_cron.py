@@ -34,7 +34,7 @@ from records.notifications import inbox, smtp_settings
 from records.users import accounts
 from scripts.cli import cli
 from tests.test_cases_domain import archive_signed_form, report_form
-from tests.test_notifications import Sink, SmtpServer, free_port, set_email
+from tests.test_notifications_domain import Sink, SmtpServer, free_port, set_email
 
 TZ = ZoneInfo("Asia/Shanghai")
 AFTERSALES = Path(sys.executable).parent / "aftersales"
