@@ -1,12 +1,27 @@
 """The base of every form: WTForms' own messages in Chinese.
 
 Our validators carry Chinese messages; this covers the ones WTForms adds by itself (e.g. an
-invalid choice or a malformed number), which would otherwise appear in English.
+invalid choice or a malformed number), which would otherwise appear in English. Also the
+choices helper and the fields several forms share (checkbox list, date-time, text).
 """
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectMultipleField
-from wtforms.validators import ValidationError
+from wtforms import (
+    DateTimeLocalField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
+
+DT_FORMAT = "%Y-%m-%dT%H:%M"  # a datetime-local input's value
 
 
 class Form(FlaskForm):
@@ -35,3 +50,17 @@ class CheckboxList(SelectMultipleField):
         known = {choice.value for choice in self.choices}
         if any(v not in known for v in self.data or ()):
             raise ValidationError("包含无效的选项")
+
+
+def datetime_field(label: str, required: bool = True, description: str = "") -> DateTimeLocalField:
+    """A date and time to the minute (a datetime-local input), with its message when missing."""
+    validators = [InputRequired(f"请填写{label}")] if required else [Optional()]
+    return DateTimeLocalField(label, format=DT_FORMAT, validators=validators, description=description)
+
+
+def text_field(label: str, required: bool = True, max_len: int = 4000, area: bool = True, description: str = ""):
+    """A text (a text area, or one line with ``area=False``) with its messages when missing or too long."""
+    validators = [DataRequired(f"请填写{label}")] if required else [Optional()]
+    validators.append(Length(max=max_len, message=f"{label}不能超过 {max_len} 个字"))
+    cls = TextAreaField if area else StringField
+    return cls(label, validators=validators, description=description)

@@ -1,4 +1,6 @@
 """Forms of the 技术服务单: the scan upload and the tablet path."""
+from datetime import date, datetime
+
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateTimeLocalField,
@@ -21,6 +23,7 @@ from wtforms.validators import (
     Optional,
 )
 
+from records.calendar.workdays import to_local
 from records.service_forms.fields import ASPECTS, CHARGES, RATINGS
 
 from .base import Form, options
@@ -94,3 +97,42 @@ class TabletForm(Form):
                 sub.form.qty.errors = list(sub.form.qty.errors) + [f"请填写 {sub.form.name.data} 的数量"]
                 ok = False
         return ok
+
+    def start_from(self, onsite: dict) -> None:
+        """Start from what the on-site steps recorded (arrival, completion, work done) where empty."""
+        for field, key in ((self.arrived_at, "arrived_at"), (self.completed_at, "completed_at")):
+            if onsite.get(key) and field.data is None:
+                try:
+                    field.data = to_local(datetime.fromisoformat(onsite[key])).replace(tzinfo=None)
+                except ValueError:
+                    pass
+        if onsite.get("work_done") and not self.work_done.data:
+            self.work_done.data = onsite["work_done"]
+
+    def to_data(self, signers: dict[str, str], signed_on: date) -> dict:
+        """The filled fields as the archive keeps them (``records.service_forms``): times as
+        "YYYY-MM-DD HH:MM", the parts named, the ratings by aspect. ``signers`` maps the
+        technicians' usernames to their names; ``signed_on`` is the day of signing."""
+        parts = []
+        for sub in self.parts:
+            p = sub.form
+            if (p.name.data or "").strip():
+                parts.append({"name": p.name.data.strip(), "spec": (p.spec.data or "").strip(),
+                              "qty": p.qty.data, "note": (p.note.data or "").strip()})
+        fmt = "%Y-%m-%d %H:%M"
+        return {
+            "arrived_at": self.arrived_at.data.strftime(fmt),
+            "completed_at": self.completed_at.data.strftime(fmt),
+            "fault_found": self.fault_found.data.strip(),
+            "cause": self.cause.data.strip(),
+            "work_done": self.work_done.data.strip(),
+            "parts": parts,
+            "charge": self.charge.data,
+            "amount": f"{self.amount.data:.2f}" if self.charge.data == "paid" and self.amount.data is not None else "",
+            "ratings": {key: self[key].data for key, _ in ASPECTS},
+            "remarks": (self.remarks.data or "").strip(),
+            "customer_signer": self.customer_signer.data.strip(),
+            "technician_signer": signers[self.technician_signer.data],
+            "technician_signer_username": self.technician_signer.data,
+            "signed_on": signed_on.strftime("%Y-%m-%d"),
+        }

@@ -10,7 +10,8 @@ import pytest
 
 from records.cases import deadlines as case_deadlines
 from records.cases import flow, queries, workflow
-from records.cases.vocab import CaseError, NotPermitted
+from records.cases.steps import decision
+from records.cases.vocab import SOLUTIONS, CaseError, NotPermitted
 from records.core.errors import DomainError
 from records.fines import proposals
 from tests.test_cases_domain import U, act, at, cal, db, new_case, onsite_free_until  # noqa: F401 (fixtures)
@@ -165,3 +166,37 @@ def test_intake_with_the_serial_number_only_finds_the_customer(db, cal):
 def test_dispatch_timeline_names_people_not_usernames(db, cal):
     c = onsite_free_until(db, cal, "on_route")
     assert "tech-姓名" in c["timeline"][-1]["text"]
+
+
+def test_the_kinds_offered_by_hand_follow_the_issued_form(db, cal):
+    """6.2.9 is offered (and accepted) only once a 技术服务单 was issued: one rule for the page and the step."""
+    early = new_case(db, cal)
+    assert list(proposals.manual_kinds(early)) == ["record_unclear"]
+    c = onsite_free_until(db, cal, "on_route")
+    assert list(proposals.manual_kinds(c)) == ["record_unclear", "falsified_form"]
+    assert proposals.manual_kinds(c)["falsified_form"].startswith("6.2.9 ")
+
+
+def test_overview_lists_and_counts_for_the_home_page(db, cal):
+    mine = new_case(db, cal)                                      # the receiver's, hand-over due Mon 11:00
+    other = new_case(db, cal, user="engineer")                    # handed over at once
+    late = act(db, cal, new_case(db, cal), "handover", "receiver", "2026-12-07T09:00")  # late: 6.1.4 proposed
+    now = at("2026-11-30T17:00")
+    ov = queries.overview(db.scan("cases"), "receiver", now, tq=True)
+    assert [c["id"] for c in ov["mine_open"]] == [mine["id"], late["id"]]
+    assert [c["id"] for c in ov["waiting_handover"]] == [mine["id"]]
+    assert [(c["id"], f["clause"]) for c, f in ov["pending_fines"]] == [(late["id"], "6.1.4")]
+    assert ov["counts"] == {"mine_open": 2, "late_cases": 2, "waiting_handover": 1, "pending_fines": 1}
+    assert other["id"] not in [c["id"] for c in ov["mine_open"]]
+    assert queries.overview(db.scan("cases"), "engineer", now, tq=False)["waiting_handover"] == []
+
+
+def test_allowed_solutions_follow_the_warranty(db, cal):
+    """5.1.1.1, 5.1.1.2, 5.2.3: out of warranty no free on-site service; the page offers what the step accepts."""
+    inside = new_case(db, cal, user="engineer")
+    outside = new_case(db, cal, user="engineer", serial="OUT-001")
+    assert list(decision.allowed_solutions(inside)) == list(SOLUTIONS)
+    assert list(decision.allowed_solutions(outside)) == [k for k in SOLUTIONS if k != "onsite_free"]
+    with pytest.raises(CaseError) as e:
+        act(db, cal, outside, "decide", "engineer", "2026-11-27T17:00", solution="onsite_free", analysis="a")
+    assert e.value.field == "solution" and "质保期外" in str(e.value)

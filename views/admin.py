@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from forms.admin import ConfirmForm, ResetPasswordForm, UserCreateForm, UserEditForm
 from records.users import accounts
+from records.users.roles import ADMINS
 
 from .common import actor, form_errors_to_fields, roles_required, save_edit, store
 
@@ -10,14 +11,14 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/users")
-@roles_required("admin")
+@roles_required(*ADMINS)
 def user_list():
     rows = sorted(store().find(accounts.TABLE), key=lambda u: u["username"].lower())
     return render_template("admin/users.html", users=rows, confirm=ConfirmForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required(*ADMINS)
 def user_new():
     form = UserCreateForm()
     if form.validate_on_submit():
@@ -33,7 +34,7 @@ def user_new():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required(*ADMINS)
 def user_edit(user_id: int):
     user = store().get(accounts.TABLE, user_id) or abort(404)
     form = UserEditForm(data={**user, "rev": user["_rev"]})
@@ -51,7 +52,7 @@ def user_edit(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/password")
-@roles_required("admin")
+@roles_required(*ADMINS)
 def user_reset_password(user_id: int):
     user = store().get(accounts.TABLE, user_id) or abort(404)
     pw_form = ResetPasswordForm(prefix="pw")
@@ -65,7 +66,7 @@ def user_reset_password(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/active/<int:on>")
-@roles_required("admin")
+@roles_required(*ADMINS)
 def user_set_active(user_id: int, on: int):
     user = store().get(accounts.TABLE, user_id) or abort(404)
     if ConfirmForm().validate_on_submit():

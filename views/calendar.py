@@ -16,12 +16,12 @@ from records.calendar import corrections
 from records.calendar.corrections import CalendarError
 from records.calendar.workdays import MAKEUP_WORKDAY_NAME, WorkCalendar, today_local
 from records.cases import calendar_change
+from records.users.roles import CALENDAR_EDITORS
 
 from .common import actor, form_errors_to_fields, roles_required, store
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
-EDITOR_ROLES = ("admin", "tq_manager")
 WEEKDAY_NAMES = "一二三四五六日"
 MONTH_NAMES = [f"{m} 月" for m in range(1, 13)]
 
@@ -49,7 +49,7 @@ def _year_arg() -> int:
 
 
 def _can_edit() -> bool:
-    return current_user.is_authenticated and current_user.has_any(*EDITOR_ROLES)
+    return current_user.is_authenticated and current_user.has_any(*CALENDAR_EDITORS)
 
 
 def _fmt_periods(cal: WorkCalendar) -> str:
@@ -126,7 +126,7 @@ def year():
 
 
 @bp.post("/corrections")
-@roles_required(*EDITOR_ROLES)
+@roles_required(*CALENDAR_EDITORS)
 def correct():
     form = CorrectionForm()
     if form.validate_on_submit():
@@ -149,7 +149,7 @@ def correct():
 
 
 @bp.post("/corrections/<day>/remove")
-@roles_required(*EDITOR_ROLES)
+@roles_required(*CALENDAR_EDITORS)
 def remove(day: str):
     try:
         d = corrections.parse_day(day)

@@ -1,12 +1,10 @@
 """服务案例: intake, my work, the 技质部 list, the case page and one POST endpoint per action.
 
 Thin: validate the WTForm, call ``records.cases``, flash, redirect. The domain decides who may
-do what (``flow.may`` → 403 here) and when (a refusal is shown with its reason).
+do what (``flow.may`` → 403 here) and when (a refusal is shown with its reason). Each action's
+form is prepared by views/case_forms.py (defaults, choices, title, help).
 """
 from __future__ import annotations
-
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -21,88 +19,44 @@ from flask import (
 from flask_login import current_user, login_required
 
 from forms.base import options
-from forms.cases import ACTION_FORMS, CaseFilterForm, IntakeForm
+from forms.case_actions import rule_line
+from forms.cases import CaseFilterForm, IntakeForm
 from records import policy
-from records.calendar.corrections import current_calendar
 from records.cases import deadlines as case_deadlines
 from records.cases import flow, queries, vocab, workflow
-from records.cases.steps import report as report_step
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
 from records.core.errors import DomainError, StaleRecord
-from records.fines import proposals, rulings
-from records.fines.proposals import amount_text
-from records.policy import TIMEZONE, rule_text
+from records.fines import rulings
 from records.service_forms import archive as form_archive
 from records.service_forms import fields as form_fields
 from records.users import accounts
 from records.users.accounts import TABLE as USERS
 from records.users.roles import CASE_READERS as READERS
 
-from .common import Pager, form_errors_to_fields, page_arg, store
+from . import case_forms
+from .common import (
+    Pager,
+    calendar,
+    form_errors_to_fields,
+    input_now,
+    now,
+    page_arg,
+    store,
+    user_doc,
+)
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
-TZ = ZoneInfo(TIMEZONE)
 STATUS_LABELS = {"met": "按时完成", "met_late": "逾期完成", "overdue": "已逾期", "soon": "即将到期",
                  "open": "进行中", "closed": "未发生（已结案）"}
 STATUS_CLASSES = {"overdue": "overdue", "met_late": "overdue", "soon": "due-soon"}
 # The regulation's numbers in words, from records.policy (never written here): for the pages.
 RULES = {
-    "handover": f"{policy.HANDOVER.clause}：{rule_text(policy.HANDOVER)}",
-    "consult_reply": f"{policy.CONSULT_REPLY.clause}：{rule_text(policy.CONSULT_REPLY)}",
-    "decision": f"{policy.DECISION.clause}：{rule_text(policy.DECISION)}",
-    "report": f"{policy.REPORT.clause}：{rule_text(policy.REPORT)}",
-    "confirm": f"{policy.CONFIRM.clause}：{rule_text(policy.CONFIRM)}",
-    "fine_handover": f"{policy.FINE_HANDOVER_LATE.clause}：{rule_text(policy.FINE_HANDOVER_LATE)}",
-    "fine_unclear": f"{policy.FINE_RECORD_UNCLEAR.clause}：{rule_text(policy.FINE_RECORD_UNCLEAR)}",
-    "fine_return": f"{policy.FINE_RETURN_UNAPPROVED.clause}：{rule_text(policy.FINE_RETURN_UNAPPROVED)}",
-    "fine_confirm": f"{policy.FINE_CONFIRM_LATE_PER_DAY.clause}：{rule_text(policy.FINE_CONFIRM_LATE_PER_DAY)}",
-    "fine_falsified": f"{policy.FINE_FALSIFIED_FORM.clause}：{rule_text(policy.FINE_FALSIFIED_FORM)}",
+    "handover": rule_line(policy.HANDOVER),
+    "fine_handover": rule_line(policy.FINE_HANDOVER_LATE),
     "warn_hours": f"{policy.WARN_WITHIN_WORKING_HOURS} 个工作小时",
 }
-_RANGED = "；".join(f"{r.clause} 的金额在 {amount_text(r)}内确定"
-                    for r in (policy.FINE_RETURN_UNAPPROVED, policy.FINE_FALSIFIED_FORM))
-# Why an action's card is there, in words for the person who takes it (shown above its form).
-ACTION_HELP = {
-    "handover": f"点击即确认：您已将此信息告知技质部（{RULES['handover']}）。传递后由技质部答复或确定解决方案。",
-    "assign_reply": f"技质部可安排其他部门人员解答（{policy.CONSULT_REPLY.clause}），答复期限不变。",
-    "reply": f"记录给顾客的答复内容；记录后案例结案（{policy.CONSULT_REPLY.clause}）。",
-    "decide": f"先核对质保状态，再分析故障、确定方案（{RULES['decision']}）。",
-    "guidance_result": "电话指导解决不了的，转现场服务（6.2.3）。",
-    "quote": "填写服务费和需更换的备件；备件价格由财务部填写（5.2.4）。全部定价后，技质部将方案和费用通知顾客（5.2.5）。",
-    "price": "请为每个备件填写单价（元）（5.2.4）。填写后技质部即可通知顾客。",
-    "send_quote": "确认已将解决方案和收费标准通知顾客（5.2.5、6.2.4），然后等待顾客确认。",
-    "customer_response": "顾客确认后即可安排派出；顾客拒绝承担费用时，须报分管副总批准（6.2.4）。",
-    "vp_decision": "顾客拒绝承担费用：只有经分管副总批准后方可提供售后服务（6.2.4）；不批准则结案。",
-    "dispatch": "出发前将服务方案通知顾客，告知技术人员注意事项，并开具《技术服务单》交技术人员（6.2.5）。",
-    "arrive": f"到达现场后记录到达时间（时限见 {policy.DISPATCH.clause}）。",
-    "complete": "维修完毕后填写《技术服务单》，请顾客评价并签字或盖章，然后电话反馈技质部（6.2.6）。",
-    "approve_return": "技术人员电话反馈维修完毕后，技质部确认、同意返回（6.2.6）。",
-    "record_return": f"回到公司后记录返回时间；须按 {RULES['report']}。",
-    "report": ("先归档签字的《技术服务单》（上传扫描件或平板签署），再按表单填写现场情况和顾客评价，并以书面形式汇报；"
-               "《技术服务单》、费用报销单、返回物料及有偿服务的收款收据、款项交技质部"
-               f"（{RULES['report']}）。"),
-    "confirm": f"核对技术服务单的现场情况和顾客评价，确认服务质量，再逐项审核费用；调整金额须写明理由（{RULES['confirm']}）。",
-    "rule_fine": f"逐条确认或免除处罚建议，并写明理由；{_RANGED}。",
-    "gm_rule_fine": f"特殊情况报总经理指示执行（{policy.CONFIRM.clause}）：可改定任一处罚建议的金额。",
-    "propose_fine": (f"{RULES['fine_unclear']}（信息记录不清、不完整、不准确）；{RULES['fine_falsified']}。"
-                     "建议提出后仍须处理（确认或免除）。"),
-}
-
-
-def _cal():
-    return current_calendar(store())
-
-
-def _now() -> datetime:
-    return datetime.now(TZ).replace(microsecond=0)
-
-
-def _user() -> dict:
-    return current_user.doc
-
-
 
 
 def _get_case(case_id: int) -> dict:
@@ -112,139 +66,9 @@ def _get_case(case_id: int) -> dict:
     return case
 
 
-# --- Forms of the actions ----------------------------------------------------------------------
-
-
-def _local_now_naive() -> datetime:
-    return _now().replace(tzinfo=None, second=0)
-
-
-def _defaults(action: str, case: dict) -> dict:
-    data = {"rev": case["_rev"]}
-    now = _local_now_naive()
-    for field in ("responded_at", "departed_at", "arrived_at", "completed_at", "returned_at"):
-        data[field] = now
-    if action == "price":
-        data["prices"] = [p.get("unit_price") for p in (case.get("quote") or {}).get("parts") or []]
-    if action == "confirm":
-        data["lines"] = [{"approved": "", "reason": ""} for _ in (case.get("report") or {}).get("expenses") or []]
-    if action == "report":
-        data.update(_report_defaults(case))
-    if action == "quote" and case.get("quote"):
-        q = case["quote"]
-        data.update(service_fee=q["service_fee"], note=q.get("note", ""),
-                    parts=[{"part": p["part"], "quantity": str(p["quantity"])} for p in q["parts"]] or None)
-    return data
-
-
-def _naive_minute(dt: datetime | None) -> datetime | None:
-    return dt.astimezone(TZ).replace(tzinfo=None, second=0, microsecond=0) if dt else None
-
-
-def _report_defaults(case: dict) -> dict:
-    """The report form filled from the on-site steps and the tablet-signed form (if any)."""
-    pre = report_step.report_prefill(store(), case)
-    now = _local_now_naive()
-    data = {
-        "arrived_at": _naive_minute(pre["arrived_at"]) or now,
-        "completed_at": _naive_minute(pre["completed_at"]) or now,
-        "fault_found": pre["fault_found"], "cause": pre["cause"], "work_done": pre["work_done"],
-        "charge": pre["charge"],
-        "amount": f"{pre['amount']:.2f}" if pre["amount"] is not None else "",
-        "remarks": pre["remarks"],
-    }
-    if pre["parts"]:
-        data["parts"] = [{"part": p["part"], "quantity": str(p["quantity"])} for p in pre["parts"]]
-    for key in vocab.ASPECTS:
-        data[key] = pre["ratings"].get(key)
-    return data
-
-
-def _choices(form, action: str, case: dict) -> None:
-    s = store()
-    if action == "assign_reply":
-        form.assignee.choices = options([("", "— 请选择 —")] + sorted(
-            (u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）")
-            for u in s.scan(USERS) if u.get("active", True)))
-    elif action == "dispatch":
-        form.technicians.choices = options(sorted(
-            (u["username"], u.get("display_name") or u["username"])
-            for u in s.scan(USERS) if "technician" in u.get("roles", []) and u.get("active", True)))
-    elif action in ("rule_fine", "gm_rule_fine"):
-        rows = proposals.pending(case) if action == "rule_fine" else case.get("fines") or []
-        names = accounts.display_names(s)
-        form.key.choices = options([(f["key"], _fine_label(f, names)) for f in rows])
-    elif action == "propose_fine":
-        # The people of this case first (receiver, technicians), then everyone else.
-        techs = flow.technicians(case)
-        part = [case.get("received_by"), *techs]
-        people = [u for u in s.scan(USERS) if u.get("active", True)]
-        people.sort(key=lambda u: (part.index(u["username"]) if u["username"] in part else len(part), u["username"]))
-
-        def label(u):
-            role = "技术人员，" if u["username"] in techs else ("接收人，" if u["username"] == case.get("received_by") else "")
-            return f"{u.get('display_name') or u['username']}（{role}{u['username']}）"
-        form.person.choices = options([("", "— 请选择 —")] + [(u["username"], label(u)) for u in people])
-        if not form_fields.form_no_of(case):  # 6.2.9 is about a filled 技术服务单: none issued yet
-            form.kind.choices = options([(k, v) for k, v in proposals.MANUAL_LABELS.items() if k != "falsified_form"])
-    elif action == "decide":
-        # Offer only the solutions the warranty allows (5.1.1.1, 5.1.1.2, 5.2.3).
-        w = case.get("warranty") or {}
-        if w and not w.get("in_warranty"):
-            form.solution.choices = options([(k, v) for k, v in vocab.SOLUTIONS.items() if k != "onsite_free"])
-            del form.misuse, form.misuse_reason  # misuse is a reading of in-warranty faults only
-    elif action == "report":
-        if not flow.collects_fee(case):
-            del form.receipt_no, form.amount_collected  # nothing was collected (free, or VP-approved)
-    if action == "price":
-        for entry, p in zip(form.prices, (case.get("quote") or {}).get("parts") or []):
-            entry.label.text = f"{p['part']} × {p['quantity']}"
-    if action == "confirm":
-        for entry, e in zip(form.lines, (case.get("report") or {}).get("expenses") or []):
-            entry.label.text = f"{e['item']}：报销 {e['amount']:.2f} 元"
-
-
-def _fine_label(f: dict, names: dict | None = None) -> str:
-    amount = f"{f['amount']} 元" if f["amount"] is not None else f"{f['range'][0]}—{f['range'][1]} 元"
-    day = f"（{f['day']}）" if f.get("day") else ""
-    person = (names or {}).get(f["person"], f["person"]) if f["person"] else "技质部"
-    return f"{f['clause']} {person} {amount}{day} [{rulings.STATUSES[f['status']]}]"
-
-
-def _form(action: str, case: dict, bound: bool = False):
-    cls = ACTION_FORMS[action]
-    if bound:
-        form = cls(prefix=action)
-    else:
-        form = cls(formdata=None, prefix=action, data=_defaults(action, case))
-    _choices(form, action, case)
-    return form
-
-
 def _available(case: dict, user: dict) -> list[str]:
     """Every action the user may take on the case now: the flow's, then the extra ones."""
     return flow.allowed_actions(case, user) + flow.extra_actions(case, user)
-
-
-def _action_titles(case: dict, actions) -> dict[str, str]:
-    titles = {a: flow.TRANSITIONS[a].label for a in actions}
-    if "quote" in titles and case.get("quote"):
-        titles["quote"] = "修改费用报价（5.2.3、5.2.4）"
-    if "handover" in titles and case.get("received_by") != current_user.username:
-        titles["handover"] = "技质部登记已收到（6.1.3）"
-    return titles
-
-
-def _action_help(case: dict, action: str) -> str:
-    if action == "handover" and case.get("received_by") != current_user.username:
-        return "接收人尚未传递。技质部已从其他途径获知此信息时，可在此登记已收到（按现在的时间计）。"
-    if action == "handover" and case.get("direct_answer"):
-        return "您已直接答复顾客；点击即确认已告诉技质部做好记录（6.1.1），案例随即结案。"
-    if action == "record_return" and case["state"] == "completed":
-        return (f"注意：技质部尚未确认、同意返回。未经同意返回将按 {policy.FINE_RETURN_UNAPPROVED.clause} "
-                f"提出处罚建议（{amount_text(policy.FINE_RETURN_UNAPPROVED)}）。"
-                "请先电话反馈技质部，待其在系统中同意返回后再记录。")
-    return ACTION_HELP.get(action, "")
 
 
 def _service_form_info(case: dict) -> dict | None:
@@ -271,28 +95,29 @@ def _source_info(case: dict) -> dict | None:
 
 
 def _render_show(case: dict, failed: dict | None = None, error: str = ""):
-    user = _user()
-    cal, now = _cal(), _now()
+    user = user_doc()
+    cal, at = calendar(), now()
     extras = flow.extra_actions(case, user)
-    forms = {a: _form(a, case) for a in flow.allowed_actions(case, user) + extras}  # _available, extras once
+    forms = {a: case_forms.form_for(a, case) for a in flow.allowed_actions(case, user) + extras}  # extras once
     forms.update(failed or {})
-    deadlines = case_deadlines.deadline_rows(case, cal, now)
+    deadlines = case_deadlines.deadline_rows(case, cal, at)
     open_rows = [d for d in deadlines if d["status"] in ("open", "soon", "overdue")]
     urgent = min(open_rows, key=lambda d: d["due"]) if open_rows else None
     customer = store().get(CUSTOMERS, case["customer_id"]) or {}
     return render_template(
         "cases/show.html", case=case, forms=forms, actions=[a for a in forms],
-        titles=_action_titles(case, forms), helps={a: _action_help(case, a) for a in forms},
+        titles={a: case_forms.title(a, case, user) for a in forms},
+        helps={a: case_forms.help_text(a, case, user) for a in forms},
         extras=extras,
         next_steps=flow.next_steps(case), urgent=urgent, customer=customer,
         service_form=_service_form_info(case), source=_source_info(case),
-        printed_at=now, printed_by=current_user.display_name,
+        printed_at=at, printed_by=current_user.display_name,
         deadlines=deadlines, error=error, names=accounts.display_names(store()),
         T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES, CHANNELS=vocab.CHANNELS,
         SOLUTIONS=vocab.SOLUTIONS, OUTCOMES=vocab.OUTCOMES, EVALUATIONS=vocab.EVALUATIONS,
         ASPECTS=vocab.ASPECTS, RATINGS=vocab.RATINGS, CHARGES=vocab.CHARGES,
         CONDITIONS=vocab.CONDITIONS, FINE_STATUSES=rulings.STATUSES, STATUS_LABELS=STATUS_LABELS,
-        STATUS_CLASSES=STATUS_CLASSES, quote_total=flow.quote_total(case), fine_label=_fine_label)
+        STATUS_CLASSES=STATUS_CLASSES, quote_total=flow.quote_total(case), fine_label=case_forms.fine_label)
 
 
 # --- Pages -------------------------------------------------------------------------------------
@@ -301,8 +126,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
 @bp.get("/my")
 @login_required
 def my_work():
-    cal, now = _cal(), _now()
-    return render_template("cases/my_work.html", rows=work_rows(store(), _user(), cal, now), T=flow.TRANSITIONS,
+    return render_template("cases/my_work.html", rows=work_rows(store(), user_doc(), calendar(), now()), T=flow.TRANSITIONS,
                            STATES=vocab.STATES, TYPES=vocab.TYPES, STATUS_LABELS=STATUS_LABELS,
                            STATUS_CLASSES=STATUS_CLASSES, RULES=RULES)
 
@@ -322,6 +146,15 @@ def work_rows(s, user: dict, cal, now) -> list[dict]:
     return rows
 
 
+def with_deadlines(cases, cal, now) -> list[dict]:
+    """The rows of a list of cases: [{case, deadline, status}] (the most urgent open deadline)."""
+    rows = []
+    for c in cases:
+        dl_row, status = next_deadline(c, cal, now)
+        rows.append({"case": c, "deadline": dl_row, "status": status})
+    return rows
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -331,11 +164,11 @@ def new():
     serials = sorted((p["serial_no"], f"{p['model']} {p['name']} · {customers.get(p['customer_id'], '')}")
                      for p in store().scan(PRODUCTS))
     if request.method == "GET" and not form.received_at.data:
-        form.received_at.data = _local_now_naive()
+        form.received_at.data = input_now()
     if form.validate_on_submit():
         data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "submit")}
         try:
-            case = workflow.intake(store(), _cal(), data, _user())
+            case = workflow.intake(store(), calendar(), data, user_doc())
         except DomainError as exc:
             form_errors_to_fields(form, exc)
         else:
@@ -358,17 +191,13 @@ def index():
         (u["username"], u.get("display_name") or u["username"]) for u in s.scan(USERS)
         if "technician" in u.get("roles", [])))
     valid = f.validate()
-    now, cal = _now(), _cal()
+    at, cal = now(), calendar()
     args = dict(q=f.q.data or "", type=f.type.data or "", state=f.state.data or "",
                 customer_id=f.customer_id.data if valid else None, product=f.product.data or "",
                 technician=f.technician.data or "", overdue=bool(f.overdue.data),
                 date_from=f.date_from.data if valid else None, date_to=f.date_to.data if valid else None)
-    rows, total = queries.search(s, now, page=page_arg(), per_page=PER_PAGE, **args)
-    view = []
-    for c in rows:
-        dl_row, status = next_deadline(c, cal, now)
-        view.append({"case": c, "deadline": dl_row, "status": status})
-    return render_template("cases/index.html", rows=view, f=f, paging=Pager(page_arg(), PER_PAGE, total),
+    rows, total = queries.search(s, at, page=page_arg(), per_page=PER_PAGE, **args)
+    return render_template("cases/index.html", rows=with_deadlines(rows, cal, at), f=f, paging=Pager(page_arg(), PER_PAGE, total),
                            STATES=vocab.STATES, TYPES=vocab.TYPES,
                            STATUS_CLASSES=STATUS_CLASSES, STATUS_LABELS=STATUS_LABELS)
 
@@ -377,7 +206,7 @@ def index():
 @login_required
 def show(case_id: int):
     case = _get_case(case_id)
-    if not flow.may_read(case, _user()):
+    if not flow.may_read(case, user_doc()):
         abort(403)
     return _render_show(case)
 
@@ -391,16 +220,16 @@ def _make_action_view(action: str):
     @login_required
     def view(case_id: int):
         case = _get_case(case_id)
-        user = _user()
+        user = user_doc()
         if not flow.may(case, user, action):
             abort(403)
-        form = _form(action, case, bound=True)
+        form = case_forms.form_for(action, case, bound=True)
         if form.validate_on_submit():
             rev = form.rev.data or ""
             if not rev.isdigit():
                 abort(400)
             try:
-                workflow.perform(store(), _cal(), case_id, action, user, form.to_data(), expect_rev=int(rev))
+                workflow.perform(store(), calendar(), case_id, action, user, form.to_data(), expect_rev=int(rev))
             except StaleRecord:
                 flash("该案例已被他人更新，以下是最新状态；您的操作未执行，请核对后再操作", "warning")
                 return redirect(url_for(".show", case_id=case_id))

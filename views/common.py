@@ -1,18 +1,44 @@
-"""Helpers every blueprint uses: the store, the current actor, role checks, paging."""
+"""Helpers every blueprint uses: the store, the time, the calendar, the current user and actor,
+role checks, paging."""
 from __future__ import annotations
 
+from datetime import datetime
 from functools import wraps
 from typing import Callable
 
 from flask import abort, current_app, flash, redirect, request
 from flask_login import current_user, login_required
 
+from records.calendar.corrections import current_calendar
+from records.calendar.workdays import WorkCalendar, now_local
 from records.core.errors import DomainError, StaleRecord
 from records.core.store import Store
 
 
 def store() -> Store:
     return current_app.extensions["aftersales.store"]
+
+
+def now(*, whole_minutes: bool = False) -> datetime:
+    """This moment in the company's time zone (``policy.TIMEZONE``), aware, to the whole second
+    (or, with ``whole_minutes``, to the minute, as the follow-up calls are kept)."""
+    moment = now_local()
+    return moment.replace(second=0) if whole_minutes else moment
+
+
+def input_now() -> datetime:
+    """This minute as a datetime-local input shows it: local wall-clock time, naive, no seconds."""
+    return now().replace(tzinfo=None, second=0)
+
+
+def calendar() -> WorkCalendar:
+    """The working calendar in force: the default one with the company's corrections."""
+    return current_calendar(store())
+
+
+def user_doc() -> dict:
+    """The logged-in user's record (username, roles, …), as the domain takes a user."""
+    return current_user.doc
 
 
 def actor() -> str:

@@ -5,6 +5,7 @@ from flask_login import login_required
 from forms.customers import CustomerForm, SearchForm
 from records.catalog import customers, products
 from records.core.errors import DomainError
+from records.users.roles import CATALOG_EDITORS
 
 from .common import (
     Pager,
@@ -17,7 +18,6 @@ from .common import (
 )
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
-EDITORS = ("tq_engineer", "tq_manager", "sales", "admin")
 PER_PAGE = 50
 
 
@@ -27,11 +27,11 @@ def index():
     search = SearchForm(request.args)
     rows, total = customers.search(store(), search.q.data or "", page=page_arg(), per_page=PER_PAGE)
     return render_template("customers/index.html", rows=rows, search=search,
-                           paging=Pager(page_arg(), PER_PAGE, total), editors=EDITORS)
+                           paging=Pager(page_arg(), PER_PAGE, total), editors=CATALOG_EDITORS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(*CATALOG_EDITORS)
 def new():
     form = CustomerForm()
     if form.validate_on_submit():
@@ -46,7 +46,7 @@ def new():
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(*CATALOG_EDITORS)
 def edit(customer_id: int):
     c = store().get(customers.TABLE, customer_id) or abort(404)
     form = CustomerForm(data={**c, "rev": c["_rev"]})
@@ -64,4 +64,4 @@ def edit(customer_id: int):
 def show(customer_id: int):
     c = store().get(customers.TABLE, customer_id) or abort(404)
     prods, _ = products.search(store(), customer_id=customer_id, per_page=1000)
-    return render_template("customers/show.html", c=c, products=prods, editors=EDITORS)
+    return render_template("customers/show.html", c=c, products=prods, editors=CATALOG_EDITORS)

@@ -1,9 +1,6 @@
 """跟踪回访: the follow-up call tasks (8.1 quarterly, 8.2 yearly) and recording a call."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import (
     Blueprint,
     abort,
@@ -22,18 +19,21 @@ from records.calendar import periods
 from records.core.errors import DomainError, StaleRecord
 from records.followups import calls as followup_calls
 from records.followups import tasks as followup_tasks
-from records.policy import TIMEZONE
+from records.users.roles import FOLLOWUP_MANAGERS, FOLLOWUP_ROLES
 
-from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, store
+from .common import (
+    Pager,
+    actor,
+    form_errors_to_fields,
+    now,
+    page_arg,
+    roles_required,
+    store,
+    user_doc,
+)
 
 bp = Blueprint("followups", __name__, url_prefix="/followups")
-TQ = ("tq_engineer", "tq_manager")
-MANAGERS = ("tq_manager",)
 PER_PAGE = 100
-
-
-def _now() -> datetime:
-    return datetime.now(ZoneInfo(TIMEZONE)).replace(second=0, microsecond=0)
 
 
 def _engineer_choices(include_all: bool = True) -> list[tuple[str, str]]:
@@ -48,7 +48,7 @@ def _customer_choices() -> list[tuple[str, str]]:
 
 
 @bp.get("/")
-@roles_required(*TQ)
+@roles_required(*FOLLOWUP_ROLES)
 def index():
     form = FilterForm(request.args)
     engineers = _engineer_choices()
@@ -61,7 +61,8 @@ def index():
         customer_id = int(form.customer.data) if form.customer.data else None
     except ValueError:
         customer_id = None
-    rows = followup_tasks.list_tasks(store(), _now(), engineer=form.engineer.data or "", customer_id=customer_id,
+    at = now(whole_minutes=True)
+    rows = followup_tasks.list_tasks(store(), at, engineer=form.engineer.data or "", customer_id=customer_id,
                                 quarter=quarter, status=form.status.data or "")
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in followup_tasks.STATUS_NAMES}
     page = page_arg()
@@ -69,11 +70,12 @@ def index():
     names = dict(engineers)
     return render_template("followups/index.html", form=form, rows=rows[(page - 1) * PER_PAGE: page * PER_PAGE],
                            paging=paging, counts=counts, names=names, kinds=followup_tasks.KIND_NAMES,
-                           states=followup_tasks.STATUS_NAMES, this_quarter=periods.quarter_label(_now().date()))
+                           states=followup_tasks.STATUS_NAMES, this_quarter=periods.quarter_label(at.date()))
 
 
 def _call_form(task: dict, formdata=None, prods: list[dict] | None = None) -> CallForm:
-    form = CallForm(formdata=formdata, data=None if formdata else {"rev": task["_rev"], "called_at": _now()})
+    called_at = now(whole_minutes=True)
+    form = CallForm(formdata=formdata, data=None if formdata else {"rev": task["_rev"], "called_at": called_at})
     if prods is None:
         prods = followup_tasks.customer_products(store(), task["customer_id"])
     form.serial_no.choices = options([("", "—")] + [(p["serial_no"], f"{p['serial_no']} {p['model']} {p['name']}")
@@ -92,7 +94,7 @@ def _reassign_form(task: dict, formdata=None) -> ReassignForm:
 
 
 def _task_or_404(task_id: int) -> dict:
-    return followup_tasks.get_task(store(), task_id, _now()) or abort(404)
+    return followup_tasks.get_task(store(), task_id, now(whole_minutes=True)) or abort(404)
 
 
 def _show(task: dict, call_form: CallForm | None = None, reassign_form: ReassignForm | None = None):
@@ -100,7 +102,7 @@ def _show(task: dict, call_form: CallForm | None = None, reassign_form: Reassign
     prods = followup_tasks.customer_products(store(), task["customer_id"])
     if task["status"] == followup_tasks.OPEN:
         call_form = call_form or _call_form(task, prods=prods)
-        if current_user.has_any(*MANAGERS):
+        if current_user.has_any(*FOLLOWUP_MANAGERS):
             reassign_form = reassign_form or _reassign_form(task)
     rule = followup_tasks.KINDS[task["kind"]]
     return render_template("followups/show.html", t=task, call_form=call_form, reassign_form=reassign_form,
@@ -110,13 +112,13 @@ def _show(task: dict, call_form: CallForm | None = None, reassign_form: Reassign
 
 
 @bp.get("/<int:task_id>")
-@roles_required(*TQ)
+@roles_required(*FOLLOWUP_ROLES)
 def show(task_id: int):
     return _show(_task_or_404(task_id))
 
 
 @bp.post("/<int:task_id>/record")
-@roles_required(*TQ)
+@roles_required(*FOLLOWUP_ROLES)
 def record(task_id: int):
     task = _task_or_404(task_id)
     if task["status"] != followup_tasks.OPEN:
@@ -125,7 +127,7 @@ def record(task_id: int):
     form = _call_form(task, formdata=request.form)
     if form.validate_on_submit():
         try:
-            done = followup_calls.record_call(store(), task_id, form.to_data(), current_user.doc, _now(),
+            done = followup_calls.record_call(store(), task_id, form.to_data(), user_doc(), now(whole_minutes=True),
                                          expect_rev=int(form.rev.data or 0) or None)
         except (StaleRecord, followup_tasks.FollowUpConflict) as exc:
             flash(str(exc), "warning")
@@ -143,7 +145,7 @@ def record(task_id: int):
 
 
 @bp.post("/<int:task_id>/reassign")
-@roles_required(*MANAGERS)
+@roles_required(*FOLLOWUP_MANAGERS)
 def reassign(task_id: int):
     task = _task_or_404(task_id)
     form = _reassign_form(task, formdata=request.form)

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from records.cases import flow
-from records.users.roles import TQ_ROLES
+from records.users.roles import ADMINS, FOLLOWUP_ROLES
 
 from .common import store
 
@@ -31,8 +31,8 @@ TABLES = {
     "products": ("产品", _anyone),
     "calendar_days": ("工作日历调整", _anyone),
     "cases": ("服务案例", _case_reader),
-    "followups": ("跟踪回访", _roles(*TQ_ROLES)),
-    "users": ("用户", _roles("admin")),
+    "followups": ("跟踪回访", _roles(*FOLLOWUP_ROLES)),
+    "users": ("用户", _roles(*ADMINS)),
 }
 
 ACTIONS = {

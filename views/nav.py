@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from flask import current_app, request, url_for
 from flask_login import current_user
 
+from records.users import roles
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -22,13 +24,13 @@ NAV = [
     NavItem("首页", "home.index"),
     NavItem("我的待办", "cases.my_work"),
     NavItem("登记来电", "cases.new"),
-    NavItem("服务案例", "cases.index", ("tq_engineer", "tq_manager", "sales", "finance", "vp", "gm", "technician")),
-    NavItem("跟踪回访", "followups.index", ("tq_engineer", "tq_manager")),
+    NavItem("服务案例", "cases.index", roles.CASE_READERS),
+    NavItem("跟踪回访", "followups.index", roles.FOLLOWUP_ROLES),
     NavItem("顾客单位", "customers.index"),
     NavItem("产品", "products.index"),
     NavItem("消息", "notifications.index"),
-    NavItem("用户管理", "admin.user_list", ("admin",)),
-    NavItem("工作日历", "calendar.year", ("admin", "tq_manager")),
+    NavItem("用户管理", "admin.user_list", roles.ADMINS),
+    NavItem("工作日历", "calendar.year", roles.CALENDAR_EDITORS),
 ]
 
 

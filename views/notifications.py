@@ -2,9 +2,6 @@
 and, for the admin, the e-mail (SMTP) settings and the outbox status."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -13,13 +10,14 @@ from records.core.errors import DomainError
 from records.core.mailer import MailError, send_test_mail
 from records.notifications import inbox, outbox, smtp_settings
 from records.notifications.inbox import NotificationError
-from records.policy import TIMEZONE
+from records.users.roles import ADMINS
 
 from .common import (
     Pager,
     actor,
     form_errors_to_fields,
     is_local_path,
+    now,
     page_arg,
     roles_required,
     store,
@@ -27,12 +25,7 @@ from .common import (
 
 bp = Blueprint("notifications", __name__, url_prefix="/inbox")
 PER_PAGE = 50
-ADMIN = ("admin",)
 SMTP_FIELDS = ("host", "port", "starttls", "username", "sender", "base_url")  # the form's, but the password
-
-
-def _now() -> datetime:
-    return datetime.now(ZoneInfo(TIMEZONE))
 
 
 def _safe_link(link: str | None) -> str | None:
@@ -71,7 +64,7 @@ def read(notification_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        inbox.mark_read(store(), notification_id, current_user.username, _now())
+        inbox.mark_read(store(), notification_id, current_user.username, now())
     except NotificationError:
         abort(404)
     return _back()
@@ -84,7 +77,7 @@ def open_link(notification_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        doc = inbox.mark_read(store(), notification_id, current_user.username, _now())
+        doc = inbox.mark_read(store(), notification_id, current_user.username, now())
     except NotificationError:
         abort(404)
     return redirect(_safe_link(doc.get("link")) or url_for(".index"))
@@ -95,7 +88,7 @@ def open_link(notification_id: int):
 def read_all():
     if not ActionForm().validate_on_submit():
         abort(400)
-    n = inbox.mark_all_read(store(), current_user.username, _now())
+    n = inbox.mark_all_read(store(), current_user.username, now())
     flash(f"已将 {n} 条消息标为已读", "success")
     return redirect(url_for(".index"))
 
@@ -111,7 +104,7 @@ def _settings_page(form: SmtpSettingsForm, test_form: TestMailForm):
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@roles_required(*ADMIN)
+@roles_required(*ADMINS)
 def settings():
     # the stored settings, else the environment's to start from
     doc = smtp_settings.stored_smtp(store()) or smtp_settings.mail_settings(store()).public()
@@ -131,7 +124,7 @@ def settings():
 
 
 @bp.post("/settings/test")
-@roles_required(*ADMIN)
+@roles_required(*ADMINS)
 def test_mail():
     test_form = TestMailForm()
     if test_form.validate_on_submit():
@@ -149,7 +142,7 @@ def test_mail():
 
 
 @bp.post("/settings/requeue")
-@roles_required(*ADMIN)
+@roles_required(*ADMINS)
 def requeue():
     if not ActionForm().validate_on_submit():
         abort(400)

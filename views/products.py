@@ -9,6 +9,7 @@ from forms.customers import ProductForm, SearchForm
 from records.calendar.workdays import today_local
 from records.catalog import customers, products
 from records.core.errors import DomainError
+from records.users.roles import CATALOG_EDITORS
 
 from .common import (
     Pager,
@@ -21,7 +22,7 @@ from .common import (
 )
 
 bp = Blueprint("products", __name__, url_prefix="/products")
-EDITORS = ("tq_engineer", "tq_manager", "sales", "admin")
+EDITORS = CATALOG_EDITORS  # the name views/ledger.py (the product import) imports
 PER_PAGE = 50
 
 
@@ -43,11 +44,11 @@ def index():
     for p in rows:
         p["warranty"] = products.warranty(p, today)
     return render_template("products/index.html", rows=rows, search=search, names=_customer_names(),
-                           paging=Pager(page_arg(), PER_PAGE, total), editors=EDITORS)
+                           paging=Pager(page_arg(), PER_PAGE, total), editors=CATALOG_EDITORS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(*CATALOG_EDITORS)
 def new():
     form = ProductForm()
     form.customer_id.choices = _customer_choices()
@@ -65,7 +66,7 @@ def new():
 
 
 @bp.route("/<int:product_id>/edit", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(*CATALOG_EDITORS)
 def edit(product_id: int):
     p = store().get(products.TABLE, product_id) or abort(404)
     form = ProductForm(data={**p, "rev": p["_rev"], "delivery_date": date.fromisoformat(p["delivery_date"])})
@@ -85,4 +86,4 @@ def show(product_id: int):
     p = store().get(products.TABLE, product_id) or abort(404)
     c = store().get(customers.TABLE, p["customer_id"])
     return render_template("products/show.html", p=p, c=c, warranty=products.warranty(p, today_local()),
-                           editors=EDITORS)
+                           editors=CATALOG_EDITORS)

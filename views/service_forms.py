@@ -11,7 +11,6 @@ minutes), so a form filled on site for longer than the idle limit keeps its CSRF
 from __future__ import annotations
 
 import io
-from datetime import datetime
 from urllib.parse import quote
 
 from flask import (
@@ -30,7 +29,6 @@ from werkzeug.routing import BuildError
 
 from forms.base import options
 from forms.service_forms import TabletForm, UploadForm
-from records.calendar.workdays import to_local
 from records.cases.flow import may_read
 from records.cases.vocab import TABLE as CASES
 from records.core import uploads
@@ -40,7 +38,7 @@ from records.service_forms import document as form_document
 from records.service_forms import fields as form_fields
 from records.service_forms import uploads as form_uploads
 
-from .common import actor, form_errors_to_fields, store
+from .common import actor, form_errors_to_fields, now, store
 
 bp = Blueprint("service_forms", __name__, url_prefix="/forms")
 
@@ -151,32 +149,6 @@ def upload(case_id: int):
     return render_template("service_forms/upload.html", case=case, form=form, form_no=form_no, versions=versions)
 
 
-def _filled_from(form: TabletForm, signers: dict[str, str]) -> dict:
-    parts = []
-    for sub in form.parts:
-        p = sub.form
-        if (p.name.data or "").strip():
-            parts.append({"name": p.name.data.strip(), "spec": (p.spec.data or "").strip(),
-                          "qty": p.qty.data, "note": (p.note.data or "").strip()})
-    fmt = "%Y-%m-%d %H:%M"
-    return {
-        "arrived_at": form.arrived_at.data.strftime(fmt),
-        "completed_at": form.completed_at.data.strftime(fmt),
-        "fault_found": form.fault_found.data.strip(),
-        "cause": form.cause.data.strip(),
-        "work_done": form.work_done.data.strip(),
-        "parts": parts,
-        "charge": form.charge.data,
-        "amount": f"{form.amount.data:.2f}" if form.charge.data == "paid" and form.amount.data is not None else "",
-        "ratings": {key: getattr(form, key).data for key, _ in form_fields.ASPECTS},
-        "remarks": (form.remarks.data or "").strip(),
-        "customer_signer": form.customer_signer.data.strip(),
-        "technician_signer": signers[form.technician_signer.data],
-        "technician_signer_username": form.technician_signer.data,
-        "signed_on": to_local(datetime.now().astimezone()).strftime("%Y-%m-%d"),
-    }
-
-
 @bp.route("/case/<int:case_id>/tablet", methods=["GET", "POST"])
 @login_required
 def tablet(case_id: int):
@@ -189,21 +161,13 @@ def tablet(case_id: int):
     form.technician_signer.choices = options(([] if default_signer else [("", "— 请选择签字的技术人员 —")]) + pairs)
     if request.method == "GET":
         form.technician_signer.data = default_signer
-        onsite = case.get("onsite") or {}
-        for field, key in ((form.arrived_at, "arrived_at"), (form.completed_at, "completed_at")):
-            if onsite.get(key) and field.data is None:
-                try:
-                    field.data = to_local(datetime.fromisoformat(onsite[key])).replace(tzinfo=None)
-                except ValueError:
-                    pass
-        if onsite.get("work_done") and not form.work_done.data:
-            form.work_done.data = onsite["work_done"]
+        form.start_from(case.get("onsite") or {})
     if form.validate_on_submit():
         try:
             customer_sig = form_uploads.signature_png(form.customer_signature.data, "顾客签名", required=True)
             tech_sig = form_uploads.signature_png(form.technician_signature.data, "技术人员签名", required=False,
                                              field="technician_signature")
-            filled = _filled_from(form, dict(pairs))
+            filled = form.to_data(dict(pairs), signed_on=now().date())
             pdf_bytes = form_document.render_case_form(store(), case, filled=filled, customer_signature=customer_sig,
                                             technician_signature=tech_sig)
             doc = form_archive.archive_form(store(), case, pdf_bytes, case_table=CASES, kind="tablet", mime="application/pdf",

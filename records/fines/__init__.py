@@ -2,5 +2,5 @@
 
 - ``proposals.py``  the proposals: made by a step, by the overdue run (6.1.4, 6.2.8) or by hand (6.1.5, 6.2.9)
 - ``rulings.py``    a tq_manager confirms or waives; the GM rules otherwise (6.2.8)
-- ``ledger.py``     *(planned)* the penalty register: totals per person, month and year
+- ``ledger.py``     the penalty ledger: the fines as ruled, totalled (this year's total; per person and month next)
 """

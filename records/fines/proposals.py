@@ -89,6 +89,13 @@ MANUAL_LABELS = {
 MAX_ITEMS = 100
 
 
+def manual_kinds(case: dict) -> dict[str, str]:
+    """The proposals a tq_manager may make by hand on ``case``, {kind: label}: 6.1.5 always;
+    6.2.9 once a 技术服务单 was issued at the dispatch (6.2.5), as it is about a filled form."""
+    issued = bool(((case.get("dispatch") or {}).get("form_no") or "").strip())
+    return {k: v for k, v in MANUAL_LABELS.items() if issued or k != "falsified_form"}
+
+
 def add_manual(case: dict, kind: str, person: str, facts: str, now: datetime, by: str, items=1) -> dict:
     """A tq_manager's own proposal (in memory): 6.1.5 (``items`` × 50 元) or 6.2.9 (50—500 元).
 

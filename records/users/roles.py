@@ -30,6 +30,14 @@ FOLLOWUP_ROLES = TQ_ROLES
 FOLLOWUP_MANAGERS = ("tq_manager",)
 # Who administers users and the mail settings.
 ADMINS = ("admin",)
+# Who sees, on the home page, how many cases are late anywhere: 技质部, the VP and the GM.
+OVERVIEW_READERS = (*TQ_ROLES, "vp", "gm")
+# Who rules on fine proposals (the tq_manager; the GM otherwise, 6.2.8): the home page shows
+# them the proposals waiting and this year's total.
+FINE_RULERS = ("tq_manager", "gm")
+# Who fills, signs and archives the 技术服务单: the technicians and 技质部 (as
+# records.service_forms.archive.may_sign); the home page offers them the blank form for emergencies.
+FORM_SIGNERS = ("technician", *TQ_ROLES)
 
 
 def is_tq(user: dict) -> bool:

@@ -31,10 +31,26 @@ def go_onsite(case: dict, now: datetime, tx: Transaction) -> None:
         case["state"] = "quoting"
 
 
+def allowed_solutions(case: dict) -> dict[str, str]:
+    """The solutions the case's warranty allows, {key: label} (5.1.1.1, 5.1.1.2, 5.2.3).
+
+    Out of warranty the on-site service is paid: free on-site service is not among them. In
+    warranty, or before the warranty is known, every solution is (a finding of misuse, 5.1.1.2,
+    still makes the service paid: ``check_solution``).
+    """
+    w = case.get("warranty") or {}
+    if w and not w.get("in_warranty"):
+        return {k: v for k, v in SOLUTIONS.items() if k != "onsite_free"}
+    return dict(SOLUTIONS)
+
+
 def check_solution(case: dict, solution: str, misuse: bool) -> None:
-    """Refuse a solution the warranty does not allow (5.1.1.1, 5.1.1.2, 5.2.3)."""
+    """Refuse a solution the warranty does not allow (5.1.1.1, 5.1.1.2, 5.2.3).
+
+    ``decide`` calls it only for a case whose warranty is known (it refuses the others first).
+    """
     in_w = bool((case.get("warranty") or {}).get("in_warranty"))
-    if solution == "onsite_free" and (not in_w or misuse):
+    if solution not in allowed_solutions(case) or (solution == "onsite_free" and misuse):
         raise CaseError("质保期外或使用维护不当的现场服务为有偿服务（5.1.1.2、5.2.3）", "solution")
     if solution == "onsite_paid" and in_w and not misuse:
         raise CaseError("质保期内且非使用维护不当，现场服务应免费（5.1.1.1）", "solution")

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from records.calendar.workdays import WorkCalendar
 from records.core.transaction import Transaction
-from records.fines.proposals import MANUAL, add_manual
+from records.fines.proposals import MANUAL, add_manual, manual_kinds
 from records.fines.rulings import STATUSES, gm_rule, rule
 from records.users.accounts import find_by_username, person_name
 
@@ -41,10 +41,9 @@ def propose_fine(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkC
     if person is None:
         raise CaseError(f"没有用户 {name}", "person")
     if kind == "falsified_form":
-        d = case.get("dispatch") or {}
-        if not d.get("form_no"):
+        if kind not in manual_kinds(case):
             raise CaseError("该案例尚未开具技术服务单，不能按 6.2.9 提出处罚建议", "kind")
-        if person["username"] not in (d.get("technicians") or []):
+        if person["username"] not in ((case.get("dispatch") or {}).get("technicians") or []):
             raise CaseError("6.2.9 的责任人应是派往该案例、填报技术服务单的售后服务技术人员", "person")
     f = add_manual(case, kind, person["username"], data.get("facts") or "", now, user["username"],
                          items=data.get("items") or 1)

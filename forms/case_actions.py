@@ -1,0 +1,336 @@
+"""Forms of the case workflow's actions: one per transition of ``records.cases.flow.TRANSITIONS``,
+in ``ACTION_FORMS`` under the action's name. Each carries the case's revision and its ``HELP``:
+why the action's card is there, in words for the person who takes it (shown above the form).
+
+Choices that come from the store or the case are set by the action's preparer
+(``views/case_forms.py``). Every number of the regulation comes from records.policy.
+"""
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+
+from records import policy
+from records.cases.vocab import (
+    ASPECTS,
+    CHARGES,
+    CONDITIONS,
+    EVALUATIONS,
+    MAX_REPORT_PARTS,
+    RATINGS,
+    SOLUTIONS,
+)
+from records.fines.proposals import MANUAL_LABELS, amount_text
+from records.policy import rule_text
+
+from .base import CheckboxList, Form, datetime_field, options, text_field
+
+
+def rule_line(rule: policy.Rule) -> str:
+    """A rule of the regulation as the pages quote it: "6.1.3：收到后 … 内传递到技质部"."""
+    return f"{rule.clause}：{rule_text(rule)}"
+
+
+RANGED_FINES = (policy.FINE_RETURN_UNAPPROVED, policy.FINE_FALSIFIED_FORM)  # amounts the manager sets
+
+
+class _Line(Form):
+    class Meta:
+        csrf = False  # a row of a FieldList: the outer form carries the token
+
+
+class ActionForm(Form):
+    rev = HiddenField()
+    HELP = ""  # why the action is there, for the person who takes it
+    RATING_FIELDS: tuple[str, ...] = ()  # radio fields the page shows as one table (the evaluation)
+    RATINGS_LEGEND = ""
+
+    def rating_fields(self) -> list:
+        return [self[key] for key in self.RATING_FIELDS if key in self]
+
+    def to_data(self) -> dict:
+        """The fields as the domain takes them (rows of FieldLists as dicts, blanks kept)."""
+        out = {}
+        for name, field in self._fields.items():
+            if name in ("rev", "csrf_token", "submit"):
+                continue
+            out[name] = [entry.data for entry in field] if isinstance(field, FieldList) else field.data
+        return out
+
+
+# --- Hand-over and the consultation's answer (6.1.3, 6.2.1) -----------------------------------
+
+
+class HandoverForm(ActionForm):
+    HELP = f"点击即确认：您已将此信息告知技质部（{rule_line(policy.HANDOVER)}）。传递后由技质部答复或确定解决方案。"
+    submit = SubmitField("已传递技质部")
+
+
+class AssignReplyForm(ActionForm):
+    HELP = f"技质部可安排其他部门人员解答（{policy.CONSULT_REPLY.clause}），答复期限不变。"
+    assignee = SelectField("答复人（其他部门人员）", validators=[DataRequired("请选择答复人")])
+    submit = SubmitField("安排答复")
+
+
+class ReplyForm(ActionForm):
+    HELP = f"记录给顾客的答复内容；记录后案例结案（{policy.CONSULT_REPLY.clause}）。"
+    answer = text_field("答复内容")
+    submit = SubmitField("记录答复")
+
+
+# --- The decision (6.2.2, 6.2.3) ---------------------------------------------------------------
+
+
+class DecideForm(ActionForm):
+    HELP = f"先核对质保状态，再分析故障、确定方案（{rule_line(policy.DECISION)}）。"
+    misuse = BooleanField("使用、维护、保养不当（5.1.1.2）")
+    misuse_reason = text_field("使用维护不当的理由", required=False, max_len=1000)
+    analysis = text_field("故障分析")
+    participants = text_field("参加分析人员（可选）", required=False, max_len=400, area=False)
+    solution = RadioField("解决方案", choices=options(SOLUTIONS), validators=[InputRequired("请选择解决方案")])
+    guidance = text_field("电话指导内容（电话指导时必填）", required=False)
+    submit = SubmitField("确定方案")
+
+
+class GuidanceResultForm(ActionForm):
+    HELP = "电话指导解决不了的，转现场服务（6.2.3）。"
+    solved = RadioField("电话指导是否解决了故障", choices=options([("yes", "已解决，结案"), ("no", "未解决，转现场服务")]),
+                        validators=[InputRequired("请选择结果")])
+    submit = SubmitField("记录结果")
+
+    def to_data(self) -> dict:
+        return {"solved": self.solved.data == "yes"}
+
+
+# --- Paid service: the quote, the customer, the VP (5.2.3—5.2.5, 6.2.4) ------------------------
+
+
+class PartLine(_Line):
+    part = StringField("备件名称", validators=[Optional(), Length(max=100)])
+    quantity = StringField("数量", validators=[Optional(), Length(max=10)])
+
+
+class QuoteForm(ActionForm):
+    HELP = "填写服务费和需更换的备件；备件价格由财务部填写（5.2.4）。全部定价后，技质部将方案和费用通知顾客（5.2.5）。"
+    service_fee = DecimalField("服务费（元）", places=2, validators=[
+        InputRequired("请填写服务费"), NumberRange(0, 100_000_000, "服务费不能为负数")])
+    parts = FieldList(FormField(PartLine), min_entries=3, max_entries=30, label="需更换的备件（价格由财务部填写）")
+    note = text_field("报价说明", required=False)
+    submit = SubmitField("保存报价")
+
+
+class PriceForm(ActionForm):
+    HELP = "请为每个备件填写单价（元）（5.2.4）。填写后技质部即可通知顾客。"
+    prices = FieldList(DecimalField("单价（元）", places=2, validators=[
+        InputRequired("请填写单价"), NumberRange(0, 100_000_000, "单价不能为负数")]), min_entries=0, max_entries=30,
+        label="备件单价（元）")
+    submit = SubmitField("保存价格")
+
+
+class SendQuoteForm(ActionForm):
+    HELP = "确认已将解决方案和收费标准通知顾客（5.2.5、6.2.4），然后等待顾客确认。"
+    submit = SubmitField("已将方案和费用通知顾客")
+
+
+class CustomerResponseForm(ActionForm):
+    HELP = "顾客确认后即可安排派出；顾客拒绝承担费用时，须报分管副总批准（6.2.4）。"
+    accepted = RadioField("顾客意见", choices=options([("yes", "确认承担费用"), ("no", "拒绝承担费用")]),
+                          validators=[InputRequired("请选择顾客意见")])
+    responded_at = datetime_field("顾客答复时间")
+    person = text_field("顾客方答复人", max_len=40, area=False)
+    note = text_field("备注", required=False, max_len=1000)
+    submit = SubmitField("记录顾客意见")
+
+
+class VpDecisionForm(ActionForm):
+    HELP = "顾客拒绝承担费用：只有经分管副总批准后方可提供售后服务（6.2.4）；不批准则结案。"
+    approved = RadioField("审批", choices=options([("yes", "批准提供售后服务"), ("no", "不批准")]),
+                          validators=[InputRequired("请选择是否批准")])
+    reason = text_field("审批意见", max_len=1000)
+    submit = SubmitField("提交审批")
+
+
+# --- On site (6.2.5, 6.2.6) ----------------------------------------------------------------------
+
+
+class DispatchForm(ActionForm):
+    HELP = "出发前将服务方案通知顾客，告知技术人员注意事项，并开具《技术服务单》交技术人员（6.2.5）。"
+    technicians = CheckboxList("售后服务技术人员", validators=[DataRequired("请选择至少一名技术人员")])
+    plan = text_field("告知顾客的服务方案")
+    precautions = text_field("告知技术人员的注意事项")
+    departed_at = datetime_field("出发时间", description="可填计划出发时间")
+    submit = SubmitField("开具技术服务单并派出")
+
+
+class ArriveForm(ActionForm):
+    HELP = f"到达现场后记录到达时间（时限见 {policy.DISPATCH.clause}）。"
+    arrived_at = datetime_field("到达现场时间")
+    submit = SubmitField("记录到达")
+
+
+class CompleteForm(ActionForm):
+    HELP = "维修完毕后填写《技术服务单》，请顾客评价并签字或盖章，然后电话反馈技质部（6.2.6）。"
+    work_done = text_field("完成的工作")
+    completed_at = datetime_field("完成时间")
+    evaluation = SelectField("顾客评价", choices=options([("", "（未评价）"), *EVALUATIONS.items()]),
+                             validators=[Optional()])
+    evaluation_remarks = text_field("顾客评价意见", required=False, max_len=1000)
+    submit = SubmitField("记录维修完毕")
+
+
+class ApproveReturnForm(ActionForm):
+    HELP = "技术人员电话反馈维修完毕后，技质部确认、同意返回（6.2.6）。"
+    note = text_field("备注", required=False, max_len=1000)
+    submit = SubmitField("同意返回")
+
+
+class RecordReturnForm(ActionForm):
+    HELP = f"回到公司后记录返回时间；须按 {rule_line(policy.REPORT)}。"
+    returned_at = datetime_field("返回公司时间")
+    submit = SubmitField("记录返回")
+
+
+# --- The report and its confirmation (6.2.7, 6.2.8) ----------------------------------------------
+
+
+class ExpenseLine(_Line):
+    item = StringField("费用项目", validators=[Optional(), Length(max=100)])
+    amount = StringField("金额（元）", validators=[Optional(), Length(max=20)])
+
+
+class MaterialLine(_Line):
+    part = StringField("返回物料", validators=[Optional(), Length(max=100)])
+    quantity = StringField("数量", validators=[Optional(), Length(max=10)])
+    condition = SelectField("状态", choices=options([("", "—"), *CONDITIONS.items()]), validators=[Optional()])
+
+
+class ReplacedPartLine(_Line):
+    part = StringField("更换零部件", validators=[Optional(), Length(max=100)])
+    quantity = StringField("更换数量", validators=[Optional(), Length(max=10)])
+
+
+def _rating(label: str) -> RadioField:
+    return RadioField(label, choices=options(RATINGS), validators=[InputRequired(f"请选择顾客对「{label}」的评价")])
+
+
+class ReportForm(ActionForm):
+    """6.2.7: the 技术服务单 as filled and evaluated on site, then the report, expenses and returns."""
+    HELP = ("先归档签字的《技术服务单》（上传扫描件或平板签署），再按表单填写现场情况和顾客评价，并以书面形式汇报；"
+            "《技术服务单》、费用报销单、返回物料及有偿服务的收款收据、款项交技质部"
+            f"（{rule_line(policy.REPORT)}）。")
+    arrived_at = datetime_field("到达时间", description="按技术服务单填写")
+    completed_at = datetime_field("完成时间", description="按技术服务单填写")
+    fault_found = text_field("故障现象", max_len=1000)
+    cause = text_field("故障原因", max_len=1000)
+    work_done = text_field("处理情况", max_len=2000)
+    parts = FieldList(FormField(ReplacedPartLine), min_entries=3, max_entries=MAX_REPORT_PARTS,
+                      label="更换零部件及数量")
+    charge = RadioField("有偿 / 无偿", choices=options(CHARGES), validators=[InputRequired("请选择有偿或无偿")])
+    amount = StringField("收费金额（元，有偿时填写）", validators=[Optional(), Length(max=20)])
+    attitude = _rating(ASPECTS["attitude"])
+    skill = _rating(ASPECTS["skill"])
+    timeliness = _rating(ASPECTS["timeliness"])
+    overall = _rating(ASPECTS["overall"])
+    remarks = text_field("顾客意见与建议", required=False, max_len=1000)
+    text = text_field("书面汇报", description="服务经过、发现的其他问题和建议等")
+    expenses = FieldList(FormField(ExpenseLine), min_entries=4, max_entries=30, label="费用报销")
+    returned_materials = FieldList(FormField(MaterialLine), min_entries=3, max_entries=30,
+                                   label="返回物料（含未使用和损坏品）")
+    receipt_no = text_field("收款收据号（有偿服务）", required=False, max_len=60, area=False)
+    amount_collected = StringField("收款金额（元，有偿服务）", validators=[Optional(), Length(max=20)])
+    submit = SubmitField("提交书面汇报")
+    RATING_FIELDS = tuple(ASPECTS)
+    RATINGS_LEGEND = "顾客服务质量评价（按技术服务单）"
+
+    def to_data(self) -> dict:
+        data = super().to_data()
+        data["ratings"] = {key: data.pop(key) for key in self.RATING_FIELDS if key in data}
+        return data
+
+
+class AuditLine(_Line):
+    approved = StringField("核准金额（元，空 = 按报销）", validators=[Optional(), Length(max=20)])
+    reason = StringField("调整理由", validators=[Optional(), Length(max=400)])
+
+
+class ConfirmForm(ActionForm):
+    HELP = f"核对技术服务单的现场情况和顾客评价，确认服务质量，再逐项审核费用；调整金额须写明理由（{rule_line(policy.CONFIRM)}）。"
+    quality = text_field("服务质量及顾客评价确认意见")
+    lines = FieldList(FormField(AuditLine), min_entries=0, max_entries=30, label="费用审核")
+    submit = SubmitField("确认并完成费用审核")
+
+
+# --- Fines (6.1.4, 6.1.5, 6.2.6, 6.2.8, 6.2.9) ----------------------------------------------------
+
+
+class RuleFineForm(ActionForm):
+    HELP = "逐条确认或免除处罚建议，并写明理由；" + "；".join(
+        f"{r.clause} 的金额在 {amount_text(r)}内确定" for r in RANGED_FINES) + "。"
+    key = SelectField("处罚建议", validators=[DataRequired("请选择处罚建议")])
+    decision = RadioField("处理", choices=options([("confirmed", "确认处罚"), ("waived", "免除")]),
+                          validators=[InputRequired("请选择确认或免除")])
+    amount = StringField("金额（元）", validators=[Optional(), Length(max=10)],
+                         description="；".join(f"{r.clause} 须在 {amount_text(r)}内确定" for r in RANGED_FINES)
+                         + "；其他条款为规定金额，可不填")
+    reason = text_field("理由", max_len=1000)
+    submit = SubmitField("处理")
+
+
+class GmRuleFineForm(ActionForm):
+    HELP = f"特殊情况报总经理指示执行（{policy.CONFIRM.clause}）：可改定任一处罚建议的金额。"
+    key = SelectField("处罚建议", validators=[DataRequired("请选择处罚建议")])
+    amount = StringField("金额（元，0 = 不处罚）", validators=[InputRequired("请填写金额"), Length(max=10)])
+    reason = text_field("总经理指示", max_len=1000)
+    submit = SubmitField("裁定")
+
+
+class ProposeFineForm(ActionForm):
+    HELP = (f"{rule_line(policy.FINE_RECORD_UNCLEAR)}（信息记录不清、不完整、不准确）；"
+            f"{rule_line(policy.FINE_FALSIFIED_FORM)}。建议提出后仍须处理（确认或免除）。")
+    kind = RadioField("条款", choices=options(MANUAL_LABELS), validators=[InputRequired("请选择处罚条款")])
+    person = SelectField("责任人", validators=[DataRequired("请选择责任人")],
+                         description="6.2.9 的责任人为派往该案例的售后服务技术人员")
+    items = IntegerField(f"记录不清的条数（{policy.FINE_RECORD_UNCLEAR.clause}，每条 "
+                         f"{amount_text(policy.FINE_RECORD_UNCLEAR)}）", default=1,
+                         validators=[Optional(), NumberRange(1, 100, "条数应在 1—100 之间")])
+    facts = text_field("事实", max_len=1000, description="哪条信息记录不清或哪项填报不实，造成了什么后果（如增加的费用）")
+    submit = SubmitField("提出处罚建议")
+
+
+ACTION_FORMS = {
+    "handover": HandoverForm,
+    "assign_reply": AssignReplyForm,
+    "reply": ReplyForm,
+    "decide": DecideForm,
+    "guidance_result": GuidanceResultForm,
+    "quote": QuoteForm,
+    "price": PriceForm,
+    "send_quote": SendQuoteForm,
+    "customer_response": CustomerResponseForm,
+    "vp_decision": VpDecisionForm,
+    "dispatch": DispatchForm,
+    "arrive": ArriveForm,
+    "complete": CompleteForm,
+    "approve_return": ApproveReturnForm,
+    "record_return": RecordReturnForm,
+    "report": ReportForm,
+    "confirm": ConfirmForm,
+    "rule_fine": RuleFineForm,
+    "gm_rule_fine": GmRuleFineForm,
+    "propose_fine": ProposeFineForm,
+}

@@ -1,0 +1,245 @@
+"""The case page's action forms, prepared per action: defaults, choices, labels, title, help.
+
+One *preparer* per transition of ``records.cases.flow.TRANSITIONS`` in ``PREPARERS``, keyed by
+the action's name as ``forms.case_actions.ACTION_FORMS`` and the domain's ``HANDLERS`` are. A
+preparer says only what the form class cannot know by itself, from the case and the store:
+
+- ``defaults(case)``: the data the form starts with when the page shows it (the case's
+  revision and the current time for the time fields are there for every action);
+- ``choices(form, case)``: its choices, row labels and the fields left out, also when posted;
+- ``title(case, user)``: the card's title when it is not the transition's label (else None);
+- ``help(case, user)``: the help when the case calls for another than the form's ``HELP``.
+
+Which choices the case allows is a rule of the domain (``allowed_solutions``, ``manual_kinds``,
+``collects_fee``, ``pending``): the preparers ask it, the steps check the same rule.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from forms.base import options
+from forms.case_actions import ACTION_FORMS, ActionForm
+from records import policy
+from records.calendar.workdays import to_local
+from records.cases import flow, vocab
+from records.cases.steps import report as report_step
+from records.cases.steps.decision import allowed_solutions
+from records.fines import rulings
+from records.fines.proposals import amount_text, manual_kinds, pending
+from records.users import accounts
+from records.users.accounts import TABLE as USERS
+
+from .common import input_now, store
+
+TIME_FIELDS = ("responded_at", "departed_at", "arrived_at", "completed_at", "returned_at")
+
+
+@dataclass(frozen=True)
+class Preparer:
+    """What the case page adds to one action's form class (each part optional)."""
+    defaults: Callable[[dict], dict] | None = None
+    choices: Callable[[ActionForm, dict], None] | None = None
+    title: Callable[[dict, dict], str | None] | None = None
+    help: Callable[[dict, dict], str | None] | None = None
+
+
+def _active_users() -> list[dict]:
+    return [u for u in store().scan(USERS) if u.get("active", True)]
+
+
+def fine_label(f: dict, names: dict | None = None) -> str:
+    """A fine proposal in one line: clause, person, amount (or range), day, status."""
+    amount = f"{f['amount']} 元" if f["amount"] is not None else f"{f['range'][0]}—{f['range'][1]} 元"
+    day = f"（{f['day']}）" if f.get("day") else ""
+    person = (names or {}).get(f["person"], f["person"]) if f["person"] else "技质部"
+    return f"{f['clause']} {person} {amount}{day} [{rulings.STATUSES[f['status']]}]"
+
+
+# --- Hand-over and the consultation's answer (6.1.3, 6.2.1) -----------------------------------
+
+
+def _handover_title(case: dict, user: dict) -> str | None:
+    return "技质部登记已收到（6.1.3）" if case.get("received_by") != user["username"] else None
+
+
+def _handover_help(case: dict, user: dict) -> str | None:
+    if case.get("received_by") != user["username"]:
+        return "接收人尚未传递。技质部已从其他途径获知此信息时，可在此登记已收到（按现在的时间计）。"
+    if case.get("direct_answer"):
+        return "您已直接答复顾客；点击即确认已告诉技质部做好记录（6.1.1），案例随即结案。"
+    return None
+
+
+def _assign_reply_choices(form, case: dict) -> None:
+    form.assignee.choices = options([("", "— 请选择 —")] + sorted(
+        (u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）") for u in _active_users()))
+
+
+# --- The decision (6.2.2; 5.1.1.1, 5.1.1.2, 5.2.3) ---------------------------------------------
+
+
+def _decide_choices(form, case: dict) -> None:
+    allowed = allowed_solutions(case)
+    form.solution.choices = options(allowed)
+    if "onsite_free" not in allowed:  # out of warranty: misuse is a reading of in-warranty faults only
+        del form.misuse, form.misuse_reason
+
+
+# --- Paid service (5.2.3—5.2.5) -----------------------------------------------------------------
+
+
+def _quote_defaults(case: dict) -> dict:
+    q = case.get("quote")
+    if not q:
+        return {}
+    return {"service_fee": q["service_fee"], "note": q.get("note", ""),
+            "parts": [{"part": p["part"], "quantity": str(p["quantity"])} for p in q["parts"]] or None}
+
+
+def _quote_title(case: dict, user: dict) -> str | None:
+    return "修改费用报价（5.2.3、5.2.4）" if case.get("quote") else None
+
+
+def _quoted_parts(case: dict) -> list[dict]:
+    return (case.get("quote") or {}).get("parts") or []
+
+
+def _price_choices(form, case: dict) -> None:
+    for entry, p in zip(form.prices, _quoted_parts(case)):
+        entry.label.text = f"{p['part']} × {p['quantity']}"
+
+
+# --- On site (6.2.5, 6.2.6) ----------------------------------------------------------------------
+
+
+def _dispatch_choices(form, case: dict) -> None:
+    form.technicians.choices = options(sorted(
+        (u["username"], u.get("display_name") or u["username"])
+        for u in _active_users() if "technician" in u.get("roles", [])))
+
+
+def _record_return_help(case: dict, user: dict) -> str | None:
+    if case["state"] != "completed":
+        return None
+    return (f"注意：技质部尚未确认、同意返回。未经同意返回将按 {policy.FINE_RETURN_UNAPPROVED.clause} "
+            f"提出处罚建议（{amount_text(policy.FINE_RETURN_UNAPPROVED)}）。"
+            "请先电话反馈技质部，待其在系统中同意返回后再记录。")
+
+
+# --- The report and its confirmation (6.2.7, 6.2.8) ----------------------------------------------
+
+
+def _naive_minute(dt: datetime | None) -> datetime | None:
+    return to_local(dt).replace(tzinfo=None, second=0, microsecond=0) if dt else None
+
+
+def _report_defaults(case: dict) -> dict:
+    """The report form filled from the on-site steps and the tablet-signed form (if any)."""
+    pre = report_step.report_prefill(store(), case)
+    at = input_now()
+    data = {
+        "arrived_at": _naive_minute(pre["arrived_at"]) or at,
+        "completed_at": _naive_minute(pre["completed_at"]) or at,
+        "fault_found": pre["fault_found"], "cause": pre["cause"], "work_done": pre["work_done"],
+        "charge": pre["charge"],
+        "amount": f"{pre['amount']:.2f}" if pre["amount"] is not None else "",
+        "remarks": pre["remarks"],
+    }
+    if pre["parts"]:
+        data["parts"] = [{"part": p["part"], "quantity": str(p["quantity"])} for p in pre["parts"]]
+    for key in vocab.ASPECTS:
+        data[key] = pre["ratings"].get(key)
+    return data
+
+
+def _report_choices(form, case: dict) -> None:
+    if not flow.collects_fee(case):
+        del form.receipt_no, form.amount_collected  # nothing was collected (free, or VP-approved)
+
+
+def _expenses(case: dict) -> list[dict]:
+    return (case.get("report") or {}).get("expenses") or []
+
+
+def _confirm_choices(form, case: dict) -> None:
+    for entry, e in zip(form.lines, _expenses(case)):
+        entry.label.text = f"{e['item']}：报销 {e['amount']:.2f} 元"
+
+
+# --- Fines (6.1.4, 6.1.5, 6.2.6, 6.2.8, 6.2.9) ----------------------------------------------------
+
+
+def _fine_choices(rows: Callable[[dict], list[dict]]):
+    def choices(form, case: dict) -> None:
+        names = accounts.display_names(store())
+        form.key.choices = options([(f["key"], fine_label(f, names)) for f in rows(case)])
+    return choices
+
+
+def _propose_fine_choices(form, case: dict) -> None:
+    # The people of this case first (receiver, technicians), then everyone else.
+    techs = flow.technicians(case)
+    part = [case.get("received_by"), *techs]
+    people = sorted(_active_users(), key=lambda u: (
+        part.index(u["username"]) if u["username"] in part else len(part), u["username"]))
+
+    def label(u):
+        role = "技术人员，" if u["username"] in techs else ("接收人，" if u["username"] == case.get("received_by") else "")
+        return f"{u.get('display_name') or u['username']}（{role}{u['username']}）"
+    form.person.choices = options([("", "— 请选择 —")] + [(u["username"], label(u)) for u in people])
+    form.kind.choices = options(manual_kinds(case))  # 6.2.9 only once a 技术服务单 was issued
+
+
+PREPARERS: dict[str, Preparer] = {
+    "handover": Preparer(title=_handover_title, help=_handover_help),
+    "assign_reply": Preparer(choices=_assign_reply_choices),
+    "reply": Preparer(),
+    "decide": Preparer(choices=_decide_choices),
+    "guidance_result": Preparer(),
+    "quote": Preparer(defaults=_quote_defaults, title=_quote_title),
+    "price": Preparer(defaults=lambda case: {"prices": [p.get("unit_price") for p in _quoted_parts(case)]},
+                      choices=_price_choices),
+    "send_quote": Preparer(),
+    "customer_response": Preparer(),
+    "vp_decision": Preparer(),
+    "dispatch": Preparer(choices=_dispatch_choices),
+    "arrive": Preparer(),
+    "complete": Preparer(),
+    "approve_return": Preparer(),
+    "record_return": Preparer(help=_record_return_help),
+    "report": Preparer(defaults=_report_defaults, choices=_report_choices),
+    "confirm": Preparer(defaults=lambda case: {"lines": [{"approved": "", "reason": ""} for _ in _expenses(case)]},
+                        choices=_confirm_choices),
+    "rule_fine": Preparer(choices=_fine_choices(pending)),
+    "gm_rule_fine": Preparer(choices=_fine_choices(lambda case: case.get("fines") or [])),
+    "propose_fine": Preparer(choices=_propose_fine_choices),
+}
+assert PREPARERS.keys() == flow.TRANSITIONS.keys() == ACTION_FORMS.keys(), "one preparer and one form per action"
+
+
+def form_for(action: str, case: dict, bound: bool = False) -> ActionForm:
+    """The action's form for ``case``: as posted (``bound``), else with its defaults."""
+    prep = PREPARERS[action]
+    cls = ACTION_FORMS[action]
+    if bound:
+        form = cls(prefix=action)
+    else:
+        data = {"rev": case["_rev"], **dict.fromkeys(TIME_FIELDS, input_now())}
+        form = cls(formdata=None, prefix=action, data={**data, **(prep.defaults(case) if prep.defaults else {})})
+    if prep.choices:
+        prep.choices(form, case)
+    return form
+
+
+def title(action: str, case: dict, user: dict) -> str:
+    """The title of the action's card: the transition's label unless the case calls for another."""
+    prep = PREPARERS[action]
+    return (prep.title and prep.title(case, user)) or flow.TRANSITIONS[action].label
+
+
+def help_text(action: str, case: dict, user: dict) -> str:
+    """The help above the action's form: the form's ``HELP`` unless the case calls for another."""
+    prep = PREPARERS[action]
+    return (prep.help and prep.help(case, user)) or ACTION_FORMS[action].HELP
