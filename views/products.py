@@ -22,7 +22,6 @@ from .common import (
 )
 
 bp = Blueprint("products", __name__, url_prefix="/products")
-EDITORS = CATALOG_EDITORS  # the name views/ledger.py (the product import) imports
 PER_PAGE = 50
 
 
