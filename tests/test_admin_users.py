@@ -13,7 +13,7 @@ import pytest
 from app import create_app
 from records.catalog import customers
 from records.users import accounts, sessions
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.fixtures.users import PASSWORD
 
 NEW_PASSWORD = "Fresh-password-2026"
 
@@ -271,7 +271,7 @@ def test_user_history_page_shows_the_changes(app, admin, store):
 
 
 # --- the same pages with CSRF on ------------------------------------------------------------------
-def test_admin_forms_work_with_csrf_on(data_dir):
+def test_admin_forms_work_with_csrf_on(data_dir, csrf_token_from):
     app = create_app({"DATA_DIR": data_dir, "TESTING": True, "WTF_CSRF_ENABLED": True})
     store = app.extensions["aftersales.store"]
     c = app.test_client()
@@ -325,7 +325,6 @@ def test_a_second_admin_makes_demotion_possible(client, auth, store):
 
 
 def test_wrong_old_password_counts_towards_lockout(client, auth, store):
-    from conftest import PASSWORD
     auth.login("engineer")
     for _ in range(5):
         r = client.post("/password", data={"old_password": "wrong-password-x", "new_password": "Brand-new-pass-1",

@@ -10,12 +10,11 @@ import html as htmllib
 import re
 from datetime import date
 
-from conftest import PASSWORD, csrf_token_from
-
 from app import create_app
 from records.calendar import corrections
 from records.calendar.corrections import TABLE
 from records.cases import calendar_change
+from tests.fixtures.users import PASSWORD
 
 
 def cell(page: str, iso: str) -> tuple[str, str]:
@@ -175,7 +174,7 @@ def test_clicking_a_day_prefills_the_form(client, auth):
     assert 'href="/calendar/?year=2026&amp;day=2026-10-10#correction-form"' in page
 
 
-def test_posts_need_the_csrf_token(data_dir):
+def test_posts_need_the_csrf_token(data_dir, csrf_token_from):
     app = create_app({"DATA_DIR": data_dir, "TESTING": True})  # CSRF on, as in production
     client = app.test_client()
     token = csrf_token_from(text(client.get("/login")))

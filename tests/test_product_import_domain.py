@@ -13,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from records.catalog import customers, import_parser, product_import, products
 from records.catalog.import_parser import LedgerFileError
+from tests.fixtures.users import PASSWORD
 
 URL = "/products/import/"
 
@@ -224,9 +225,7 @@ def test_upload_page_and_link_for_editor(client, auth):
     assert 'enctype="multipart/form-data"' in page and "出厂编号" in page
 
 
-def test_csrf_is_enforced_on_upload(data_dir):
-    from conftest import PASSWORD, csrf_token_from
-
+def test_csrf_is_enforced_on_upload(data_dir, csrf_token_from):
     from app import create_app
 
     app = create_app({"DATA_DIR": data_dir, "TESTING": True})  # CSRF on
