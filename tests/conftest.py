@@ -1,4 +1,5 @@
-"""Fixture chain (as in Flask's tutorial): data folder → app → client → auth helper.
+"""Fixture chain (as in Flask's tutorial): data folder → app → client → auth helper, and the
+CLI runner.
 
 Every test gets its own real data folder (a copy of one seeded once per session with a user
 for every role, since Argon2 hashing is deliberately slow) and the real app.
@@ -11,10 +12,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from click.testing import CliRunner
 
 from app import create_app
 from records.core.store import Store
 from records.users import accounts
+from scripts.cli import cli
 
 pytest.register_assert_rewrite("tests.fixtures")  # their asserts report like a test's, imported from here or not
 from tests.fixtures.users import PASSWORD, TEST_USERS  # noqa: E402 (after the line above)
@@ -76,3 +79,15 @@ class AuthActions:
 def auth(client):
     return AuthActions(client)
 
+
+class ProjectCliRunner(CliRunner):
+    """click's CliRunner bound to the project's CLI (``scripts.cli.cli``), as flaskr's
+    ``app.test_cli_runner()`` is to ``app.cli``: ``runner.invoke(["verify", "--data-dir", …])``."""
+
+    def invoke(self, args=None, **kwargs):
+        return super().invoke(cli, args, **kwargs)
+
+
+@pytest.fixture
+def runner() -> ProjectCliRunner:
+    return ProjectCliRunner()

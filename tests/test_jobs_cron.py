@@ -1,7 +1,8 @@
 """The scheduled commands ``aftersales overdue`` and ``aftersales followups`` (issue 6).
 
-Driven through click's CliRunner and as real subprocesses (``.venv/bin/aftersales``) with
-``--now`` at chosen times in March 2026 (no holidays; Monday 2 March):
+Driven through click's CliRunner (the ``runner`` fixture) and as real subprocesses
+(``.venv/bin/aftersales``) with ``--now`` at chosen times in March 2026 (no holidays; Monday 2
+March):
 
 * case 1, a consultation taken by a receiver Mon 09:00: hand-over due Mon 14:30 (6.1.3, 4 working
   hours), reply due Tue 09:30 (6.2.1, 8 working hours);
@@ -22,7 +23,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 
 from records.calendar.corrections import current_calendar
 from records.cases import vocab, workflow
@@ -32,7 +32,6 @@ from records.followups import tasks as followup_tasks
 from records.jobs.overdue import FLAGS
 from records.notifications import inbox, smtp_settings
 from records.users import accounts
-from scripts.cli import cli
 from tests.fixtures.mail import Sink, SmtpServer, free_port, set_email
 from tests.fixtures.service_forms import report_form
 
@@ -97,10 +96,15 @@ def confirm_case(store, cron_world, archive_signed_form):
     return make
 
 
-def run(data_dir, command: str, now: str, *extra: str):
-    result = CliRunner().invoke(cli, [command, "--data-dir", str(data_dir), "--now", now, "--json", *extra])
-    assert result.exit_code == 0, (result.output, result.stderr if hasattr(result, "stderr") else "")
-    return json.loads(result.stdout)
+@pytest.fixture
+def run(runner):
+    """``run(data_dir, command, now, *extra)``: ``aftersales <command> --now <now> --json`` through
+    the ``runner``; its JSON summary (the command must succeed)."""
+    def invoke(data_dir, command: str, now: str, *extra: str):
+        result = runner.invoke([command, "--data-dir", str(data_dir), "--now", now, "--json", *extra])
+        assert result.exit_code == 0, (result.output, result.stderr if hasattr(result, "stderr") else "")
+        return json.loads(result.stdout)
+    return invoke
 
 
 def subprocess_run(data_dir, *args: str) -> subprocess.CompletedProcess:
@@ -125,7 +129,7 @@ def inbox_keys(store) -> set[str]:
 # --- overdue -------------------------------------------------------------------------------------
 
 
-def test_overdue_flags_proposes_and_notifies_once(store, cron_world, data_dir):
+def test_overdue_flags_proposes_and_notifies_once(store, cron_world, data_dir, run):
     c1 = cron_world["c1"]
     s = run(data_dir, "overdue", "2026-03-02T15:00")
     assert s["overdue"] == 1
@@ -164,7 +168,7 @@ def test_overdue_flags_proposes_and_notifies_once(store, cron_world, data_dir):
     assert len(store.get(vocab.TABLE, c1["id"])["fines"]) == 1
 
 
-def test_warning_within_two_working_hours_once(store, cron_world, data_dir):
+def test_warning_within_two_working_hours_once(store, cron_world, data_dir, run):
     s = run(data_dir, "overdue", "2026-03-02T13:00")  # lunch; 14:30 is 1 working hour away
     assert [(w["case_id"], w["deadline"], w["responsible"]) for w in s["warnings"]] == [
         (cron_world["c1"]["id"], "handover", "receiver")]
@@ -181,7 +185,7 @@ def test_warning_within_two_working_hours_once(store, cron_world, data_dir):
     assert any(k.startswith(f"warn:{cron_world['c2']['id']}:decision:") and k.endswith(":engineer") for k in keys)
 
 
-def test_confirmation_late_one_proposal_per_working_day(store, cron_world, data_dir, confirm_case):
+def test_confirmation_late_one_proposal_per_working_day(store, cron_world, data_dir, run, confirm_case):
     c = confirm_case()
     s = run(data_dir, "overdue", "2026-03-13T09:00")  # Thu 12 = day 1, Fri 13 (begun) = day 2
     mine = [f for f in s["fines"] if f["case_id"] == c["id"]]
@@ -206,18 +210,18 @@ def test_confirmation_late_one_proposal_per_working_day(store, cron_world, data_
     assert [f for f in run(data_dir, "overdue", "2026-03-18T09:00")["fines"] if f["case_id"] == c["id"]] == []
 
 
-def test_dry_run_changes_nothing(store, cron_world, data_dir):
+def test_dry_run_changes_nothing(store, cron_world, data_dir, runner):
     before = fingerprint(data_dir)
-    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00", "--dry-run"])
+    result = runner.invoke(["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00", "--dry-run"])
     assert result.exit_code == 0 and "演练" in result.stdout and "6.1.4" in result.stdout
-    result = CliRunner().invoke(cli, ["followups", "--data-dir", str(data_dir), "--now", "2026-03-02T08:00",
-                                      "--dry-run", "--json"])
+    result = runner.invoke(["followups", "--data-dir", str(data_dir), "--now", "2026-03-02T08:00",
+                            "--dry-run", "--json"])
     s = json.loads(result.stdout)
     assert s["dry_run"] and len(s["created"]) == 1 and s["reminders"]["assigned"] == 1
     assert fingerprint(data_dir) == before
 
 
-def test_followups_command_creates_tasks_once(store, cron_world, data_dir):
+def test_followups_command_creates_tasks_once(store, cron_world, data_dir, run):
     s = run(data_dir, "followups", "2026-03-02T08:00")
     assert [(t["kind"], t["clause"], t["period"], t["due"], t["assignee"]) for t in s["created"]] == [
         ("follow_up", "8.1", "2026Q1", "2026-03-31", "engineer")]
@@ -235,21 +239,21 @@ def test_followups_command_creates_tasks_once(store, cron_world, data_dir):
 # --- Failures and the overlap lock ---------------------------------------------------------------
 
 
-def test_missing_data_folder_and_bad_now_fail_with_a_reason(tmp_path):
-    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(tmp_path / "nope"), "--now", "2026-03-02T15:00"])
+def test_missing_data_folder_and_bad_now_fail_with_a_reason(tmp_path, runner):
+    result = runner.invoke(["overdue", "--data-dir", str(tmp_path / "nope"), "--now", "2026-03-02T15:00"])
     assert result.exit_code == 1 and "数据文件夹不存在" in result.stderr
-    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(tmp_path), "--now", "yesterday"])
+    result = runner.invoke(["overdue", "--data-dir", str(tmp_path), "--now", "yesterday"])
     assert result.exit_code == 2 and "--now" in result.stderr
 
 
-def test_a_damaged_store_fails_non_zero_with_the_reason(store, cron_world, data_dir):
+def test_a_damaged_store_fails_non_zero_with_the_reason(store, cron_world, data_dir, runner):
     shard = next((data_dir / "tables" / "cases").glob("*.json"))
     shard.write_text("{not json")
-    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00"])
+    result = runner.invoke(["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00"])
     assert result.exit_code == 1 and "aftersales overdue 失败" in result.stderr
 
 
-def test_overlapping_run_is_refused_with_exit_75(store, cron_world, data_dir):
+def test_overlapping_run_is_refused_with_exit_75(store, cron_world, data_dir, run):
     with FileLock(data_dir / "cron-overdue.lock").hold(blocking=False):
         proc = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00")
         assert proc.returncode == 75, proc.stderr
@@ -276,7 +280,7 @@ def test_subprocess_runs_json_and_second_run_adds_nothing(store, cron_world, dat
 # --- E-mail through the commands ----------------------------------------------------------------
 
 
-def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(store, cron_world, data_dir):
+def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(store, cron_world, data_dir, run):
     port = free_port()
     smtp_settings.save_smtp_settings(store, {"host": "127.0.0.1", "port": port, "sender": "as@example.com"}, "admin")
     set_email(store, "receiver", "receiver@example.com")
@@ -303,7 +307,7 @@ def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(stor
     assert states.count("sent") == 2 and "pending" not in states
 
 
-def test_a_damaged_or_missing_digest_cache_is_only_a_slower_run(store, cron_world, data_dir):
+def test_a_damaged_or_missing_digest_cache_is_only_a_slower_run(store, cron_world, data_dir, run):
     run(data_dir, "overdue", "2026-03-02T15:00")
     cache = data_dir / "cache"
     assert (cache / "digest-cases.json").exists()
