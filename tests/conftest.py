@@ -55,6 +55,12 @@ def app(data_dir):
 
 
 @pytest.fixture
+def csrf_app(data_dir):
+    """The app with CSRF protection on, as in production."""
+    return create_app({"DATA_DIR": data_dir, "TESTING": True, "WTF_CSRF_ENABLED": True})
+
+
+@pytest.fixture
 def store(app) -> Store:
     return app.extensions["aftersales.store"]
 

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app import create_app
 from records.catalog import customers
 from records.users import accounts, sessions
 from tests.fixtures.users import PASSWORD
@@ -271,10 +270,9 @@ def test_user_history_page_shows_the_changes(app, admin, store):
 
 
 # --- the same pages with CSRF on ------------------------------------------------------------------
-def test_admin_forms_work_with_csrf_on(data_dir, csrf_token_from):
-    app = create_app({"DATA_DIR": data_dir, "TESTING": True, "WTF_CSRF_ENABLED": True})
-    store = app.extensions["aftersales.store"]
-    c = app.test_client()
+def test_admin_forms_work_with_csrf_on(csrf_app, csrf_token_from):
+    store = csrf_app.extensions["aftersales.store"]
+    c = csrf_app.test_client()
     token = csrf_token_from(c.get("/login").get_data(as_text=True))
     assert c.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token}).status_code == 302
 

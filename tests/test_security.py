@@ -234,12 +234,7 @@ def test_an_empty_key_file_is_refused(tmp_path):
         create_app({"DATA_DIR": tmp_path, "TESTING": True})
 
 
-# --- CSRF -----------------------------------------------------------------------------------
-@pytest.fixture
-def csrf_app(data_dir):
-    return create_app({"DATA_DIR": data_dir, "TESTING": True, "WTF_CSRF_ENABLED": True})
-
-
+# --- CSRF (``csrf_app``: tests/conftest.py) ---------------------------------------------------
 def test_csrf_is_enforced_on_login_and_on_changes(csrf_app, csrf_token_from):
     store = csrf_app.extensions["aftersales.store"]
     client = csrf_app.test_client()

@@ -371,15 +371,12 @@ def test_technician_signer_is_one_of_the_cases_technicians(client, auth, store, 
 
 # --- the keep-alive of the tablet page ---------------------------------------------------------
 @pytest.fixture
-def csrf_client(data_dir, csrf_token_from):
+def csrf_client(csrf_app, csrf_token_from):
     """The app with CSRF protection on (as in production) and a client logged in as tech."""
-    from app import create_app
-
-    app = create_app({"DATA_DIR": data_dir, "TESTING": True})
-    c = app.test_client()
+    c = csrf_app.test_client()
     token = csrf_token_from(c.get("/login").get_data(as_text=True))
     assert c.post("/login", data={"username": "tech", "password": PASSWORD, "csrf_token": token}).status_code == 302
-    c.store = app.extensions["aftersales.store"]
+    c.store = csrf_app.extensions["aftersales.store"]
     return c
 
 
