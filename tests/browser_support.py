@@ -10,7 +10,8 @@ Fixtures (keep these names, other test files use them):
   ``page.goto("/products/")`` works), closed afterwards. ``page.watch`` is a ``PageWatch``
   recording every request, console message and CSP violation of that page.
 
-Helper: ``login(page, live_server, username, password)``.
+Helpers: ``login(page, live_server, username, password)``; ``draw(page, selector, points)``
+(mouse strokes on a canvas); ``watched_page`` (a context manager, for pages with other options).
 
 Browser tests FAIL (never skip) when Chromium or Playwright is missing: the project's setup
 installs both, so a missing browser is a broken machine, not an optional feature.
@@ -186,3 +187,15 @@ def login(page, live_server, username: str, password: str) -> None:
     if urlsplit(page.url).path.rstrip("/") == "/login":
         alerts = page.locator(".alert, .invalid-feedback").all_inner_texts()
         pytest.fail(f"登录失败（{username}）：{' / '.join(alerts) or page.url}", pytrace=False)
+
+
+def draw(page, selector: str, points: list[tuple[float, float]]) -> None:
+    """Mouse strokes on a canvas, points given as fractions of its size."""
+    page.locator(selector).scroll_into_view_if_needed()
+    box = page.locator(selector).bounding_box()
+    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x0 + points[0][0] * w, y0 + points[0][1] * h)
+    page.mouse.down()
+    for fx, fy in points[1:]:
+        page.mouse.move(x0 + fx * w, y0 + fy * h, steps=8)
+    page.mouse.up()

@@ -1,37 +1,36 @@
-"""Fixture chain (as in Flask's tutorial): data folder → app → client → auth helper.
+"""Fixture chain (as in Flask's tutorial): data folder → app → client → auth helper, and the
+CLI runner.
 
 Every test gets its own real data folder (a copy of one seeded once per session with a user
 for every role, since Argon2 hashing is deliberately slow) and the real app.
+
+The shared fixtures of the areas live in tests/fixtures/ (see its ``__init__``), the browser's
+in tests/browser_support.py; both are loaded below as plugins.
 """
 from __future__ import annotations
 
-import re
 import shutil
 
 import pytest
+from click.testing import CliRunner
 
 from app import create_app
-from records.catalog import customers, products
 from records.core.store import Store
 from records.users import accounts
+from scripts.cli import cli
 
-pytest_plugins = ["tests.browser_support"]  # live_server, browser, page (browser tests)
+pytest.register_assert_rewrite("tests.fixtures")  # their asserts report like a test's, imported from here or not
+from tests.fixtures.users import PASSWORD, TEST_USERS  # noqa: E402 (after the line above)
 
-PASSWORD = "Test-password-2026"
-
-# username -> roles; one user per role plus a few combinations the workflow needs
-TEST_USERS = {
-    "admin": ["admin"],
-    "receiver": ["receiver"],
-    "engineer": ["tq_engineer", "receiver"],
-    "manager": ["tq_manager", "tq_engineer", "receiver"],
-    "tech": ["technician", "receiver"],
-    "tech2": ["technician", "receiver"],
-    "sales": ["sales", "receiver"],
-    "finance": ["finance", "receiver"],
-    "vp": ["vp", "receiver"],
-    "gm": ["gm", "receiver"],
-}
+pytest_plugins = [
+    "tests.fixtures.users",
+    "tests.fixtures.calendar",
+    "tests.fixtures.catalog",
+    "tests.fixtures.service_forms",
+    "tests.fixtures.cases",
+    "tests.fixtures.mail",
+    "tests.browser_support",  # live_server, browser, page (browser tests)
+]
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +52,12 @@ def data_dir(seeded_dir, tmp_path):
 @pytest.fixture
 def app(data_dir):
     return create_app({"DATA_DIR": data_dir, "TESTING": True, "WTF_CSRF_ENABLED": False})
+
+
+@pytest.fixture
+def csrf_app(data_dir):
+    """The app with CSRF protection on, as in production."""
+    return create_app({"DATA_DIR": data_dir, "TESTING": True, "WTF_CSRF_ENABLED": True})
 
 
 @pytest.fixture
@@ -81,21 +86,14 @@ def auth(client):
     return AuthActions(client)
 
 
-def near_and_far(store: Store, items=(("near", "IN-001", "JX-200", "电源控制箱", "2025-01-10", 36),
-                                      ("far", "OUT-001", "TX-9", "通信终端", "2020-01-10", 12))) -> dict:
-    """The case tests' two customers, "near" (150 km) and "far" (820 km), and their products:
-    ``items`` (customer, serial, model, name, delivered, warranty months); by default one in
-    warranty near, one out of it far."""
-    made = {"near": customers.create_customer(store, {"name": "某部队第一修理所", "distance_km": 150}, "t"),
-            "far": customers.create_customer(store, {"name": "西北某试验基地", "distance_km": 820}, "t")}
-    for who, serial, model, name, delivered, months in items:
-        products.create_product(store, {"model": model, "name": name, "serial_no": serial, "customer_id": made[who]["id"],
-                                        "delivery_date": delivered, "warranty_months": months}, "t")
-    return made
+class ProjectCliRunner(CliRunner):
+    """click's CliRunner bound to the project's CLI (``scripts.cli.cli``), as flaskr's
+    ``app.test_cli_runner()`` is to ``app.cli``: ``runner.invoke(["verify", "--data-dir", …])``."""
+
+    def invoke(self, args=None, **kwargs):
+        return super().invoke(cli, args, **kwargs)
 
 
-def csrf_token_from(html: str) -> str:
-    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
-    assert m, "no CSRF token in page"
-    return m.group(1)
+@pytest.fixture
+def runner() -> ProjectCliRunner:
+    return ProjectCliRunner()

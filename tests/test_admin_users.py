@@ -10,10 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app import create_app
 from records.catalog import customers
 from records.users import accounts, sessions
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.fixtures.users import PASSWORD
 
 NEW_PASSWORD = "Fresh-password-2026"
 
@@ -271,10 +270,9 @@ def test_user_history_page_shows_the_changes(app, admin, store):
 
 
 # --- the same pages with CSRF on ------------------------------------------------------------------
-def test_admin_forms_work_with_csrf_on(data_dir):
-    app = create_app({"DATA_DIR": data_dir, "TESTING": True, "WTF_CSRF_ENABLED": True})
-    store = app.extensions["aftersales.store"]
-    c = app.test_client()
+def test_admin_forms_work_with_csrf_on(csrf_app, csrf_token_from):
+    store = csrf_app.extensions["aftersales.store"]
+    c = csrf_app.test_client()
     token = csrf_token_from(c.get("/login").get_data(as_text=True))
     assert c.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token}).status_code == 302
 
@@ -325,7 +323,6 @@ def test_a_second_admin_makes_demotion_possible(client, auth, store):
 
 
 def test_wrong_old_password_counts_towards_lockout(client, auth, store):
-    from conftest import PASSWORD
     auth.login("engineer")
     for _ in range(5):
         r = client.post("/password", data={"old_password": "wrong-password-x", "new_password": "Brand-new-pass-1",

@@ -13,7 +13,7 @@ import pytest
 
 from app import create_app
 from records.users import accounts, sessions
-from tests.conftest import PASSWORD
+from tests.fixtures.users import PASSWORD
 
 LOCK_MESSAGE = "账号已锁定"
 WRONG = "Not-the-password-123"

@@ -9,11 +9,11 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from conftest import PASSWORD
 from playwright.sync_api import expect
 
 from records.catalog import customers, products
 from tests.browser_support import login
+from tests.fixtures.users import PASSWORD
 
 pytestmark = pytest.mark.browser
 

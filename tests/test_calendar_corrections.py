@@ -268,13 +268,9 @@ def test_open_case_deadlines_follow_a_correction(bare_store):
     assert bare_store.history(vocab.TABLE, case["id"])[-1]["actor"] == "manager"
 
 
-def test_cli_recompute_deadlines_repairs_open_deadlines(bare_store):
+def test_cli_recompute_deadlines_repairs_open_deadlines(bare_store, runner):
     """``aftersales recompute-deadlines``: every open deadline again with the current calendar."""
     from zoneinfo import ZoneInfo
-
-    from click.testing import CliRunner
-
-    from scripts.cli import cli
 
     customer = customers.create_customer(bare_store, {"name": "某部队第一修理所", "distance_km": 150}, "t")
     data = {"type": "consultation", "customer_id": customer["id"], "caller_name": "刘参谋",
@@ -284,17 +280,16 @@ def test_cli_recompute_deadlines_repairs_open_deadlines(bare_store):
                         now=friday_4pm)
     # A correction written without the recomputation (e.g. a restored backup of the calendar).
     bare_store.insert(TABLE, {"date": "2026-11-30", "is_workday": False, "reason": "公司停工", "active": True}, "admin")
-    runner = CliRunner()
     args = ["recompute-deadlines", "--data-dir", str(bare_store.root)]
 
-    help_text = runner.invoke(cli, ["recompute-deadlines", "--help"]).output
+    help_text = runner.invoke(["recompute-deadlines", "--help"]).output
     assert "--data-dir" in help_text and "--dry-run" in help_text and "working calendar" in help_text
 
-    dry = runner.invoke(cli, args + ["--dry-run"])
+    dry = runner.invoke(args + ["--dry-run"])
     assert dry.exit_code == 0 and "1 个案例的 2 个未完成期限将会改变" in dry.output
     assert bare_store.get(vocab.TABLE, case["id"])["deadlines"]["handover"]["due"] == "2026-11-30T11:00:00+08:00"
 
-    result = runner.invoke(cli, args)
+    result = runner.invoke(args)
     assert result.exit_code == 0, result.output
     assert "2 个期限有变化" in result.output
     case = bare_store.get(vocab.TABLE, case["id"])
@@ -303,6 +298,6 @@ def test_cli_recompute_deadlines_repairs_open_deadlines(bare_store):
     last = bare_store.history(vocab.TABLE, case["id"])[-1]
     assert last["actor"] == "cli" and last["action"] == "deadlines_recomputed"
 
-    again = runner.invoke(cli, args)
+    again = runner.invoke(args)
     assert again.exit_code == 0 and "0 个期限有变化" in again.output
     assert bare_store.history(vocab.TABLE, case["id"])[-1] == last  # nothing written the second time

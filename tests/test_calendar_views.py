@@ -10,12 +10,10 @@ import html as htmllib
 import re
 from datetime import date
 
-from conftest import PASSWORD, csrf_token_from
-
-from app import create_app
 from records.calendar import corrections
 from records.calendar.corrections import TABLE
 from records.cases import calendar_change
+from tests.fixtures.users import PASSWORD
 
 
 def cell(page: str, iso: str) -> tuple[str, str]:
@@ -175,9 +173,8 @@ def test_clicking_a_day_prefills_the_form(client, auth):
     assert 'href="/calendar/?year=2026&amp;day=2026-10-10#correction-form"' in page
 
 
-def test_posts_need_the_csrf_token(data_dir):
-    app = create_app({"DATA_DIR": data_dir, "TESTING": True})  # CSRF on, as in production
-    client = app.test_client()
+def test_posts_need_the_csrf_token(csrf_app, csrf_token_from):
+    client = csrf_app.test_client()  # CSRF on, as in production
     token = csrf_token_from(text(client.get("/login")))
     assert client.post("/login", data={"username": "admin", "password": PASSWORD,
                                        "csrf_token": token}).status_code == 302
@@ -192,7 +189,7 @@ def test_posts_need_the_csrf_token(data_dir):
     assert client.post("/calendar/corrections/2026-10-12/remove").status_code == 400
     resp = client.post("/calendar/corrections/2026-10-12/remove", data={"csrf_token": token})
     assert resp.status_code == 302
-    assert corrections.list_corrections(app.extensions["aftersales.store"]) == []
+    assert corrections.list_corrections(csrf_app.extensions["aftersales.store"]) == []
 
 
 def test_menu_shows_the_calendar_to_its_roles(client, auth):

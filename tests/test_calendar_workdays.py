@@ -39,11 +39,6 @@ def sh(y, m, d, hh=0, mm=0, ss=0):
     return datetime(y, m, d, hh, mm, ss, tzinfo=SH)
 
 
-@pytest.fixture(scope="module")
-def cal():
-    return WorkCalendar.default()
-
-
 # Company corrections: a shutdown on Wed 2026-03-04 and a make-up working Sat 2026-03-07.
 CORRECTIONS = {
     date(2026, 3, 4): (False, "全厂停电检修"),

@@ -8,19 +8,18 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, near_and_far
 from playwright.sync_api import expect
 
 from records.service_forms import archive as form_archive
-from tests.browser_support import login
-from tests.test_service_forms_browser import draw
-from tests.test_service_forms_pdf import page_image
+from tests.browser_support import draw, login
+from tests.fixtures.pdfs import page_image
+from tests.fixtures.users import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def data(live_server):
+def data(live_server, near_and_far):
     return near_and_far(live_server.store, (("near", "JX200-2025-001", "JX-200", "电源控制箱", "2025-03-15", 36),
                                             ("far", "TX9-2021-044", "TX-9", "通信终端", "2021-01-10", 12)))
 

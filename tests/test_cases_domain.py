@@ -1,101 +1,36 @@
 """The case workflow of sections 5 and 6 (records/cases.py, records/case_*.py, records/fines.py), without Flask.
 
 Times are pinned (``now=``) in late 2026 with the default calendar; every deadline below is
-computed by hand from the GLOSSARY readings (08:30–12:00, 13:30–17:30, Mon–Fri).
+computed by hand from the GLOSSARY readings (08:30–12:00, 13:30–17:30, Mon–Fri). The world
+(near and far, three products), ``new_case``, ``act``, ``onsite_free_until`` and ``paid_until``
+are fixtures of tests/fixtures/.
 """
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
-from conftest import TEST_USERS, near_and_far
 
-from records.calendar.workdays import WorkCalendar
 from records.cases import deadlines as case_deadlines
 from records.cases import flow, queries, vocab, workflow
 from records.cases.steps import report as report_step
 from records.cases.vocab import CaseError, NotPermitted
-from records.cases.workflow import perform
 from records.core.errors import DomainError, StaleRecord
-from records.core.store import Store
 from records.jobs.overdue import run_overdue
-from records.service_forms import archive as form_archive
 from records.service_forms import fields as form_fields
 from records.users import roles
 from scripts import bench_workflow
-
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def at(s: str) -> datetime:
-    return datetime.fromisoformat(s).replace(tzinfo=TZ)
-
-
-U = {name: {"username": name, "roles": roles} for name, roles in TEST_USERS.items()}  # as seeded (conftest)
-
-
-@pytest.fixture(scope="module")
-def cal():
-    return WorkCalendar.default()
-
-
-@pytest.fixture
-def db(data_dir) -> Store:
-    """The seeded users plus a near customer (150 km), a far one (820 km) and three products."""
-    store = Store(data_dir)
-    made = near_and_far(store, [(who, serial, "JX-200", "电源控制箱", delivered, months)
-                                for who, serial, delivered, months in (("near", "IN-001", "2025-01-10", 36),
-                                                                       ("far", "OUT-001", "2020-01-10", 24),
-                                                                       ("far", "IN-FAR", "2025-06-01", 36))])
-    store.near, store.far = made["near"], made["far"]
-    return store
-
-
-def new_case(db, cal, user="receiver", kind="service_request", serial="IN-001", now="2026-11-27T16:00", **extra):
-    customer = db.far if serial in ("OUT-001", "IN-FAR") else db.near
-    data = {"type": kind, "customer_id": customer["id"], "product_serial": serial if serial else "",
-            "caller_name": "刘参谋", "caller_phone": "0312-5550101", "channel": "phone",
-            "description": "电源控制箱无输出", **extra}
-    return workflow.intake(db, cal, data, U[user], now=at(now))
-
-
-def act(db, cal, case, action, user, now, **data):
-    return perform(db, cal, case["id"], action, U[user], data, expect_rev=case["_rev"], now=at(now))
+from tests.fixtures.calendar import at
+from tests.fixtures.service_forms import RATED, report_form
 
 
 def due(case, key):
     return case["deadlines"][key]["due"]
 
 
-RATED = {"attitude": "satisfied", "skill": "satisfied", "timeliness": "basically", "overall": "satisfied"}
-
-
-def archive_signed_form(db, case, actor="tech", fields=None, kind="scan", reason=""):
-    """The signed 技术服务单 of ``case`` archived through records.service_form (as the upload
-    page or the tablet page does after their checks): a scan, or a tablet version with fields."""
-    content = f"signed form of case {case['id']} v{len(form_archive.archived_versions(db, case['id'])) + 1}".encode()
-    return form_archive.archive_form(db, case, content, case_table=vocab.TABLE, kind=kind,
-                           mime="application/pdf" if kind == "tablet" else "image/png",
-                           filename="form.pdf" if kind == "tablet" else "scan.png", actor=actor,
-                           reason=reason, matched_by="tablet" if kind == "tablet" else "qr", fields=fields)
-
-
-def report_form(arrived="2026-12-01T09:30", completed="2026-12-02T10:30", **over) -> dict:
-    """The 技术服务单's filled fields and the customer's evaluation, as the report takes them."""
-    data = {"arrived_at": at(arrived), "completed_at": at(completed), "fault_found": "电源模块无输出",
-            "cause": "过流保护元件损坏", "work_done": "更换电源模块，全面检测正常",
-            "parts": [{"part": "电源模块", "quantity": "1"}, {"part": "", "quantity": ""}],
-            "charge": "free", "amount": "", "ratings": dict(RATED), "remarks": "服务及时"}
-    data.update(over)
-    return data
-
-
 # --- Intake and hand-over (6.1.1–6.1.4) ---------------------------------------------------
 
 
-def test_intake_numbers_and_handover_deadline(db, cal):
-    c = new_case(db, cal)
+def test_intake_numbers_and_handover_deadline(new_case):
+    c = new_case()
     assert c["number"] == "FW2026-0001"
     assert c["state"] == "awaiting_handover"
     assert c["received_at"] == "2026-11-27T16:00:00+08:00"
@@ -104,36 +39,36 @@ def test_intake_numbers_and_handover_deadline(db, cal):
     assert due(c, "handover") == "2026-11-30T11:00:00+08:00"
     assert c["deadlines"]["handover"]["clause"] == "6.1.3"
     assert c["deadlines"]["handover"]["responsible"] == "receiver"
-    assert new_case(db, cal)["number"] == "FW2026-0002"
-    assert new_case(db, cal, now="2027-01-05T09:00")["number"] == "FW2027-0001"
+    assert new_case()["number"] == "FW2026-0002"
+    assert new_case(now="2027-01-05T09:00")["number"] == "FW2027-0001"
 
 
-def test_consultation_reply_deadline_and_reply(db, cal):
-    c = new_case(db, cal, kind="consultation", serial="")
+def test_consultation_reply_deadline_and_reply(cal, users, new_case, act):
+    c = new_case(kind="consultation", serial="")
     assert c["product_id"] is None
     # 8 working hours from Friday 16:00: 1.5 + 3.5 (Mon morning) + 3 → Monday 16:30.
     assert due(c, "consult_reply") == "2026-11-30T16:30:00+08:00"
-    c = act(db, cal, c, "handover", "receiver", "2026-11-30T09:00")
+    c = act(c, "handover", "receiver", "2026-11-30T09:00")
     assert c["state"] == "awaiting_reply" and c["tq_received_at"] == "2026-11-30T09:00:00+08:00"
     assert c["deadlines"]["handover"]["done_at"] == "2026-11-30T09:00:00+08:00"
     assert not c["fines"]
-    c = act(db, cal, c, "assign_reply", "engineer", "2026-11-30T09:10", assignee="sales")
-    assert flow.allowed_actions(c, U["sales"]) == ["reply"]
-    c = act(db, cal, c, "reply", "sales", "2026-11-30T10:00", answer="按说明书 4.2 节操作")
+    c = act(c, "assign_reply", "engineer", "2026-11-30T09:10", assignee="sales")
+    assert flow.allowed_actions(c, users["sales"]) == ["reply"]
+    c = act(c, "reply", "sales", "2026-11-30T10:00", answer="按说明书 4.2 节操作")
     assert c["state"] == "closed" and c["outcome"] == "answered"
     assert c["reply"]["by"] == "sales"
     assert case_deadlines.deadline_status(c["deadlines"]["consult_reply"], cal, at("2026-12-01T10:00")) == "met"
 
 
-def test_consultation_answered_directly_closes_at_handover(db, cal):
-    c = new_case(db, cal, kind="consultation", serial="", answered_directly=True, direct_answer="已答复")
+def test_consultation_answered_directly_closes_at_handover(new_case, act):
+    c = new_case(kind="consultation", serial="", answered_directly=True, direct_answer="已答复")
     assert c["deadlines"]["consult_reply"]["done_at"] == "2026-11-27T16:00:00+08:00"
-    c = act(db, cal, c, "handover", "receiver", "2026-11-27T16:30")
+    c = act(c, "handover", "receiver", "2026-11-27T16:30")
     assert (c["state"], c["outcome"]) == ("closed", "answered")
 
 
-def test_tq_intake_is_handed_over_at_once(db, cal):
-    c = new_case(db, cal, user="engineer")
+def test_tq_intake_is_handed_over_at_once(new_case):
+    c = new_case(user="engineer")
     assert c["state"] == "awaiting_decision"
     assert c["tq_received_at"] == c["received_at"] and c["handed_over_by"] == "engineer"
     assert c["deadlines"]["handover"]["done_at"] == c["received_at"]
@@ -141,9 +76,9 @@ def test_tq_intake_is_handed_over_at_once(db, cal):
     assert due(c, "decision") == "2026-11-30T16:30:00+08:00"
 
 
-def test_late_handover_proposes_6_1_4_once(db, cal):
-    c = new_case(db, cal)
-    c = act(db, cal, c, "handover", "receiver", "2026-11-30T14:00")
+def test_late_handover_proposes_6_1_4_once(db, new_case, act):
+    c = new_case()
+    c = act(c, "handover", "receiver", "2026-11-30T14:00")
     assert [(f["clause"], f["person"], f["amount"], f["status"]) for f in c["fines"]] == [
         ("6.1.4", "receiver", 50, "proposed")]
     # Monday 14:00 + 8 working hours (6.2.2): 3.5 h Monday, 3.5 h Tuesday morning, 1 h → Tuesday 14:30.
@@ -153,99 +88,63 @@ def test_late_handover_proposes_6_1_4_once(db, cal):
     assert len(db.get("cases", c["id"])["fines"]) == 1
 
 
-def test_cron_proposes_for_open_late_handover_then_step_does_not_repeat(db, cal):
-    c = new_case(db, cal)
+def test_cron_proposes_for_open_late_handover_then_step_does_not_repeat(db, new_case, act):
+    c = new_case()
     assert run_overdue(db, at("2026-11-30T10:59"), send_mail=False)["fines_proposed"] == 0
     assert run_overdue(db, at("2026-11-30T11:01"), send_mail=False)["fines_proposed"] == 1
     assert run_overdue(db, at("2026-11-30T12:00"), send_mail=False)["fines_proposed"] == 0
     c = db.get("cases", c["id"])
-    c = act(db, cal, c, "handover", "receiver", "2026-11-30T14:00")
+    c = act(c, "handover", "receiver", "2026-11-30T14:00")
     assert [f["key"] for f in c["fines"]] == ["handover"]
 
 
-def test_intake_refusals_name_their_field(db, cal):
+def test_intake_refusals_name_their_field(world, db, cal, users, new_case):
     with pytest.raises(CaseError) as e:
-        new_case(db, cal, serial="")
+        new_case(serial="")
     assert e.value.field == "product_serial"
     with pytest.raises(CaseError) as e:
-        workflow.intake(db, cal, {"type": "service_request", "customer_id": db.near["id"], "product_serial": "OUT-001",
-                               "caller_name": "a", "caller_phone": "1", "description": "x"}, U["receiver"],
+        workflow.intake(db, cal, {"type": "service_request", "customer_id": world.near["id"], "product_serial": "OUT-001",
+                               "caller_name": "a", "caller_phone": "1", "description": "x"}, users["receiver"],
                      now=at("2026-11-27T16:00"))
     assert e.value.field == "product_serial"
     with pytest.raises(CaseError) as e:
-        new_case(db, cal, received_at=at("2026-11-27T17:00"))
+        new_case(received_at=at("2026-11-27T17:00"))
     assert e.value.field == "received_at" and "不能晚于" in str(e.value)
     with pytest.raises(CaseError) as e:
-        new_case(db, cal, caller_phone="  ")
+        new_case(caller_phone="  ")
     assert e.value.field == "caller_phone"
     with pytest.raises(CaseError) as e:
-        new_case(db, cal, answered_directly=True, direct_answer="x")
+        new_case(answered_directly=True, direct_answer="x")
     assert e.value.field == "answered_directly"
 
 
-def test_received_at_may_be_earlier(db, cal):
-    c = new_case(db, cal, received_at=at("2026-11-27T09:00"))
+def test_received_at_may_be_earlier(new_case):
+    c = new_case(received_at=at("2026-11-27T09:00"))
     assert due(c, "handover") == "2026-11-27T14:30:00+08:00"  # 09:00 + 3 h morning + 1 h afternoon
 
 
 # --- A whole in-warranty on-site path: every deadline by hand ------------------------------
 
 
-def onsite_free_until(db, cal, stop: str):
-    c = new_case(db, cal)
-    if stop == "awaiting_handover":
-        return c
-    c = act(db, cal, c, "handover", "receiver", "2026-11-30T09:00")
-    if stop == "awaiting_decision":
-        return c
-    c = act(db, cal, c, "decide", "engineer", "2026-11-30T15:00", solution="onsite_free", analysis="电源模块损坏")
-    if stop == "awaiting_dispatch":
-        return c
-    c = act(db, cal, c, "dispatch", "engineer", "2026-11-30T16:00", technicians=["tech"], plan="更换电源模块",
-            precautions="带备件", departed_at=at("2026-11-30T16:30"))
-    if stop == "on_route":
-        return c
-    c = act(db, cal, c, "arrive", "tech", "2026-12-01T10:00", arrived_at=at("2026-12-01T09:30"))
-    if stop == "on_site":
-        return c
-    c = act(db, cal, c, "complete", "tech", "2026-12-02T11:00", work_done="更换电源模块，全面检测正常",
-            completed_at=at("2026-12-02T10:30"), evaluation="satisfied", evaluation_remarks="及时")
-    if stop == "completed":
-        return c
-    c = act(db, cal, c, "approve_return", "engineer", "2026-12-02T11:10")
-    if stop == "return_approved":
-        return c
-    c = act(db, cal, c, "record_return", "tech", "2026-12-02T16:00", returned_at=at("2026-12-02T15:00"))
-    if stop == "awaiting_report":
-        return c
-    archive_signed_form(db, c)
-    c = act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", **report_form(),
-            expenses=[{"item": "差旅", "amount": "800"}, {"item": "住宿", "amount": "300"}],
-            returned_materials=[{"part": "电源模块", "quantity": "1", "condition": "damaged"}])
-    if stop == "awaiting_confirmation":
-        return c
-    raise AssertionError(stop)
-
-
-def test_in_warranty_path_deadlines(db, cal):
-    c = onsite_free_until(db, cal, "awaiting_dispatch")
+def test_in_warranty_path_deadlines(cal, act, onsite_free_until):
+    c = onsite_free_until("awaiting_dispatch")
     assert due(c, "decision") == "2026-12-01T09:30:00+08:00"  # Mon 09:00 + 8 h → Tue 09:30
     assert c["deadlines"]["decision"]["done_at"] == "2026-11-30T15:00:00+08:00"
     # 5.1.1.3, 150 km: 24 clock hours from the receipt (Friday 16:00), not from the decision.
     assert c["deadlines"]["arrival"]["clause"] == "5.1.1.3"
     assert due(c, "arrival") == "2026-11-28T16:00:00+08:00"
     assert c["decision"]["in_warranty"] is True and c["decision"]["decided_by"] == "engineer"
-    c = onsite_free_until(db, cal, "awaiting_report")
+    c = onsite_free_until("awaiting_report")
     assert c["dispatch"]["form_no"] == "JF2026-0001"
     assert c["onsite"]["return_approved_by"] == "engineer"
     assert case_deadlines.deadline_status(c["deadlines"]["arrival"], cal, at("2026-12-03T00:00")) == "met_late"
     # 6.2.7: end of the 3rd working day after Wednesday's return: Thu, Fri, Mon → Mon 17:30.
     assert due(c, "report") == "2026-12-07T17:30:00+08:00"
     assert not c["fines"]
-    c = onsite_free_until(db, cal, "awaiting_confirmation")
+    c = onsite_free_until("awaiting_confirmation")
     # 6.2.8: end of the 5th working day after Thursday's report: Fri, Mon, Tue, Wed, Thu.
     assert due(c, "confirm") == "2026-12-10T17:30:00+08:00"
-    c = act(db, cal, c, "confirm", "manager", "2026-12-10T17:00", quality="服务及时，顾客满意",
+    c = act(c, "confirm", "manager", "2026-12-10T17:00", quality="服务及时，顾客满意",
             lines=[{"approved": "", "reason": ""}, {"approved": "250", "reason": "超标准"}])
     assert (c["state"], c["outcome"]) == ("closed", "completed")
     assert c["audit"]["lines"][1] == {"item": "住宿", "claimed": 300.0, "approved": 250.0, "reason": "超标准"}
@@ -257,10 +156,10 @@ def test_in_warranty_path_deadlines(db, cal):
     assert all(t["by"] and t["at"] for t in c["timeline"])
 
 
-def test_audit_adjustment_needs_a_reason(db, cal):
-    c = onsite_free_until(db, cal, "awaiting_confirmation")
+def test_audit_adjustment_needs_a_reason(act, onsite_free_until):
+    c = onsite_free_until("awaiting_confirmation")
     with pytest.raises(CaseError) as e:
-        act(db, cal, c, "confirm", "manager", "2026-12-04T10:00", quality="好",
+        act(c, "confirm", "manager", "2026-12-04T10:00", quality="好",
             lines=[{"approved": "700"}, {"approved": ""}])
     assert e.value.field == "reason"
 
@@ -273,178 +172,161 @@ def test_audit_adjustment_needs_a_reason(db, cal):
     ("2026-12-14T10:00", [(1, "2026-12-11"), (2, "2026-12-14")]),
     ("2026-12-16T09:00", [(1, "2026-12-11"), (2, "2026-12-14"), (3, "2026-12-15"), (4, "2026-12-16")]),
 ])
-def test_6_2_8_fifty_per_working_day_late(db, cal, confirmed, days):
-    c = onsite_free_until(db, cal, "awaiting_confirmation")
-    c = act(db, cal, c, "confirm", "manager", confirmed, quality="好", lines=[{}, {}])
+def test_6_2_8_fifty_per_working_day_late(act, onsite_free_until, confirmed, days):
+    c = onsite_free_until("awaiting_confirmation")
+    c = act(c, "confirm", "manager", confirmed, quality="好", lines=[{}, {}])
     got = [(int(f["key"].split(":")[1]), f["day"]) for f in c["fines"]]
     assert got == days
     assert all(f["clause"] == "6.2.8" and f["amount"] == 50 and f["person"] == "engineer" for f in c["fines"])
 
 
-def test_6_2_8_cron_and_step_never_double_a_day(db, cal):
-    c = onsite_free_until(db, cal, "awaiting_confirmation")
+def test_6_2_8_cron_and_step_never_double_a_day(db, act, onsite_free_until):
+    c = onsite_free_until("awaiting_confirmation")
     assert run_overdue(db, at("2026-12-11T09:00"), send_mail=False)["fines_proposed"] == 1
     assert run_overdue(db, at("2026-12-11T15:00"), send_mail=False)["fines_proposed"] == 0
     assert run_overdue(db, at("2026-12-14T09:00"), send_mail=False)["fines_proposed"] == 1
     c = db.get("cases", c["id"])
-    c = act(db, cal, c, "confirm", "manager", "2026-12-15T10:00", quality="好", lines=[{}, {}])
+    c = act(c, "confirm", "manager", "2026-12-15T10:00", quality="好", lines=[{}, {}])
     assert [f["key"] for f in c["fines"]] == ["confirm_late:1", "confirm_late:2", "confirm_late:3"]
 
 
-def test_return_without_approval_proposes_6_2_6_range(db, cal):
-    c = onsite_free_until(db, cal, "completed")
-    c = act(db, cal, c, "record_return", "tech", "2026-12-02T16:00", returned_at=at("2026-12-02T15:00"))
+def test_return_without_approval_proposes_6_2_6_range(act, onsite_free_until):
+    c = onsite_free_until("completed")
+    c = act(c, "record_return", "tech", "2026-12-02T16:00", returned_at=at("2026-12-02T15:00"))
     [f] = c["fines"]
     assert (f["clause"], f["person"], f["amount"], f["range"]) == ("6.2.6", "tech", None, [50, 500])
     assert c["onsite"]["return_unapproved"] is True
     # the manager sets the amount inside the range, with a reason
     with pytest.raises(DomainError) as e:
-        act(db, cal, c, "rule_fine", "manager", "2026-12-03T09:00", key="return_unapproved",
+        act(c, "rule_fine", "manager", "2026-12-03T09:00", key="return_unapproved",
             decision="confirmed", amount="600", reason="情节较重")
     assert e.value.field == "amount"
     with pytest.raises(DomainError) as e:
-        act(db, cal, c, "rule_fine", "manager", "2026-12-03T09:00", key="return_unapproved",
+        act(c, "rule_fine", "manager", "2026-12-03T09:00", key="return_unapproved",
             decision="confirmed", amount="200", reason="")
     assert e.value.field == "reason"
-    c = act(db, cal, c, "rule_fine", "manager", "2026-12-03T09:00", key="return_unapproved",
+    c = act(c, "rule_fine", "manager", "2026-12-03T09:00", key="return_unapproved",
             decision="confirmed", amount="200", reason="造成额外差旅费用")
     assert c["fines"][0]["status"] == "confirmed" and c["fines"][0]["final_amount"] == 200
     with pytest.raises(DomainError):  # ruled once only
-        act(db, cal, c, "rule_fine", "manager", "2026-12-03T09:05", key="return_unapproved",
+        act(c, "rule_fine", "manager", "2026-12-03T09:05", key="return_unapproved",
             decision="waived", reason="x")
     # the GM may rule otherwise (6.2.8 特殊情况)
     with pytest.raises(NotPermitted):
-        act(db, cal, c, "gm_rule_fine", "manager", "2026-12-03T10:00", key="return_unapproved", amount="0", reason="x")
-    c = act(db, cal, c, "gm_rule_fine", "gm", "2026-12-03T10:00", key="return_unapproved", amount="0",
+        act(c, "gm_rule_fine", "manager", "2026-12-03T10:00", key="return_unapproved", amount="0", reason="x")
+    c = act(c, "gm_rule_fine", "gm", "2026-12-03T10:00", key="return_unapproved", amount="0",
             reason="抢修任务紧急，特殊情况")
     assert c["fines"][0]["status"] == "gm_ruled" and c["fines"][0]["final_amount"] == 0
 
 
-def test_waive_handover_fine(db, cal):
-    c = new_case(db, cal)
-    c = act(db, cal, c, "handover", "receiver", "2026-11-30T14:00")
-    assert "rule_fine" in flow.allowed_actions(c, U["manager"])
-    assert "rule_fine" not in flow.allowed_actions(c, U["engineer"])
-    c = act(db, cal, c, "rule_fine", "manager", "2026-11-30T15:00", key="handover", decision="waived",
+def test_waive_handover_fine(users, new_case, act):
+    c = new_case()
+    c = act(c, "handover", "receiver", "2026-11-30T14:00")
+    assert "rule_fine" in flow.allowed_actions(c, users["manager"])
+    assert "rule_fine" not in flow.allowed_actions(c, users["engineer"])
+    c = act(c, "rule_fine", "manager", "2026-11-30T15:00", key="handover", decision="waived",
             reason="顾客单位周末来电")
     assert c["fines"][0]["status"] == "waived" and c["fines"][0]["final_amount"] == 0
-    assert "rule_fine" not in flow.allowed_actions(c, U["manager"])
+    assert "rule_fine" not in flow.allowed_actions(c, users["manager"])
 
 
 # --- Paid service, refusal and VP approval (5.2.3–5.2.5, 6.2.4) ------------------------------
 
 
-def paid_until(db, cal, stop: str, serial="OUT-001", misuse=False):
-    c = new_case(db, cal, user="engineer", serial=serial)
-    extra = {"misuse": True, "misuse_reason": "未按说明书保养"} if misuse else {}
-    c = act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="onsite_paid", analysis="主板损坏", **extra)
-    if stop == "quoting":
-        return c
-    c = act(db, cal, c, "quote", "engineer", "2026-11-30T09:00", service_fee="2000",
-            parts=[{"part": "主板", "quantity": "1"}, {"part": "", "quantity": ""}])
-    if stop == "quoted":
-        return c
-    c = act(db, cal, c, "price", "finance", "2026-11-30T10:00", prices=["3500"])
-    c = act(db, cal, c, "send_quote", "engineer", "2026-11-30T10:30")
-    if stop == "awaiting_customer":
-        return c
-    raise AssertionError(stop)
-
-
-def test_paid_path_quote_and_customer_confirmation(db, cal):
-    c = paid_until(db, cal, "quoting")
+def test_paid_path_quote_and_customer_confirmation(users, act, paid_until):
+    c = paid_until("quoting")
     assert c["decision"]["in_warranty"] is False and "arrival" not in c["deadlines"]
-    c = paid_until(db, cal, "quoted")
-    assert flow.allowed_actions(c, U["finance"]) == ["price"]
-    assert "send_quote" not in flow.allowed_actions(c, U["engineer"])  # parts not priced yet
+    c = paid_until("quoted")
+    assert flow.allowed_actions(c, users["finance"]) == ["price"]
+    assert "send_quote" not in flow.allowed_actions(c, users["engineer"])  # parts not priced yet
     with pytest.raises(CaseError):
-        act(db, cal, c, "send_quote", "engineer", "2026-11-30T09:30")
-    c = paid_until(db, cal, "awaiting_customer")
+        act(c, "send_quote", "engineer", "2026-11-30T09:30")
+    c = paid_until("awaiting_customer")
     assert c["quote"]["total"] == 5500.0
-    c = act(db, cal, c, "customer_response", "sales", "2026-11-30T15:00", accepted="yes",
+    c = act(c, "customer_response", "sales", "2026-11-30T15:00", accepted="yes",
             responded_at=at("2026-11-30T14:00"), person="陈工")
     assert c["state"] == "awaiting_dispatch"
     # 5.2.5, 820 km: 48 clock hours from the customer's confirmation.
     assert due(c, "arrival") == "2026-12-02T14:00:00+08:00"
 
 
-def test_refused_fee_needs_vp(db, cal):
-    c = paid_until(db, cal, "awaiting_customer")
-    c = act(db, cal, c, "customer_response", "engineer", "2026-11-30T15:00", accepted="no",
+def test_refused_fee_needs_vp(cal, users, act, paid_until):
+    c = paid_until("awaiting_customer")
+    c = act(c, "customer_response", "engineer", "2026-11-30T15:00", accepted="no",
             responded_at=at("2026-11-30T14:00"), person="陈工")
     assert c["state"] == "awaiting_vp" and "arrival" not in c["deadlines"]
-    assert flow.allowed_actions(c, U["vp"]) == ["vp_decision"]
+    assert flow.allowed_actions(c, users["vp"]) == ["vp_decision"]
     for name in ("engineer", "manager", "gm", "sales"):
-        assert flow.allowed_actions(c, U[name]) == []
+        assert flow.allowed_actions(c, users[name]) == []
         with pytest.raises(NotPermitted):
-            act(db, cal, c, "vp_decision", name, "2026-11-30T16:00", approved="yes", reason="x")
-    c = act(db, cal, c, "vp_decision", "vp", "2026-11-30T16:00", approved="yes", reason="保障任务需要")
+            act(c, "vp_decision", name, "2026-11-30T16:00", approved="yes", reason="x")
+    c = act(c, "vp_decision", "vp", "2026-11-30T16:00", approved="yes", reason="保障任务需要")
     assert c["state"] == "awaiting_dispatch"
     assert due(c, "arrival") == "2026-12-02T16:00:00+08:00"  # 48 h from the approval
-    c = act(db, cal, c, "dispatch", "engineer", "2026-12-01T08:00", technicians=["tech", "tech2"], plan="p",
+    c = act(c, "dispatch", "engineer", "2026-12-01T08:00", technicians=["tech", "tech2"], plan="p",
             precautions="q")
-    c = act(db, cal, c, "arrive", "tech2", "2026-12-02T12:00", arrived_at=at("2026-12-02T11:00"))
+    c = act(c, "arrive", "tech2", "2026-12-02T12:00", arrived_at=at("2026-12-02T11:00"))
     assert case_deadlines.deadline_status(c["deadlines"]["arrival"], cal, at("2026-12-02T12:00")) == "met"
 
 
-def test_vp_refusal_closes(db, cal):
-    c = paid_until(db, cal, "awaiting_customer")
-    c = act(db, cal, c, "customer_response", "engineer", "2026-11-30T15:00", accepted="no",
+def test_vp_refusal_closes(act, paid_until):
+    c = paid_until("awaiting_customer")
+    c = act(c, "customer_response", "engineer", "2026-11-30T15:00", accepted="no",
             responded_at=at("2026-11-30T14:00"), person="陈工")
-    c = act(db, cal, c, "vp_decision", "vp", "2026-11-30T16:00", approved="no", reason="不符合条件")
+    c = act(c, "vp_decision", "vp", "2026-11-30T16:00", approved="no", reason="不符合条件")
     assert (c["state"], c["outcome"]) == ("closed", "refused")
 
 
-def test_paid_report_needs_receipt(db, cal):
-    c = paid_until(db, cal, "awaiting_customer")
-    c = act(db, cal, c, "customer_response", "engineer", "2026-11-30T15:00", accepted="yes",
+def test_paid_report_needs_receipt(db, act, paid_until, archive_signed_form):
+    c = paid_until("awaiting_customer")
+    c = act(c, "customer_response", "engineer", "2026-11-30T15:00", accepted="yes",
             responded_at=at("2026-11-30T14:00"), person="陈工")
-    c = act(db, cal, c, "dispatch", "engineer", "2026-11-30T16:00", technicians=["tech"], plan="p", precautions="q")
-    c = act(db, cal, c, "arrive", "tech", "2026-12-01T10:00", arrived_at=at("2026-12-01T10:00"))
-    c = act(db, cal, c, "complete", "tech", "2026-12-01T12:00", work_done="w", completed_at=at("2026-12-01T12:00"))
-    c = act(db, cal, c, "approve_return", "manager", "2026-12-01T12:10")
-    c = act(db, cal, c, "record_return", "tech", "2026-12-01T17:00", returned_at=at("2026-12-01T17:00"))
+    c = act(c, "dispatch", "engineer", "2026-11-30T16:00", technicians=["tech"], plan="p", precautions="q")
+    c = act(c, "arrive", "tech", "2026-12-01T10:00", arrived_at=at("2026-12-01T10:00"))
+    c = act(c, "complete", "tech", "2026-12-01T12:00", work_done="w", completed_at=at("2026-12-01T12:00"))
+    c = act(c, "approve_return", "manager", "2026-12-01T12:10")
+    c = act(c, "record_return", "tech", "2026-12-01T17:00", returned_at=at("2026-12-01T17:00"))
     archive_signed_form(db, c)
     form = report_form("2026-12-01T10:00", "2026-12-01T12:00", charge="paid", amount="5500")
     with pytest.raises(CaseError) as e:
-        act(db, cal, c, "report", "tech", "2026-12-02T09:00", text="t", **form)
+        act(c, "report", "tech", "2026-12-02T09:00", text="t", **form)
     assert e.value.field == "receipt_no"
     with pytest.raises(CaseError) as e:  # paid on the form: the amount written there
-        act(db, cal, c, "report", "tech", "2026-12-02T09:00", text="t", **{**form, "amount": ""},
+        act(c, "report", "tech", "2026-12-02T09:00", text="t", **{**form, "amount": ""},
             receipt_no="SJ-1", amount_collected="5500")
     assert e.value.field == "amount"
-    c = act(db, cal, c, "report", "tech", "2026-12-02T09:00", text="t", **form, receipt_no="SJ-1",
+    c = act(c, "report", "tech", "2026-12-02T09:00", text="t", **form, receipt_no="SJ-1",
             amount_collected="5500")
     assert c["report"]["amount_collected"] == 5500.0
     assert (c["report"]["service_form"]["charge"], c["report"]["service_form"]["amount"]) == ("paid", 5500.0)
 
 
-def test_solution_must_fit_warranty(db, cal):
-    c = new_case(db, cal, user="engineer")
+def test_solution_must_fit_warranty(new_case, act):
+    c = new_case(user="engineer")
     with pytest.raises(CaseError) as e:
-        act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="onsite_paid", analysis="a")
+        act(c, "decide", "engineer", "2026-11-27T17:00", solution="onsite_paid", analysis="a")
     assert e.value.field == "solution"
     with pytest.raises(CaseError) as e:
-        act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="onsite_free", analysis="a",
+        act(c, "decide", "engineer", "2026-11-27T17:00", solution="onsite_free", analysis="a",
             misuse=True, misuse_reason="受潮")
     assert e.value.field == "solution"
-    c = act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="onsite_paid", analysis="a",
+    c = act(c, "decide", "engineer", "2026-11-27T17:00", solution="onsite_paid", analysis="a",
             misuse=True, misuse_reason="受潮")
     assert c["state"] == "quoting" and c["decision"]["misuse"] is True
 
 
-def test_phone_guidance_solved_or_onsite(db, cal):
-    c = new_case(db, cal, user="engineer")
-    c = act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="phone_guidance", analysis="a",
+def test_phone_guidance_solved_or_onsite(db, new_case, act):
+    c = new_case(user="engineer")
+    c = act(c, "decide", "engineer", "2026-11-27T17:00", solution="phone_guidance", analysis="a",
             guidance="重新插拔电源")
     assert c["state"] == "awaiting_guidance_result"
-    c2 = act(db, cal, c, "guidance_result", "engineer", "2026-11-30T09:00", solved=True)
+    c2 = act(c, "guidance_result", "engineer", "2026-11-30T09:00", solved=True)
     assert (c2["state"], c2["outcome"]) == ("closed", "guidance_solved")
     c = db.get("cases", c["id"])  # the closed one; take a fresh case for the other branch
-    c = new_case(db, cal, user="engineer")
-    c = act(db, cal, c, "decide", "engineer", "2026-11-27T17:00", solution="phone_guidance", analysis="a",
+    c = new_case(user="engineer")
+    c = act(c, "decide", "engineer", "2026-11-27T17:00", solution="phone_guidance", analysis="a",
             guidance="g")
-    c = act(db, cal, c, "guidance_result", "engineer", "2026-11-30T09:00", solved=False)
+    c = act(c, "guidance_result", "engineer", "2026-11-30T09:00", solved=False)
     assert c["state"] == "awaiting_dispatch" and c["decision"]["solution"] == "onsite_free"
     assert due(c, "arrival") == "2026-11-28T16:00:00+08:00"
 
@@ -467,20 +349,20 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("state", list(EXPECTED))
-def test_allowed_actions_per_role(db, cal, state):
-    c = onsite_free_until(db, cal, state)
+def test_allowed_actions_per_role(users, onsite_free_until, state):
+    c = onsite_free_until(state)
     assert c["state"] == state
-    for name, user in U.items():
+    for name, user in users.items():
         assert flow.allowed_actions(c, user) == EXPECTED[state].get(name, []), (state, name)
 
 
-def test_paid_states_per_role(db, cal):
-    c = paid_until(db, cal, "quoted")
-    table = {name: flow.allowed_actions(c, u) for name, u in U.items()}
-    assert table == {**{n: [] for n in U}, "engineer": ["quote"], "manager": ["quote"], "finance": ["price"]}
-    c = paid_until(db, cal, "awaiting_customer")
-    table = {name: flow.allowed_actions(c, u) for name, u in U.items()}
-    assert table == {**{n: [] for n in U}, "engineer": ["customer_response"], "manager": ["customer_response"],
+def test_paid_states_per_role(users, paid_until):
+    c = paid_until("quoted")
+    table = {name: flow.allowed_actions(c, u) for name, u in users.items()}
+    assert table == {**{n: [] for n in users}, "engineer": ["quote"], "manager": ["quote"], "finance": ["price"]}
+    c = paid_until("awaiting_customer")
+    table = {name: flow.allowed_actions(c, u) for name, u in users.items()}
+    assert table == {**{n: [] for n in users}, "engineer": ["customer_response"], "manager": ["customer_response"],
                      "sales": ["customer_response"]}
 
 
@@ -502,38 +384,38 @@ def test_paid_states_per_role(db, cal):
     ("awaiting_confirmation", "confirm", "finance", NotPermitted),
     ("awaiting_confirmation", "vp_decision", "vp", CaseError),
 ])
-def test_forbidden_transitions(db, cal, state, action, user, error):
-    c = onsite_free_until(db, cal, state)
+def test_forbidden_transitions(db, act, onsite_free_until, state, action, user, error):
+    c = onsite_free_until(state)
     with pytest.raises(error) as e:
-        act(db, cal, c, action, user, "2026-12-20T10:00")
+        act(c, action, user, "2026-12-20T10:00")
     if error is CaseError:
         assert "当前状态" in str(e.value) and vocab.STATES[state] in str(e.value)
     assert db.get("cases", c["id"])["_rev"] == c["_rev"]  # nothing applied
 
 
-def test_stale_revision_applies_nothing(db, cal):
-    c = new_case(db, cal)
-    fresh = act(db, cal, c, "handover", "receiver", "2026-11-30T09:00")
+def test_stale_revision_applies_nothing(db, new_case, act):
+    c = new_case()
+    fresh = act(c, "handover", "receiver", "2026-11-30T09:00")
     with pytest.raises(StaleRecord):
-        act(db, cal, c, "handover", "engineer", "2026-11-30T09:05")  # c carries the old _rev
+        act(c, "handover", "engineer", "2026-11-30T09:05")  # c carries the old _rev
     assert db.get("cases", c["id"])["_rev"] == fresh["_rev"]
     assert [t["action"] for t in db.get("cases", c["id"])["timeline"]] == ["intake", "handover"]
 
 
-def test_times_must_be_in_order(db, cal):
-    c = onsite_free_until(db, cal, "on_route")
+def test_times_must_be_in_order(act, onsite_free_until):
+    c = onsite_free_until("on_route")
     with pytest.raises(CaseError) as e:
-        act(db, cal, c, "arrive", "tech", "2026-12-01T10:00", arrived_at=at("2026-11-30T16:00"))
+        act(c, "arrive", "tech", "2026-12-01T10:00", arrived_at=at("2026-11-30T16:00"))
     assert e.value.field == "arrived_at" and "出发时间" in str(e.value)
     with pytest.raises(CaseError) as e:
-        act(db, cal, c, "arrive", "tech", "2026-12-01T10:00", arrived_at=at("2026-12-01T11:00"))
+        act(c, "arrive", "tech", "2026-12-01T10:00", arrived_at=at("2026-12-01T11:00"))
     assert "不能晚于当前时间" in str(e.value)
 
 
-def test_dispatch_requires_technicians(db, cal):
-    c = onsite_free_until(db, cal, "awaiting_dispatch")
+def test_dispatch_requires_technicians(act, onsite_free_until):
+    c = onsite_free_until("awaiting_dispatch")
     with pytest.raises(CaseError) as e:
-        act(db, cal, c, "dispatch", "engineer", "2026-11-30T16:00", technicians=["sales"], plan="p", precautions="q")
+        act(c, "dispatch", "engineer", "2026-11-30T16:00", technicians=["sales"], plan="p", precautions="q")
     assert e.value.field == "technicians"
 
 
@@ -560,8 +442,8 @@ def test_may_read(user, case, expected):
 # --- Read-time deadlines, lists, recomputation --------------------------------------------
 
 
-def test_deadline_status_colours(db, cal):
-    c = new_case(db, cal)  # handover due Monday 11:00
+def test_deadline_status_colours(cal, new_case):
+    c = new_case()  # handover due Monday 11:00
     entry = c["deadlines"]["handover"]
     assert case_deadlines.deadline_status(entry, cal, at("2026-11-27T16:30")) == "open"
     assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T09:00")) == "soon"  # exactly 2 working hours left
@@ -570,36 +452,36 @@ def test_deadline_status_colours(db, cal):
     assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T11:01")) == "overdue"
 
 
-def test_overdue_items_and_my_work(db, cal):
-    a = new_case(db, cal)                                   # handover due Mon 11:00 (receiver)
-    b = new_case(db, cal, user="engineer")                  # decision due Mon 16:30 (engineer)
+def test_overdue_items_and_my_work(db, cal, users, new_case):
+    a = new_case()                            # handover due Mon 11:00 (receiver)
+    b = new_case(user="engineer")             # decision due Mon 16:30 (engineer)
     items = case_deadlines.overdue_items(db, cal, at("2026-11-30T17:00"))
     assert [(i.case["id"], i.key, i.responsible) for i in items] == [(a["id"], "handover", "receiver"),
                                                                       (b["id"], "decision", "engineer")]
     assert items[0].deadline.clause == "6.1.3"
     assert case_deadlines.overdue_items(db, cal, at("2026-11-30T10:00")) == []
-    work = queries.my_work(db, U["receiver"], at("2026-11-30T09:00"))
+    work = queries.my_work(db, users["receiver"], at("2026-11-30T09:00"))
     assert [(r["case"]["id"], r["actions"]) for r in work] == [(a["id"], ["handover"])]
-    work = queries.my_work(db, U["engineer"], at("2026-11-30T09:00"))
+    work = queries.my_work(db, users["engineer"], at("2026-11-30T09:00"))
     assert [r["case"]["id"] for r in work] == [b["id"]]  # the receiver's hand-over is not the engineer's to-do
-    assert queries.my_work(db, U["tech"], at("2026-11-30T09:00")) == []
+    assert queries.my_work(db, users["tech"], at("2026-11-30T09:00")) == []
 
 
-def test_search_filters(db, cal):
-    a = new_case(db, cal)
-    b = new_case(db, cal, user="engineer", serial="OUT-001", description="雷达不开机")
+def test_search_filters(world, db, new_case):
+    a = new_case()
+    b = new_case(user="engineer", serial="OUT-001", description="雷达不开机")
     rows, total = queries.search(db, at("2026-11-30T12:00"), q="雷达")
     assert total == 1 and rows[0]["id"] == b["id"]
     assert queries.search(db, at("2026-11-30T12:00"), state="awaiting_handover")[1] == 1
     assert queries.search(db, at("2026-11-30T12:00"), overdue=True)[0][0]["id"] == a["id"]
-    assert queries.search(db, at("2026-11-30T12:00"), customer_id=db.far["id"])[1] == 1
+    assert queries.search(db, at("2026-11-30T12:00"), customer_id=world.far["id"])[1] == 1
     assert queries.search(db, at("2026-11-30T12:00"), product="out-")[1] == 1
     assert queries.search(db, at("2026-11-30T12:00"), type="consultation")[1] == 0
 
 
-def test_recompute_open_deadlines_after_a_correction(db, cal):
-    c = new_case(db, cal)
-    done = new_case(db, cal, user="engineer")  # its handover is met: never recomputed
+def test_recompute_open_deadlines_after_a_correction(db, cal, new_case):
+    c = new_case()
+    done = new_case(user="engineer")  # its handover is met: never recomputed
     # The company declares Monday 2026-11-30 a day off: Fri 16:00 + 4 h → Tuesday 11:00.
     shut = cal.with_corrections({"2026-11-30": (False, "停工")})
     assert case_deadlines.recompute_open_deadlines(db, shut, "admin") == 2  # c's handover, done's decision
@@ -618,21 +500,21 @@ def test_bench_transition(db, cal):
 # --- The report carries the 技术服务单 (6.2.6, 6.2.7) and 技质部 confirms it (6.2.8) ---------------
 
 
-def test_report_is_refused_until_a_signed_form_is_archived(db, cal):
-    c = onsite_free_until(db, cal, "awaiting_report")
+def test_report_is_refused_until_a_signed_form_is_archived(db, act, onsite_free_until, archive_signed_form):
+    c = onsite_free_until("awaiting_report")
     with pytest.raises(CaseError) as e:
-        act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", **report_form())
+        act(c, "report", "tech", "2026-12-03T10:00", text="已修复", **report_form())
     assert "技术服务单" in str(e.value) and "上传" in str(e.value) and "6.2.7" in str(e.value)
     assert db.get("cases", c["id"])["_rev"] == c["_rev"]  # nothing applied
     doc = archive_signed_form(db, c)
-    c = act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", **report_form())
+    c = act(c, "report", "tech", "2026-12-03T10:00", text="已修复", **report_form())
     assert c["state"] == "awaiting_confirmation"
     assert c["report"]["form_version"] == {"id": doc["id"], "version": 1, "kind": "scan",
                                            "form_no": c["dispatch"]["form_no"], "sha256": doc["sha256"]}
 
 
-def test_report_stores_the_filled_form_and_the_evaluation(db, cal):
-    c = onsite_free_until(db, cal, "awaiting_confirmation")
+def test_report_stores_the_filled_form_and_the_evaluation(onsite_free_until):
+    c = onsite_free_until("awaiting_confirmation")
     f = c["report"]["service_form"]
     assert f == {"arrived_at": "2026-12-01T09:30:00+08:00", "completed_at": "2026-12-02T10:30:00+08:00",
                  "fault_found": "电源模块无输出", "cause": "过流保护元件损坏", "work_done": "更换电源模块，全面检测正常",
@@ -658,17 +540,17 @@ def test_report_stores_the_filled_form_and_the_evaluation(db, cal):
     ({"arrived_at": at("2026-11-30T16:00")}, "arrived_at"),       # before the departure
     ({"arrived_at": None}, "arrived_at"),
 ])
-def test_report_form_refusals_name_their_field(db, cal, over, field):
-    c = onsite_free_until(db, cal, "awaiting_report")
+def test_report_form_refusals_name_their_field(db, act, onsite_free_until, archive_signed_form, over, field):
+    c = onsite_free_until("awaiting_report")
     archive_signed_form(db, c)
     with pytest.raises(CaseError) as e:
-        act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", **{**report_form(), **over})
+        act(c, "report", "tech", "2026-12-03T10:00", text="已修复", **{**report_form(), **over})
     assert e.value.field == field, str(e.value)
     assert db.get("cases", c["id"])["state"] == "awaiting_report"
 
 
-def test_report_prefill_from_the_onsite_steps_then_from_the_tablet_form(db, cal):
-    c = onsite_free_until(db, cal, "awaiting_report")
+def test_report_prefill_from_the_onsite_steps_then_from_the_tablet_form(db, act, onsite_free_until, archive_signed_form):
+    c = onsite_free_until("awaiting_report")
     pre = report_step.report_prefill(db, c)
     assert pre["arrived_at"] == at("2026-12-01T09:30") and pre["completed_at"] == at("2026-12-02T10:30")
     assert pre["work_done"] == "更换电源模块，全面检测正常" and pre["charge"] == "free"
@@ -691,7 +573,7 @@ def test_report_prefill_from_the_onsite_steps_then_from_the_tablet_form(db, cal)
     assert pre["source"] == {"id": doc["id"], "version": 2, "kind": "tablet"}
     # the prefill goes through the report as it is
     data = {k: v for k, v in pre.items() if k != "source"}
-    c = act(db, cal, c, "report", "tech", "2026-12-03T10:00", text="已修复", **data)
+    c = act(c, "report", "tech", "2026-12-03T10:00", text="已修复", **data)
     assert c["report"]["service_form"]["ratings"]["timeliness"] == "unsatisfied"
     assert c["report"]["form_version"]["version"] == 2
 
@@ -699,34 +581,34 @@ def test_report_prefill_from_the_onsite_steps_then_from_the_tablet_form(db, cal)
 # --- Where a case came from: a follow-up call (issue 6) ---------------------------------------
 
 
-def test_intake_source_is_checked_and_kept(db, cal):
+def test_intake_source_is_checked_and_kept(db, new_case):
     with pytest.raises(CaseError) as e:
-        new_case(db, cal, source={"type": "followup", "id": 99})
+        new_case(source={"type": "followup", "id": 99})
     assert e.value.field == "source" and "不存在" in str(e.value)
     with pytest.raises(CaseError) as e:
-        new_case(db, cal, source={"type": "email", "id": 1})
+        new_case(source={"type": "email", "id": 1})
     assert e.value.field == "source"
     assert db.count("cases") == 0
     task = db.insert("followups", {"key": "follow_up:1:2026Q4", "kind": "follow_up", "status": "open"}, "t")
-    c = new_case(db, cal, source={"type": "followup", "id": str(task["id"]), "label": "季度电话跟踪（8.1，2026Q4）"})
+    c = new_case(source={"type": "followup", "id": str(task["id"]), "label": "季度电话跟踪（8.1，2026Q4）"})
     assert c["source"] == {"type": "followup", "id": task["id"], "label": "季度电话跟踪（8.1，2026Q4）"}
     assert f"来自跟踪回访 #{task['id']}" in c["timeline"][0]["text"]
-    assert new_case(db, cal)["source"] is None
+    assert new_case()["source"] is None
 
 
-def test_intake_tx_commits_with_the_callers_transaction_or_not_at_all(db, cal):
+def test_intake_tx_commits_with_the_callers_transaction_or_not_at_all(world, db, cal, users, new_case):
     with pytest.raises(RuntimeError):
         with db.transaction("receiver") as tx:
-            workflow.intake_tx(tx, cal, {"type": "consultation", "customer_id": db.near["id"], "caller_name": "a",
-                                      "caller_phone": "1", "description": "d"}, U["receiver"],
+            workflow.intake_tx(tx, cal, {"type": "consultation", "customer_id": world.near["id"], "caller_name": "a",
+                                      "caller_phone": "1", "description": "d"}, users["receiver"],
                             now=at("2026-11-27T16:00"))
             raise RuntimeError("the caller's own part failed")
     assert db.count("cases") == 0 and db.count(vocab.COUNTERS) == 0
-    assert new_case(db, cal)["number"] == "FW2026-0001"  # no number was used up
+    assert new_case()["number"] == "FW2026-0001"  # no number was used up
 
 
-def test_recompute_in_an_open_transaction(db, cal):
-    c = new_case(db, cal)
+def test_recompute_in_an_open_transaction(db, cal, new_case):
+    c = new_case()
     shut = cal.with_corrections({"2026-11-30": (False, "停工")})
     assert case_deadlines.plan_recompute(db, shut) == [(c["id"], {"handover": "2026-12-01T11:00:00+08:00"})]
     with pytest.raises(RuntimeError):

@@ -14,24 +14,24 @@ from records.cases.steps import decision
 from records.cases.vocab import SOLUTIONS, CaseError, NotPermitted
 from records.core.errors import DomainError
 from records.fines import proposals
-from tests.test_cases_domain import U, act, at, cal, db, new_case, onsite_free_until  # noqa: F401 (fixtures)
+from tests.fixtures.calendar import at
 
 
-def test_propose_fine_is_a_managers_extra_action_in_any_state(db, cal):
-    c = new_case(db, cal)
-    assert flow.extra_actions(c, U["manager"]) == ["propose_fine"]
-    assert "propose_fine" not in flow.allowed_actions(c, U["manager"])  # not a step of the flow
+def test_propose_fine_is_a_managers_extra_action_in_any_state(db, users, new_case, act):
+    c = new_case()
+    assert flow.extra_actions(c, users["manager"]) == ["propose_fine"]
+    assert "propose_fine" not in flow.allowed_actions(c, users["manager"])  # not a step of the flow
     for name in ("engineer", "receiver", "tech", "finance", "vp", "gm"):
-        assert flow.extra_actions(c, U[name]) == []
+        assert flow.extra_actions(c, users[name]) == []
     with pytest.raises(NotPermitted):
-        act(db, cal, c, "propose_fine", "engineer", "2026-11-30T09:00", kind="record_unclear",
+        act(c, "propose_fine", "engineer", "2026-11-30T09:00", kind="record_unclear",
             person="receiver", facts="x")
     assert db.get("cases", c["id"])["_rev"] == c["_rev"]
 
 
-def test_6_1_5_fifty_per_item_to_the_person_chosen(db, cal):
-    c = onsite_free_until(db, cal, "awaiting_report")
-    c = act(db, cal, c, "propose_fine", "manager", "2026-12-03T09:00", kind="record_unclear", person="receiver",
+def test_6_1_5_fifty_per_item_to_the_person_chosen(act, onsite_free_until):
+    c = onsite_free_until("awaiting_report")
+    c = act(c, "propose_fine", "manager", "2026-12-03T09:00", kind="record_unclear", person="receiver",
             items="3", facts="顾客地址和产品编号记录错误，技术人员多跑一趟")
     [f] = c["fines"]
     assert (f["key"], f["clause"], f["person"], f["amount"], f["range"], f["status"]) == (
@@ -40,53 +40,53 @@ def test_6_1_5_fifty_per_item_to_the_person_chosen(db, cal):
     assert "每条处罚责任人 50 元" in f["basis"] and "共 3 条" in f["basis"] and "多跑一趟" in f["basis"]
     assert c["timeline"][-1]["action"] == "propose_fine" and "receiver-姓名" in c["timeline"][-1]["text"]
     # a second one gets its own key; the state does not move
-    c = act(db, cal, c, "propose_fine", "manager", "2026-12-03T09:10", kind="record_unclear", person="tech",
+    c = act(c, "propose_fine", "manager", "2026-12-03T09:10", kind="record_unclear", person="tech",
             facts="故障现象记录不完整")
     assert [f["key"] for f in c["fines"]] == ["record_unclear:1", "record_unclear:2"]
     assert c["fines"][1]["amount"] == 50 and c["state"] == "awaiting_report"
     # confirmed at the stated amount only (a change goes to the GM)
     with pytest.raises(DomainError) as e:
-        act(db, cal, c, "rule_fine", "manager", "2026-12-03T10:00", key="record_unclear:1", decision="confirmed",
+        act(c, "rule_fine", "manager", "2026-12-03T10:00", key="record_unclear:1", decision="confirmed",
             amount="100", reason="属实")
     assert e.value.field == "amount"
-    c = act(db, cal, c, "rule_fine", "manager", "2026-12-03T10:00", key="record_unclear:1", decision="confirmed",
+    c = act(c, "rule_fine", "manager", "2026-12-03T10:00", key="record_unclear:1", decision="confirmed",
             amount="", reason="属实")
     assert c["fines"][0]["final_amount"] == 150 and c["fines"][0]["status"] == "confirmed"
 
 
-def test_6_2_9_range_for_the_technician_on_the_form(db, cal):
-    early = new_case(db, cal)
+def test_6_2_9_range_for_the_technician_on_the_form(db, users, new_case, act, onsite_free_until):
+    early = new_case()
     with pytest.raises(CaseError) as e:  # no 技术服务单 issued yet
-        act(db, cal, early, "propose_fine", "manager", "2026-11-30T09:00", kind="falsified_form", person="tech",
+        act(early, "propose_fine", "manager", "2026-11-30T09:00", kind="falsified_form", person="tech",
             facts="x")
     assert e.value.field == "kind"
-    c = onsite_free_until(db, cal, "awaiting_confirmation")
+    c = onsite_free_until("awaiting_confirmation")
     with pytest.raises(CaseError) as e:  # not a technician of this case
-        act(db, cal, c, "propose_fine", "manager", "2026-12-04T09:00", kind="falsified_form", person="tech2",
+        act(c, "propose_fine", "manager", "2026-12-04T09:00", kind="falsified_form", person="tech2",
             facts="到达时间不实")
     assert e.value.field == "person"
     with pytest.raises(DomainError) as e:  # facts required
-        act(db, cal, c, "propose_fine", "manager", "2026-12-04T09:00", kind="falsified_form", person="tech",
+        act(c, "propose_fine", "manager", "2026-12-04T09:00", kind="falsified_form", person="tech",
             facts="  ")
     assert e.value.field == "facts"
-    c = act(db, cal, c, "propose_fine", "manager", "2026-12-04T09:00", kind="falsified_form", person="tech",
+    c = act(c, "propose_fine", "manager", "2026-12-04T09:00", kind="falsified_form", person="tech",
             facts="技术服务单上的到达时间与票据不符")
     [f] = c["fines"]
     assert (f["key"], f["clause"], f["person"], f["amount"], f["range"]) == (
         "falsified_form:1", "6.2.9", "tech", None, [50, 500])
     assert f["items"] is None and "弄虚作假" in f["basis"] and "与票据不符" in f["basis"]
     with pytest.raises(DomainError):
-        act(db, cal, c, "rule_fine", "manager", "2026-12-04T10:00", key="falsified_form:1", decision="confirmed",
+        act(c, "rule_fine", "manager", "2026-12-04T10:00", key="falsified_form:1", decision="confirmed",
             amount="501", reason="情节严重")
-    c = act(db, cal, c, "rule_fine", "manager", "2026-12-04T10:00", key="falsified_form:1", decision="confirmed",
+    c = act(c, "rule_fine", "manager", "2026-12-04T10:00", key="falsified_form:1", decision="confirmed",
             amount="300", reason="情节较重")
     assert c["fines"][0]["final_amount"] == 300
     # proposals after the close still reach the manager's work list while pending
-    c = act(db, cal, c, "confirm", "manager", "2026-12-04T11:00", quality="好", lines=[{}, {}])
-    c = act(db, cal, c, "propose_fine", "manager", "2026-12-07T09:00", kind="record_unclear", person="receiver",
+    c = act(c, "confirm", "manager", "2026-12-04T11:00", quality="好", lines=[{}, {}])
+    c = act(c, "propose_fine", "manager", "2026-12-07T09:00", kind="record_unclear", person="receiver",
             facts="联系人电话记错")
     assert c["state"] == "closed"
-    assert [r["case"]["id"] for r in queries.my_work(db, U["manager"], at("2026-12-07T09:30"))] == [c["id"]]
+    assert [r["case"]["id"] for r in queries.my_work(db, users["manager"], at("2026-12-07T09:30"))] == [c["id"]]
 
 
 @pytest.mark.parametrize("data, field", [
@@ -96,10 +96,10 @@ def test_6_2_9_range_for_the_technician_on_the_form(db, cal):
     ({"kind": "record_unclear", "person": "receiver", "facts": "x", "items": "0"}, "items"),
     ({"kind": "record_unclear", "person": "receiver", "facts": "x", "items": "两条"}, "items"),
 ])
-def test_propose_fine_refusals_name_their_field(db, cal, data, field):
-    c = new_case(db, cal)
+def test_propose_fine_refusals_name_their_field(db, new_case, act, data, field):
+    c = new_case()
     with pytest.raises(DomainError) as e:
-        act(db, cal, c, "propose_fine", "manager", "2026-11-30T09:00", **data)
+        act(c, "propose_fine", "manager", "2026-11-30T09:00", **data)
     assert e.value.field == field
     assert db.get("cases", c["id"])["fines"] == []
 
@@ -115,23 +115,22 @@ def test_add_manual_in_memory():
 # --- What the case page reads ------------------------------------------------------------------
 
 
-def test_next_steps_name_who_the_case_waits_for(db, cal):
-    c = new_case(db, cal)
+def test_next_steps_name_who_the_case_waits_for(new_case, act, onsite_free_until):
+    c = new_case()
     assert [(s["action"], s["users"], s["roles"]) for s in flow.next_steps(c)] == [
         ("handover", ["receiver"], ["技质部"])]
-    c = onsite_free_until(db, cal, "completed")
+    c = onsite_free_until("completed")
     assert [(s["action"], s["users"], s["roles"]) for s in flow.next_steps(c)] == [
         ("approve_return", [], ["技质部"]), ("record_return", ["tech"], [])]
-    c = onsite_free_until(db, cal, "awaiting_confirmation")
-    c = act(db, cal, c, "confirm", "manager", "2026-12-04T11:00", quality="好", lines=[{}, {}])
+    c = onsite_free_until("awaiting_confirmation")
+    c = act(c, "confirm", "manager", "2026-12-04T11:00", quality="好", lines=[{}, {}])
     assert flow.next_steps(c) == []
 
 
-def test_next_steps_of_a_quote_wait_for_finance_not_for_a_redraft(db, cal):
-    from tests.test_cases_domain import paid_until
-    c = paid_until(db, cal, "quoted")
+def test_next_steps_of_a_quote_wait_for_finance_not_for_a_redraft(paid_until):
+    c = paid_until("quoted")
     assert [(s["action"], s["roles"]) for s in flow.next_steps(c)] == [("price", ["财务部"])]
-    c = paid_until(db, cal, "quoting")
+    c = paid_until("quoting")
     assert [s["action"] for s in flow.next_steps(c)] == ["quote"]
 
 
@@ -145,26 +144,26 @@ def test_time_left_in_working_hours_or_clock_hours(cal):
     assert case_deadlines.time_left({**entry, "done_at": "2026-11-27T10:00:00+08:00"}, cal, at("2026-11-27T09:00")) == ""
 
 
-def test_deadline_rows_in_the_order_of_the_flow(db, cal):
-    c = onsite_free_until(db, cal, "awaiting_report")
+def test_deadline_rows_in_the_order_of_the_flow(cal, onsite_free_until):
+    c = onsite_free_until("awaiting_report")
     rows = case_deadlines.deadline_rows(c, cal, at("2026-12-03T09:00"))
     assert [r["key"] for r in rows] == ["handover", "decision", "arrival", "report"]
     assert rows[-1]["left"].startswith("剩余") and rows[0]["left"] == ""
 
 
-def test_intake_with_the_serial_number_only_finds_the_customer(db, cal):
+def test_intake_with_the_serial_number_only_finds_the_customer(world, db, cal, users):
     data = {"type": "service_request", "customer_id": "", "product_serial": "IN-FAR", "caller_name": "陈工",
             "caller_phone": "0937-5550202", "channel": "phone", "description": "无输出"}
-    c = workflow.intake(db, cal, data, U["receiver"], now=at("2026-11-30T09:00"))
-    assert c["customer_id"] == db.far["id"] and c["customer_name"] == "西北某试验基地"
+    c = workflow.intake(db, cal, data, users["receiver"], now=at("2026-11-30T09:00"))
+    assert c["customer_id"] == world.far["id"] and c["customer_name"] == "西北某试验基地"
     with pytest.raises(CaseError) as e:
-        workflow.intake(db, cal, {**data, "type": "consultation", "product_serial": ""}, U["receiver"],
+        workflow.intake(db, cal, {**data, "type": "consultation", "product_serial": ""}, users["receiver"],
                      now=at("2026-11-30T09:00"))
     assert e.value.field == "customer_id"
 
 
-def test_dispatch_timeline_names_people_not_usernames(db, cal):
-    c = onsite_free_until(db, cal, "on_route")
+def test_dispatch_timeline_names_people_not_usernames(onsite_free_until):
+    c = onsite_free_until("on_route")
     assert "tech-姓名" in c["timeline"][-1]["text"]
 
 

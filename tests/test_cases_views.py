@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import near_and_far
 
 from records.calendar.corrections import current_calendar
 from records.cases import flow, vocab, workflow
@@ -15,35 +14,15 @@ from records.service_forms import archive as form_archive
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture
-def setup(store):
-    return near_and_far(store)
-
-
-def intake_data(setup, **over):
-    data = {"type": "service_request", "customer_id": str(setup["near"]["id"]), "product_serial": "IN-001",
-            "caller_name": "刘参谋", "caller_phone": "0312-5550101", "channel": "phone",
-            "description": "电源控制箱无输出"}
-    data.update(over)
-    return data
-
-
-def make_case(store, setup, username="receiver", roles=("receiver",), minutes_ago=30):
-    received = datetime.now(TZ).replace(microsecond=0) - timedelta(minutes=minutes_ago)
-    data = {k: v for k, v in intake_data(setup).items()}
-    data["received_at"] = received
-    return workflow.intake(store, current_calendar(store), data, {"username": username, "roles": list(roles)})
-
-
 def html(resp) -> str:
     return resp.get_data(as_text=True)
 
 
-def test_intake_form_and_redirect(client, auth, store, setup):
+def test_intake_form_and_redirect(client, auth, store, intake_data):
     auth.login("receiver")
     resp = client.get("/cases/new")
     assert resp.status_code == 200 and "登记" in html(resp)
-    resp = client.post("/cases/new", data=intake_data(setup))
+    resp = client.post("/cases/new", data=intake_data())
     assert resp.status_code == 302
     case = store.find("cases")[0]
     assert resp.headers["Location"].endswith(f"/cases/{case['id']}")
@@ -54,25 +33,25 @@ def test_intake_form_and_redirect(client, auth, store, setup):
     assert "6.1.3" in page and "收到后 4 个工作小时内传递到技质部" in page
 
 
-def test_intake_errors_keep_typed_values(client, auth, store, setup):
+def test_intake_errors_keep_typed_values(client, auth, store, intake_data):
     auth.login("receiver")
-    resp = client.post("/cases/new", data=intake_data(setup, caller_phone="", caller_name="王干事"))
+    resp = client.post("/cases/new", data=intake_data(caller_phone="", caller_name="王干事"))
     assert resp.status_code == 400
     page = html(resp)
     assert "请填写来电人电话" in page and 'value="王干事"' in page and "电源控制箱无输出" in page
     # a domain refusal beside its field: the product belongs to another customer
-    resp = client.post("/cases/new", data=intake_data(setup, product_serial="OUT-001"))
+    resp = client.post("/cases/new", data=intake_data(product_serial="OUT-001"))
     assert resp.status_code == 400
     page = html(resp)
     assert "不属于" in page and 'value="OUT-001"' in page and "is-invalid" in page
     future = (datetime.now(TZ) + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
-    resp = client.post("/cases/new", data=intake_data(setup, received_at=future))
+    resp = client.post("/cases/new", data=intake_data(received_at=future))
     assert resp.status_code == 400 and "不能晚于当前时间" in html(resp)
     assert store.count("cases") == 0
 
 
-def test_wrong_role_gets_403_and_no_form(client, auth, store, setup):
-    case = make_case(store, setup)
+def test_wrong_role_gets_403_and_no_form(client, auth, store, make_case):
+    case = make_case()
     auth.login("receiver")
     page = html(client.get(f"/cases/{case['id']}"))
     assert 'id="action-decide"' not in page
@@ -86,13 +65,13 @@ def test_wrong_role_gets_403_and_no_form(client, auth, store, setup):
     auth.logout()
     auth.login("receiver")
     assert client.get("/cases/").status_code == 403
-    other = make_case(store, setup, username="sales", roles=("sales", "receiver"))
+    other = make_case(username="sales", roles=("sales", "receiver"))
     assert client.get(f"/cases/{other['id']}").status_code == 403  # not his case
     assert store.get("cases", case["id"])["_rev"] == case["_rev"]
 
 
-def test_handover_then_stale_second_click(client, auth, store, setup):
-    case = make_case(store, setup)
+def test_handover_then_stale_second_click(client, auth, store, make_case):
+    case = make_case()
     auth.login("receiver")
     resp = client.post(f"/cases/{case['id']}/handover", data={"handover-rev": case["_rev"]})
     assert resp.status_code == 302
@@ -108,8 +87,8 @@ def test_handover_then_stale_second_click(client, auth, store, setup):
     assert [t["action"] for t in now["timeline"]] == ["intake", "handover"]
 
 
-def test_transition_not_allowed_in_state(client, auth, store, setup):
-    case = make_case(store, setup, username="engineer", roles=("tq_engineer", "receiver"))
+def test_transition_not_allowed_in_state(client, auth, store, make_case):
+    case = make_case(username="engineer", roles=("tq_engineer", "receiver"))
     auth.login("engineer")
     resp = client.post(f"/cases/{case['id']}/dispatch", data={
         "dispatch-rev": case["_rev"], "dispatch-technicians": "tech", "dispatch-plan": "p",
@@ -118,8 +97,8 @@ def test_transition_not_allowed_in_state(client, auth, store, setup):
     assert "当前状态为「待确定解决方案」，不能执行「派出前安排（6.2.5）」" in html(resp)
 
 
-def test_decide_form_errors_keep_values(client, auth, store, setup):
-    case = make_case(store, setup, username="engineer", roles=("tq_engineer", "receiver"))
+def test_decide_form_errors_keep_values(client, auth, store, make_case):
+    case = make_case(username="engineer", roles=("tq_engineer", "receiver"))
     auth.login("engineer")
     resp = client.post(f"/cases/{case['id']}/decide", data={
         "decide-rev": case["_rev"], "decide-solution": "onsite_paid", "decide-analysis": "电源模块烧毁"})
@@ -136,9 +115,9 @@ def test_decide_form_errors_keep_values(client, auth, store, setup):
     assert "5.1.1.3" in page and 'name="dispatch-technicians"' in page and 'value="tech"' in page
 
 
-def test_my_work_and_list_filters(client, auth, store, setup):
-    mine = make_case(store, setup, minutes_ago=60 * 24 * 7)  # a week old: overdue hand-over
-    make_case(store, setup, username="engineer", roles=("tq_engineer", "receiver"))
+def test_my_work_and_list_filters(client, auth, store, app_world, make_case):
+    mine = make_case(minutes_ago=60 * 24 * 7)  # a week old: overdue hand-over
+    make_case(username="engineer", roles=("tq_engineer", "receiver"))
     auth.login("receiver")
     page = html(client.get("/cases/my"))
     assert mine["number"] in page and 'class="overdue"' in page and "传递技质部" in page
@@ -150,15 +129,15 @@ def test_my_work_and_list_filters(client, auth, store, setup):
     assert mine["number"] in page and "共 1 条" in page
     page = html(client.get("/cases/?state=awaiting_decision"))
     assert "共 1 条" in page and mine["number"] not in page
-    page = html(client.get(f"/cases/?customer_id={setup['far']['id']}"))
+    page = html(client.get(f"/cases/?customer_id={app_world.far['id']}"))
     assert "共 0 条" in page
     assert "共 2 条" in html(client.get("/cases/?q=刘参谋"))
     assert "共 2 条" in html(client.get("/cases/?product=in-001&type=service_request"))
     assert "共 0 条" in html(client.get("/cases/?date_from=2030-01-01"))
 
 
-def test_fine_rulings_by_role(client, auth, store, setup):
-    case = make_case(store, setup, minutes_ago=60 * 24 * 7)
+def test_fine_rulings_by_role(client, auth, store, make_case):
+    case = make_case(minutes_ago=60 * 24 * 7)
     auth.login("receiver")
     client.post(f"/cases/{case['id']}/handover", data={"handover-rev": case["_rev"]})
     c = store.get("cases", case["id"])
@@ -186,11 +165,11 @@ def test_fine_rulings_by_role(client, auth, store, setup):
     assert store.get("cases", case["id"])["fines"][0]["status"] == "gm_ruled"
 
 
-def test_price_form_lines_for_finance(client, auth, store, setup):
+def test_price_form_lines_for_finance(client, auth, store, app_world, intake_data):
     cal = current_calendar(store)
     eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
     received = datetime.now(TZ).replace(microsecond=0) - timedelta(minutes=30)
-    c = workflow.intake(store, cal, {**intake_data(setup, customer_id=setup["far"]["id"], product_serial="OUT-001"),
+    c = workflow.intake(store, cal, {**intake_data(customer_id=app_world.far["id"], product_serial="OUT-001"),
                                   "received_at": received}, eng)
     c = workflow.perform(store, cal, c["id"], "decide", eng, {"solution": "onsite_paid", "analysis": "a"})
     auth.login("engineer")
@@ -213,8 +192,8 @@ def test_price_form_lines_for_finance(client, auth, store, setup):
     assert flow.quote_total(store.get("cases", c["id"])) == 3900.0
 
 
-def test_deadline_colours_on_case_page(client, auth, store, setup):
-    case = make_case(store, setup, minutes_ago=60 * 24 * 7)
+def test_deadline_colours_on_case_page(client, auth, store, make_case):
+    case = make_case(minutes_ago=60 * 24 * 7)
     auth.login("receiver")
     page = html(client.get(f"/cases/{case['id']}"))
     row = re.search(r'<tr class="([^"]*)" data-deadline="handover" data-status="(\w+)"', page)
@@ -225,23 +204,27 @@ def test_deadline_colours_on_case_page(client, auth, store, setup):
 # --- What a user sees on the case page ---------------------------------------------------------
 
 
-def _dispatched(store, setup):
-    cal = current_calendar(store)
-    eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
-    c = make_case(store, setup, username="engineer", roles=("tq_engineer", "receiver"))
-    c = workflow.perform(store, cal, c["id"], "decide", eng, {"solution": "onsite_free", "analysis": "a"})
-    return workflow.perform(store, cal, c["id"], "dispatch", eng, {"technicians": ["tech"], "plan": "p",
-                                                                 "precautions": "q"})
+@pytest.fixture
+def dispatched(store, make_case):
+    """``dispatched()``: a case the engineer took in, decided on site (free) and sent tech to."""
+    def make():
+        cal = current_calendar(store)
+        eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
+        c = make_case(username="engineer", roles=("tq_engineer", "receiver"))
+        c = workflow.perform(store, cal, c["id"], "decide", eng, {"solution": "onsite_free", "analysis": "a"})
+        return workflow.perform(store, cal, c["id"], "dispatch", eng, {"technicians": ["tech"], "plan": "p",
+                                                                     "precautions": "q"})
+    return make
 
 
-def test_case_page_says_who_acts_next_and_links_the_service_form(client, auth, store, setup):
-    case = make_case(store, setup)
+def test_case_page_says_who_acts_next_and_links_the_service_form(client, auth, store, make_case, dispatched):
+    case = make_case()
     auth.login("engineer")
     page = html(client.get(f"/cases/{case['id']}"))
     # the engineer may record the receipt, but the page names the receiver as the one to act
     assert 'id="next-steps"' in page and "receiver-姓名" in page and "技质部登记已收到（6.1.3）" in page
     assert "剩余" in page  # time left on the open 6.1.3 deadline
-    c = _dispatched(store, setup)
+    c = dispatched()
     auth.logout()
     auth.login("tech")
     page = html(client.get(f"/cases/{c['id']}"))
@@ -252,23 +235,23 @@ def test_case_page_says_who_acts_next_and_links_the_service_form(client, auth, s
     assert "btn-btn-" not in page and 'class="btn btn-primary' in page
 
 
-def test_decide_form_offers_only_what_the_warranty_allows(client, auth, store, setup):
+def test_decide_form_offers_only_what_the_warranty_allows(client, auth, store, app_world, intake_data, make_case):
     cal = current_calendar(store)
     eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
     received = datetime.now(TZ).replace(microsecond=0) - timedelta(minutes=30)
-    out = workflow.intake(store, cal, {**intake_data(setup, customer_id=setup["far"]["id"], product_serial="OUT-001"),
+    out = workflow.intake(store, cal, {**intake_data(customer_id=app_world.far["id"], product_serial="OUT-001"),
                                     "received_at": received}, eng)
     auth.login("engineer")
     page = html(client.get(f"/cases/{out['id']}"))
     assert 'value="onsite_paid"' in page and 'value="onsite_free"' not in page and "decide-misuse" not in page
-    inw = make_case(store, setup, username="engineer", roles=("tq_engineer", "receiver"))
+    inw = make_case(username="engineer", roles=("tq_engineer", "receiver"))
     page = html(client.get(f"/cases/{inw['id']}"))
     assert 'value="onsite_free"' in page and 'value="onsite_paid"' in page and "decide-misuse" in page
 
 
-def test_return_without_approval_is_warned_and_free_report_asks_no_receipt(client, auth, store, setup):
+def test_return_without_approval_is_warned_and_free_report_asks_no_receipt(client, auth, store, dispatched):
     cal = current_calendar(store)
-    c = _dispatched(store, setup)
+    c = dispatched()
     tech = {"username": "tech", "roles": ["technician", "receiver"]}
     c = workflow.perform(store, cal, c["id"], "arrive", tech, {"arrived_at": c["dispatch"]["departed_at"]})
     c = workflow.perform(store, cal, c["id"], "complete", tech, {"work_done": "w", "completed_at": c["onsite"]["arrived_at"]})
@@ -281,8 +264,8 @@ def test_return_without_approval_is_warned_and_free_report_asks_no_receipt(clien
     assert "系统按期限记录自动提出" in page  # the 6.2.6 proposal is not the technician's own
 
 
-def test_manager_proposes_6_1_5_and_6_2_9_on_the_case_page(client, auth, store, setup):
-    case = make_case(store, setup)
+def test_manager_proposes_6_1_5_and_6_2_9_on_the_case_page(client, auth, store, make_case, dispatched):
+    case = make_case()
     auth.login("engineer")
     assert 'id="action-propose_fine"' not in html(client.get(f"/cases/{case['id']}"))
     resp = client.post(f"/cases/{case['id']}/propose-fine", data={
@@ -306,7 +289,7 @@ def test_manager_proposes_6_1_5_and_6_2_9_on_the_case_page(client, auth, store, 
     assert [(f["clause"], f["person"], f["amount"]) for f in c["fines"]] == [("6.1.5", "receiver", 100)]
     page = html(client.get(f"/cases/{case['id']}"))
     assert "6.1.5" in page and "电话号码记错" in page and 'id="action-rule_fine"' in page
-    c = _dispatched(store, setup)
+    c = dispatched()
     page = html(client.get(f"/cases/{c['id']}"))
     assert 'value="falsified_form"' in page
     resp = client.post(f"/cases/{c['id']}/propose-fine", data={
@@ -317,28 +300,33 @@ def test_manager_proposes_6_1_5_and_6_2_9_on_the_case_page(client, auth, store, 
     assert (f["clause"], f["person"], f["range"]) == ("6.2.9", "tech", [50, 500])
 
 
-def test_intake_page_lists_serial_numbers(client, auth, store, setup):
+def test_intake_page_lists_serial_numbers(client, auth, store, app_world, intake_data):
     auth.login("receiver")
     page = html(client.get("/cases/new"))
     assert 'list="product-serials"' in page and '<option value="IN-001">' in page and "6.1.3" in page
-    resp = client.post("/cases/new", data=intake_data(setup, customer_id="0"))
+    resp = client.post("/cases/new", data=intake_data(customer_id="0"))
     assert resp.status_code == 302  # the customer comes from the serial number
-    assert store.find("cases")[0]["customer_id"] == setup["near"]["id"]
+    assert store.find("cases")[0]["customer_id"] == app_world.near["id"]
 
 
 # --- The report step: the signed 技术服务单 first, its fields, the evaluation at 6.2.8 -----------
 
 
-def _returned(store, setup):
-    cal = current_calendar(store)
-    c = _dispatched(store, setup)
-    tech = {"username": "tech", "roles": ["technician", "receiver"]}
-    eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
-    c = workflow.perform(store, cal, c["id"], "arrive", tech, {"arrived_at": c["dispatch"]["departed_at"]})
-    c = workflow.perform(store, cal, c["id"], "complete", tech, {"work_done": "更换电源模块",
-                                                               "completed_at": c["onsite"]["arrived_at"]})
-    c = workflow.perform(store, cal, c["id"], "approve_return", eng, {})
-    return workflow.perform(store, cal, c["id"], "record_return", tech, {"returned_at": c["onsite"]["completed_at"]})
+@pytest.fixture
+def returned(store, dispatched):
+    """``returned()``: a ``dispatched()`` case done on site, return approved, tech back."""
+    def make():
+        cal = current_calendar(store)
+        c = dispatched()
+        tech = {"username": "tech", "roles": ["technician", "receiver"]}
+        eng = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
+        c = workflow.perform(store, cal, c["id"], "arrive", tech, {"arrived_at": c["dispatch"]["departed_at"]})
+        c = workflow.perform(store, cal, c["id"], "complete", tech, {"work_done": "更换电源模块",
+                                                                   "completed_at": c["onsite"]["arrived_at"]})
+        c = workflow.perform(store, cal, c["id"], "approve_return", eng, {})
+        return workflow.perform(store, cal, c["id"], "record_return", tech,
+                                {"returned_at": c["onsite"]["completed_at"]})
+    return make
 
 
 def _minute(iso: str) -> str:
@@ -357,9 +345,9 @@ def _report_post(c, **over):
     return data
 
 
-def test_report_needs_the_archived_form_then_shows_it_to_tq_at_confirmation(client, auth, store, setup):
+def test_report_needs_the_archived_form_then_shows_it_to_tq_at_confirmation(client, auth, store, returned):
 
-    c = _returned(store, setup)
+    c = returned()
     auth.login("tech")
     page = html(client.get(f"/cases/{c['id']}"))
     warning = re.search(r'id="report-needs-form">(.*?)</div>', page, re.S).group(1)
@@ -412,8 +400,8 @@ def test_report_needs_the_archived_form_then_shows_it_to_tq_at_confirmation(clie
     assert 'id="report-evaluation"' in page
 
 
-def test_deadlines_show_clause_basis_start_and_due_everywhere(client, auth, store, setup):
-    case = make_case(store, setup, minutes_ago=60 * 24 * 7)
+def test_deadlines_show_clause_basis_start_and_due_everywhere(client, auth, store, make_case):
+    case = make_case(minutes_ago=60 * 24 * 7)
     entry = case["deadlines"]["handover"]
     start = datetime.fromisoformat(entry["start"]).astimezone(TZ).strftime("%Y-%m-%d %H:%M")
     due = datetime.fromisoformat(entry["due"]).astimezone(TZ).strftime("%Y-%m-%d %H:%M")

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from click.testing import CliRunner
 from storage_checks import run_cli
 
 from records.core.audit import GENESIS, AuditTrail, Tail, canonical, entry_hash
 from records.core.store import Store
-from scripts.cli import cli
 
 N_ENTRIES = 12
 
@@ -55,9 +53,9 @@ def test_each_change_is_recorded_with_who_when_and_before_after(audited):
     assert not any(k.startswith("_") for e in AuditTrail(audited / "audit.jsonl") for k in e["changes"])
 
 
-def test_untouched_trail_verifies(audited):
+def test_untouched_trail_verifies(audited, runner):
     before = (audited / "audit.jsonl").read_bytes()
-    result = CliRunner().invoke(cli, ["verify", "--data-dir", str(audited)])
+    result = runner.invoke(["verify", "--data-dir", str(audited)])
     assert result.exit_code == 0, result.output
     assert f"{N_ENTRIES} 条" in result.output
     proc = run_cli("verify", "--data-dir", audited)
@@ -125,10 +123,10 @@ TAMPERING = {
 
 
 @pytest.mark.parametrize("how", list(TAMPERING))
-def test_tampering_is_found_at_the_first_broken_line(audited, how):
+def test_tampering_is_found_at_the_first_broken_line(audited, how, runner):
     lines, first_bad = TAMPERING[how](_lines(audited))
     _write(audited, lines)
-    result = CliRunner().invoke(cli, ["verify", "--data-dir", str(audited)])
+    result = runner.invoke(["verify", "--data-dir", str(audited)])
     assert result.exit_code == 1
     assert f"第 {first_bad} 行" in result.output
     assert f"此前 {first_bad - 1} 条完好" in result.output
@@ -162,10 +160,10 @@ def test_chain_continues_across_commits_and_build_matches_append(tmp_path):
 
 
 @pytest.mark.parametrize("cut", [1, 2])
-def test_entries_cut_off_the_end_are_detected(audited, cut):
+def test_entries_cut_off_the_end_are_detected(audited, cut, runner):
     """A shorter chain is still a valid chain: the records' own offsets give the cut away."""
     _write(audited, _lines(audited)[:-cut])
     assert Store(audited).audit.verify().ok  # the chain alone cannot see it
-    result = CliRunner().invoke(cli, ["verify", "--data-dir", str(audited)])
+    result = runner.invoke(["verify", "--data-dir", str(audited)])
     assert result.exit_code == 1
     assert "截断" in result.output

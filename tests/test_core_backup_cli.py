@@ -5,7 +5,6 @@ import json
 import time
 
 import pytest
-from click.testing import CliRunner
 from storage_checks import assert_consistent, run_cli, writer
 
 from records.core.backup import make_backup
@@ -39,12 +38,12 @@ def filled(tmp_path):
 
 
 # --- backup ------------------------------------------------------------------------------
-def test_backup_keeps_the_newest_n(filled, tmp_path):
+def test_backup_keeps_the_newest_n(filled, tmp_path, runner):
     dest = tmp_path / "backups"
     made = []
     for i in range(3):
         Store(filled).update("items", 1, {"value": f"round {i}"}, "x")
-        result = CliRunner().invoke(cli, ["backup", "--data-dir", str(filled), "--dest", str(dest), "--keep", "2"])
+        result = runner.invoke(["backup", "--data-dir", str(filled), "--dest", str(dest), "--keep", "2"])
         assert result.exit_code == 0, result.output
         assert "备份完成" in result.output
         made.append(_snapshots(dest)[-1])
@@ -72,14 +71,14 @@ def test_snapshot_is_independent_of_later_writes(filled, tmp_path):
     assert_consistent(snap)
 
 
-def test_default_destination_is_beside_the_data_folder(filled):
-    result = CliRunner().invoke(cli, ["backup", "--data-dir", str(filled)])
+def test_default_destination_is_beside_the_data_folder(filled, runner):
+    result = runner.invoke(["backup", "--data-dir", str(filled)])
     assert result.exit_code == 0, result.output
     assert len(_snapshots(filled.parent / "data-backups")) == 1
 
 
 @pytest.mark.slow
-def test_backup_while_other_processes_write_is_consistent(filled, tmp_path):
+def test_backup_while_other_processes_write_is_consistent(filled, tmp_path, runner):
     dest = tmp_path / "backups"
     Store(filled).insert("shared", {"name": "fields"}, "seed")
     Store(filled).insert("shared", {"name": "counter", "counter": 0}, "seed")
@@ -88,7 +87,7 @@ def test_backup_while_other_processes_write_is_consistent(filled, tmp_path):
     time.sleep(max(0.0, start_at - time.time()) + 0.1)
     taken = 0
     while any(p.poll() is None for p in procs):
-        result = CliRunner().invoke(cli, ["backup", "--data-dir", str(filled), "--dest", str(dest), "--keep", "50"])
+        result = runner.invoke(["backup", "--data-dir", str(filled), "--dest", str(dest), "--keep", "50"])
         assert result.exit_code == 0, result.output
         taken += 1
         time.sleep(0.1)
@@ -104,18 +103,17 @@ def test_backup_while_other_processes_write_is_consistent(filled, tmp_path):
 
 
 # --- the command line --------------------------------------------------------------------
-def test_every_command_has_help():
-    runner = CliRunner()
-    top = runner.invoke(cli, ["--help"])
+def test_every_command_has_help(runner):
+    top = runner.invoke(["--help"])
     assert top.exit_code == 0
     assert set(cli.commands) >= {"serve", "demo", "create-user", "verify", "backup", "migrate", "bench"}
     for name in cli.commands:
-        result = runner.invoke(cli, [name, "--help"])
+        result = runner.invoke([name, "--help"])
         assert result.exit_code == 0, (name, result.output)
         assert f"Usage: cli {name}" in result.output and name in top.output
     for name in ("serve", "demo", "create-user", "verify", "backup", "migrate"):
-        assert "--data-dir" in runner.invoke(cli, [name, "--help"]).output
-        assert "AFTERSALES_DATA" in runner.invoke(cli, [name, "--help"]).output
+        assert "--data-dir" in runner.invoke([name, "--help"]).output
+        assert "AFTERSALES_DATA" in runner.invoke([name, "--help"]).output
 
 
 def test_installed_script_help():
@@ -123,56 +121,56 @@ def test_installed_script_help():
     assert proc.returncode == 0 and "verify" in proc.stdout and "backup" in proc.stdout
 
 
-def test_create_user_with_password(tmp_path):
+def test_create_user_with_password(tmp_path, runner):
     root = tmp_path / "data"
-    result = CliRunner().invoke(cli, ["create-user", "alice", "--role", "tq_engineer", "--role", "receiver",
-                                      "--password", PASSWORD, "--name", "爱丽丝", "--data-dir", str(root)])
+    result = runner.invoke(["create-user", "alice", "--role", "tq_engineer", "--role", "receiver",
+                            "--password", PASSWORD, "--name", "爱丽丝", "--data-dir", str(root)])
     assert result.exit_code == 0, result.output
     store = Store(root)
     user, token = sessions.authenticate(store, "alice", PASSWORD)
     assert sorted(user["roles"]) == ["receiver", "tq_engineer"] and user["display_name"] == "爱丽丝" and token
-    again = CliRunner().invoke(cli, ["create-user", "alice", "--role", "receiver", "--password", PASSWORD,
-                                     "--data-dir", str(root)])
+    again = runner.invoke(["create-user", "alice", "--role", "receiver", "--password", PASSWORD,
+                           "--data-dir", str(root)])
     assert again.exit_code == 1 and "alice" in again.output  # duplicate refused with a message
 
 
-def test_create_user_prompts_for_the_password(tmp_path):
+def test_create_user_prompts_for_the_password(tmp_path, runner):
     root = tmp_path / "data"
-    result = CliRunner().invoke(cli, ["create-user", "bob", "--role", "admin", "--data-dir", str(root)],
-                                input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = runner.invoke(["create-user", "bob", "--role", "admin", "--data-dir", str(root)],
+                           input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert "Password" in result.output and PASSWORD not in result.output  # hidden input
     sessions.authenticate(Store(root), "bob", PASSWORD)
 
 
-def test_create_user_refuses_bad_input(tmp_path):
+def test_create_user_refuses_bad_input(tmp_path, runner):
     root = tmp_path / "data"
-    short = CliRunner().invoke(cli, ["create-user", "carol", "--role", "admin", "--password", "short",
-                                     "--data-dir", str(root)])
+    short = runner.invoke(["create-user", "carol", "--role", "admin", "--password", "short",
+                           "--data-dir", str(root)])
     assert short.exit_code == 1 and "密码" in short.output
-    role = CliRunner().invoke(cli, ["create-user", "carol", "--role", "pope", "--password", PASSWORD,
-                                    "--data-dir", str(root)])
+    role = runner.invoke(["create-user", "carol", "--role", "pope", "--password", PASSWORD,
+                          "--data-dir", str(root)])
     assert role.exit_code != 0
     assert accounts.find_by_username(Store(root), "carol") is None
 
 
-def test_data_dir_from_the_environment(tmp_path):
+def test_data_dir_from_the_environment(tmp_path, runner):
     root = tmp_path / "from-env"
     env = {"AFTERSALES_DATA": str(root)}
-    result = CliRunner().invoke(cli, ["create-user", "dora", "--role", "sales", "--password", PASSWORD], env=env)
+    result = runner.invoke(["create-user", "dora", "--role", "sales", "--password", PASSWORD], env=env)
     assert result.exit_code == 0, result.output
     assert accounts.find_by_username(Store(root), "dora")["roles"] == ["sales"]
-    verify = CliRunner().invoke(cli, ["verify"], env=env)
+    verify = runner.invoke(["verify"], env=env)
     assert verify.exit_code == 0 and "1 条" in verify.output
-    backup = CliRunner().invoke(cli, ["backup", "--keep", "1"], env=env)
+    backup = runner.invoke(["backup", "--keep", "1"], env=env)
     assert backup.exit_code == 0 and len(_snapshots(tmp_path / "from-env-backups")) == 1
     proc = run_cli("verify", env=env)  # the installed command reads it too
     assert proc.returncode == 0 and "1 条" in proc.stdout, proc.stderr
 
 
 # --- the benchmark command ---------------------------------------------------------------
-def test_bench_rejects_unknown_sections():
-    result = CliRunner().invoke(cli, ["bench", "--only", "nonsense"])
+def test_bench_rejects_unknown_sections(runner):
+    result = runner.invoke(["bench", "--only", "nonsense"])
     assert result.exit_code != 0
 
 

@@ -11,14 +11,12 @@ import time
 
 import orjson
 import pytest
-from click.testing import CliRunner
 from storage_checks import assert_consistent, assert_files_parse, leftovers, writer
 
 from records.core import schema
 from records.core.errors import StaleRecord
 from records.core.files import TEMP_PREFIX, StorageError
 from records.core.store import Store
-from scripts.cli import cli
 
 
 def _seed_items(store: Store, n: int) -> dict[int, str]:
@@ -292,7 +290,7 @@ def _write_v1_customers(root):
     return folder / "000000.json"
 
 
-def test_old_schema_is_upgraded_on_read_and_rewritten_by_migrate(tmp_path):
+def test_old_schema_is_upgraded_on_read_and_rewritten_by_migrate(tmp_path, runner):
     root = tmp_path / "data"
     shard = _write_v1_customers(root)
     store = Store(root)
@@ -307,7 +305,7 @@ def test_old_schema_is_upgraded_on_read_and_rewritten_by_migrate(tmp_path):
     assert store.find("customers", lambda d: d["id"] == 1)[0]["contacts"][0]["name"] == "张三"
     assert orjson.loads(shard.read_bytes())["customers"]["1"]["_schema"] == 1  # reading wrote nothing
 
-    result = CliRunner().invoke(cli, ["migrate", "--data-dir", str(root)])
+    result = runner.invoke(["migrate", "--data-dir", str(root)])
     assert result.exit_code == 0, result.output
     assert "customers 2" in result.output
     stored = orjson.loads(shard.read_bytes())["customers"]
@@ -317,7 +315,7 @@ def test_old_schema_is_upgraded_on_read_and_rewritten_by_migrate(tmp_path):
     store = assert_consistent(root, revs=False)  # the hand-written v1 docs had no audit entries
     (entry,) = store.history("customers", 1)
     assert entry["action"] == "migrate" and entry["actor"] == "migrate"
-    again = CliRunner().invoke(cli, ["migrate", "--data-dir", str(root)])
+    again = runner.invoke(["migrate", "--data-dir", str(root)])
     assert again.exit_code == 0 and "无需迁移" in again.output
 
 

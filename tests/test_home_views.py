@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from conftest import near_and_far
-
 from records.calendar.corrections import current_calendar
 from records.cases import workflow
-from tests.test_cases_views import make_case
-
-
-@pytest.fixture
-def setup(store):
-    return near_and_far(store)
 
 
 def count(page: str, ident: str) -> int:
@@ -37,9 +28,9 @@ def test_empty_home_still_guides(client, auth, store):
     assert "用户管理" not in page
 
 
-def test_receiver_sees_own_overdue_work(client, auth, store, setup):
-    late = make_case(store, setup, minutes_ago=60 * 24 * 7)  # hand-over a week overdue
-    make_case(store, setup)
+def test_receiver_sees_own_overdue_work(client, auth, store, make_case):
+    late = make_case(minutes_ago=60 * 24 * 7)  # hand-over a week overdue
+    make_case()
     auth.login("receiver")
     page = html(client.get("/"))
     assert count(page, "count-work") == 2 and count(page, "count-work-overdue") == 1
@@ -48,8 +39,8 @@ def test_receiver_sees_own_overdue_work(client, auth, store, setup):
     assert f'href="/cases/{late["id"]}"' in page
 
 
-def test_tq_sees_calls_waiting_for_handover_and_late_cases(client, auth, store, setup):
-    late = make_case(store, setup, minutes_ago=60 * 24 * 7)
+def test_tq_sees_calls_waiting_for_handover_and_late_cases(client, auth, store, make_case):
+    late = make_case(minutes_ago=60 * 24 * 7)
     auth.login("engineer")
     page = html(client.get("/"))
     assert count(page, "count-work") == 0  # the hand-over is the receiver's duty
@@ -59,8 +50,8 @@ def test_tq_sees_calls_waiting_for_handover_and_late_cases(client, auth, store, 
     assert 'href="/cases/?overdue=y"' in page and "空白技术服务单" in page
 
 
-def test_manager_and_gm_see_pending_fines(client, auth, store, setup):
-    case = make_case(store, setup, minutes_ago=60 * 24 * 7)
+def test_manager_and_gm_see_pending_fines(client, auth, store, make_case):
+    case = make_case(minutes_ago=60 * 24 * 7)
     workflow.perform(store, current_calendar(store), case["id"], "handover", {"username": "receiver", "roles": ["receiver"]},
                   {})
     auth.login("manager")

@@ -1,13 +1,15 @@
 """The scheduled commands ``aftersales overdue`` and ``aftersales followups`` (issue 6).
 
-Driven through click's CliRunner and as real subprocesses (``.venv/bin/aftersales``) with
-``--now`` at chosen times in March 2026 (no holidays; Monday 2 March):
+Driven through click's CliRunner (the ``runner`` fixture) and as real subprocesses
+(``.venv/bin/aftersales``) with ``--now`` at chosen times in March 2026 (no holidays; Monday 2
+March):
 
 * case 1, a consultation taken by a receiver Mon 09:00: hand-over due Mon 14:30 (6.1.3, 4 working
   hours), reply due Tue 09:30 (6.2.1, 8 working hours);
 * case 2, a service request taken by 技质部 Mon 09:00: decision due Tue 09:30 (6.2.2);
-* case 3 (built by ``confirm_case``), reported Wed 4 March: confirmation due Wed 11 March 17:30
-  (6.2.8, 5 working days); each working day late proposes 50 元 (one per day, never twice).
+* case 3 (built by the ``confirm_case`` fixture), reported Wed 4 March: confirmation due Wed 11
+  March 17:30 (6.2.8, 5 working days); each working day late proposes 50 元 (one per day, never
+  twice).
 """
 from __future__ import annotations
 
@@ -21,7 +23,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 
 from records.calendar.corrections import current_calendar
 from records.cases import vocab, workflow
@@ -31,9 +32,8 @@ from records.followups import tasks as followup_tasks
 from records.jobs.overdue import FLAGS
 from records.notifications import inbox, smtp_settings
 from records.users import accounts
-from scripts.cli import cli
-from tests.test_cases_domain import archive_signed_form, report_form
-from tests.test_notifications_domain import Sink, SmtpServer, free_port, set_email
+from tests.fixtures.mail import Sink, SmtpServer, free_port, set_email
+from tests.fixtures.service_forms import report_form
 
 TZ = ZoneInfo("Asia/Shanghai")
 AFTERSALES = Path(sys.executable).parent / "aftersales"
@@ -48,7 +48,8 @@ def user(store, name: str) -> dict:
 
 
 @pytest.fixture
-def world(store):
+def cron_world(store):
+    """Cases 1 and 2 of the module docstring, their customer and the calendar in force."""
     cust = customers.create_customer(store, {"name": "甲单位", "distance_km": 100,
                                              "contacts": [{"name": "刘参谋", "phone": "0312-1"}]}, "test")
     products.create_product(store, {"model": "JX", "name": "电源箱", "serial_no": "P-1", "customer_id": cust["id"],
@@ -65,36 +66,45 @@ def world(store):
     return {"customer": cust, "c1": c1, "c2": c2, "cal": cal}
 
 
-def confirm_case(store, world) -> dict:
-    """A service request taken to the report (Wed 4 March 10:00): confirmation due Wed 11 March."""
-    cal, eng, tech = world["cal"], user(store, "engineer"), user(store, "tech")
-    c = workflow.intake(store, cal, {"type": "service_request", "customer_id": world["customer"]["id"],
-                                  "product_serial": "P-1", "caller_name": "刘参谋", "caller_phone": "0312-1",
-                                  "description": "显示异常", "received_at": at(2026, 3, 2, 9, 0)}, eng, now=at(2026, 3, 2, 9, 0))
-    steps = [
-        ("decide", eng, {"solution": "onsite_free", "analysis": "需现场检修"}, at(2026, 3, 2, 10, 0)),
-        ("dispatch", eng, {"technicians": ["tech"], "plan": "现场更换", "precautions": "注意安全",
-                           "departed_at": at(2026, 3, 2, 10, 30)}, at(2026, 3, 2, 10, 30)),
-        ("arrive", tech, {"arrived_at": at(2026, 3, 2, 14, 0)}, at(2026, 3, 2, 14, 0)),
-        ("complete", tech, {"work_done": "更换电源模块", "completed_at": at(2026, 3, 3, 10, 0)}, at(2026, 3, 3, 10, 0)),
-        ("approve_return", eng, {}, at(2026, 3, 3, 11, 0)),
-        ("record_return", tech, {"returned_at": at(2026, 3, 3, 16, 0)}, at(2026, 3, 3, 16, 0)),
-        ("report", tech, {"text": "已修复", **report_form("2026-03-02T14:00", "2026-03-03T10:00"),
-                          "expenses": [], "returned_materials": []}, at(2026, 3, 4, 10, 0)),
-    ]
-    for action, who, data, when in steps:
-        if action == "report":  # 6.2.7: the signed 技术服务单 is archived first
-            archive_signed_form(store, c)
-        c = workflow.perform(store, cal, c["id"], action, who, data, now=when)
-    assert c["state"] == "awaiting_confirmation"
-    assert c["deadlines"]["confirm"]["due"] == "2026-03-11T17:30:00+08:00"
-    return c
+@pytest.fixture
+def confirm_case(store, cron_world, archive_signed_form):
+    """``confirm_case()``: a service request taken to the report (Wed 4 March 10:00): confirmation
+    due Wed 11 March."""
+    def make() -> dict:
+        cal, eng, tech = cron_world["cal"], user(store, "engineer"), user(store, "tech")
+        c = workflow.intake(store, cal, {"type": "service_request", "customer_id": cron_world["customer"]["id"],
+                                      "product_serial": "P-1", "caller_name": "刘参谋", "caller_phone": "0312-1",
+                                      "description": "显示异常", "received_at": at(2026, 3, 2, 9, 0)}, eng, now=at(2026, 3, 2, 9, 0))
+        steps = [
+            ("decide", eng, {"solution": "onsite_free", "analysis": "需现场检修"}, at(2026, 3, 2, 10, 0)),
+            ("dispatch", eng, {"technicians": ["tech"], "plan": "现场更换", "precautions": "注意安全",
+                               "departed_at": at(2026, 3, 2, 10, 30)}, at(2026, 3, 2, 10, 30)),
+            ("arrive", tech, {"arrived_at": at(2026, 3, 2, 14, 0)}, at(2026, 3, 2, 14, 0)),
+            ("complete", tech, {"work_done": "更换电源模块", "completed_at": at(2026, 3, 3, 10, 0)}, at(2026, 3, 3, 10, 0)),
+            ("approve_return", eng, {}, at(2026, 3, 3, 11, 0)),
+            ("record_return", tech, {"returned_at": at(2026, 3, 3, 16, 0)}, at(2026, 3, 3, 16, 0)),
+            ("report", tech, {"text": "已修复", **report_form("2026-03-02T14:00", "2026-03-03T10:00"),
+                              "expenses": [], "returned_materials": []}, at(2026, 3, 4, 10, 0)),
+        ]
+        for action, who, data, when in steps:
+            if action == "report":  # 6.2.7: the signed 技术服务单 is archived first
+                archive_signed_form(store, c)
+            c = workflow.perform(store, cal, c["id"], action, who, data, now=when)
+        assert c["state"] == "awaiting_confirmation"
+        assert c["deadlines"]["confirm"]["due"] == "2026-03-11T17:30:00+08:00"
+        return c
+    return make
 
 
-def run(data_dir, command: str, now: str, *extra: str):
-    result = CliRunner().invoke(cli, [command, "--data-dir", str(data_dir), "--now", now, "--json", *extra])
-    assert result.exit_code == 0, (result.output, result.stderr if hasattr(result, "stderr") else "")
-    return json.loads(result.stdout)
+@pytest.fixture
+def run(runner):
+    """``run(data_dir, command, now, *extra)``: ``aftersales <command> --now <now> --json`` through
+    the ``runner``; its JSON summary (the command must succeed)."""
+    def invoke(data_dir, command: str, now: str, *extra: str):
+        result = runner.invoke([command, "--data-dir", str(data_dir), "--now", now, "--json", *extra])
+        assert result.exit_code == 0, (result.output, result.stderr if hasattr(result, "stderr") else "")
+        return json.loads(result.stdout)
+    return invoke
 
 
 def subprocess_run(data_dir, *args: str) -> subprocess.CompletedProcess:
@@ -119,8 +129,8 @@ def inbox_keys(store) -> set[str]:
 # --- overdue -------------------------------------------------------------------------------------
 
 
-def test_overdue_flags_proposes_and_notifies_once(store, world, data_dir):
-    c1 = world["c1"]
+def test_overdue_flags_proposes_and_notifies_once(store, cron_world, data_dir, run):
+    c1 = cron_world["c1"]
     s = run(data_dir, "overdue", "2026-03-02T15:00")
     assert s["overdue"] == 1
     assert [(f["case_id"], f["deadline"], f["clause"], f["responsible"]) for f in s["flagged"]] == [
@@ -146,22 +156,22 @@ def test_overdue_flags_proposes_and_notifies_once(store, world, data_dir):
     assert fingerprint(data_dir) == before  # the second run changes nothing at all
 
     # the receiver hands over late in the app: the workflow's own 6.1.4 proposal is the same one
-    workflow.perform(store, world["cal"], c1["id"], "handover", user(store, "receiver"), {}, now=at(2026, 3, 2, 15, 30))
+    workflow.perform(store, cron_world["cal"], c1["id"], "handover", user(store, "receiver"), {}, now=at(2026, 3, 2, 15, 30))
     assert [f["key"] for f in store.get(vocab.TABLE, c1["id"])["fines"]] == ["handover"]
 
     # next morning: the reply (6.2.1) and the decision (6.2.2) are overdue too; each flagged once
     later = run(data_dir, "overdue", "2026-03-03T10:00")
     assert {(f["case_id"], f["deadline"]) for f in later["flagged"]} == {
-        (c1["id"], "consult_reply"), (world["c2"]["id"], "decision")}
+        (c1["id"], "consult_reply"), (cron_world["c2"]["id"], "decision")}
     assert later["fines"] == []  # 6.2.1 and 6.2.2 carry no fine in the regulation
     assert store.count(FLAGS) == 3
     assert len(store.get(vocab.TABLE, c1["id"])["fines"]) == 1
 
 
-def test_warning_within_two_working_hours_once(store, world, data_dir):
+def test_warning_within_two_working_hours_once(store, cron_world, data_dir, run):
     s = run(data_dir, "overdue", "2026-03-02T13:00")  # lunch; 14:30 is 1 working hour away
     assert [(w["case_id"], w["deadline"], w["responsible"]) for w in s["warnings"]] == [
-        (world["c1"]["id"], "handover", "receiver")]
+        (cron_world["c1"]["id"], "handover", "receiver")]
     assert s["flagged"] == [] and s["notifications"] == 1
     [warning] = [n for n in store.scan(inbox.TABLE) if n["kind"] == "warning"]
     assert "将于 2026-03-02 14:30 到期" in warning["body"] and "起算 2026-03-02 09:00" in warning["body"]
@@ -171,12 +181,12 @@ def test_warning_within_two_working_hours_once(store, world, data_dir):
     assert {(w["deadline"], w["responsible"]) for w in tue["warnings"]} == {
         ("consult_reply", None), ("decision", "engineer")}
     keys = inbox_keys(store)
-    assert any(k.startswith(f"warn:{world['c1']['id']}:consult_reply:") and k.endswith(":manager") for k in keys)
-    assert any(k.startswith(f"warn:{world['c2']['id']}:decision:") and k.endswith(":engineer") for k in keys)
+    assert any(k.startswith(f"warn:{cron_world['c1']['id']}:consult_reply:") and k.endswith(":manager") for k in keys)
+    assert any(k.startswith(f"warn:{cron_world['c2']['id']}:decision:") and k.endswith(":engineer") for k in keys)
 
 
-def test_confirmation_late_one_proposal_per_working_day(store, world, data_dir):
-    c = confirm_case(store, world)
+def test_confirmation_late_one_proposal_per_working_day(store, cron_world, data_dir, run, confirm_case):
+    c = confirm_case()
     s = run(data_dir, "overdue", "2026-03-13T09:00")  # Thu 12 = day 1, Fri 13 (begun) = day 2
     mine = [f for f in s["fines"] if f["case_id"] == c["id"]]
     assert [(f["key"], f["clause"], f["amount"], f["person"], f["day"]) for f in mine] == [
@@ -193,25 +203,25 @@ def test_confirmation_late_one_proposal_per_working_day(store, world, data_dir):
     assert f"late:{c['id']}:confirm:3:manager" in inbox_keys(store)
 
     # confirmed late in the app on Tuesday: the workflow adds only day 4, never days 1–3 again
-    workflow.perform(store, world["cal"], c["id"], "confirm", user(store, "engineer"),
+    workflow.perform(store, cron_world["cal"], c["id"], "confirm", user(store, "engineer"),
                   {"quality": "服务良好", "lines": []}, now=at(2026, 3, 17, 9, 0))
     keys = [f["key"] for f in store.get(vocab.TABLE, c["id"])["fines"]]
     assert keys == ["confirm_late:1", "confirm_late:2", "confirm_late:3", "confirm_late:4"]
     assert [f for f in run(data_dir, "overdue", "2026-03-18T09:00")["fines"] if f["case_id"] == c["id"]] == []
 
 
-def test_dry_run_changes_nothing(store, world, data_dir):
+def test_dry_run_changes_nothing(store, cron_world, data_dir, runner):
     before = fingerprint(data_dir)
-    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00", "--dry-run"])
+    result = runner.invoke(["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00", "--dry-run"])
     assert result.exit_code == 0 and "演练" in result.stdout and "6.1.4" in result.stdout
-    result = CliRunner().invoke(cli, ["followups", "--data-dir", str(data_dir), "--now", "2026-03-02T08:00",
-                                      "--dry-run", "--json"])
+    result = runner.invoke(["followups", "--data-dir", str(data_dir), "--now", "2026-03-02T08:00",
+                            "--dry-run", "--json"])
     s = json.loads(result.stdout)
     assert s["dry_run"] and len(s["created"]) == 1 and s["reminders"]["assigned"] == 1
     assert fingerprint(data_dir) == before
 
 
-def test_followups_command_creates_tasks_once(store, world, data_dir):
+def test_followups_command_creates_tasks_once(store, cron_world, data_dir, run):
     s = run(data_dir, "followups", "2026-03-02T08:00")
     assert [(t["kind"], t["clause"], t["period"], t["due"], t["assignee"]) for t in s["created"]] == [
         ("follow_up", "8.1", "2026Q1", "2026-03-31", "engineer")]
@@ -229,21 +239,21 @@ def test_followups_command_creates_tasks_once(store, world, data_dir):
 # --- Failures and the overlap lock ---------------------------------------------------------------
 
 
-def test_missing_data_folder_and_bad_now_fail_with_a_reason(tmp_path):
-    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(tmp_path / "nope"), "--now", "2026-03-02T15:00"])
+def test_missing_data_folder_and_bad_now_fail_with_a_reason(tmp_path, runner):
+    result = runner.invoke(["overdue", "--data-dir", str(tmp_path / "nope"), "--now", "2026-03-02T15:00"])
     assert result.exit_code == 1 and "数据文件夹不存在" in result.stderr
-    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(tmp_path), "--now", "yesterday"])
+    result = runner.invoke(["overdue", "--data-dir", str(tmp_path), "--now", "yesterday"])
     assert result.exit_code == 2 and "--now" in result.stderr
 
 
-def test_a_damaged_store_fails_non_zero_with_the_reason(store, world, data_dir):
+def test_a_damaged_store_fails_non_zero_with_the_reason(store, cron_world, data_dir, runner):
     shard = next((data_dir / "tables" / "cases").glob("*.json"))
     shard.write_text("{not json")
-    result = CliRunner().invoke(cli, ["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00"])
+    result = runner.invoke(["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00"])
     assert result.exit_code == 1 and "aftersales overdue 失败" in result.stderr
 
 
-def test_overlapping_run_is_refused_with_exit_75(store, world, data_dir):
+def test_overlapping_run_is_refused_with_exit_75(store, cron_world, data_dir, run):
     with FileLock(data_dir / "cron-overdue.lock").hold(blocking=False):
         proc = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00")
         assert proc.returncode == 75, proc.stderr
@@ -254,7 +264,7 @@ def test_overlapping_run_is_refused_with_exit_75(store, world, data_dir):
     assert run(data_dir, "overdue", "2026-03-02T15:00")["flagged"]  # free again afterwards
 
 
-def test_subprocess_runs_json_and_second_run_adds_nothing(store, world, data_dir):
+def test_subprocess_runs_json_and_second_run_adds_nothing(store, cron_world, data_dir):
     first = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
     assert first.returncode == 0, first.stderr
     s = json.loads(first.stdout)
@@ -270,7 +280,7 @@ def test_subprocess_runs_json_and_second_run_adds_nothing(store, world, data_dir
 # --- E-mail through the commands ----------------------------------------------------------------
 
 
-def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(store, world, data_dir):
+def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(store, cron_world, data_dir, run):
     port = free_port()
     smtp_settings.save_smtp_settings(store, {"host": "127.0.0.1", "port": port, "sender": "as@example.com"}, "admin")
     set_email(store, "receiver", "receiver@example.com")
@@ -297,7 +307,7 @@ def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(stor
     assert states.count("sent") == 2 and "pending" not in states
 
 
-def test_a_damaged_or_missing_digest_cache_is_only_a_slower_run(store, world, data_dir):
+def test_a_damaged_or_missing_digest_cache_is_only_a_slower_run(store, cron_world, data_dir, run):
     run(data_dir, "overdue", "2026-03-02T15:00")
     cache = data_dir / "cache"
     assert (cache / "digest-cases.json").exists()
@@ -325,7 +335,7 @@ def _flock_holders(path: Path) -> set[int]:
     return holders
 
 
-def test_a_run_killed_while_holding_the_overlap_lock_does_not_block_the_next(store, world, data_dir):
+def test_a_run_killed_while_holding_the_overlap_lock_does_not_block_the_next(store, cron_world, data_dir):
     """A real ``aftersales overdue`` is SIGKILLed while it holds cron-overdue.lock: the kernel
     drops the lock, and the next run proceeds normally (exit 0) and does the work."""
     import signal
@@ -361,6 +371,6 @@ def test_a_run_killed_while_holding_the_overlap_lock_does_not_block_the_next(sto
     after = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
     assert after.returncode == 0, after.stderr
     s = json.loads(after.stdout)
-    assert [(f["case_id"], f["deadline"]) for f in s["flagged"]] == [(world["c1"]["id"], "handover")]
+    assert [(f["case_id"], f["deadline"]) for f in s["flagged"]] == [(cron_world["c1"]["id"], "handover")]
     assert s["fines_proposed"] == 1 and s["notifications"] == 2
     assert store.count(FLAGS) == 1

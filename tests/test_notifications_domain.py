@@ -1,94 +1,32 @@
 """The inbox, the e-mail outbox and the SMTP settings (records/notifications.py, records/mailer.py,
 views/notifications.py; issue 6).
 
-E-mail goes to a real SMTP server on loopback (aiosmtpd) started by the test, including a run
-while it is down and the retry once it is back: every mail is delivered exactly once.
+E-mail goes to a real SMTP server on loopback (aiosmtpd; ``smtp`` and the helpers of
+tests/fixtures/mail.py) started by the test, including a run while it is down and the retry once
+it is back: every mail is delivered exactly once.
 """
 from __future__ import annotations
 
 import re
-import socket
 from datetime import datetime
-from email import message_from_bytes
-from email import policy as email_policy
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from records.core.files import FileLock
 from records.core.mailer import Mailer, MailError, SmtpSettings
 from records.notifications import inbox, outbox, smtp_settings
 from records.notifications.inbox import Notice
-from records.users import accounts
+from tests.fixtures.mail import free_port, set_email
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Sink:
-    """An aiosmtpd handler that keeps every message; refuses recipients in ``refuse`` for good
-    (550) and those in ``defer`` for now (451, "try again later")."""
-
-    def __init__(self, refuse: tuple[str, ...] = (), defer: tuple[str, ...] = ()):
-        self.messages: list = []
-        self.refuse = refuse
-        self.defer = defer
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 no such user"
-        if address in self.defer:
-            return "451 4.7.1 greylisted, try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=email_policy.default))
-        return "250 Message accepted for delivery"
-
-    def subjects(self) -> list[str]:
-        return [str(m["Subject"]) for m in self.messages]
-
-
-class SmtpServer:
-    def __init__(self, port: int, sink: Sink):
-        self.port, self.sink = port, sink
-        self.controller: Controller | None = None
-
-    def start(self):
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer(free_port(), Sink(refuse=("nobody@example.com",)))
-    server.start()
-    yield server
-    server.stop()
 
 
 def configure(store, port: int) -> None:
     smtp_settings.save_smtp_settings(store, {"host": "127.0.0.1", "port": port, "starttls": False,
                                              "sender": "aftersales@example.com", "base_url": "https://as.example.com",
                                              "password": ""}, "admin")
-
-
-def set_email(store, username: str, email: str) -> None:
-    user = accounts.find_by_username(store, username)
-    accounts.update_user(store, user["id"], "admin", email=email)
 
 
 def notice(recipient: str, key: str, subject: str = "主题", link: str = "/cases/1") -> Notice:

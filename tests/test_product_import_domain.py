@@ -19,6 +19,7 @@ from records.catalog import (
     products,
 )
 from records.catalog.import_parser import LedgerFileError
+from tests.fixtures.users import PASSWORD
 
 URL = "/products/import/"
 
@@ -230,13 +231,8 @@ def test_upload_page_and_link_for_editor(client, auth):
     assert 'enctype="multipart/form-data"' in page and "出厂编号" in page
 
 
-def test_csrf_is_enforced_on_upload(data_dir):
-    from conftest import PASSWORD, csrf_token_from
-
-    from app import create_app
-
-    app = create_app({"DATA_DIR": data_dir, "TESTING": True})  # CSRF on
-    client = app.test_client()
+def test_csrf_is_enforced_on_upload(csrf_app, csrf_token_from):
+    client = csrf_app.test_client()  # CSRF on
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     assert client.post("/login", data={"username": "engineer", "password": PASSWORD,
                                        "csrf_token": token}).status_code == 302

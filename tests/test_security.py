@@ -21,7 +21,7 @@ from records.cases import workflow
 from records.catalog import customers, products
 from records.core import pdf
 from records.users import accounts, sessions
-from tests.conftest import PASSWORD, TEST_USERS, csrf_token_from
+from tests.fixtures.users import PASSWORD, TEST_USERS
 
 SKIP_ENDPOINTS = {"static", "bootstrap.static", "auth.login"}
 EDITORS = ("engineer", "manager", "sales", "admin")  # tq_engineer, tq_manager, sales, admin
@@ -234,13 +234,8 @@ def test_an_empty_key_file_is_refused(tmp_path):
         create_app({"DATA_DIR": tmp_path, "TESTING": True})
 
 
-# --- CSRF -----------------------------------------------------------------------------------
-@pytest.fixture
-def csrf_app(data_dir):
-    return create_app({"DATA_DIR": data_dir, "TESTING": True, "WTF_CSRF_ENABLED": True})
-
-
-def test_csrf_is_enforced_on_login_and_on_changes(csrf_app):
+# --- CSRF (``csrf_app``: tests/conftest.py) ---------------------------------------------------
+def test_csrf_is_enforced_on_login_and_on_changes(csrf_app, csrf_token_from):
     store = csrf_app.extensions["aftersales.store"]
     client = csrf_app.test_client()
     audit_before = store.audit.tail().size
@@ -274,7 +269,7 @@ def test_csrf_is_enforced_on_login_and_on_changes(csrf_app):
     assert client.get("/").status_code == 200
 
 
-def test_every_form_page_carries_a_csrf_token(csrf_app):
+def test_every_form_page_carries_a_csrf_token(csrf_app, csrf_token_from):
     store = csrf_app.extensions["aftersales.store"]
     make_customer(store)
     make_product(store, 1)

@@ -6,31 +6,19 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD
 from PIL import Image
 from pypdf import PdfReader
 
 from records.service_forms import archive as form_archive
-from tests.browser_support import login
-from tests.test_service_forms_pdf import decode_qr, flat, make_case, pdf_text
+from tests.browser_support import draw, login, watched_page
+from tests.fixtures.pdfs import decode_qr, flat, pdf_text
+from tests.fixtures.users import PASSWORD, age_sessions
 
 pytestmark = pytest.mark.browser
 
 
-def draw(page, selector: str, points: list[tuple[float, float]]) -> None:
-    """Mouse strokes on a canvas, points given as fractions of its size."""
-    page.locator(selector).scroll_into_view_if_needed()
-    box = page.locator(selector).bounding_box()
-    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x0 + points[0][0] * w, y0 + points[0][1] * h)
-    page.mouse.down()
-    for fx, fy in points[1:]:
-        page.mouse.move(x0 + fx * w, y0 + fy * h, steps=8)
-    page.mouse.up()
-
-
-def test_tablet_fill_rate_sign_and_download(page, live_server):
-    case = make_case(live_server.store, technicians=("tech",))
+def test_tablet_fill_rate_sign_and_download(page, live_server, dispatched_case):
+    case = dispatched_case(live_server.store, technicians=("tech",))
     form_no = case["dispatch"]["form_no"]
     login(page, live_server, "tech", PASSWORD)
     page.goto(f"/forms/case/{case['id']}/tablet")
@@ -108,8 +96,6 @@ def _png(im: Image.Image) -> bytes:
 @pytest.fixture
 def touch_page(browser, live_server):
     """A tablet-like page: a context with a touch screen (has_touch), watched like ``page``."""
-    from tests.browser_support import watched_page
-
     with watched_page(browser, live_server, has_touch=True, viewport={"width": 1024, "height": 1300}) as pg:
         yield pg
 
@@ -164,9 +150,9 @@ def _fill_tablet(page) -> None:
     page.fill("#customer_signer", "王工")
 
 
-def test_tablet_signed_with_a_finger(touch_page, live_server):
+def test_tablet_signed_with_a_finger(touch_page, live_server, dispatched_case):
     page = touch_page
-    case = make_case(live_server.store, technicians=("tech", "tech2"))
+    case = dispatched_case(live_server.store, technicians=("tech", "tech2"))
     form_no = case["dispatch"]["form_no"]
     login(page, live_server, "engineer", PASSWORD)  # 技质部 fills it in with the technician on site
     page.goto(f"/forms/case/{case['id']}/tablet")
@@ -210,11 +196,9 @@ def test_tablet_signed_with_a_finger(touch_page, live_server):
 
 
 # --- a long visit: keep-alive and the draft ---------------------------------------------------
-def test_tablet_keeps_the_session_alive_and_a_draft_of_the_typed_fields(page, live_server):
-    from tests.test_service_forms_upload import age_sessions
-
+def test_tablet_keeps_the_session_alive_and_a_draft_of_the_typed_fields(page, live_server, dispatched_case):
     store = live_server.store
-    case = make_case(store, technicians=("tech",))
+    case = dispatched_case(store, technicians=("tech",))
     page.clock.install()  # the page's timers under the test's control
     login(page, live_server, "tech", PASSWORD)
     url = f"/forms/case/{case['id']}/tablet"

@@ -1,8 +1,8 @@
 """技术服务单 PDF (issue 5): content read back, QR code, pages, fonts, template injection.
 
 Cases are inserted straight into the store following the case document contract (table
-``cases``; dispatch.form_no set once the form is issued), so these tests do not depend on
-the workflow code.
+``cases``; dispatch.form_no set once the form is issued; the ``dispatched_case`` fixture), so
+these tests do not depend on the workflow code.
 """
 from __future__ import annotations
 
@@ -10,21 +10,17 @@ import http.server
 import io
 import re
 import subprocess
-import tempfile
 import threading
-from itertools import count
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from records.catalog import customers, products
 from records.core import pdf
 from records.core.store import Store
 from records.service_forms import document as form_document
 from records.service_forms import fields as form_fields
-
-_seq = count(1)
+from tests.fixtures.pdfs import decode_qr, flat, page_image, pdf_text
 
 LABELS = ["技术服务单", "顾客单位", "联系人", "产品型号", "产品编号", "交付日期", "质保状态", "故障现象", "服务方案",
           "服务人员", "到达时间", "完成时间", "故障情况", "故障原因", "处理过程", "更换零部件名称", "数量", "免费", "有偿",
@@ -32,68 +28,17 @@ LABELS = ["技术服务单", "顾客单位", "联系人", "产品型号", "产�
           "顾客签字（盖章）", "售后服务技术人员签字", "技质部确认"]
 
 
-def make_case(store: Store, *, customer: str | None = None, serial: str | None = None, technicians=("tech",),
-              form_no: str | None = "auto", description: str = "开机后显示屏无显示，电源指示灯不亮。",
-              caller_name: str = "陈工", plan: str = "派技术人员携带备用电源模块到现场更换。",
-              delivery: str = "2025-09-20", warranty_months: int = 36, solution: str = "onsite_free") -> dict:
-    """A dispatched case (and its customer and product) per the case document contract."""
-    n = next(_seq)
-    cust = customers.create_customer(store, {
-        "name": customer or f"西北某试验基地{n}号站", "address": "甘肃省酒泉市", "distance_km": 820,
-        "contacts": [{"name": "陈工", "phone": "0937-5550202"}]}, "test")
-    prod = products.create_product(store, {
-        "model": "RD-5", "name": "雷达信号处理机", "serial_no": serial or f"RD5-2025-{n:03d}",
-        "customer_id": cust["id"], "delivery_date": delivery, "warranty_months": warranty_months}, "test")
-    if form_no == "auto":
-        form_no = f"JF2026-{n:04d}"
-    return store.insert("cases", {
-        "number": f"FW2026-{n:04d}", "type": "service_request", "state": "on_route",
-        "customer_id": cust["id"], "product_id": prod["id"], "caller_name": caller_name,
-        "caller_phone": "0937-5550202", "description": description,
-        "received_at": "2026-03-02T09:15:00+08:00",
-        "decision": {"in_warranty": True, "warranty_label": "", "misuse": False, "solution": solution},
-        "dispatch": {"technicians": list(technicians), "plan": plan, "precautions": "断电后再拆机。",
-                     "form_no": form_no, "issued_at": "2026-03-02T14:00:00+08:00",
-                     "departed_at": "2026-03-02T15:00:00+08:00"},
-    }, "test")
-
-
-def pdf_text(data: bytes, *args: str) -> str:
-    return subprocess.run(["pdftotext", *args, "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
-
-
-def page_image(data: bytes, page: int = 1, dpi: int = 150, fmt: str = "png") -> bytes:
-    """One page rendered by pdftoppm (like a scan of the printed form)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "in.pdf"
-        src.write_bytes(data)
-        subprocess.run(["pdftoppm", "-r", str(dpi), f"-{fmt}", "-f", str(page), "-l", str(page), "-singlefile",
-                        str(src), str(Path(tmp) / "out")], capture_output=True, check=True)
-        return next(Path(tmp).glob("out.*")).read_bytes()
-
-
-def decode_qr(png: bytes) -> list[str]:
-    import zxingcpp
-    from PIL import Image
-
-    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
-
-
-def flat(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
 @pytest.fixture
 def fstore(data_dir) -> Store:
     return Store(data_dir)
 
 
-def test_forms_for_several_cases(fstore):
+def test_forms_for_several_cases(fstore, dispatched_case):
     cases = [
-        make_case(fstore),
-        make_case(fstore, customer="南方某舰艇支队", serial="HY3-2025-008", technicians=("tech", "tech2"),
-                  delivery="2021-01-10", warranty_months=12, solution="onsite_paid"),
-        make_case(fstore, customer="东北某装备仓库", serial="JX200-2022-017", description="冬季低温下无法启动。" * 8),
+        dispatched_case(fstore),
+        dispatched_case(fstore, customer="南方某舰艇支队", serial="HY3-2025-008", technicians=("tech", "tech2"),
+                        delivery="2021-01-10", warranty_months=12, solution="onsite_paid"),
+        dispatched_case(fstore, customer="东北某装备仓库", serial="JX200-2022-017", description="冬季低温下无法启动。" * 8),
     ]
     for case in cases:
         data = form_document.render_case_form(fstore, case)
@@ -120,16 +65,16 @@ def test_forms_for_several_cases(fstore):
     assert "质保期内" in flat(pdf_text(form_document.render_case_form(fstore, cases[0])))
 
 
-def test_fonts_are_the_small_cut_and_cover_every_glyph(fstore):
+def test_fonts_are_the_small_cut_and_cover_every_glyph(fstore, dispatched_case):
     def font_names(data: bytes) -> list[str]:
         out = subprocess.run(["pdffonts", "-"], input=data, capture_output=True, check=True).stdout.decode()
         return [line.split()[0].split("+")[-1] for line in out.splitlines()[2:] if line.strip()]
 
     # Common text: only the small cut is embedded (the big collection is what made PDFs slow).
-    common = form_document.render_case_form(fstore, make_case(fstore))
+    common = form_document.render_case_form(fstore, dispatched_case(fstore))
     assert set(font_names(common)) <= {"FormCJK", "FormCJK-Bold"}
     # A rare character (outside GB2312) comes from the full Noto Sans CJK SC fallback.
-    case = make_case(fstore, customer="某部队第一修理所（喆堃）")
+    case = dispatched_case(fstore, customer="某部队第一修理所（喆堃）")
     data = form_document.render_case_form(fstore, case)
     assert {"FormCJK", "Noto-Sans-CJK-SC"} <= set(font_names(data))
     # Every character of the template and of common text is in the cut: no missing glyph.
@@ -154,8 +99,8 @@ def test_blank_form(fstore):
     assert len(reader.pages[0].images) == 0  # no QR code without a number
 
 
-def test_many_parts_two_pages_with_number_on_each(fstore):
-    case = make_case(fstore)
+def test_many_parts_two_pages_with_number_on_each(fstore, dispatched_case):
+    case = dispatched_case(fstore)
     parts = [{"name": f"电源模块{i}", "spec": "DY-12", "qty": i, "note": "新件"} for i in range(1, 31)]
     data = form_document.render_case_form(fstore, case, filled={"parts": parts, "charge": "free"})
     reader = PdfReader(io.BytesIO(data))
@@ -167,8 +112,8 @@ def test_many_parts_two_pages_with_number_on_each(fstore):
     assert "电源模块30" in flat(pdf_text(data))
 
 
-def test_case_without_issued_form_has_no_pdf(fstore):
-    case = make_case(fstore, form_no=None)
+def test_case_without_issued_form_has_no_pdf(fstore, dispatched_case):
+    case = dispatched_case(fstore, form_no=None)
     with pytest.raises(form_fields.ServiceFormError):
         form_document.render_case_form(fstore, case)
 
@@ -213,14 +158,14 @@ def _assert_nothing_embedded(data: bytes, images: int) -> None:
     assert b"root:x:0:0" not in data
 
 
-def test_template_injection_is_text_and_fetches_nothing(fstore, recorder):
+def test_template_injection_is_text_and_fetches_nothing(fstore, recorder, dispatched_case):
     port, hits = recorder
     evil_img = '<img src="file:///etc/passwd">'
     evil_link = '<link rel="attachment" href="file:///etc/hostname">'
     url = f"http://127.0.0.1:{port}/leak"
-    case = make_case(fstore, customer=evil_img, caller_name="{{7*7}}",
-                     description=f'{evil_link} <img src="{url}/img.png"> {url} {{{{7*7}}}}',
-                     plan=f'<style>@import url("{url}/css");</style><script>alert(1)</script>')
+    case = dispatched_case(fstore, customer=evil_img, caller_name="{{7*7}}",
+                           description=f'{evil_link} <img src="{url}/img.png"> {url} {{{{7*7}}}}',
+                           plan=f'<style>@import url("{url}/css");</style><script>alert(1)</script>')
     data = form_document.render_case_form(fstore, case)
     text = flat(pdf_text(data))
     for literal in (evil_img, evil_link, url, "{{7*7}}", "<script>alert(1)</script>"):

@@ -15,14 +15,15 @@ from records.service_forms import archive as form_archive
 from records.service_forms import document as form_document
 from records.service_forms import fields as form_fields
 from records.users import accounts
-from tests.test_service_forms_pdf import flat, make_case, page_image, pdf_text
+from tests.fixtures.pdfs import flat, page_image, pdf_text
+from tests.fixtures.users import PASSWORD, age_sessions
 
 REFUSED = "nothing stored"
 
 
 @pytest.fixture
-def case(store):
-    return make_case(store)
+def case(store, dispatched_case):
+    return dispatched_case(store)
 
 
 @pytest.fixture
@@ -117,8 +118,8 @@ def test_request_larger_than_the_limit_gets_413(client, auth, store, case):
     assert_nothing_stored(store)
 
 
-def test_qr_of_another_form_is_refused(client, auth, store, case):
-    other = make_case(store)
+def test_qr_of_another_form_is_refused(client, auth, store, case, dispatched_case):
+    other = dispatched_case(store)
     data = page_image(form_document.render_case_form(store, other))
     auth.login("tech")
     resp = upload(client, case["id"], data, "scan.png", confirm_no=case["dispatch"]["form_no"])
@@ -247,14 +248,14 @@ def test_anonymous_is_sent_to_login(client, store, case):
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
-def test_pdf_endpoints(client, auth, store, case):
+def test_pdf_endpoints(client, auth, store, case, dispatched_case):
     auth.login("sales")
     resp = client.get(f"/forms/case/{case['id']}.pdf")
     assert resp.mimetype == "application/pdf" and len(PdfReader(io.BytesIO(resp.data)).pages) == 1
     assert case["dispatch"]["form_no"] in flat(pdf_text(resp.data))
     assert "no-store" in resp.headers["Cache-Control"]
     assert "attachment" in client.get(f"/forms/case/{case['id']}.pdf?download=1").headers["Content-Disposition"]
-    not_issued = make_case(store, form_no=None)
+    not_issued = dispatched_case(store, form_no=None)
     assert client.get(f"/forms/case/{not_issued['id']}.pdf").status_code == 404
     assert client.get(f"/forms/case/{not_issued['id']}/upload").status_code == 404
     assert client.get("/forms/case/99999.pdf").status_code == 404
@@ -333,8 +334,8 @@ def _signer_options(html: str) -> tuple[list[tuple[str, str]], str | None]:
     return out, selected
 
 
-def test_technician_signer_is_one_of_the_cases_technicians(client, auth, store):
-    two = make_case(store, technicians=("tech", "tech2"))
+def test_technician_signer_is_one_of_the_cases_technicians(client, auth, store, dispatched_case):
+    two = dispatched_case(store, technicians=("tech", "tech2"))
     auth.login("engineer")  # 技质部 fills the form in for the technicians
     options, selected = _signer_options(client.get(f"/forms/case/{two['id']}/tablet").get_data(as_text=True))
     assert [v for v, _ in options] == ["", "tech", "tech2"] and selected in (None, "")
@@ -363,36 +364,20 @@ def test_technician_signer_is_one_of_the_cases_technicians(client, auth, store):
     assert selected == "tech2"
     auth.logout()
     auth.login("manager")
-    one = make_case(store, technicians=("tech",))
+    one = dispatched_case(store, technicians=("tech",))
     options, selected = _signer_options(client.get(f"/forms/case/{one['id']}/tablet").get_data(as_text=True))
     assert options == [("tech", "tech-姓名")] and selected == "tech"
 
 
 # --- the keep-alive of the tablet page ---------------------------------------------------------
 @pytest.fixture
-def csrf_client(data_dir):
+def csrf_client(csrf_app, csrf_token_from):
     """The app with CSRF protection on (as in production) and a client logged in as tech."""
-    from conftest import PASSWORD, csrf_token_from
-
-    from app import create_app
-
-    app = create_app({"DATA_DIR": data_dir, "TESTING": True})
-    c = app.test_client()
+    c = csrf_app.test_client()
     token = csrf_token_from(c.get("/login").get_data(as_text=True))
     assert c.post("/login", data={"username": "tech", "password": PASSWORD, "csrf_token": token}).status_code == 302
-    c.store = app.extensions["aftersales.store"]
+    c.store = csrf_app.extensions["aftersales.store"]
     return c
-
-
-def age_sessions(store, username: str, minutes: int) -> None:
-    from datetime import datetime, timedelta, timezone
-
-
-    user = accounts.find_by_username(store, username)
-    seen = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).astimezone()
-    with store.transaction("test") as tx:
-        sessions = {k: {**v, "seen": seen.isoformat()} for k, v in user["_sessions"].items()}
-        tx.touch("users", user["id"], {"_sessions": sessions})
 
 
 def _last_seen(store, username: str):
@@ -403,11 +388,11 @@ def _last_seen(store, username: str):
     return max(datetime.fromisoformat(v["seen"]) for v in user["_sessions"].values())
 
 
-def test_keepalive_refreshes_the_session_and_changes_no_data(csrf_client):
+def test_keepalive_refreshes_the_session_and_changes_no_data(csrf_client, dispatched_case):
     from datetime import datetime, timedelta, timezone
 
     store = csrf_client.store
-    case = make_case(store)
+    case = dispatched_case(store)
     page = csrf_client.get(f"/forms/case/{case['id']}/tablet").get_data(as_text=True)
     assert 'data-keepalive-url="/forms/keepalive"' in page and 'data-keepalive-seconds="300"' in page
     assert f'data-draft-key="tablet:{case["id"]}:v1"' in page
@@ -432,9 +417,9 @@ def test_keepalive_refreshes_the_session_and_changes_no_data(csrf_client):
     assert len(form_archive.archived_versions(store, case["id"])) == 1
 
 
-def test_keepalive_after_the_session_ended_is_not_a_204(csrf_client):
+def test_keepalive_after_the_session_ended_is_not_a_204(csrf_client, dispatched_case):
     store = csrf_client.store
-    case = make_case(store)
+    case = dispatched_case(store)
     page = csrf_client.get(f"/forms/case/{case['id']}/tablet").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     age_sessions(store, "tech", 31)
