@@ -167,19 +167,19 @@ def test_dispatch_timeline_names_people_not_usernames(onsite_free_until):
     assert "tech-姓名" in c["timeline"][-1]["text"]
 
 
-def test_the_kinds_offered_by_hand_follow_the_issued_form(db, cal):
+def test_the_kinds_offered_by_hand_follow_the_issued_form(new_case, onsite_free_until):
     """6.2.9 is offered (and accepted) only once a 技术服务单 was issued: one rule for the page and the step."""
-    early = new_case(db, cal)
+    early = new_case()
     assert list(proposals.manual_kinds(early)) == ["record_unclear"]
-    c = onsite_free_until(db, cal, "on_route")
+    c = onsite_free_until("on_route")
     assert list(proposals.manual_kinds(c)) == ["record_unclear", "falsified_form"]
     assert proposals.manual_kinds(c)["falsified_form"].startswith("6.2.9 ")
 
 
-def test_overview_lists_and_counts_for_the_home_page(db, cal):
-    mine = new_case(db, cal)                                      # the receiver's, hand-over due Mon 11:00
-    other = new_case(db, cal, user="engineer")                    # handed over at once
-    late = act(db, cal, new_case(db, cal), "handover", "receiver", "2026-12-07T09:00")  # late: 6.1.4 proposed
+def test_overview_lists_and_counts_for_the_home_page(db, new_case, act):
+    mine = new_case()                                      # the receiver's, hand-over due Mon 11:00
+    other = new_case(user="engineer")                    # handed over at once
+    late = act(new_case(), "handover", "receiver", "2026-12-07T09:00")  # late: 6.1.4 proposed
     now = at("2026-11-30T17:00")
     ov = queries.overview(db.scan("cases"), "receiver", now, tq=True)
     assert [c["id"] for c in ov["mine_open"]] == [mine["id"], late["id"]]
@@ -190,12 +190,12 @@ def test_overview_lists_and_counts_for_the_home_page(db, cal):
     assert queries.overview(db.scan("cases"), "engineer", now, tq=False)["waiting_handover"] == []
 
 
-def test_allowed_solutions_follow_the_warranty(db, cal):
+def test_allowed_solutions_follow_the_warranty(new_case, act):
     """5.1.1.1, 5.1.1.2, 5.2.3: out of warranty no free on-site service; the page offers what the step accepts."""
-    inside = new_case(db, cal, user="engineer")
-    outside = new_case(db, cal, user="engineer", serial="OUT-001")
+    inside = new_case(user="engineer")
+    outside = new_case(user="engineer", serial="OUT-001")
     assert list(decision.allowed_solutions(inside)) == list(SOLUTIONS)
     assert list(decision.allowed_solutions(outside)) == [k for k in SOLUTIONS if k != "onsite_free"]
     with pytest.raises(CaseError) as e:
-        act(db, cal, outside, "decide", "engineer", "2026-11-27T17:00", solution="onsite_free", analysis="a")
+        act(outside, "decide", "engineer", "2026-11-27T17:00", solution="onsite_free", analysis="a")
     assert e.value.field == "solution" and "质保期外" in str(e.value)
