@@ -5,20 +5,8 @@ invalid choice or a malformed number), which would otherwise appear in English. 
 choices helper and the fields several forms share (checkbox list, date-time, text).
 """
 from flask_wtf import FlaskForm
-from wtforms import (
-    DateTimeLocalField,
-    SelectChoice,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    Optional,
-    ValidationError,
-)
+from wtforms import DateTimeLocalField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"  # a datetime-local input's value

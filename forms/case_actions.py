@@ -17,24 +17,10 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from records import policy
-from records.cases.vocab import (
-    ASPECTS,
-    CHARGES,
-    CONDITIONS,
-    EVALUATIONS,
-    MAX_REPORT_PARTS,
-    RATINGS,
-    SOLUTIONS,
-)
+from records.cases.vocab import ASPECTS, CHARGES, CONDITIONS, EVALUATIONS, MAX_REPORT_PARTS, RATINGS, SOLUTIONS
 from records.fines.proposals import MANUAL_LABELS, amount_text
 from records.policy import rule_text
 

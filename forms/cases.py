@@ -1,14 +1,7 @@
 """Forms of the case pages: the intake of a call (6.1.1, 6.1.2) and the 技质部 list's filters.
 The actions' forms are in forms/case_actions.py. Choices that come from the store are set by
 the view."""
-from wtforms import (
-    BooleanField,
-    DateField,
-    RadioField,
-    SelectField,
-    StringField,
-    SubmitField,
-)
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
 from records.cases.vocab import CHANNELS, STATES, TYPES

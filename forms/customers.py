@@ -11,13 +11,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from records.policy import dispatch_bands_text
 

@@ -1,13 +1,5 @@
 """Forms of the follow-up calls (8.1, 8.2): the list filter, recording a call, re-assigning."""
-from wtforms import (
-    BooleanField,
-    DateTimeLocalField,
-    HiddenField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from records.followups.tasks import CASE_TYPES, STATUS_NAMES

@@ -15,13 +15,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from records.calendar.workdays import to_local
 from records.service_forms.fields import ASPECTS, CHARGES, RATINGS

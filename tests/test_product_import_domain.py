@@ -11,13 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from records.catalog import (
-    customers,
-    import_parser,
-    import_template,
-    product_import,
-    products,
-)
+from records.catalog import customers, import_parser, import_template, product_import, products
 from records.catalog.import_parser import LedgerFileError
 from tests.fixtures.users import PASSWORD
 

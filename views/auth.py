@@ -3,24 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_login import (
-    LoginManager,
-    UserMixin,
-    current_user,
-    login_required,
-    login_user,
-    logout_user,
-)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
 from forms.auth import ChangePasswordForm, LoginForm
 from records.users import accounts, sessions

@@ -6,16 +6,7 @@ form is prepared by views/case_forms.py (defaults, choices, title, help).
 """
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms.base import options
@@ -35,16 +26,7 @@ from records.users.accounts import TABLE as USERS
 from records.users.roles import CASE_READERS as READERS
 
 from . import case_forms
-from .common import (
-    Pager,
-    calendar,
-    form_errors_to_fields,
-    input_now,
-    now,
-    page_arg,
-    store,
-    user_doc,
-)
+from .common import Pager, calendar, form_errors_to_fields, input_now, now, page_arg, store, user_doc
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50

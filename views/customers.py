@@ -7,15 +7,7 @@ from records.catalog import customers, products
 from records.core.errors import DomainError
 from records.users.roles import CATALOG_EDITORS
 
-from .common import (
-    Pager,
-    actor,
-    form_errors_to_fields,
-    page_arg,
-    roles_required,
-    save_edit,
-    store,
-)
+from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, save_edit, store
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 PER_PAGE = 50

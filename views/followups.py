@@ -1,16 +1,7 @@
 """跟踪回访: the follow-up call tasks (8.1 quarterly, 8.2 yearly) and recording a call."""
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from forms.base import options
@@ -21,16 +12,7 @@ from records.followups import calls as followup_calls
 from records.followups import tasks as followup_tasks
 from records.users.roles import FOLLOWUP_MANAGERS, FOLLOWUP_ROLES
 
-from .common import (
-    Pager,
-    actor,
-    form_errors_to_fields,
-    now,
-    page_arg,
-    roles_required,
-    store,
-    user_doc,
-)
+from .common import Pager, actor, form_errors_to_fields, now, page_arg, roles_required, store, user_doc
 
 bp = Blueprint("followups", __name__, url_prefix="/followups")
 PER_PAGE = 100

@@ -12,16 +12,7 @@ from records.notifications import inbox, outbox, smtp_settings
 from records.notifications.inbox import NotificationError
 from records.users.roles import ADMINS
 
-from .common import (
-    Pager,
-    actor,
-    form_errors_to_fields,
-    is_local_path,
-    now,
-    page_arg,
-    roles_required,
-    store,
-)
+from .common import Pager, actor, form_errors_to_fields, is_local_path, now, page_arg, roles_required, store
 
 bp = Blueprint("notifications", __name__, url_prefix="/inbox")
 PER_PAGE = 50

@@ -11,15 +11,7 @@ from records.catalog import customers, products
 from records.core.errors import DomainError
 from records.users.roles import CATALOG_EDITORS
 
-from .common import (
-    Pager,
-    actor,
-    form_errors_to_fields,
-    page_arg,
-    roles_required,
-    save_edit,
-    store,
-)
+from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, save_edit, store
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 PER_PAGE = 50

@@ -11,11 +11,7 @@ This sits in ``records.cases`` because it is the layer that knows both the calen
 """
 from __future__ import annotations
 
-from records.calendar.corrections import (
-    calendar_in,
-    remove_correction_tx,
-    set_correction_tx,
-)
+from records.calendar.corrections import calendar_in, remove_correction_tx, set_correction_tx
 from records.core.store import Store
 
 from .deadlines import recompute_open_deadlines_tx

@@ -28,16 +28,7 @@ from .numbers import next_number
 from .steps import decision, fine_decisions, onsite, quote, report
 from .steps import intake as intake_steps
 from .steps.intake import handover_into
-from .vocab import (
-    CHANNELS,
-    SOURCE_TABLES,
-    SOURCES,
-    STATES,
-    TABLE,
-    TYPES,
-    CaseError,
-    NotPermitted,
-)
+from .vocab import CHANNELS, SOURCE_TABLES, SOURCES, STATES, TABLE, TYPES, CaseError, NotPermitted
 
 # One handler per transition, from the steps modules named by the sections of the regulation.
 HANDLERS = {**intake_steps.HANDLERS, **decision.HANDLERS, **quote.HANDLERS, **onsite.HANDLERS, **report.HANDLERS,

@@ -18,7 +18,7 @@ from records.calendar.workdays import to_local
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.core.store import Store
 from records.followups import tasks as followups
-from records.notifications.inbox import Notice, existing_keys
+from records.notifications.inbox import Notice, existing_keys, keep_index_on_disk
 from records.notifications.outbox import deliver, queue
 
 from .runs import ACTOR, MAIL_BATCH, followup_link, managers_of
@@ -32,6 +32,8 @@ def run_followups(store: Store, now: datetime, dry_run: bool = False, send_mail:
     """Create and assign the follow-up calls of the current quarter (8.1) and year (8.2),
     re-assign those of engineers who left, remind the assignees, send the queued mail."""
     now = to_local(now).replace(microsecond=0)
+    if not dry_run:  # as the overdue run: a short-lived process starts from the index's cache file
+        keep_index_on_disk(store)
     today = now.date()
     plans = followups.plan_tasks(store, now)
     moves = followups.plan_reassignments(store)

@@ -30,12 +30,7 @@ from records import policy
 from records.calendar.corrections import current_calendar
 from records.calendar.time_limits import Deadline
 from records.calendar.workdays import WorkCalendar, iso_local, to_local
-from records.cases.deadlines import (
-    deadline_status,
-    open_deadlines,
-    overdue_in,
-    responsible,
-)
+from records.cases.deadlines import deadline_status, open_deadlines, overdue_in, responsible
 from records.cases.vocab import DEADLINE_LABELS
 from records.cases.vocab import TABLE as CASES
 from records.core.digest import ShardDigest

@@ -18,19 +18,7 @@ from records.core.store import Store
 from records.core.transaction import Transaction
 from records.users.accounts import TABLE as USERS
 
-from .inbox import (
-    EMAIL_STATES,
-    FAILED,
-    MAX_BODY,
-    MAX_SUBJECT,
-    NONE,
-    PENDING,
-    SENT,
-    TABLE,
-    Notice,
-    existing_keys,
-    index,
-)
+from .inbox import EMAIL_STATES, FAILED, MAX_BODY, MAX_SUBJECT, NONE, PENDING, SENT, TABLE, Notice, existing_keys, index
 from .smtp_settings import SETTINGS, mail_settings, settings_doc
 
 OUTBOX_NAME = "outbox"  # status of the last delivery run (connection errors)
