@@ -185,7 +185,7 @@ def test_restricted_fetcher_blocks_even_unescaped_html(recorder, tmp_path):
       <link rel="stylesheet" href="http://127.0.0.1:{port}/css">
       <link rel="attachment" href="file:///etc/hostname"></head><body>
       <p>正文</p><img src="file:///etc/passwd"><img src="http://127.0.0.1:{port}/img.png">
-      <img src="{secret.as_uri()}"><img src="../records/pdf.py"><a rel="attachment" href="file:///etc/hostname">x</a>
+      <img src="{secret.as_uri()}"><img src="../records/core/pdf.py"><a rel="attachment" href="file:///etc/hostname">x</a>
       <iframe src="http://127.0.0.1:{port}/frame"></iframe><object data="file:///etc/passwd"></object>
       <div style="background: url('http://127.0.0.1:{port}/bg')">背景</div></body></html>"""
     fetcher = pdf.make_fetcher(pdf.ensure_fonts())
@@ -194,7 +194,7 @@ def test_restricted_fetcher_blocks_even_unescaped_html(recorder, tmp_path):
     _assert_nothing_embedded(data, images=0)
     refused = " ".join(fetcher.refused)
     for bad in ("/etc/passwd", "/etc/hostname", f"127.0.0.1:{port}/img.png", f"127.0.0.1:{port}/css",
-                f"127.0.0.1:{port}/bg", "secret.png", "records/pdf.py"):
+                f"127.0.0.1:{port}/bg", "secret.png", "records/core/pdf.py"):
         assert bad in refused, bad
     assert any(u.endswith("service_form.css") for u in fetcher.served)
 
@@ -208,7 +208,7 @@ def test_fetcher_rules(tmp_path):
     assert fetcher("data:text/plain;base64,5rWL6K+V").read() == "测试".encode()
     link = pdf.TEMPLATES_DIR / "x-link-test.css"
     for url in ("file:///etc/passwd", "http://127.0.0.1:1/", "https://example.com/a.css", "ftp://x/y",
-                pdf.TEMPLATES_DIR.as_uri() + "/../records/pdf.py", "file://otherhost/etc/passwd",
+                pdf.TEMPLATES_DIR.as_uri() + "/../records/core/pdf.py", "file://otherhost/etc/passwd",
                 (pdf.FONT_VIRTUAL_DIR / "other.ttf").as_uri(), link.as_uri(), "javascript:alert(1)"):
         with pytest.raises(pdf.FetchRefused):
             fetcher(url)

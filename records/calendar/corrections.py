@@ -139,7 +139,8 @@ def _check_is_workday(is_workday: object) -> bool:
     return is_workday
 
 
-def _check_actor(actor: object) -> str:
+def check_actor(actor: object) -> str:
+    """The acting user's name, or CalendarError (a correction always has an author)."""
     if not isinstance(actor, str) or not actor.strip():
         raise CalendarError("缺少操作人")
     return actor
@@ -155,19 +156,24 @@ def _record_of(tx, day_iso: str) -> dict | None:
     return None
 
 
-def set_correction_tx(tx: Transaction, day: object, is_workday: bool, reason: str) -> tuple[dict, bool]:
-    """Mark ``day`` as a working day or a day off for ``reason``, inside ``tx``; return the
-    stored record and whether anything changed.
+def correction_fields(day: object, is_workday: object, reason: object, actor: object) -> dict:
+    """The record of a correction, checked (CalendarError on its field otherwise): callers check
+    before they take the write lock."""
+    d = parse_day(day)
+    is_workday = _check_is_workday(is_workday)
+    reason = _check_reason(reason)
+    check_actor(actor)
+    return {"date": d.isoformat(), "is_workday": is_workday, "reason": reason, "active": True}
+
+
+def set_correction_tx(tx: Transaction, fields: dict) -> tuple[dict, bool]:
+    """Store a checked correction (``correction_fields``) inside ``tx``; return the record and
+    whether anything changed.
 
     Overrides the holiday library and the weekday rule. The deadlines that depend on the
     calendar are the caller's: ``records.cases.calendar_change`` recomputes them in ``tx``.
     """
-    d = parse_day(day)
-    is_workday = _check_is_workday(is_workday)
-    reason = _check_reason(reason)
-    _check_actor(tx.actor)
-    fields = {"date": d.isoformat(), "is_workday": is_workday, "reason": reason, "active": True}
-    existing = _record_of(tx, d.isoformat())
+    existing = _record_of(tx, fields["date"])
     if existing is None:
         return tx.insert(TABLE, fields), True
     if all(existing.get(k) == v for k, v in fields.items()):
@@ -175,14 +181,12 @@ def set_correction_tx(tx: Transaction, day: object, is_workday: bool, reason: st
     return tx.update(TABLE, existing["id"], fields, note="工作日历校正"), True
 
 
-def remove_correction_tx(tx: Transaction, day: object) -> dict:
-    """Withdraw the company's correction of ``day`` inside ``tx`` (the record is kept, marked
-    inactive); the caller recomputes the deadlines in ``tx``."""
-    d = parse_day(day)
-    _check_actor(tx.actor)
-    existing = _record_of(tx, d.isoformat())
+def remove_correction_tx(tx: Transaction, day: date) -> dict:
+    """Withdraw the company's correction of ``day`` (checked with ``parse_day``) inside ``tx``
+    (the record is kept, marked inactive); the caller recomputes the deadlines in ``tx``."""
+    existing = _record_of(tx, day.isoformat())
     if existing is None or not existing.get("active", True):
-        raise CalendarError(f"{d.isoformat()} 没有公司校正，无需撤销", "day")
+        raise CalendarError(f"{day.isoformat()} 没有公司校正，无需撤销", "day")
     return tx.update(TABLE, existing["id"], {"active": False}, note="撤销工作日历校正")
 
 

@@ -11,7 +11,14 @@ This sits in ``records.cases`` because it is the layer that knows both the calen
 """
 from __future__ import annotations
 
-from records.calendar.corrections import calendar_in, remove_correction_tx, set_correction_tx
+from records.calendar.corrections import (
+    calendar_in,
+    check_actor,
+    correction_fields,
+    parse_day,
+    remove_correction_tx,
+    set_correction_tx,
+)
 from records.core.store import Store
 
 from .deadlines import recompute_open_deadlines_tx
@@ -22,8 +29,9 @@ def set_correction(store: Store, day: object, is_workday: bool, reason: str, act
 
     Overrides the holiday library and the weekday rule. Open deadlines are then recomputed.
     """
+    fields = correction_fields(day, is_workday, reason, actor)  # refused before taking the lock
     with store.transaction(actor) as tx:
-        record, changed = set_correction_tx(tx, day, is_workday, reason)
+        record, changed = set_correction_tx(tx, fields)
         if changed:
             recompute_open_deadlines_tx(tx, calendar_in(tx))
     return record
@@ -32,7 +40,9 @@ def set_correction(store: Store, day: object, is_workday: bool, reason: str, act
 def remove_correction(store: Store, day: object, actor: str) -> dict:
     """Withdraw the company's correction of ``day`` (the record is kept, marked inactive); open
     deadlines are then recomputed."""
+    d = parse_day(day)
+    check_actor(actor)
     with store.transaction(actor) as tx:
-        record = remove_correction_tx(tx, day)
+        record = remove_correction_tx(tx, d)
         recompute_open_deadlines_tx(tx, calendar_in(tx))
     return record
