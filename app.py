@@ -111,7 +111,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _storage_error(exc):
     # A write that could not be made durable was not acknowledged and changed nothing
-    # (records/store.py); say so, and keep the details for the log.
+    # (records/core/transaction.py); say so, and keep the details for the log.
     current_app.logger.error("storage error: %s", exc)
     return render_template("common/error.html", code=503, title="数据未能保存",
                            detail=f"{exc}。本次操作未生效，请稍后重试；如反复出现请联系系统管理员。"), 503

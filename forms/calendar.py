@@ -11,7 +11,7 @@ DAY_KINDS = options([("1", "工作日（上班）"), ("0", "休息日")])
 
 
 class CorrectionForm(Form):
-    """Correct one date. Field names match the ``field`` of records.calendar_store's errors.
+    """Correct one date. Field names match the ``field`` of records.calendar.corrections' errors.
 
     ``day`` is a string field shown as a date input, so that whatever was typed comes back
     unchanged beside its (Chinese) error message.

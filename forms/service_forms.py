@@ -69,7 +69,7 @@ class TabletForm(Form):
     remarks = TextAreaField("意见与建议", validators=[Optional(), Length(max=1000)])
     customer_signer = StringField("顾客签字人姓名", validators=[DataRequired("请填写签字人姓名"), Length(max=40)])
     customer_signature = HiddenField("顾客签名")
-    # The case's assigned technicians (records.service_form.signer_choices, set by the view).
+    # The case's assigned technicians (records.service_forms.document.technician_signers, set by the view).
     technician_signer = SelectField("技术人员签字 姓名", choices=[],
                                     validators=[DataRequired("请选择签字的售后服务技术人员")],
                                     description="派往该案例的售后服务技术人员；由其本人在下方签名")

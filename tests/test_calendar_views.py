@@ -1,6 +1,6 @@
 """The working-calendar page (views/calendar.py, issue 3).
 
-2026 (records/worktime, holidays' China data): 国庆 10/1–10/7 off (10/3 Sat and 10/4 Sun
+2026 (records/calendar/workdays.py, holidays' China data): 国庆 10/1–10/7 off (10/3 Sat and 10/4 Sun
 are weekend days inside it), Sun 9/20 and Sat 10/10 are 调休上班. 2027 has no published
 schedule.
 """

@@ -1,4 +1,4 @@
-"""The working calendar (records.worktime) and the regulation deadlines (records.deadlines).
+"""The working calendar (records.calendar.workdays) and the regulation's time limits (records.calendar.time_limits).
 
 Expected values are computed by hand. 2026 facts used below (holidays 0.109, which matches the
 State Council notice 国办发明电〔2025〕7号):

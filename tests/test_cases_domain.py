@@ -1,4 +1,4 @@
-"""The case workflow of sections 5 and 6 (records/cases.py, records/case_*.py, records/fines.py), without Flask.
+"""The case workflow of sections 5 and 6 (records/cases/, records/fines/), without Flask.
 
 Times are pinned (``now=``) in late 2026 with the default calendar; every deadline below is
 computed by hand from the GLOSSARY readings (08:30–12:00, 13:30–17:30, Mon–Fri). The world
@@ -455,11 +455,11 @@ def test_deadline_status_colours(cal, new_case):
 def test_overdue_items_and_my_work(db, cal, users, new_case):
     a = new_case()                            # handover due Mon 11:00 (receiver)
     b = new_case(user="engineer")             # decision due Mon 16:30 (engineer)
-    items = case_deadlines.overdue_items(db, cal, at("2026-11-30T17:00"))
+    items = case_deadlines.overdue_in(db.scan(vocab.TABLE), at("2026-11-30T17:00"))
     assert [(i.case["id"], i.key, i.responsible) for i in items] == [(a["id"], "handover", "receiver"),
                                                                       (b["id"], "decision", "engineer")]
     assert items[0].deadline.clause == "6.1.3"
-    assert case_deadlines.overdue_items(db, cal, at("2026-11-30T10:00")) == []
+    assert case_deadlines.overdue_in(db.scan(vocab.TABLE), at("2026-11-30T10:00")) == []
     work = queries.my_work(db, users["receiver"], at("2026-11-30T09:00"))
     assert [(r["case"]["id"], r["actions"]) for r in work] == [(a["id"], ["handover"])]
     work = queries.my_work(db, users["engineer"], at("2026-11-30T09:00"))

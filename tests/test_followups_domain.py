@@ -1,4 +1,4 @@
-"""Follow-up calls (records/followups.py, views/followups.py; issue 6, regulation 8.1 and 8.2).
+"""Follow-up calls (records/followups/, views/followups.py; issue 6, regulation 8.1 and 8.2).
 
 8.1: one call task per customer with a delivered product per calendar quarter; 8.2: one per
 customer using a reliability product per year. Engineers (tq_engineer) in the test data:

@@ -1,4 +1,4 @@
-"""The inbox, the e-mail outbox and the SMTP settings (records/notifications.py, records/mailer.py,
+"""The inbox, the e-mail outbox and the SMTP settings (records/notifications/, records/core/mailer.py,
 views/notifications.py; issue 6).
 
 E-mail goes to a real SMTP server on loopback (aiosmtpd; ``smtp`` and the helpers of

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from records.catalog import customers, import_parser, import_template, product_import, products
-from records.catalog.import_parser import LedgerFileError
+from records.catalog.import_parser import ImportFileError
 from tests.fixtures.users import PASSWORD
 
 URL = "/products/import/"
@@ -248,7 +248,7 @@ def test_template_has_the_headers_and_round_trips(client, auth, store, units):
     wb = load_workbook(io.BytesIO(resp.data))
     ws = wb.worksheets[0]
     assert [c.value for c in ws[1]] == GOOD_HEADER
-    with pytest.raises(LedgerFileError, match="没有数据行"):
+    with pytest.raises(ImportFileError, match="没有数据行"):
         import_parser.parse("t.xlsx", resp.data)
     ws.append(["西北铁路局", "TR-9", "信号机", "T-1", datetime(2024, 1, 31), 24, "是", ""])
     buf = io.BytesIO()
@@ -297,7 +297,7 @@ def test_template_workbook_is_the_one_people_fill_in():
 
 def test_template_round_trips_through_the_parser():
     data = import_template.template_xlsx()
-    with pytest.raises(LedgerFileError, match="没有数据行") as refused:  # an empty list: nothing but the header
+    with pytest.raises(ImportFileError, match="没有数据行") as refused:  # an empty list: nothing but the header
         import_parser.parse(import_template.FILENAME, data)
     assert refused.value.errors == []  # every required column is there
     wb = load_workbook(io.BytesIO(data))

@@ -174,7 +174,7 @@ def test_correction_is_a_new_version_with_a_reason(client, auth, store, case, sc
 def test_rights(client, auth, store, case, user, may_read, may_sign):
     auth.login(user)
     assert client.get("/forms/blank.pdf").status_code == 200  # the blank form: everyone logged in
-    # The case's form as the case page itself (records.cases.may_read decides who sees a case).
+    # The case's form as the case page itself (records.cases.flow.may_read decides who sees a case).
     case_page = client.get(f"/cases/{case['id']}").status_code
     assert case_page == (200 if may_read else 403)
     for url in (f"/forms/case/{case['id']}.pdf", f"/forms/case/{case['id']}"):

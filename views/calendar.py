@@ -35,7 +35,7 @@ KINDS = {
     "corr-off": ("公司校正：休息", "校"),
 }
 
-# A correction recomputes the open deadlines in its own transaction (records.calendar_store).
+# A correction recomputes the open deadlines in its own transaction (records.cases.calendar_change).
 RECOMPUTED_NOTE = "；依赖工作日历的未结期限已按新日历重新计算"
 
 

@@ -38,11 +38,12 @@ def _inbox_header():
 def index():
     unread_only = request.args.get("unread") == "1"
     rows, total = inbox.inbox(store(), current_user.username, unread_only=unread_only,
-                                      page=page_arg(), per_page=PER_PAGE)
+                              page=page_arg(), per_page=PER_PAGE)
     for r in rows:
         r["safe_link"] = _safe_link(r.get("link"))
     return render_template("notifications/index.html", rows=rows, unread_only=unread_only,
-                           paging=Pager(page_arg(), PER_PAGE, total), form=ActionForm())
+                           paging=Pager(page_arg(), PER_PAGE, total), form=ActionForm(),
+                           mail_admin=current_user.has_any(*ADMINS))
 
 
 def _back():

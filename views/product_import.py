@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, send_file, url_fo
 
 from forms.product_import import ProductImportForm
 from records.catalog import import_template, product_import
-from records.catalog.import_parser import LedgerFileError
+from records.catalog.import_parser import ImportFileError
 from records.core.xlsx import XLSX_MIMETYPE
 from records.users.roles import CATALOG_EDITORS
 
@@ -25,7 +25,7 @@ def upload():
         upload_file = form.file.data
         try:
             result = product_import.import_products(store(), upload_file.filename or "", upload_file.read(), actor())
-        except LedgerFileError as exc:
+        except ImportFileError as exc:
             form.file.errors = list(form.file.errors) + [str(exc)]
             errors = exc.errors
         else:

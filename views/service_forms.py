@@ -1,7 +1,7 @@
 """技术服务单: print the form (per case, or blank), archive the signed one (scan or tablet).
 
 Who may do what: a case's form (the PDF, the archive page, the archived files) is for those
-who may see the case itself (records.cases.may_read, the same check as the case page); the
+who may see the case itself (records.cases.flow.may_read, the same check as the case page); the
 blank form for every logged-in user. The technicians sent on the case and 技质部
 (tq_engineer, tq_manager) may upload a scan and use the tablet path.
 

@@ -1,7 +1,7 @@
 """The regulation's deadlines, each with its clause and the basis text shown to users.
 
 Numbers and basis templates come from `records.policy` Rules; working-time arithmetic from
-`records.worktime`. A Deadline is plain data: store it in a JSON document with ``to_dict()``
+`records.calendar.workdays`. A Deadline is plain data: store it in a JSON document with ``to_dict()``
 and read it back with ``Deadline.from_dict()``.
 """
 from __future__ import annotations

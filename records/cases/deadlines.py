@@ -143,13 +143,9 @@ class OverdueItem:
     responsible: str | None  # username; None: 技质部 as a whole
 
 
-def overdue_items(store: Store, cal: WorkCalendar, now: datetime) -> list[OverdueItem]:
-    """Every open deadline already past due, over all open cases (for pages and the cron)."""
-    return overdue_in(store.scan(TABLE), now)
-
-
 def overdue_in(docs: Iterable[dict], now: datetime) -> list[OverdueItem]:
-    """``overdue_items`` over the given cases (the cron passes the open ones it keeps a digest of)."""
+    """Every open deadline already past due in ``docs`` (the overdue run passes the open cases it keeps
+    a digest of), earliest due first."""
     now = to_local(now)
     out = []
     for case in docs:

@@ -4,7 +4,7 @@
 their common variants) to our fields, and returns each data row with its spreadsheet row
 number (the header is row 1, or the row it is found on); the values are read as they are
 (``parse_date``, ``parse_months``, ``parse_flag`` turn a cell into a typed value for the
-importer). Refuses a file that cannot be used at all with ``LedgerFileError``. No Flask, no store.
+importer). Refuses a file that cannot be used at all with ``ImportFileError``. No Flask, no store.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from records.core.errors import DomainError
 
-MAX_ROWS = 10_000  # a ledger bigger than this is surely a mistake (and one transaction)
+MAX_ROWS = 10_000  # a product list bigger than this is surely a mistake (and one transaction)
 MAX_COLUMNS = 60
 HEADER_SEARCH_ROWS = 10  # a title row or two above the header is common in company sheets
 
@@ -52,29 +52,29 @@ YES = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "对"}
 NO = {"否", "n", "no", "false", "0", "×", "✗", "", "不是"}
 
 
-class LedgerError(NamedTuple):
+class ImportRowError(NamedTuple):
     row: int  # as in the spreadsheet: the header is row 1 (or where it was found)
     column: str  # the column's name as written in the file
     reason: str
 
 
-class LedgerFileError(DomainError):
+class ImportFileError(DomainError):
     """The file as a whole cannot be used (not a spreadsheet, no header, too big...)."""
 
-    def __init__(self, message: str, errors: list[LedgerError] | None = None):
+    def __init__(self, message: str, errors: list[ImportRowError] | None = None):
         super().__init__(message, "file")
         self.errors = errors or []
 
 
 @dataclass
-class LedgerRow:
+class ImportRow:
     row: int
     values: dict  # field -> raw cell value (str, int, float, date, datetime or None)
 
 
 @dataclass
-class ParsedLedger:
-    rows: list[LedgerRow]
+class ParsedImport:
+    rows: list[ImportRow]
     header_row: int
     columns: dict[str, str]  # field -> the header text used in the file
     ignored: list[str] = field(default_factory=list)  # headers we do not know
@@ -97,12 +97,12 @@ def _norm_header(text) -> str:
 _ALIASES = {_norm_header(alias): f for f, (_, aliases) in COLUMNS.items() for alias in aliases}
 
 
-def _map_header(cells: list) -> tuple[dict[str, int], dict[str, str], list[str], list[LedgerError]]:
+def _map_header(cells: list) -> tuple[dict[str, int], dict[str, str], list[str], list[ImportRowError]]:
     """(field -> column index, field -> header text, ignored headers, errors)."""
     index: dict[str, int] = {}
     names: dict[str, str] = {}
     ignored: list[str] = []
-    errors: list[LedgerError] = []
+    errors: list[ImportRowError] = []
     for i, cell in enumerate(cells):
         text = str(cell).strip() if cell is not None else ""
         if not text:
@@ -111,7 +111,7 @@ def _map_header(cells: list) -> tuple[dict[str, int], dict[str, str], list[str],
         if f is None:
             ignored.append(text)
         elif f in index:
-            errors.append(LedgerError(0, text, f"与「{names[f]}」是同一列（{COLUMNS[f][0]}），只能保留一列"))
+            errors.append(ImportRowError(0, text, f"与「{names[f]}」是同一列（{COLUMNS[f][0]}），只能保留一列"))
         else:
             index[f], names[f] = i, text
     return index, names, ignored, errors
@@ -122,10 +122,10 @@ def is_blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def _table_from_cells(cells_iter) -> ParsedLedger:
+def _table_from_cells(cells_iter) -> ParsedImport:
     """Find the header among the first rows, then collect the data rows below it."""
     header = None
-    rows: list[LedgerRow] = []
+    rows: list[ImportRow] = []
     for rownum, cells in enumerate(cells_iter, start=1):
         cells = list(cells)[:MAX_COLUMNS]
         if header is None:
@@ -141,43 +141,43 @@ def _table_from_cells(cells_iter) -> ParsedLedger:
         if all(is_blank(c) for c in cells):
             continue
         if len(rows) >= MAX_ROWS:
-            raise LedgerFileError(f"文件超过 {MAX_ROWS} 行数据，请分成几个文件导入")
+            raise ImportFileError(f"文件超过 {MAX_ROWS} 行数据，请分成几个文件导入")
         index = header[1]
-        rows.append(LedgerRow(rownum, {f: (cells[i] if i < len(cells) else None) for f, i in index.items()}))
+        rows.append(ImportRow(rownum, {f: (cells[i] if i < len(cells) else None) for f, i in index.items()}))
     if header is None:
         expected = "、".join(COLUMNS[f][0] for f in REQUIRED)
-        raise LedgerFileError(f"文件前 {HEADER_SEARCH_ROWS} 行中没有找到表头（应有这些列：{expected}）")
+        raise ImportFileError(f"文件前 {HEADER_SEARCH_ROWS} 行中没有找到表头（应有这些列：{expected}）")
     header_row, index, names, ignored, errors = header
     errors = [e._replace(row=header_row) for e in errors]
     for f in REQUIRED:
         if f not in index:
             aliases = "、".join(other_names(f))
-            errors.append(LedgerError(header_row, COLUMNS[f][0], f"缺少此列（也可写作：{aliases}）"))
+            errors.append(ImportRowError(header_row, COLUMNS[f][0], f"缺少此列（也可写作：{aliases}）"))
     if errors:
-        raise LedgerFileError("表头不完整，未导入任何数据", errors)
+        raise ImportFileError("表头不完整，未导入任何数据", errors)
     if not rows:
-        raise LedgerFileError("文件中只有表头，没有数据行")
-    return ParsedLedger(rows, header_row, names, ignored)
+        raise ImportFileError("文件中只有表头，没有数据行")
+    return ParsedImport(rows, header_row, names, ignored)
 
 
-def _read_xlsx(data: bytes) -> ParsedLedger:
+def _read_xlsx(data: bytes) -> ParsedImport:
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises a zoo of errors (BadZipFile, KeyError, InvalidFileException...)
-        raise LedgerFileError("无法读取该文件：它不是 Excel 工作簿（.xlsx），或已损坏。"
+        raise ImportFileError("无法读取该文件：它不是 Excel 工作簿（.xlsx），或已损坏。"
                               "请在 Excel/WPS 中打开后另存为 .xlsx 或 .csv 再上传") from None
     try:
         if not wb.worksheets:
-            raise LedgerFileError("工作簿中没有工作表")
+            raise ImportFileError("工作簿中没有工作表")
         ws = wb.worksheets[0]  # the first sheet, whichever was active when saved
         try:
             return _table_from_cells(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True))
-        except LedgerFileError:
+        except ImportFileError:
             raise
         except Exception:
-            raise LedgerFileError("无法读取该 Excel 文件的内容（文件可能已损坏）") from None
+            raise ImportFileError("无法读取该 Excel 文件的内容（文件可能已损坏）") from None
     finally:
         wb.close()
 
@@ -195,8 +195,8 @@ def _decode_text(data: bytes) -> str:
         return data.decode("gb18030")  # Excel/WPS 「CSV（逗号分隔）」 on a Chinese Windows
 
 
-def _read_csv(data: bytes) -> ParsedLedger:
-    refuse = LedgerFileError("无法读取该文件：它不是文本格式的 CSV 表格。请上传 .xlsx，"
+def _read_csv(data: bytes) -> ParsedImport:
+    refuse = ImportFileError("无法读取该文件：它不是文本格式的 CSV 表格。请上传 .xlsx，"
                              "或在 Excel/WPS 中另存为「CSV（逗号分隔）」后上传")
     try:
         text = _decode_text(data)
@@ -213,25 +213,25 @@ def _read_csv(data: bytes) -> ParsedLedger:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         return _table_from_cells(reader)
     except csv.Error as exc:
-        raise LedgerFileError(f"CSV 文件格式有误：{exc}") from None
+        raise ImportFileError(f"CSV 文件格式有误：{exc}") from None
 
 
-def parse(filename: str, data: bytes) -> ParsedLedger:
-    """The data rows of a ledger file; raise LedgerFileError when it cannot be used at all."""
+def parse(filename: str, data: bytes) -> ParsedImport:
+    """The data rows of a product list file; raise ImportFileError when it cannot be used at all."""
     name = (filename or "").lower()
     if not data:
-        raise LedgerFileError("文件是空的")
+        raise ImportFileError("文件是空的")
     if data.startswith(b"PK\x03\x04"):  # a zip container: .xlsx (whatever the file is called)
         if not zipfile.is_zipfile(io.BytesIO(data)):
-            raise LedgerFileError("无法读取该文件：Excel 文件已损坏")
+            raise ImportFileError("无法读取该文件：Excel 文件已损坏")
         return _read_xlsx(data)
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: Excel 97–2003 .xls, or .et/.doc
-        raise LedgerFileError("这是旧版 Excel（.xls）文件，暂不支持。请在 Excel/WPS 中另存为 .xlsx 或 .csv 后上传")
+        raise ImportFileError("这是旧版 Excel（.xls）文件，暂不支持。请在 Excel/WPS 中另存为 .xlsx 或 .csv 后上传")
     if name.endswith((".xlsx", ".xlsm")):
-        raise LedgerFileError("无法读取该文件：扩展名是 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）")
+        raise ImportFileError("无法读取该文件：扩展名是 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）")
     if name.endswith((".csv", ".txt")):
         return _read_csv(data)
-    raise LedgerFileError("只接受 .xlsx 或 .csv 文件")
+    raise ImportFileError("只接受 .xlsx 或 .csv 文件")
 
 
 # --- checking ----------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from records.core.store import Store
 from . import customers, products
 from .import_parser import (
     COLUMNS,
-    LedgerError,
-    ParsedLedger,
+    ImportRowError,
+    ParsedImport,
     cell_text,
     is_blank,
     parse,
@@ -32,7 +32,7 @@ from .import_parser import (
 @dataclass
 class ImportResult:
     imported: list[dict] = field(default_factory=list)
-    errors: list[LedgerError] = field(default_factory=list)
+    errors: list[ImportRowError] = field(default_factory=list)
     rows: int = 0  # data rows read
     ignored_columns: list[str] = field(default_factory=list)
 
@@ -47,7 +47,7 @@ _FIELD_OF_PRODUCT = {"model": "model", "name": "name", "serial_no": "serial_no",
 _LIMITS = {"model": 60, "name": 100, "serial_no": 60, "remarks": 1000}
 
 
-def validate(store: Store, parsed: ParsedLedger) -> tuple[list[dict], list[LedgerError]]:
+def validate(store: Store, parsed: ParsedImport) -> tuple[list[dict], list[ImportRowError]]:
     """(rows ready for ``products.create_many``, every error found); clean rows only if no error."""
     colname = {f: parsed.columns.get(f) or COLUMNS[f][0] for f in COLUMNS}
     by_name = {c["name"]: c for c in store.scan(customers.TABLE)}
@@ -55,13 +55,13 @@ def validate(store: Store, parsed: ParsedLedger) -> tuple[list[dict], list[Ledge
     seen: dict[str, int] = {}  # serial -> first row with it in this file
     today = today_local()
     clean: list[dict] = []
-    errors: list[LedgerError] = []
+    errors: list[ImportRowError] = []
 
     for r in parsed:
-        row_errors: list[LedgerError] = []
+        row_errors: list[ImportRowError] = []
 
         def err(f: str, reason: str) -> None:
-            row_errors.append(LedgerError(r.row, colname[f], reason))
+            row_errors.append(ImportRowError(r.row, colname[f], reason))
 
         v = r.values
         text = {f: cell_text(v.get(f)) for f in ("customer", "model", "name", "serial_no", "remarks")}
@@ -135,7 +135,7 @@ def validate(store: Store, parsed: ParsedLedger) -> tuple[list[dict], list[Ledge
 def import_products(store: Store, filename: str, data: bytes, actor: str) -> ImportResult:
     """Parse, validate, and insert every row in one transaction — or nothing, with the errors.
 
-    Raises LedgerFileError when the file itself cannot be used (its ``errors`` may hold
+    Raises ImportFileError when the file itself cannot be used (its ``errors`` may hold
     header problems as (row, column, reason)).
     """
     parsed = parse(filename, data)
@@ -149,5 +149,5 @@ def import_products(store: Store, filename: str, data: bytes, actor: str) -> Imp
     except products.ProductError:
         # Someone registered one of these serials between the check and the commit: check again.
         _, errors = validate(store, parsed)
-        result.errors = errors or [LedgerError(parsed.header_row, COLUMNS["serial_no"][0], "导入时产品编号冲突，请重试")]
+        result.errors = errors or [ImportRowError(parsed.header_row, COLUMNS["serial_no"][0], "导入时产品编号冲突，请重试")]
     return result

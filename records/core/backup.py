@@ -14,7 +14,7 @@ from .files import TEMP_PREFIX, fsync_dir
 from .store import Store
 
 SNAPSHOT_RE = re.compile(r"^\d{8}-\d{6}-\d{6}$")  # the names make_backup gives
-SKIP_DIRS = {"cache"}  # derived data (records/shard_digest.py), rebuilt from the shards
+SKIP_DIRS = {"cache"}  # derived data (records/core/digest.py), rebuilt from the shards
 
 
 def _not_data(rel: Path) -> bool:

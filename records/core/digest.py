@@ -5,7 +5,7 @@ parsing every shard again (about 60 MB of cases), although nearly all of them ha
 since the last run. A digest keeps, per shard file, a small summary of its documents (the open
 cases with an open deadline, the keys of the notices, ...) together with the shard's signature
 (inode, size, mtime in ns: the store replaces a shard by renaming a new file over it and gives
-every new version a later mtime, see records/store.py). Only shards whose signature changed are
+every new version a later mtime, see records/core/files.py). Only shards whose signature changed are
 parsed again, and the value combined from the summaries (their list, or e.g. the notices' index
 of keys and unread counts) is rebuilt only when a shard changed. With ``persist=True`` the
 digest is also kept in ``<data>/cache/`` (an atomic write), so the next process starts from it;

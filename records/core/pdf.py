@@ -12,7 +12,7 @@ CJK collection (19 MB, 65,000 glyphs, CFF outlines) costs seconds per PDF (about
 the fontTools fallback, which WeasyPrint uses when libharfbuzz-subset is missing). So once
 per machine we cut two small TrueType fonts out of Noto Sans CJK SC, cached outside the data
 folder, in the project's own ``.cache/fonts`` (git-ignored; ``AFTERSALES_CACHE`` overrides it).
-The project's set-up (``scripts/setup.sh`` runs ``python -m records.pdf``) builds them there, so
+The project's set-up (``scripts/setup.sh`` runs ``python -m records.core.pdf``) builds them there, so
 every account that runs the app, the web service's included, finds them ready instead of
 building its own copy in a per-user folder during its first PDF request (about half a minute):
 

@@ -3,7 +3,7 @@
 Layout of a data folder::
 
     tables/<table>/000000.json   TinyDB files, one per 256 ids ({"<table>": {"<id>": {...}}})
-    audit.jsonl                  the hash-chained audit trail (records/audit.py)
+    audit.jsonl                  the hash-chained audit trail (records/core/audit.py)
     journal.json                 present only while a commit is being applied
     .lock                        the cross-process write lock
 

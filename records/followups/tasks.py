@@ -34,12 +34,12 @@ from records.core.errors import DomainError
 from records.core.store import Store
 from records.core.transaction import Transaction
 from records.users.accounts import users_with_role
+from records.users.roles import TQ_ENGINEER
 
 TABLE = "followups"
 FOLLOW_UP, ANNUAL_VISIT = "follow_up", "annual_visit"
 KINDS = {FOLLOW_UP: policy.FOLLOW_UP, ANNUAL_VISIT: policy.ANNUAL_VISIT}
 KIND_NAMES = {FOLLOW_UP: "季度电话跟踪", ANNUAL_VISIT: "年度电话巡访"}
-ENGINEER_ROLE = "tq_engineer"
 OPEN, DONE = "open", "done"
 STATUS_NAMES = {"due": "待回访", "overdue": "已逾期", "done": "已完成"}
 # Not a regulation number: how many days before a task's due date its assignee is reminded.
@@ -96,7 +96,7 @@ def eligible_customers(store: Store, today: date) -> dict[str, set[int]]:
 
 def engineers(store: Store) -> list[str]:
     """The usernames of the active 技质部 engineers, sorted."""
-    return sorted(u["username"] for u in users_with_role(store, ENGINEER_ROLE))
+    return sorted(u["username"] for u in users_with_role(store, TQ_ENGINEER))
 
 
 def open_load(store_or_tx) -> Counter:

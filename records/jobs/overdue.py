@@ -88,7 +88,7 @@ _flag_keys = ShardDigest(FLAGS, lambda d: d["key"], version="1", combine=set)
 def _soon(candidates: list[dict], cal: WorkCalendar, now: datetime) -> list[tuple[dict, str, Deadline, dict]]:
     """(case, key, Deadline, stored entry) of open deadlines due within the warning window.
 
-    The test is the case pages' amber (``cases.deadline_status`` == "soon"); a cheap bound on
+    The test is the case pages' amber (``records.cases.deadlines.deadline_status`` == "soon"); a cheap bound on
     the due time first keeps it to the few deadlines that can qualify.
     """
     now = to_local(now)

@@ -54,7 +54,7 @@ class Notice:
                 "body": self.body, "key": self.key, "link": self.link, "ref": self.ref}
 
 
-# --- The index: keys, unread counts, pending mail (records/shard_digest) -------------------
+# --- The index: keys, unread counts, pending mail (records/core/digest.py) ---------------
 
 
 @dataclass
@@ -93,7 +93,7 @@ def keep_index_on_disk(store: Store) -> None:
 def index(store: Store) -> _Index:
     """Keys, unread counts and pending mail of the committed table.
 
-    Rebuilt when a shard changed, reading only the shards that changed (records/shard_digest).
+    Rebuilt when a shard changed, reading only the shards that changed (records/core/digest.py).
     """
     return _digest.collect(store, persist=store.derived.get(_KEEP_ON_DISK, False))
 
@@ -107,7 +107,8 @@ def unread_count(store: Store, username: str) -> int:
     return index(store).unread.get(username, 0)
 
 
-def _iso(dt: datetime) -> str:
+def stamp(dt: datetime) -> str:
+    """A notice's times (made, read, mailed) as stored: ISO 8601, whole seconds."""
     return dt.isoformat(timespec="seconds")
 
 
@@ -121,13 +122,6 @@ def inbox(store: Store, username: str, unread_only: bool = False, page: int = 1,
     return store.page(TABLE, mine, key=lambda d: d["id"], reverse=True, page=page, per_page=per_page)
 
 
-def get_own(store: Store, notification_id: int, username: str) -> dict:
-    doc = store.get(TABLE, notification_id)
-    if doc is None or doc["recipient"] != username:
-        raise NotificationError("消息不存在")  # another's notice is as good as absent
-    return doc
-
-
 def mark_read(store: Store, notification_id: int, username: str, now: datetime) -> dict:
     with store.transaction(username) as tx:
         doc = tx.get(TABLE, notification_id)
@@ -135,7 +129,7 @@ def mark_read(store: Store, notification_id: int, username: str, now: datetime) 
             raise NotificationError("消息不存在")
         if doc.get("read_at"):
             return doc
-        return tx.update(TABLE, notification_id, {"read_at": _iso(now)})
+        return tx.update(TABLE, notification_id, {"read_at": stamp(now)})
 
 
 def mark_all_read(store: Store, username: str, now: datetime) -> int:
@@ -147,6 +141,6 @@ def mark_all_read(store: Store, username: str, now: datetime) -> int:
         for i in ids:
             doc = tx.get(TABLE, i)
             if doc and not doc.get("read_at"):
-                tx.update(TABLE, i, {"read_at": _iso(now)})
+                tx.update(TABLE, i, {"read_at": stamp(now)})
                 done += 1
     return done

@@ -18,15 +18,24 @@ from records.core.store import Store
 from records.core.transaction import Transaction
 from records.users.accounts import TABLE as USERS
 
-from .inbox import EMAIL_STATES, FAILED, MAX_BODY, MAX_SUBJECT, NONE, PENDING, SENT, TABLE, Notice, existing_keys, index
+from .inbox import (
+    EMAIL_STATES,
+    FAILED,
+    MAX_BODY,
+    MAX_SUBJECT,
+    NONE,
+    PENDING,
+    SENT,
+    TABLE,
+    Notice,
+    existing_keys,
+    index,
+    stamp,
+)
 from .smtp_settings import SETTINGS, mail_settings, settings_doc
 
 OUTBOX_NAME = "outbox"  # status of the last delivery run (connection errors)
 OUTBOX_LOCK = "mail-outbox.lock"
-
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(timespec="seconds")
 
 
 def _user_emails(store: Store) -> dict[str, tuple[str, bool]]:
@@ -66,7 +75,7 @@ def queue(tx: Transaction, notices: Iterable[Notice], now: datetime,
             **n.as_dict(),
             "subject": n.subject[:MAX_SUBJECT],
             "body": n.body[:MAX_BODY],
-            "created_at": _iso(now),
+            "created_at": stamp(now),
             "read_at": None,
             "email": {"state": state, "to": address if state == PENDING else "", "attempts": 0,
                       "last_error": reason, "last_attempt_at": None, "sent_at": None},
@@ -107,7 +116,7 @@ def requeue_failed(store: Store, actor: str) -> int:
 def _record_run(store: Store, now: datetime, error: str, actor: str) -> None:
     with store.transaction(actor) as tx:
         doc = settings_doc(tx, OUTBOX_NAME)
-        fields = {"name": OUTBOX_NAME, "last_run_at": _iso(now), "last_error": error}
+        fields = {"name": OUTBOX_NAME, "last_run_at": stamp(now), "last_error": error}
         if doc is None:
             tx.insert(SETTINGS, fields)
         elif doc.get("last_error") != error or error:
@@ -166,7 +175,7 @@ def _deliver_locked(store: Store, now: datetime, ids: list[int], settings: SmtpS
                     mailer.send(msg)
                 except MailError as exc:
                     _mark(store, actor, doc_id, state=FAILED if exc.permanent else PENDING,
-                          attempts=attempts, last_error=str(exc), last_attempt_at=_iso(now))
+                          attempts=attempts, last_error=str(exc), last_attempt_at=stamp(now))
                     if exc.permanent:
                         result["failed"] += 1
                         continue
@@ -177,7 +186,7 @@ def _deliver_locked(store: Store, now: datetime, ids: list[int], settings: SmtpS
                         continue
                     raise  # the session is in doubt: stop here, retry on the next run
                 _mark(store, actor, doc_id, state=SENT, attempts=attempts, last_error="",
-                      last_attempt_at=_iso(now), sent_at=_iso(now))
+                      last_attempt_at=stamp(now), sent_at=stamp(now))
                 result["sent"] += 1
     except MailError as exc:
         result["error"] = str(exc)

@@ -17,7 +17,8 @@ ROLES: dict[str, str] = {
     "gm": "总经理",
     "admin": "系统管理员",
 }
-TQ_ROLES = ("tq_engineer", "tq_manager")  # 技质部
+TQ_ENGINEER, TQ_MANAGER = "tq_engineer", "tq_manager"
+TQ_ROLES = (TQ_ENGINEER, TQ_MANAGER)  # 技质部
 
 # Who may read every case (as the menu): the rest see the cases they take part in.
 CASE_READERS = ("tq_engineer", "tq_manager", "sales", "finance", "vp", "gm", "technician")
