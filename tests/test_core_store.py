@@ -304,6 +304,12 @@ def test_old_schema_is_upgraded_on_read_and_rewritten_by_migrate(tmp_path, runne
     assert total == 2 and [r["id"] for r in rows] == [3, 1]  # upgraded before filtering
     assert store.find("customers", lambda d: d["id"] == 1)[0]["contacts"][0]["name"] == "张三"
     assert orjson.loads(shard.read_bytes())["customers"]["1"]["_schema"] == 1  # reading wrote nothing
+    with pytest.raises(RuntimeError):  # a transaction reads them upgraded too, its own shard or not
+        with store.transaction("t") as tx:
+            assert [d["_schema"] for d in tx.scan("customers")] == [2, 2, 2]
+            tx.update("customers", 3, {"remarks": "改"})  # the shard is now the transaction's own copy
+            assert [d["contacts"] for d in tx.scan("customers")][:2] == [[{"name": "张三", "phone": "010-1234567"}], []]
+            raise RuntimeError("not committed: the migrate below sees the folder as it was")
 
     result = runner.invoke(["migrate", "--data-dir", str(root)])
     assert result.exit_code == 0, result.output

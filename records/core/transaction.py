@@ -96,11 +96,21 @@ class Transaction:
         return doc
 
     def scan(self, table: str) -> Iterator[dict]:
-        """Committed records plus this transaction's own changes (read-only)."""
+        """Committed records plus this transaction's own changes (read-only), at the current
+        schema version, as ``Store.scan`` gives them."""
+        current = schema.current(table)
         for path in self.store.shards(table):
-            data = self._work[path] if path in self._work else self.store.cache.load(path)[0]
-            yield from data.get(table, {}).values()
-        for path in self._staged:  # shards created in this transaction
+            if path in self._work:
+                docs, oldest = self._work[path].get(table, {}).values(), None  # None: check each
+            else:
+                data, oldest = self.store.cache.load(path)
+                docs = data.get(table, {}).values()
+            if oldest is not None and oldest >= current:
+                yield from docs
+            else:
+                for doc in docs:
+                    yield schema.upgrade(table, doc) if schema.needs_upgrade(table, doc) else doc
+        for path in self._staged:  # shards created in this transaction: written at the current version
             if path.parent.name == table and not path.exists():
                 yield from self._work[path].get(table, {}).values()
 
