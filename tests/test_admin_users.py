@@ -12,7 +12,7 @@ import pytest
 
 from records.catalog import customers
 from records.users import accounts, sessions
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.users import PASSWORD, redirects_to_login, user
 
 NEW_PASSWORD = "Fresh-password-2026"
 
@@ -23,12 +23,6 @@ def login(client, username="admin", password=PASSWORD):
     return r
 
 
-def redirects_to_login(resp) -> bool:
-    return resp.status_code == 302 and urlsplit(resp.headers["Location"]).path == "/login"
-
-
-def user(store, name):
-    return accounts.find_by_username(store, name)
 
 
 def field_html(html: str, field_id: str) -> str:

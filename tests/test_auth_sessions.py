@@ -13,7 +13,7 @@ import pytest
 
 from app import create_app
 from records.users import accounts, sessions
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.users import PASSWORD, redirects_to_login, user
 
 LOCK_MESSAGE = "账号已锁定"
 WRONG = "Not-the-password-123"
@@ -24,9 +24,6 @@ def login(client, username="admin", password=PASSWORD, **kw):
     assert r.status_code == 302, r.get_data(as_text=True)[-2000:]
     return r
 
-
-def redirects_to_login(resp) -> bool:
-    return resp.status_code == 302 and urlsplit(resp.headers["Location"]).path == "/login"
 
 
 def cookie_name(app) -> str:
@@ -40,9 +37,6 @@ def replay(app, client):
     other.set_cookie(cookie_name(app), value)
     return other
 
-
-def user(store, name):
-    return accounts.find_by_username(store, name)
 
 
 def events(store, name, action=None):

@@ -31,9 +31,9 @@ from records.core.files import FileLock
 from records.followups import tasks as followup_tasks
 from records.jobs.overdue import FLAGS
 from records.notifications import inbox, smtp_settings
-from records.users import accounts
 from tests.fixtures.mail import Sink, SmtpServer, free_port, set_email
 from tests.fixtures.service_forms import report_form
+from tests.fixtures.users import user
 
 TZ = ZoneInfo("Asia/Shanghai")
 AFTERSALES = Path(sys.executable).parent / "aftersales"
@@ -42,9 +42,6 @@ AFTERSALES = Path(sys.executable).parent / "aftersales"
 def at(*args) -> datetime:
     return datetime(*args, tzinfo=TZ)
 
-
-def user(store, name: str) -> dict:
-    return accounts.find_by_username(store, name)
 
 
 @pytest.fixture

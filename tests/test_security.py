@@ -21,7 +21,7 @@ from records.cases import workflow
 from records.catalog import customers, products
 from records.core import pdf
 from records.users import accounts, sessions
-from tests.fixtures.users import PASSWORD, TEST_USERS
+from tests.fixtures.users import PASSWORD, TEST_USERS, redirects_to_login
 
 SKIP_ENDPOINTS = {"static", "bootstrap.static", "auth.login"}
 EDITORS = ("engineer", "manager", "sales", "admin")  # tq_engineer, tq_manager, sales, admin
@@ -36,9 +36,6 @@ def login(client, username="admin", password=PASSWORD):
     assert r.status_code == 302 and urlsplit(r.headers["Location"]).path == "/", r.get_data(as_text=True)[-2000:]
     return r
 
-
-def redirects_to_login(resp) -> bool:
-    return resp.status_code == 302 and urlsplit(resp.headers["Location"]).path == "/login"
 
 
 def fill_args(rule, string_value="customers") -> dict:
