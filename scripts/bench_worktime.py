@@ -61,15 +61,18 @@ def bench(n: int = 100_000, seed: int = 2026) -> dict:
     }
 
 
-def section_worktime(quick: bool = False) -> dict:
-    """For ``scripts/bench.py``: ``bench`` on 100,000 deadlines (10,000 when quick)."""
-    result = bench(10_000 if quick else 100_000)
+def report(n: int) -> dict:
+    """``bench(n)``, its figures printed one per line."""
+    result = bench(n)
     for key, value in result.items():
         print(f"{key}: {value}")
     return result
 
 
+def section_worktime(quick: bool = False) -> dict:
+    """For ``scripts/bench.py``: ``bench`` on 100,000 deadlines (10,000 when quick)."""
+    return report(10_000 if quick else 100_000)
+
+
 if __name__ == "__main__":
-    result = bench(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
-    for key, value in result.items():
-        print(f"{key}: {value}")
+    report(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)

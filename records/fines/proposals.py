@@ -176,8 +176,8 @@ def propose_missed(case: dict, key: str, deadline: Deadline, cal: WorkCalendar, 
                    person: str | None, by: str = "system") -> list[dict]:
     """Add to ``case`` (in memory) the proposals its missed deadline ``key`` calls for, against
     ``person`` (the caller knows who answers for the deadline); return the new ones: 6.1.4 for
-    a late hand-over (the receiver), 6.2.8 per working day late (the 技质部 owner); nothing for
-    the other deadlines. The scheduled check's one way to propose (records.jobs.overdue)."""
+    a late hand-over (its person is the receiver), 6.2.8 per working day late (the 技质部 owner);
+    nothing for the other deadlines. The scheduled check's one way to propose (records.jobs.overdue)."""
     before = {f["key"] for f in case.get("fines") or []}
     if key == "handover":
         add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, person, now, by=by)
