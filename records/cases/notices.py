@@ -103,11 +103,17 @@ def fine_changes(before: Iterable[dict], case: dict) -> tuple[list[dict], list[d
 
 
 def fine_recipients(users: dict[str, dict], fine: dict, by: str, ruling: bool = False) -> list[str]:
-    """A proposal is told to the person concerned and every 技质部经理; a ruling to the person."""
-    out = _active(users, [fine.get("person")])
+    """A proposal is told to the person concerned and every 技质部经理; a ruling to the person.
+
+    Nobody is told of their own act (a ruling, a proposal made by hand); but a proposal the
+    system made on a step (6.1.4, 6.2.6, 6.2.8) is told to its person even if they took the step.
+    """
+    person = fine.get("person")
+    out = _active(users, [person])
     if not ruling:
         out += _with_role(users, TQ_MANAGER)
-    return [p for p in dict.fromkeys(out) if p != by]
+    auto = not ruling and not fine.get("manual")
+    return [p for p in dict.fromkeys(out) if p != by or (auto and p == person)]
 
 
 def plan(source, case: dict, action: str, by: str, fines_before: Iterable[dict] = ()) -> list[tuple]:
@@ -200,7 +206,7 @@ def fine_notices(source, case: dict, proposed: Iterable[dict], ruled: Iterable[d
         person = names.get(f.get("person"), f.get("person")) if f.get("person") else "技质部"
         lines = [_head(case), f"处罚建议（{f['clause']}）：{f['basis']}", f"责任人：{person}；建议金额：{_amount(f)}",
                  f"提出：{names.get(f.get('proposed_by'), f.get('proposed_by'))}，{_fmt(f.get('proposed_at'))}",
-                 "待技质部经理确认或免除（总经理可另行裁定，6.2.8）。"]
+                 "待技质部经理确认或免除（总经理可另行裁定，6.2.8）。", deadline_line(case)]
         for p in fine_recipients(users, f, by):
             out.append(_notice(case, p, FINE, f"【处罚建议】{title}（{f['clause']}）", lines,
                                f"fine:{case['id']}:{f['key']}:{p}"))
@@ -209,7 +215,7 @@ def fine_notices(source, case: dict, proposed: Iterable[dict], ruled: Iterable[d
         at, who = (f.get("gm_at"), f.get("gm_by")) if gm else (f.get("decided_at"), f.get("decided_by"))
         result = RULED.get(f["status"], f["status"]) + ("" if f["status"] == "waived" else f" {f.get('final_amount')} 元")
         lines = [_head(case), f"处罚（{f['clause']}）：{f['basis']}", f"结果：{result}",
-                 f"理由：{f.get('gm_reason') if gm else f.get('reason')}", f"裁定：{names.get(who, who)}，{_fmt(at)}"]
+                 f"理由：{f.get('gm_reason') if gm else f.get('reason')}", f"裁定：{names.get(who, who)}，{_fmt(at)}", deadline_line(case)]
         for p in fine_recipients(users, f, by, ruling=True):
             out.append(_notice(case, p, RULING, f"【处罚裁定】{title}（{f['clause']}）", lines,
                                f"ruling:{case['id']}:{f['key']}:{at}:{p}"))
