@@ -334,7 +334,8 @@ def may_read(case: dict, user: dict) -> bool:
 
 
 def log(case: dict, by: str, now: datetime, action: str, text: str) -> None:
-    """Add a step to the case's ``timeline``: who, when, which action, what happened."""
+    """Add a step to the case's ``timeline``: who, when, which action, what happened (the step's
+    ``notified``, who was told of it, is added by ``records.cases.notices.record``)."""
     label = TRANSITIONS[action].label if action in TRANSITIONS else {"intake": "登记来电"}.get(action, action)
     case.setdefault("timeline", []).append({"at": iso_local(now), "by": by, "action": action, "label": label,
                                             "text": text})
