@@ -141,11 +141,18 @@ def test_overdue_flags_proposes_and_notifies_once(store, cron_world, data_dir, r
     notes = {n["recipient"]: n for n in store.scan(inbox.TABLE) if n["kind"] == "overdue"}
     assert set(notes) == {"receiver", "manager"}
     assert notes["receiver"]["link"] == f"/cases/{c1['id']}" and "6.1.3" in notes["receiver"]["subject"]
-    assert "处罚建议" in notes["manager"]["body"]
+    # the 6.1.4 proposal is told once, by its own notice to the person concerned and the
+    # 技质部经理 (issue 10); the overdue notice does not repeat it
+    assert all("处罚" not in n["body"] for n in notes.values())
+    fines = {n["recipient"]: n for n in store.scan(inbox.TABLE) if n["kind"] == "fine_proposed"}
+    assert set(fines) == {"receiver", "manager"}
+    assert "6.1.4" in fines["receiver"]["subject"] and "50 元" in fines["receiver"]["body"]
+    assert "receiver-姓名" in fines["manager"]["body"]
+    assert store.get(vocab.TABLE, c1["id"])["fines"][0]["notified"] == ["receiver", "manager"]
     # clause, basis, start and due, as on every page that shows a deadline
     assert "6.1.3：收到后 4 个工作小时内传递到技质部" in notes["receiver"]["body"]
     assert "期限：2026-03-02 14:30（起算 2026-03-02 09:00）" in notes["receiver"]["body"]
-    assert s["notifications"] == 2
+    assert s["notifications"] == 4
 
     before = fingerprint(data_dir)
     again = run(data_dir, "overdue", "2026-03-02T15:00")
@@ -191,13 +198,13 @@ def test_confirmation_late_one_proposal_per_working_day(store, cron_world, data_
         ("confirm_late:2", "6.2.8", 50, "engineer", "2026-03-13")]
     assert [f["key"] for f in store.get(vocab.TABLE, c["id"])["fines"]] == ["confirm_late:1", "confirm_late:2"]
     assert "confirm" in {f["deadline"] for f in s["flagged"]}
-    assert sorted(k for k in inbox_keys(store) if k.startswith(f"late:{c['id']}:")) == [
-        f"late:{c['id']}:confirm:2:engineer", f"late:{c['id']}:confirm:2:manager"]  # the latest day only
+    assert sorted(k for k in inbox_keys(store) if k.startswith(f"fine:{c['id']}:")) == [
+        f"fine:{c['id']}:confirm_late:{k}:{r}" for k in (1, 2) for r in ("engineer", "manager")]  # one per day
 
     assert run(data_dir, "overdue", "2026-03-13T16:00")["fines"] == []  # same day: nothing more
     mon = run(data_dir, "overdue", "2026-03-16T09:00")  # the weekend does not count
     assert [(f["key"], f["day"]) for f in mon["fines"] if f["case_id"] == c["id"]] == [("confirm_late:3", "2026-03-16")]
-    assert f"late:{c['id']}:confirm:3:manager" in inbox_keys(store)
+    assert f"fine:{c['id']}:confirm_late:3:manager" in inbox_keys(store)
 
     # confirmed late in the app on Tuesday: the workflow adds only day 4, never days 1–3 again
     workflow.perform(store, cron_world["cal"], c["id"], "confirm", user(store, "engineer"),
@@ -223,8 +230,9 @@ def test_followups_command_creates_tasks_once(store, cron_world, data_dir, run):
     assert [(t["kind"], t["clause"], t["period"], t["due"], t["assignee"]) for t in s["created"]] == [
         ("follow_up", "8.1", "2026Q1", "2026-03-31", "engineer")]
     assert s["reminders"]["assigned"] == 1
-    assert [n["recipient"] for n in store.scan(inbox.TABLE)] == ["engineer"]
-    note = next(iter(store.scan(inbox.TABLE)))
+    reminders = [n for n in store.scan(inbox.TABLE) if n["link"].startswith("/followups/")]
+    assert [n["recipient"] for n in reminders] == ["engineer"]
+    note = reminders[0]
     assert note["link"] == f"/followups/{s['created'][0]['id']}"
     again = run(data_dir, "followups", "2026-03-02T08:00")
     assert again["created"] == [] and again["notifications"] == 0
@@ -265,7 +273,7 @@ def test_subprocess_runs_json_and_second_run_adds_nothing(store, cron_world, dat
     first = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
     assert first.returncode == 0, first.stderr
     s = json.loads(first.stdout)
-    assert len(s["flagged"]) == 1 and s["fines_proposed"] == 1 and s["notifications"] == 2
+    assert len(s["flagged"]) == 1 and s["fines_proposed"] == 1 and s["notifications"] == 4  # overdue + 6.1.4 ×2
     second = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
     assert second.returncode == 0, second.stderr
     s2 = json.loads(second.stdout)
@@ -286,22 +294,22 @@ def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(stor
     down = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
     assert down.returncode == 0, down.stderr  # the work is done; only the mail waits
     s = json.loads(down.stdout)
-    assert s["notifications"] == 2 and s["mail"]["sent"] == 0 and s["mail"]["pending"] == 2
+    assert s["notifications"] == 4 and s["mail"]["sent"] == 0 and s["mail"]["pending"] == 4  # overdue, 6.1.4
     assert "将在下次运行时重试" in down.stderr
 
     server = SmtpServer(port, Sink())
     server.start()
     try:
         up = run(data_dir, "followups", "2026-03-02T15:05")  # any later run sends the queue
-        assert up["mail"]["sent"] == 2 + 0  # the engineer (follow-up) has no address
-        assert sorted(m["To"] for m in server.sink.messages) == ["manager@example.com", "receiver@example.com"]
+        assert up["mail"]["sent"] == 4 + 0  # the engineer (follow-up) has no address
+        assert sorted(m["To"] for m in server.sink.messages) == sorted(["manager@example.com", "receiver@example.com"] * 2)
         assert run(data_dir, "overdue", "2026-03-02T15:10")["mail"]["sent"] == 0
-        assert len(server.sink.messages) == 2
-        assert all("【超期】" in str(m["Subject"]) for m in server.sink.messages)
+        assert len(server.sink.messages) == 4
+        assert sorted(str(m["Subject"]).split("】")[0] for m in server.sink.messages) == ["【处罚建议"] * 2 + ["【超期"] * 2
     finally:
         server.stop()
     states = [n["email"]["state"] for n in store.scan(inbox.TABLE)]
-    assert states.count("sent") == 2 and "pending" not in states
+    assert states.count("sent") == 4 and "pending" not in states
 
 
 def test_a_damaged_or_missing_digest_cache_is_only_a_slower_run(store, cron_world, data_dir, run):
@@ -369,5 +377,5 @@ def test_a_run_killed_while_holding_the_overlap_lock_does_not_block_the_next(sto
     assert after.returncode == 0, after.stderr
     s = json.loads(after.stdout)
     assert [(f["case_id"], f["deadline"]) for f in s["flagged"]] == [(cron_world["c1"]["id"], "handover")]
-    assert s["fines_proposed"] == 1 and s["notifications"] == 2
+    assert s["fines_proposed"] == 1 and s["notifications"] == 4
     assert store.count(FLAGS) == 1

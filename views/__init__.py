@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
         followups,
         history,
         home,
+        mail_soon,
         nav,
         notifications,
         product_import,
@@ -25,6 +26,7 @@ def register(app: Flask) -> None:
     auth.login_manager.init_app(app)
     filters.init_app(app)
     nav.init_app(app)
+    mail_soon.init_app(app)
     for module in (auth, home, admin, customers, products, product_import, history, calendar, cases,
                    service_forms, followups, notifications):
         app.register_blueprint(module.bp)

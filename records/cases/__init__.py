@@ -2,6 +2,7 @@
 
 - ``vocab.py``            the words: table, types, channels, solutions, states, deadline names, refusals
 - ``flow.py``             the transitions table (clause, from, to, who, guard), who may act and read
+- ``notices.py``          who hears of each step (``notify``) and of each fine, the notices' words
 - ``input.py``            the typed input of intake and the steps, checked
 - ``deadlines.py``        deadlines set, met, read (status, overdue, responsible), recomputed
 - ``numbers.py``          the yearly number series: FW (6.1.1, 6.1.2), JF (6.2.5)

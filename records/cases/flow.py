@@ -34,6 +34,16 @@ not (6.2.6), the written report with the archived signed 技术服务单 (6.2.7)
 fee audit (6.2.8). The fine transitions (6.1.5, 6.2.8, 6.2.9) leave the state as it is.
 
 Who (``who``): a role, or "@receiver" / "@technician" / "@assignee" of this very case.
+
+Who hears of a step (``notify``): each row names the people told when the step is taken (an
+inbox notice, and mail; ``records.cases.notices``), as ``Notify`` entries, each a set of
+recipients with an optional condition on the case after the step; ``NOBODY`` says explicitly
+that no one is told. ``INTAKE_NOTIFY`` is the rule of the call recorded (intake is not a row).
+Recipients: a role (every active user who has it), "@tq_owner" (the case's 技质部 owner,
+``tq_owner``, else every active 技质部 engineer), "@receiver", "@assignee", "@technicians"
+(those sent), or "@fines" (the fine rows: told by the fine notices, a proposal to the person
+concerned and the 技质部经理, a ruling to the person concerned, whichever step makes them).
+Nobody is told of their own action.
 """
 from __future__ import annotations
 
@@ -52,6 +62,15 @@ ANY_STATE = frozenset(STATES)
 
 
 # --- Facts of a case the guards and the steps read ----------------------------------------------
+
+
+def tq_owner(case: dict) -> str | None:
+    """The case's 技质部 owner: the 技质部 member who took the case first, i.e. who recorded
+    the call if a 技质部 member did (6.1.3: a 技质部 intake), else who first acted on it for
+    技质部 (the decision 6.2.2, else the dispatch 6.2.5 or the confirmation 6.2.8); None until
+    then. Kept in the case's ``tq_owner``; the 6.2.2 / 6.2.8 deadlines and the notices of the
+    steps (``notify`` "@tq_owner") answer to this person."""
+    return case.get("tq_owner") or None
 
 
 def technicians(case: dict) -> list[str]:
@@ -108,6 +127,26 @@ HAS_FINES = Guard(lambda c: bool(c.get("fines")), "当前不能执行该操作")
 
 
 @dataclass(frozen=True)
+class Notify:
+    """Who hears of a step: ``who`` (recipients, see the module's docstring), when ``when`` (on
+    the case after the step) holds, or always."""
+
+    who: tuple[str, ...]
+    when: Callable[[dict], bool] | None = None
+
+
+NOBODY: tuple[Notify, ...] = ()  # the step is told to no one (said explicitly)
+TQ_OWNER = (Notify(("@tq_owner",)),)
+FINE_NOTICES = (Notify(("@fines",)),)
+# 6.1.3: recording the call is its hand-over to 技质部: the owner hears (else every engineer).
+INTAKE_NOTIFY = TQ_OWNER
+
+
+def _state_is(*states: str) -> Callable[[dict], bool]:
+    return lambda case: case.get("state") in states
+
+
+@dataclass(frozen=True)
 class Transition:
     label: str
     clause: str | None  # the regulation's clause it implements (None: housekeeping)
@@ -117,6 +156,7 @@ class Transition:
     guard: Guard | None = None
     todo: bool = True  # shown in 我的待办 of those who may take it
     extra: bool = False  # not a step of the flow: offered apart (``extra_actions``), any time
+    notify: tuple[Notify, ...] | None = None  # who hears of it (None: not said, a test refuses it)
 
 
 def _t(label, clause, states, to, who, **kw) -> Transition:
@@ -125,33 +165,45 @@ def _t(label, clause, states, to, who, **kw) -> Transition:
 
 TRANSITIONS: dict[str, Transition] = {
     "handover": _t("传递技质部（6.1.3）", "6.1.3", {"awaiting_handover"},
-                   {"awaiting_reply", "awaiting_decision", "closed"}, ("@receiver",) + TQ),
+                   {"awaiting_reply", "awaiting_decision", "closed"}, ("@receiver",) + TQ, notify=INTAKE_NOTIFY),
     "assign_reply": _t("安排其他部门人员答复（6.2.1）", "6.2.1", {"awaiting_reply"}, {"awaiting_reply"}, TQ,
-                       todo=False),
-    "reply": _t("答复咨询（6.2.1）", "6.2.1", {"awaiting_reply"}, {"closed"}, TQ + ("@assignee",)),
+                       todo=False, notify=(Notify(("@assignee",)),)),
+    "reply": _t("答复咨询（6.2.1）", "6.2.1", {"awaiting_reply"}, {"closed"}, TQ + ("@assignee",),
+                notify=(Notify(("@receiver",)),)),
     "decide": _t("确定解决方案（6.2.2）", "6.2.2", {"awaiting_decision"},
-                 {"awaiting_guidance_result", "awaiting_dispatch", "quoting"}, TQ),
+                 {"awaiting_guidance_result", "awaiting_dispatch", "quoting"}, TQ, notify=TQ_OWNER),
     "guidance_result": _t("记录电话指导结果（6.2.3）", "6.2.3", {"awaiting_guidance_result"},
-                          {"closed", "awaiting_dispatch", "quoting"}, TQ),
-    "quote": _t("编制费用报价（5.2.3、5.2.4）", "5.2.3", {"quoting"}, {"quoting"}, TQ),
-    "price": _t("填写备件价格（5.2.4）", "5.2.4", {"quoting"}, {"quoting"}, ("finance",), guard=NEEDS_PRICES),
+                          {"closed", "awaiting_dispatch", "quoting"}, TQ, notify=TQ_OWNER),
+    "quote": _t("编制费用报价（5.2.3、5.2.4）", "5.2.3", {"quoting"}, {"quoting"}, TQ,
+                notify=(Notify(("finance",), when=NEEDS_PRICES.ok),)),
+    "price": _t("填写备件价格（5.2.4）", "5.2.4", {"quoting"}, {"quoting"}, ("finance",), guard=NEEDS_PRICES,
+                notify=TQ_OWNER),
     "send_quote": _t("通知顾客费用（5.2.5、6.2.4）", "5.2.5", {"quoting"}, {"awaiting_customer"}, TQ,
-                     guard=QUOTE_READY),
+                     guard=QUOTE_READY, notify=(Notify(("sales",)),)),
     "customer_response": _t("记录顾客确认/拒绝（6.2.4）", "6.2.4", {"awaiting_customer"},
-                            {"awaiting_dispatch", "awaiting_vp"}, TQ + ("sales",)),
-    "vp_decision": _t("分管副总审批（6.2.4）", "6.2.4", {"awaiting_vp"}, {"awaiting_dispatch", "closed"}, ("vp",)),
-    "dispatch": _t("派出前安排（6.2.5）", "6.2.5", {"awaiting_dispatch"}, {"on_route"}, TQ),
-    "arrive": _t("到达现场", "5.1.1.3", {"on_route"}, {"on_site"}, ("@technician",)),
-    "complete": _t("维修完毕（6.2.6）", "6.2.6", {"on_site"}, {"completed"}, ("@technician",)),
-    "approve_return": _t("同意返回（6.2.6）", "6.2.6", {"completed"}, {"return_approved"}, TQ),
+                            {"awaiting_dispatch", "awaiting_vp"}, TQ + ("sales",),
+                            notify=(Notify(("@tq_owner",), when=_state_is("awaiting_dispatch")),
+                                    Notify(("vp",), when=_state_is("awaiting_vp")))),
+    "vp_decision": _t("分管副总审批（6.2.4）", "6.2.4", {"awaiting_vp"}, {"awaiting_dispatch", "closed"}, ("vp",),
+                      notify=TQ_OWNER),
+    "dispatch": _t("派出前安排（6.2.5）", "6.2.5", {"awaiting_dispatch"}, {"on_route"}, TQ,
+                   notify=(Notify(("@technicians",)),)),
+    "arrive": _t("到达现场", "5.1.1.3", {"on_route"}, {"on_site"}, ("@technician",), notify=NOBODY),
+    "complete": _t("维修完毕（6.2.6）", "6.2.6", {"on_site"}, {"completed"}, ("@technician",), notify=TQ_OWNER),
+    "approve_return": _t("同意返回（6.2.6）", "6.2.6", {"completed"}, {"return_approved"}, TQ,
+                         notify=(Notify(("@technicians",)),)),
     "record_return": _t("返回公司（6.2.6）", "6.2.6", {"completed", "return_approved"}, {"awaiting_report"},
-                        ("@technician",)),
-    "report": _t("书面汇报（6.2.7）", "6.2.7", {"awaiting_report"}, {"awaiting_confirmation"}, ("@technician",)),
-    "confirm": _t("确认及费用审核（6.2.8）", "6.2.8", {"awaiting_confirmation"}, {"closed"}, TQ),
-    "rule_fine": _t("处理处罚建议", "6.1.4", ANY_STATE, None, ("tq_manager",), guard=HAS_PENDING_FINES),
-    "gm_rule_fine": _t("总经理裁定处罚（6.2.8）", "6.2.8", ANY_STATE, None, ("gm",), guard=HAS_FINES, todo=False),
+                        ("@technician",), notify=TQ_OWNER),
+    "report": _t("书面汇报（6.2.7）", "6.2.7", {"awaiting_report"}, {"awaiting_confirmation"}, ("@technician",),
+                 notify=(Notify(("@tq_owner", "tq_manager")),)),
+    "confirm": _t("确认及费用审核（6.2.8）", "6.2.8", {"awaiting_confirmation"}, {"closed"}, TQ,
+                  notify=(Notify(("@technicians",)),)),
+    "rule_fine": _t("处理处罚建议", "6.1.4", ANY_STATE, None, ("tq_manager",), guard=HAS_PENDING_FINES,
+                    notify=FINE_NOTICES),
+    "gm_rule_fine": _t("总经理裁定处罚（6.2.8）", "6.2.8", ANY_STATE, None, ("gm",), guard=HAS_FINES, todo=False,
+                       notify=FINE_NOTICES),
     "propose_fine": _t("提出处罚建议（6.1.5、6.2.9）", "6.1.5", ANY_STATE, None, ("tq_manager",), todo=False,
-                       extra=True),
+                       extra=True, notify=FINE_NOTICES),
 }
 # Who takes an action, as the case page names them (a role) when no one person does.
 ROLE_LABELS = {"tq_engineer": "技质部", "tq_manager": "技质部经理", "finance": "财务部", "sales": "销售部",
@@ -282,7 +334,8 @@ def may_read(case: dict, user: dict) -> bool:
 
 
 def log(case: dict, by: str, now: datetime, action: str, text: str) -> None:
-    """Add a step to the case's ``timeline``: who, when, which action, what happened."""
+    """Add a step to the case's ``timeline``: who, when, which action, what happened (the step's
+    ``notified``, who was told of it, is added by ``records.cases.notices.record``)."""
     label = TRANSITIONS[action].label if action in TRANSITIONS else {"intake": "登记来电"}.get(action, action)
     case.setdefault("timeline", []).append({"at": iso_local(now), "by": by, "action": action, "label": label,
                                             "text": text})

@@ -9,6 +9,7 @@ and a WorkCalendar ``cal``; no Flask here.
 """
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from records.calendar import time_limits as dl
@@ -19,9 +20,11 @@ from records.catalog.products import warranty
 from records.core.errors import StaleRecord
 from records.core.store import Store
 from records.core.transaction import Transaction
+from records.notifications.outbox import queue
 from records.users.roles import is_tq
 
 from . import input as checked
+from . import notices
 from .deadlines import meet, set_deadline
 from .flow import TRANSITIONS, guard_message, guard_ok, log, may
 from .numbers import next_number
@@ -146,8 +149,12 @@ def intake_tx(tx: Transaction, cal: WorkCalendar, data: dict, user: dict, now: d
     log(case, by, now, "intake", "；".join(parts))
     if tq:  # a 技质部 user's intake is handed over at once (6.1.3)
         handover_into(case, cal, by, received_at, now, automatic=True)
+    told = notices.plan(tx, case, "intake", by)  # 6.1.3: the call recorded is told to 技质部
+    notices.record(case, case["timeline"][0], told)
     case["number"] = next_number(tx, "FW", received_at.year, lambda: (c.get("number") for c in tx.scan(TABLE)))
-    return tx.insert(TABLE, case)
+    stored = tx.insert(TABLE, case)
+    queue(tx, notices.build(tx, stored, "intake", by, 0, told), now)
+    return stored
 
 
 def _source(tx: Transaction, value) -> dict | None:
@@ -181,6 +188,10 @@ def perform(store: Store, cal: WorkCalendar, case_id: int, action: str, user: di
     Raises NotPermitted (the user's role or part forbids it: 403), CaseError (not allowed in
     the current state, or bad input, with the field), StaleRecord (``expect_rev`` is not the
     stored revision: someone else changed the case first; nothing is applied).
+
+    Those the row's ``notify`` names (and those of the fines the step proposed or ruled) get
+    their notices in the same transaction (``records.cases.notices``); the step's timeline entry
+    says who. The caller sends their mail after the commit (the app does, within a minute).
     """
     if action not in TRANSITIONS:
         raise CaseError(f"未知操作：{action}")
@@ -198,9 +209,17 @@ def perform(store: Store, cal: WorkCalendar, case_id: int, action: str, user: di
             raise CaseError(f"案例当前状态为「{STATES[before]}」，不能执行「{t.label}」")
         if not guard_ok(case, action):
             raise CaseError(guard_message(action))
+        fines_before = copy.deepcopy(case.get("fines") or [])
+        entries = len(case.get("timeline") or [])
         HANDLERS[action](tx, case, user, data, cal, now)
         after = case["state"]
         if after not in (t.to if t.to is not None else {before}):
             # A handler that leaves the table's edges is a bug: nothing of it is committed.
             raise RuntimeError(f"{action}: {before} → {after} 不在状态表中（records.cases.flow）")
-        return tx.update(TABLE, case_id, case, expect_rev=case["_rev"], action=action, note=t.label)
+        by = user["username"]
+        told = notices.plan(tx, case, action, by, fines_before)
+        index = len(case["timeline"]) - 1 if len(case.get("timeline") or []) > entries else -1
+        notices.record(case, case["timeline"][index] if index >= 0 else None, told)
+        stored = tx.update(TABLE, case_id, case, expect_rev=case["_rev"], action=action, note=t.label)
+        queue(tx, notices.build(tx, stored, action, by, index, told, fines_before), now)
+        return stored

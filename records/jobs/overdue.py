@@ -11,7 +11,9 @@ Python: no Flask, no click.
 * the fine proposals of 6.1.4 (late hand-over) and 6.2.8 (one per working day late) are made
   with ``records.fines.proposals.propose_missed`` (``add_proposal`` / ``confirm_late_proposals``: the very
   functions, persons and keys the workflow steps use), so nothing is proposed twice, whoever
-  comes first; each further working day late of a 6.2.8 confirmation is notified once;
+  comes first; each proposal is told once, by its own notice to the person concerned and the
+  技质部经理 (``records.cases.notices.tell_fines``, the keys the steps use); the overdue notice
+  does not repeat it;
 * every open deadline due within ``policy.WARN_WITHIN_WORKING_HOURS`` working hours (the same
   test the case pages use for amber) is warned of once to its responsible person;
 * then the queued e-mails are sent.
@@ -31,11 +33,12 @@ from records.calendar.corrections import current_calendar
 from records.calendar.time_limits import Deadline
 from records.calendar.workdays import WorkCalendar, iso_local, to_local
 from records.cases.deadlines import deadline_status, open_deadlines, overdue_in, responsible
+from records.cases.notices import tell_fines
 from records.cases.vocab import DEADLINE_LABELS
 from records.cases.vocab import TABLE as CASES
 from records.core.digest import ShardDigest
 from records.core.store import Store
-from records.fines.proposals import late_days, propose_missed
+from records.fines.proposals import propose_missed
 from records.notifications.inbox import Notice, existing_keys, keep_index_on_disk
 from records.notifications.outbox import deliver, queue
 from records.users.accounts import display_names
@@ -123,12 +126,13 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
 
     # 1. the fine proposals (6.1.4, 6.2.8), planned on copies of the cases
     planned: dict[tuple[int, str], list[dict]] = {}
-    fine_rows = []
+    fine_rows, fine_told = [], 0
     for item in items:
-        new = propose_missed(copy.deepcopy(item.case), item.key, item.deadline, cal, now,
-                             responsible(item.case, item.key), by=ACTOR)
+        planned_case = copy.deepcopy(item.case)
+        new = propose_missed(planned_case, item.key, item.deadline, cal, now, responsible(item.case, item.key), by=ACTOR)
         if new:
             planned[(item.case["id"], item.key)] = new
+            fine_told += len([n for n in tell_fines(store, planned_case, new, ACTOR) if n.key not in known])
             fine_rows += [{"case_id": item.case["id"], "case_number": item.case.get("number"), "deadline": item.key,
                            "key": f["key"], "clause": f["clause"], "person": f["person"], "amount": f["amount"],
                            "day": f["day"]} for f in new]
@@ -146,22 +150,9 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
                               "due": d.due.isoformat(), "responsible": item.responsible, "flagged_at": iso_local(now)})
             body = (f"案例 {title} 的「{_label(key)}」已超期（{d.clause}：{d.basis}）。\n"
                     f"期限：{_fmt(d.due)}（起算 {_fmt(d.start)}）；责任人：{who}。")
-            proposals = planned.get((case["id"], key)) or []
-            if proposals:
-                body += f"\n已提出处罚建议 {len(proposals)} 条（{proposals[0]['clause']}），待技质部经理确认或免除。"
             for r in _recipients(item.responsible, managers):
                 notices.append(Notice(r, "overdue", f"【超期】{title}：{_label(key)}（{d.clause}）", body,
                                       key=f"overdue:{case['id']}:{key}:{r}", link=link, ref=ref))
-        if key == "confirm":  # 6.2.8: each further working day late is told once (the latest day)
-            days = late_days(cal, d.due, now)
-            if len(days) >= 2:
-                k, day = days[-1]
-                rule = policy.FINE_CONFIRM_LATE_PER_DAY
-                body = (f"案例 {title} 的确认及费用审核已延迟第 {k} 个工作日（{day:%Y-%m-%d}）。\n"
-                        f"{rule.clause}：{rule.basis.format(n=rule.value)}。责任人：{who}。")
-                for r in _recipients(item.responsible, managers):
-                    notices.append(Notice(r, "late_day", f"【延迟第 {k} 个工作日】{title}（{rule.clause}）", body,
-                                          key=f"late:{case['id']}:confirm:{k}:{r}", link=link, ref=ref))
 
     for case, key, d, entry in _soon(candidates, cal, now):
         resp = entry.get("responsible") or responsible(case, key)
@@ -179,7 +170,7 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
                                   key=k, link=case_link(case["id"]), ref={"table": CASES, "id": case["id"]}))
 
     new_notices = [n for n in notices if n.key not in known]
-    fines_added, made = len(fine_rows), len({n.key for n in new_notices})
+    fines_added, made = len(fine_rows), len({n.key for n in new_notices}) + fine_told
 
     # 3. all of it in one transaction: the cases re-read under the lock, every key checked again
     if not dry_run and (planned or new_flags or new_notices):
@@ -192,6 +183,7 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
                     continue  # met meanwhile: the workflow step made its own proposals
                 new = propose_missed(case, key, Deadline.from_dict(entry), cal, now, responsible(case, key), by=ACTOR)
                 if new:
+                    new_notices += tell_fines(tx, case, new, ACTOR)  # who was told is written on each
                     tx.update(CASES, cid, {"fines": case["fines"]}, action="fine_proposed",
                               note=f"定时检查：新增 {len(new)} 条处罚建议（{new[0]['clause']}）")
                     fines_added += len(new)

@@ -1,7 +1,8 @@
 """The e-mail outbox: notices made with their mail queued, and the queue sent.
 
-Every notice lands in the inbox (``records.notifications.inbox``). Mail goes out only from the
-cron commands (``deliver``), one committed state change per message right after the server
+Every notice lands in the inbox (``records.notifications.inbox``). Mail goes out from the cron
+commands and, right after the commit of a step, from the app (``records.notifications.courier``),
+both through ``deliver``, one committed state change per message right after the server
 accepted it, under an outbox lock so that two commands never send the same message; a message
 is sent again only if the process dies between the server's "250 OK" and that commit (and its
 Message-ID, derived from the key, is then the same). Plain Python.
@@ -124,17 +125,21 @@ def _record_run(store: Store, now: datetime, error: str, actor: str) -> None:
 
 
 def deliver(store: Store, now: datetime, dry_run: bool = False, limit: int | None = None,
-            settings: SmtpSettings | None = None, actor: str = "cron") -> dict:
+            settings: SmtpSettings | None = None, actor: str = "cron", ids: Iterable[int] | None = None) -> dict:
     """Send the queued mails; each is marked sent as soon as the server accepted it.
 
     While the server cannot be reached, the mails stay queued (the error is recorded in the
     outbox status). A message the server refuses for a while (4xx) stays queued with its
     attempt counted and is skipped for this run (``deferred``): the messages after it still go
     out, so one message refused every time never holds up the rest. One refused for good
-    (5xx) is marked failed.
+    (5xx) is marked failed. ``ids``: only these notices (the app sends a step's own mail at once,
+    ``records.notifications.courier``); the rest wait for the scheduled run.
     """
     result = {"pending": 0, "sent": 0, "failed": 0, "deferred": 0, "error": ""}
     pending = index(store).pending
+    if ids is not None:
+        wanted = set(ids)
+        pending = [i for i in pending if i in wanted]
     result["pending"] = len(pending)
     if not pending or dry_run:
         return result
