@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
         followups,
         history,
         home,
+        lookup,
         nav,
         notifications,
         product_import,
@@ -26,5 +27,5 @@ def register(app: Flask) -> None:
     filters.init_app(app)
     nav.init_app(app)
     for module in (auth, home, admin, customers, products, product_import, history, calendar, cases,
-                   service_forms, followups, notifications):
+                   lookup, service_forms, followups, notifications):
         app.register_blueprint(module.bp)
