@@ -41,12 +41,7 @@ def history(world, users, onsite_free_until, new_case):
     return {"reported": reported, "consult": consult, "other": other, "task": done}
 
 
-def test_parts_replaced_come_from_the_report(history):
-    assert case_lookup.parts_replaced(history["reported"]) == [{"part": "电源模块", "quantity": 1}]
-    assert case_lookup.parts_replaced(history["consult"]) == []
-
-
-def test_customer_page_lists_its_cases_and_follow_up_calls(client, auth, world, history):
+def test_customer_page_lists_its_cases_and_calls_and_the_case_page_links_back(client, auth, world, history):
     auth.login("engineer")
     page = html(client.get(f"/customers/{world.near['id']}"))
     cases = section(page, "related-cases")
@@ -73,6 +68,8 @@ def test_who_may_not_read_a_case_sees_it_listed_without_a_link(client, auth, wor
 
 
 def test_product_page_lists_its_cases_parts_and_the_customers_calls(client, auth, world, history):
+    assert case_lookup.parts_replaced(history["reported"]) == [{"part": "电源模块", "quantity": 1}]
+    assert case_lookup.parts_replaced(history["consult"]) == []
     auth.login("tech")
     product = world.store.get("products", history["reported"]["product_id"])
     page = html(client.get(f"/products/{product['id']}"))
@@ -83,9 +80,7 @@ def test_product_page_lists_its_cases_parts_and_the_customers_calls(client, auth
     assert "电源模块" in parts and history["reported"]["number"] in parts
     assert "定期除尘" not in page and "已完成" in section(page, "related-calls")
 
-
-def test_case_page_links_to_its_customer_and_product(client, auth, world, history):
-    auth.login("engineer")
+    # the case page links to its customer and product
     case = history["reported"]
     page = html(client.get(f"/cases/{case['id']}"))
     assert f'href="/customers/{world.near["id"]}"' in page
