@@ -1,10 +1,21 @@
-from wtforms import HiddenField, PasswordField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from records.users.accounts import MIN_PASSWORD_LENGTH
+from records.users.departments import MAX_NAME
 from records.users.roles import ROLES
 
 from .base import CheckboxList, Form, options
+
+
+def _department_field():
+    """部门 (GLOSSARY); its choices (the active departments) are set by the view."""
+    return SelectField("部门", coerce=int, default=0, validators=[Optional()])
+
+
+def _supervisor_field():
+    """主管领导 (GLOSSARY, 7.4): another active user; the choices are set by the view."""
+    return SelectField("主管领导", default="", validators=[Optional()], description="为其审批的人（7.4），可不填")
 
 
 def _roles_field():
@@ -17,6 +28,8 @@ class UserCreateForm(Form):
     display_name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=40)])
     email = StringField("电子邮箱", validators=[Optional(), Email("电子邮箱格式不正确"), Length(max=120)])
     roles = _roles_field()
+    department_id = _department_field()
+    supervisor = _supervisor_field()
     password = PasswordField("初始密码", validators=[
         DataRequired("请输入初始密码"),
         Length(min=MIN_PASSWORD_LENGTH, max=128, message=f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")])
@@ -28,6 +41,8 @@ class UserEditForm(Form):
     display_name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=40)])
     email = StringField("电子邮箱", validators=[Optional(), Email("电子邮箱格式不正确"), Length(max=120)])
     roles = _roles_field()
+    department_id = _department_field()
+    supervisor = _supervisor_field()
     submit = SubmitField("保存")
 
 
@@ -41,3 +56,11 @@ class ResetPasswordForm(Form):
 class ConfirmForm(Form):
     """A bare POST form (CSRF token only) for buttons that change something."""
     submit = SubmitField("确定")
+
+
+class DepartmentForm(Form):
+    """A new department, or a department's new name (with ``rev``)."""
+    rev = HiddenField()
+    name = StringField("部门名称", validators=[DataRequired("请输入部门名称"),
+                                           Length(max=MAX_NAME, message=f"部门名称不能超过 {MAX_NAME} 个字")])
+    submit = SubmitField("保存")

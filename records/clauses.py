@@ -23,7 +23,7 @@ CLAUSES: dict[str, tuple[str, ...]] = {
     "5.2.3": ("cases.steps.decision.check_solution", "cases.steps.quote.quote"),
     "5.2.4": ("cases.steps.quote.price", "cases.flow.quote_priced"),
     "5.2.5": ("cases.steps.quote.send_quote", "cases.steps.quote.customer_response"),
-    "6.1.1": ("cases.workflow.intake", "cases.steps.intake.handover_into"),
+    "6.1.1": ("cases.workflow.intake", "cases.steps.intake.handover_into", "cases.lookup.lookup"),
     "6.1.2": ("cases.workflow.intake",),
     "6.1.3": ("policy.HANDOVER", "calendar.time_limits.handover_deadline", "cases.steps.intake.handover",
               "jobs.overdue.run_overdue"),

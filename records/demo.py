@@ -1,4 +1,5 @@
-"""Demo data: a user for every role, a few customers and delivered products."""
+"""Demo data: a user for every role (with their department and 主管领导), a few customers and
+delivered products."""
 from __future__ import annotations
 
 from datetime import date
@@ -6,6 +7,7 @@ from datetime import date
 from records.catalog import customers, products
 from records.core.store import Store
 from records.users import accounts as users
+from records.users import departments
 
 DEMO_PASSWORD = "Demo@2026pass"
 
@@ -20,6 +22,21 @@ DEMO_USERS = [
     ("zhou.fuzong", "周副总（分管副总）", ["vp", "receiver"]),
     ("wu.zongjingli", "吴总（总经理）", ["gm", "receiver"]),
 ]
+
+DEMO_DEPARTMENTS = ["技质部", "销售部", "财务部", "生产部", "综合管理部", "公司领导"]
+
+# username -> (部门, 主管领导): the people who approve for them (7.4)
+DEMO_PLACES = {
+    "admin": ("综合管理部", "zhou.fuzong"),
+    "zhang.jie": ("综合管理部", "zhou.fuzong"),
+    "li.gong": ("技质部", "wang.jingli"),
+    "wang.jingli": ("技质部", "zhou.fuzong"),
+    "zhao.shifu": ("技质部", "wang.jingli"),
+    "sun.xiaoshou": ("销售部", "zhou.fuzong"),
+    "qian.caiwu": ("财务部", "wu.zongjingli"),
+    "zhou.fuzong": ("公司领导", "wu.zongjingli"),
+    "wu.zongjingli": ("公司领导", ""),
+}
 
 DEMO_CUSTOMERS = [
     {"name": "某部队第一修理所", "address": "河北省保定市", "distance_km": 150,
@@ -65,7 +82,25 @@ def load_demo(store: Store, actor: str = "demo") -> dict:
                 "reliability": reliability,
             }, actor)
             added["products"] += 1
+    added["departments"] = load_departments(store, actor)
     return added
+
+
+def load_departments(store: Store, actor: str = "demo") -> int:
+    """Add the demo departments not there yet, and place the demo users who have no department
+    yet (safe to run twice; a department or supervisor set by the admin stays). How many added."""
+    known = {d["name"]: d["id"] for d in departments.departments(store)}
+    count = 0
+    for name in DEMO_DEPARTMENTS:
+        if name not in known:
+            known[name] = departments.create_department(store, name, actor)["id"]
+            count += 1
+    for username, (dept, supervisor) in DEMO_PLACES.items():
+        user = users.find_by_username(store, username)
+        if user is not None and not user.get("department_id") and known.get(dept):
+            boss = supervisor if supervisor and users.find_by_username(store, supervisor) else ""
+            users.update_user(store, user["id"], actor, department_id=known[dept], supervisor=boss)
+    return count
 
 
 def is_empty(store: Store) -> bool:

@@ -234,10 +234,10 @@ def test_disabled_user_cannot_log_in_and_keeps_their_records(app, admin, store):
 
 
 def test_there_is_no_delete(app):
-    methods = {m for r in app.url_map.iter_rules() if r.endpoint.startswith("admin.") for m in r.methods}
-    assert "DELETE" not in methods
-    assert not [r.rule for r in app.url_map.iter_rules()
-                if r.endpoint.startswith("admin.") and ("delete" in r.rule.lower() or "remove" in r.rule.lower())]
+    """Users are disabled, never deleted (an unused department may be removed: test_users_departments.py)."""
+    user_rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("admin.") and r.rule.startswith("/admin/users")]
+    assert user_rules and "DELETE" not in {m for r in user_rules for m in r.methods}
+    assert not [r.rule for r in user_rules if "delete" in r.rule.lower() or "remove" in r.rule.lower()]
 
 
 # --- history ----------------------------------------------------------------------------------------

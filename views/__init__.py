@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
         followups,
         history,
         home,
+        lookup,
         mail_soon,
         nav,
         notifications,
@@ -28,5 +29,5 @@ def register(app: Flask) -> None:
     nav.init_app(app)
     mail_soon.init_app(app)
     for module in (auth, home, admin, customers, products, product_import, history, calendar, cases,
-                   service_forms, followups, notifications):
+                   lookup, service_forms, followups, notifications):
         app.register_blueprint(module.bp)

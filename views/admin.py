@@ -1,8 +1,11 @@
-"""Administration: users (create, edit roles, reset password, disable — never delete)."""
+"""Administration: users (create, edit roles, department and 主管领导, reset password, disable —
+never delete) and the list of departments (create, rename, deactivate, remove when unused)."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
-from forms.admin import ConfirmForm, ResetPasswordForm, UserCreateForm, UserEditForm
-from records.users import accounts
+from forms.admin import ConfirmForm, DepartmentForm, ResetPasswordForm, UserCreateForm, UserEditForm
+from forms.base import options
+from records.core.errors import DomainError
+from records.users import accounts, departments
 from records.users.roles import ADMINS
 
 from .common import actor, form_errors_to_fields, roles_required, save_edit, store
@@ -14,17 +17,45 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @roles_required(*ADMINS)
 def user_list():
     rows = sorted(store().find(accounts.TABLE), key=lambda u: u["username"].lower())
-    return render_template("admin/users.html", users=rows, confirm=ConfirmForm())
+    depts = {d["id"]: d for d in departments.departments(store())}
+    return render_template("admin/users.html", users=rows, confirm=ConfirmForm(), depts=depts,
+                           names=accounts.display_names(store()))
+
+
+def _placement_choices(form, user: dict | None = None) -> None:
+    """The department and 主管领导 choices: the active ones, plus the user's own if no longer active."""
+    user = user or {}
+    depts = [(0, "— 未指定 —")]
+    for d in departments.departments(store()):
+        if d.get("active", True) or d["id"] == user.get("department_id"):
+            depts.append((d["id"], d["name"] + ("" if d.get("active", True) else "（已停用）")))
+    form.department_id.choices = options(depts)
+    people = [("", "— 无 —")]
+    for u in sorted(store().scan(accounts.TABLE), key=lambda u: (u.get("display_name") or u["username"])):
+        if u["username"] == user.get("username"):
+            continue
+        if u.get("active", True) or u["username"] == user.get("supervisor"):
+            label = f"{u.get('display_name') or u['username']}（{u['username']}）"
+            people.append((u["username"], label + ("" if u.get("active", True) else "（已停用）")))
+    form.supervisor.choices = options(people)
+
+
+def _edit_data(user: dict) -> dict:
+    return {**user, "rev": user["_rev"], "department_id": user.get("department_id") or 0,
+            "supervisor": user.get("supervisor") or ""}
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(*ADMINS)
 def user_new():
     form = UserCreateForm()
+    _placement_choices(form)
     if form.validate_on_submit():
         try:
             user = accounts.create_user(store(), form.username.data, form.password.data, form.roles.data,
-                                     actor(), display_name=form.display_name.data, email=form.email.data or "")
+                                     actor(), display_name=form.display_name.data, email=form.email.data or "",
+                                     department_id=form.department_id.data or None,
+                                     supervisor=form.supervisor.data or "")
         except accounts.UserError as exc:
             form_errors_to_fields(form, exc)
         else:
@@ -37,13 +68,15 @@ def user_new():
 @roles_required(*ADMINS)
 def user_edit(user_id: int):
     user = store().get(accounts.TABLE, user_id) or abort(404)
-    form = UserEditForm(data={**user, "rev": user["_rev"]})
+    form = UserEditForm(data=_edit_data(user))
+    _placement_choices(form, user)
     pw_form = ResetPasswordForm(prefix="pw")
     if form.validate_on_submit():
         saved = save_edit(
             form, lambda rev: accounts.update_user(store(), user_id, actor(), expect_rev=rev,
                                                 display_name=form.display_name.data, email=form.email.data or "",
-                                                roles=form.roles.data),
+                                                roles=form.roles.data, department_id=form.department_id.data or None,
+                                                supervisor=form.supervisor.data or ""),
             "该用户", url_for(".user_edit", user_id=user_id), url_for(".user_list"))
         if saved:
             return saved
@@ -60,7 +93,8 @@ def user_reset_password(user_id: int):
         accounts.set_password(store(), user_id, pw_form.password.data, actor())
         flash(f"已重置 {user['username']} 的密码，其所有登录已退出", "success")
         return redirect(url_for(".user_edit", user_id=user_id))
-    form = UserEditForm(data={**user, "rev": user["_rev"]})
+    form = UserEditForm(data=_edit_data(user))
+    _placement_choices(form, user)
     return render_template("admin/user_edit.html", form=form, pw_form=pw_form, user=user,
                            confirm=ConfirmForm()), 400
 
@@ -77,3 +111,75 @@ def user_set_active(user_id: int, on: int):
         else:
             flash(f"已{'启用' if on else '停用'}用户 {user['username']}", "success")
     return redirect(url_for(".user_list"))
+
+
+# --- Departments (部门, GLOSSARY) ------------------------------------------------------------------
+
+
+def _department_rows() -> list[dict]:
+    counts: dict[int, int] = {}
+    for u in store().scan(accounts.TABLE):
+        if u.get("department_id"):
+            counts[u["department_id"]] = counts.get(u["department_id"], 0) + 1
+    return [{**d, "members": counts.get(d["id"], 0)} for d in departments.departments(store())]
+
+
+@bp.route("/departments", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def departments_page():
+    form = DepartmentForm()
+    if form.validate_on_submit():
+        try:
+            dept = departments.create_department(store(), form.name.data, actor())
+        except DomainError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            flash(f"已新建部门 {dept['name']}", "success")
+            return redirect(url_for(".departments_page"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("admin/departments.html", rows=_department_rows(), form=form), status
+
+
+@bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def department_edit(department_id: int):
+    dept = store().get(departments.TABLE, department_id)
+    if dept is None or dept.get("removed"):
+        abort(404)
+    form = DepartmentForm(data={**dept, "rev": dept["_rev"]})
+    if form.validate_on_submit():
+        saved = save_edit(
+            form, lambda rev: departments.rename_department(store(), department_id, form.name.data, actor(),
+                                                          expect_rev=rev),
+            "该部门", url_for(".department_edit", department_id=department_id), url_for(".departments_page"))
+        if saved:
+            return saved
+    members = sorted(departments.members(store(), department_id), key=lambda u: u["username"])
+    return render_template("admin/department_edit.html", form=form, dept=dept, members=members,
+                           names=accounts.display_names(store()))
+
+
+@bp.post("/departments/<int:department_id>/active/<int:on>")
+@roles_required(*ADMINS)
+def department_set_active(department_id: int, on: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            dept = departments.set_department_active(store(), department_id, bool(on), actor())
+        except DomainError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(f"已{'启用' if on else '停用'}部门 {dept['name']}", "success")
+    return redirect(url_for(".departments_page"))
+
+
+@bp.post("/departments/<int:department_id>/remove")
+@roles_required(*ADMINS)
+def department_remove(department_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            dept = departments.remove_department(store(), department_id, actor())
+        except DomainError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(f"已删除部门 {dept['name']}", "success")
+    return redirect(url_for(".departments_page"))

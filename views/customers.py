@@ -1,13 +1,19 @@
-"""顾客单位: list with search and paging, create, edit, detail."""
+"""顾客单位: list with search and paging, create, edit, detail (with its products, its cases and
+its follow-up calls)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from forms.customers import CustomerForm, SearchForm
+from records.cases import flow
+from records.cases import lookup as case_lookup
+from records.cases.vocab import TABLE as CASES
 from records.catalog import customers, products
 from records.core.errors import DomainError
-from records.users.roles import CATALOG_EDITORS
+from records.followups import tasks as followups
+from records.users.accounts import display_names
+from records.users.roles import CATALOG_EDITORS, FOLLOWUP_ROLES
 
-from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, save_edit, store
+from .common import Pager, actor, form_errors_to_fields, now, page_arg, roles_required, save_edit, store, user_doc
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 PER_PAGE = 50
@@ -56,4 +62,28 @@ def edit(customer_id: int):
 def show(customer_id: int):
     c = store().get(customers.TABLE, customer_id) or abort(404)
     prods, _ = products.search(store(), customer_id=customer_id, per_page=1000)
-    return render_template("customers/show.html", c=c, products=prods, editors=CATALOG_EDITORS)
+    cases = case_lookup.cases_of(store(), user_doc(), customer_id=customer_id)
+    return render_template("customers/show.html", c=c, products=prods, editors=CATALOG_EDITORS, cases=cases,
+                           calls=followup_rows(customer_id))
+
+
+def followup_rows(customer_id: int) -> list[dict]:
+    """The customer's follow-up calls (8.1, 8.2), newest period first: kind, period, due, status,
+    when and by whom called, the case raised (with ``case_id`` when the user may read it), and
+    ``task_id`` when the user may open the call (技质部, as the follow-up pages)."""
+    s, user = store(), user_doc()
+    names = display_names(s)
+    may_open = current_user.has_any(*FOLLOWUP_ROLES)
+    rows = []
+    for t in followups.list_tasks(s, now(), customer_id=customer_id):
+        call = t.get("call") or {}
+        case = s.get(CASES, call["case_id"]) if call.get("case_id") else None
+        rows.append({"kind": followups.KIND_NAMES.get(t["kind"], t["kind"]), "clause": t.get("clause"),
+                     "period": t["period"], "due": t["due"],
+                     "status": followups.STATUS_NAMES.get(t["state"], t["state"]),
+                     "called_at": call.get("called_at"), "called_by": names.get(call.get("called_by"), call.get("called_by")),
+                     "case_number": call.get("case_number"),
+                     "case_id": case["id"] if case and flow.may_read(case, user) else None,
+                     "task_id": t["id"] if may_open else None})
+    rows.sort(key=lambda r: (r["period"], r["due"]), reverse=True)
+    return rows

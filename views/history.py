@@ -33,6 +33,7 @@ TABLES = {
     "cases": ("服务案例", _case_reader),
     "followups": ("跟踪回访", _roles(*FOLLOWUP_ROLES)),
     "users": ("用户", _roles(*ADMINS)),
+    "departments": ("部门", _roles(*ADMINS)),
 }
 
 ACTIONS = {
@@ -54,6 +55,7 @@ FIELDS = {
     "dispatch": "派出", "onsite": "现场服务", "report": "书面汇报", "audit": "确认与费用审核",
     "deadlines": "期限", "fines": "处罚建议", "timeline": "处理记录", "date": "日期", "is_workday": "工作日",
     "reason": "原因", "customer_name": "顾客单位", "product_serial": "产品编号", "outcome": "结果",
+    "department_id": "部门编号", "supervisor": "主管领导", "removed": "已删除",
 }
 
 

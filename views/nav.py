@@ -24,12 +24,14 @@ NAV = [
     NavItem("首页", "home.index"),
     NavItem("我的待办", "cases.my_work"),
     NavItem("登记来电", "cases.new"),
+    NavItem("查询案例", "lookup.index"),
     NavItem("服务案例", "cases.index", roles.CASE_READERS),
     NavItem("跟踪回访", "followups.index", roles.FOLLOWUP_ROLES),
     NavItem("顾客单位", "customers.index"),
     NavItem("产品", "products.index"),
     NavItem("消息", "notifications.index"),
     NavItem("用户管理", "admin.user_list", roles.ADMINS),
+    NavItem("部门", "admin.departments_page", roles.ADMINS),
     NavItem("工作日历", "calendar.year", roles.CALENDAR_EDITORS),
 ]
 

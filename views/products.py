@@ -7,11 +7,13 @@ from flask_login import login_required
 from forms.base import options
 from forms.customers import ProductForm, SearchForm
 from records.calendar.workdays import today_local
+from records.cases import lookup as case_lookup
 from records.catalog import customers, products
 from records.core.errors import DomainError
 from records.users.roles import CATALOG_EDITORS
 
-from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, save_edit, store
+from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, save_edit, store, user_doc
+from .customers import followup_rows
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 PER_PAGE = 50
@@ -76,5 +78,9 @@ def edit(product_id: int):
 def show(product_id: int):
     p = store().get(products.TABLE, product_id) or abort(404)
     c = store().get(customers.TABLE, p["customer_id"])
+    cases = case_lookup.cases_of(store(), user_doc(), product=p)
+    parts = [{**part, "number": r["number"], "date": r["date"], "case_id": r["case_id"]}
+             for r in cases for part in r["parts"]]
     return render_template("products/show.html", p=p, c=c, warranty=products.warranty(p, today_local()),
-                           editors=CATALOG_EDITORS)
+                           editors=CATALOG_EDITORS, cases=cases, parts=parts,
+                           calls=followup_rows(p["customer_id"]) if c else [])

@@ -8,6 +8,7 @@
 - ``numbers.py``          the yearly number series: FW (6.1.1, 6.1.2), JF (6.2.5)
 - ``workflow.py``         intake (6.1.1, 6.1.2) and ``perform`` (one transition, one handler)
 - ``queries.py``          我的待办, the case list's search and the home page's overview
+- ``lookup.py``           any employee's lookup of a case (6.1.1); a customer's or product's cases
 - ``calendar_change.py``  a calendar correction and the deadlines it moves, in one transaction
 - ``steps/``              one handler per transition, by section of the regulation:
   ``intake.py`` (6.1.3, 6.2.1), ``decision.py`` (6.2.2, 6.2.3), ``quote.py`` (5.2.3—5.2.5, 6.2.4),

@@ -3,5 +3,5 @@
 - ``accounts.py``     accounts, Argon2id passwords, the lockout after wrong passwords (ASVS L2)
 - ``sessions.py``     logins and server-side sessions
 - ``roles.py``        the roles (3.1 技质部, 3.2 销售部, …) and the groups of roles each area lets in
-- ``departments.py``  *(planned)* departments and their 主管领导 (7.4)
+- ``departments.py``  the departments the admin keeps, each user's department and 主管领导 (7.4)
 """

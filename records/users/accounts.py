@@ -17,6 +17,7 @@ from records.core.errors import DomainError
 from records.core.store import Store
 from records.core.transaction import Transaction, copy_doc
 
+from .departments import check_placement
 from .roles import ROLES
 
 TABLE = "users"
@@ -77,7 +78,10 @@ def person_name(source: Store | Transaction, username: str | None) -> str:
 
 
 def create_user(store: Store, username: str, password: str, roles: list[str], actor: str,
-                display_name: str = "", email: str = "") -> dict:
+                display_name: str = "", email: str = "", department_id: int | None = None,
+                supervisor: str = "") -> dict:
+    """A new active user; ``department_id`` and ``supervisor`` (部门, 主管领导) are checked by
+    ``records.users.departments.check_placement``."""
     username = username.strip()
     if not USERNAME_RE.match(username):
         raise UserError("用户名只能包含字母、数字、下划线、点和连字符，2–32 个字符", "username")
@@ -91,19 +95,23 @@ def create_user(store: Store, username: str, password: str, roles: list[str], ac
         clash = next((u for u in tx.scan(TABLE) if u["username"].lower() == wanted), None)
         if clash:
             raise UserError(f"用户名已存在：{clash['username']}（{clash.get('display_name', '')}）", "username")
+        placed = check_placement(tx, None, username, department_id, supervisor)
         user = tx.insert(TABLE, {
             "username": username,
             "display_name": display_name.strip() or username,
             "email": email.strip(),
             "roles": sorted(set(roles)),
             "active": True,
+            **placed,
         })
         tx.touch(TABLE, user["id"], {"_pw": pw_hash, "_sessions": {}, "_failed": 0, "_locked_until": None})
     return user
 
 
 def update_user(store: Store, user_id: int, actor: str, expect_rev: int | None = None, **fields) -> dict:
-    allowed = {"display_name", "email", "roles"}
+    """Change a user's name, e-mail, roles, department or supervisor (the last two checked
+    together by ``records.users.departments.check_placement``)."""
+    allowed = {"display_name", "email", "roles", "department_id", "supervisor"}
     changes = {k: v for k, v in fields.items() if k in allowed}
     if "roles" in changes:
         bad = [r for r in changes["roles"] if r not in ROLES]
@@ -113,6 +121,11 @@ def update_user(store: Store, user_id: int, actor: str, expect_rev: int | None =
     with store.transaction(actor) as tx:
         if "roles" in changes and "admin" not in changes["roles"]:
             _keep_an_admin(tx, user_id, "roles")
+        if "department_id" in changes or "supervisor" in changes:
+            user = tx.require(TABLE, user_id)
+            placed = check_placement(tx, user_id, user["username"], changes.get("department_id", user.get("department_id")),
+                                     changes.get("supervisor", user.get("supervisor")))
+            changes.update(placed)
         return tx.update(TABLE, user_id, changes, expect_rev=expect_rev)
 
 
