@@ -63,4 +63,4 @@ CLAUSES: dict[str, tuple[str, ...]] = {
 }
 
 # Transitions of records.cases.flow that implement no clause (housekeeping: correct, cancel, note).
-NONE: tuple[str, ...] = ()
+NONE: tuple[str, ...] = ("correct", "cancel", "merge", "restore")
