@@ -28,10 +28,10 @@ from records.calendar.workdays import parse_local, to_local
 from records.cases import flow, vocab
 from records.cases.steps import report as report_step
 from records.cases.steps.decision import allowed_solutions
+from records.catalog.customers import TABLE as CUSTOMERS
 from records.fines import rulings
 from records.fines.proposals import amount_text, manual_kinds, pending
 from records.users import accounts
-from records.catalog.customers import TABLE as CUSTOMERS
 from records.users.accounts import TABLE as USERS
 
 from .common import input_now, store

@@ -66,14 +66,12 @@ def merge(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar
     state = case["state"]
     rest = _close(case, MERGED, by, now, reason, into=into)
     case["merged_into"] = into
-    timeline.add(case, "merge", by, now, "merge",
-                 f"合并到 {into['number']}（{target.get('customer_name', '')}；原状态：{STATES[state]}）{rest}。理由：{reason}",
-                 other=into, reason=reason)
+    timeline.add(case, "merge", by, now, "merge", f"合并到 {into['number']}（{target.get('customer_name', '')}；"
+                 f"原状态：{STATES[state]}）{rest}。理由：{reason}", other=into, reason=reason)
     me = {"id": case["id"], "number": _number(case)}
     merged_from = list(target.get("merged_from") or []) + [{**me, "at": iso_local(now), "by": by}]
-    timeline.add(target, "merged_in", by, now, "merged_in",
-                 f"{me['number']}（{case.get('customer_name', '')}，{case.get('caller_name', '')}）已合并到本案例。理由：{reason}",
-                 other=me, reason=reason)
+    timeline.add(target, "merged_in", by, now, "merged_in", f"{me['number']}（{case.get('customer_name', '')}，"
+                 f"{case.get('caller_name', '')}）已合并到本案例。理由：{reason}", other=me, reason=reason)
     tx.update(TABLE, target["id"], {"merged_from": merged_from, "timeline": target["timeline"]},
               action="merged_in", note=f"{me['number']} 合并到本案例")
 
@@ -87,9 +85,9 @@ def restore(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalend
         raise CaseError("无法确定作废前的状态，不能恢复")
     case["state"], case["outcome"], case["cancellation"] = state, None, None
     when = parse_local(gone.get("at"))
-    timeline.add(case, "restore", user["username"], now, "restore",
-                 f"恢复到「{STATES[state]}」（{when:%Y-%m-%d %H:%M} 由 {person_name(tx, gone.get('by'))} 作废：{gone.get('reason', '')}）。"
-                 f"理由：{reason}", reason=reason)
+    who = person_name(tx, gone.get("by"))
+    timeline.add(case, "restore", user["username"], now, "restore", f"恢复到「{STATES[state]}」"
+                 f"（{when:%Y-%m-%d %H:%M} 由 {who} 作废：{gone.get('reason', '')}）。理由：{reason}", reason=reason)
 
 
 HANDLERS = {"cancel": cancel, "merge": merge, "restore": restore}

@@ -36,7 +36,8 @@ from ..flow import decided
 from ..vocab import CHANNELS, TABLE, TYPES, CaseError
 
 FIELDS = {"type": "类型", "customer_id": "顾客单位", "product_serial": "产品编号", "caller_name": "来电人姓名",
-          "caller_phone": "来电人电话", "channel": "来源渠道", "description": "顾客反映的内容", "received_at": "收到时间"}
+          "caller_phone": "来电人电话", "channel": "来源渠道", "description": "顾客反映的内容",
+          "received_at": "收到时间"}
 AFTER_DECISION = ("caller_name", "caller_phone", "description")  # what 技质部经理 may still correct
 MAX_REASON = 500
 
@@ -102,8 +103,8 @@ def _check(tx: Transaction, case: dict, new: dict) -> tuple[int, dict | None]:
     if product is not None and product["customer_id"] != customer_id:
         customer = tx.get(CUSTOMERS, customer_id) or {}
         field = "product_serial" if "product_serial" in new else "customer_id"
-        raise CaseError(f"产品 {product['serial_no']} 不属于 {customer.get('name', '该顾客单位')}，请同时更正顾客单位和产品编号",
-                        field)
+        name = customer.get("name", "该顾客单位")
+        raise CaseError(f"产品 {product['serial_no']} 不属于 {name}，请同时更正顾客单位和产品编号", field)
     return customer_id, product
 
 
@@ -198,8 +199,8 @@ def correct(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalend
             raise CaseError("已答复或已确定解决方案，不能更改类型；如登记有误，请作废后重新登记", "type")
         other = [f for f in FIELDS if f in new and f not in AFTER_DECISION]
         if other:
-            raise CaseError(f"已确定解决方案，只能更正来电人、电话和顾客反映的内容；{FIELDS[other[0]]}有误须作废后重新登记",
-                            other[0])
+            raise CaseError("已确定解决方案，只能更正来电人、电话和顾客反映的内容；"
+                            f"{FIELDS[other[0]]}有误须作废后重新登记", other[0])
     customer_id, product = _check(tx, case, new)
     changes = []
     for field in FIELDS:
