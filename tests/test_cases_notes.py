@@ -158,3 +158,20 @@ def test_correct_cancel_merge_and_restore_through_the_case_page(client, auth, st
     resp = client.post(f"/cases/{other['id']}/restore", data={"restore-rev": fresh["_rev"] + 1,
                                                               "restore-reason": "误作废"})
     assert resp.status_code == 302 and store.get("cases", other["id"])["state"] == "awaiting_handover"
+
+
+def test_a_cancelled_case_leaves_the_work_lists_but_stays_readable(client, auth, store, make_case):
+    case, kept = make_case(), make_case()
+    auth.login("receiver")
+    page = html(client.get("/cases/my"))
+    assert case["number"] in page and kept["number"] in page
+    auth.logout()
+    auth.login("engineer")
+    assert client.post(f"/cases/{case['id']}/cancel", data={"cancel-rev": case["_rev"],
+                                                            "cancel-reason": "误登记"}).status_code == 302
+    auth.logout()
+    auth.login("receiver")
+    page = html(client.get("/cases/my"))
+    assert case["number"] not in page and kept["number"] in page
+    page = html(client.get(f"/cases/{case['id']}"))
+    assert "本案例已作废" in page and "误登记" in page and 'data-kind="cancel"' in page
