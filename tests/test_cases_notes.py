@@ -8,7 +8,8 @@ import io
 import pytest
 from PIL import Image
 
-from records.cases import notes, timeline
+from records.calendar.corrections import current_calendar
+from records.cases import notes, timeline, workflow
 from records.cases.vocab import CaseError, NotPermitted
 from records.core.uploads import UploadRefused
 from tests.fixtures.calendar import at
@@ -175,3 +176,24 @@ def test_a_cancelled_case_leaves_the_work_lists_but_stays_readable(client, auth,
     assert case["number"] not in page and kept["number"] in page
     page = html(client.get(f"/cases/{case['id']}"))
     assert "本案例已作废" in page and "误登记" in page and 'data-kind="cancel"' in page
+
+
+def test_after_the_decision_the_managers_correction_form_has_the_caller_fields_only(client, auth, store, make_case):
+    case = make_case(username="engineer", roles=("tq_engineer", "receiver"))
+    engineer = {"username": "engineer", "roles": ["tq_engineer"]}
+    case = workflow.perform(store, current_calendar(store), case["id"], "decide", engineer,
+                            {"solution": "onsite_free", "analysis": "电源模块损坏"})
+    auth.login("engineer")
+    assert 'id="action-correct"' not in html(client.get(f"/cases/{case['id']}"))
+    auth.logout()
+    auth.login("manager")
+    page = html(client.get(f"/cases/{case['id']}"))
+    assert 'name="correct-caller_phone"' in page and 'name="correct-description"' in page
+    assert 'name="correct-received_at"' not in page and 'name="correct-type"' not in page
+    resp = client.post(f"/cases/{case['id']}/correct", data={
+        "correct-rev": case["_rev"], "correct-caller_name": "刘参谋", "correct-caller_phone": "0312-5550199",
+        "correct-description": "电源控制箱无输出", "correct-reason": "电话记错",
+        "correct-received_at": "2020-01-01T08:00"})  # a field the form no longer has is ignored
+    assert resp.status_code == 302
+    fresh = store.get("cases", case["id"])
+    assert fresh["caller_phone"] == "0312-5550199" and fresh["received_at"] == case["received_at"]
