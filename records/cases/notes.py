@@ -70,7 +70,8 @@ def _case_for(store: Store, case_id: int, user: dict) -> dict:
 
 def add_note(store: Store, case_id: int, user: dict, text: str = "", *, content: bytes | None = None,
              filename: str = "", category: str = "", now: datetime | None = None) -> dict:
-    """Add a note, or a file with its note, to the case; return the stored note.
+    """Add a note, or a file with its note, to the case; return the stored note: among them the
+    customer's written confirmation of the fee before anyone is sent (5.2.5, category ``confirmation``).
 
     ``content``: the uploaded bytes (None: a note alone), ``category`` one of ``CATEGORIES``.
     Refuses (CaseError / UploadRefused with the field) an empty note, a bad file or category;
