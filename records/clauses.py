@@ -22,13 +22,14 @@ CLAUSES: dict[str, tuple[str, ...]] = {
     "5.2.2": ("cases.steps.decision.decide",),
     "5.2.3": ("cases.steps.decision.check_solution", "cases.steps.quote.quote"),
     "5.2.4": ("cases.steps.quote.price", "cases.flow.quote_priced"),
-    "5.2.5": ("cases.steps.quote.send_quote", "cases.steps.quote.customer_response"),
+    "5.2.5": ("cases.steps.quote.send_quote", "cases.steps.quote.customer_response", "cases.notes.add_note"),
     "6.1.1": ("cases.workflow.intake", "cases.steps.intake.handover_into", "cases.lookup.lookup"),
     "6.1.2": ("cases.workflow.intake",),
     "6.1.3": ("policy.HANDOVER", "calendar.time_limits.handover_deadline", "cases.steps.intake.handover",
               "jobs.overdue.run_overdue"),
     "6.1.4": ("policy.FINE_HANDOVER_LATE", "cases.steps.intake.handover", "fines.proposals.propose_missed",
-              "jobs.overdue.run_overdue", "cases.steps.fine_decisions.rule_fine"),
+              "jobs.overdue.run_overdue", "cases.steps.fine_decisions.rule_fine",
+              "cases.steps.corrections.reassess_handover"),
     "6.1.5": ("policy.FINE_RECORD_UNCLEAR", "fines.proposals.add_manual", "cases.steps.fine_decisions.propose_fine"),
     "6.2.1": ("policy.CONSULT_REPLY", "calendar.time_limits.consult_reply_deadline", "cases.steps.intake.assign_reply",
               "cases.steps.intake.reply"),
@@ -63,4 +64,4 @@ CLAUSES: dict[str, tuple[str, ...]] = {
 }
 
 # Transitions of records.cases.flow that implement no clause (housekeeping: correct, cancel, note).
-NONE: tuple[str, ...] = ()
+NONE: tuple[str, ...] = ("correct", "cancel", "merge", "restore")

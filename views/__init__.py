@@ -9,6 +9,7 @@ def register(app: Flask) -> None:
         admin,
         auth,
         calendar,
+        case_notes,
         cases,
         customers,
         filters,
@@ -28,6 +29,6 @@ def register(app: Flask) -> None:
     filters.init_app(app)
     nav.init_app(app)
     mail_soon.init_app(app)
-    for module in (auth, home, admin, customers, products, product_import, history, calendar, cases,
+    for module in (auth, home, admin, customers, products, product_import, history, calendar, cases, case_notes,
                    lookup, service_forms, followups, notifications):
         app.register_blueprint(module.bp)

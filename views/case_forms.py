@@ -1,7 +1,8 @@
 """The case page's action forms, prepared per action: defaults, choices, labels, title, help.
 
 One *preparer* per transition of ``records.cases.flow.TRANSITIONS`` in ``PREPARERS``, keyed by
-the action's name as ``forms.case_actions.ACTION_FORMS`` and the domain's ``HANDLERS`` are. A
+the action's name as ``FORMS`` (``forms.case_actions.ACTION_FORMS`` for the flow,
+``forms.case_records.RECORD_FORMS`` for correct, cancel, merge, restore) and the domain's ``HANDLERS`` are. A
 preparer says only what the form class cannot know by itself, from the case and the store:
 
 - ``defaults(case)``: the data the form starts with when the page shows it (the case's
@@ -21,11 +22,13 @@ from typing import Callable
 
 from forms.base import options
 from forms.case_actions import ACTION_FORMS, ActionForm
+from forms.case_records import RECORD_FORMS
 from records import policy
-from records.calendar.workdays import to_local
+from records.calendar.workdays import parse_local, to_local
 from records.cases import flow, vocab
 from records.cases.steps import report as report_step
 from records.cases.steps.decision import allowed_solutions
+from records.catalog.customers import TABLE as CUSTOMERS
 from records.fines import rulings
 from records.fines.proposals import amount_text, manual_kinds, pending
 from records.users import accounts
@@ -192,6 +195,26 @@ def _propose_fine_choices(form, case: dict) -> None:
     form.kind.choices = options(manual_kinds(case))  # 6.2.9 only once a 技术服务单 was issued
 
 
+# --- Record keeping: correct, cancel, merge, restore (forms.case_records) -------------------------
+
+
+def _correct_defaults(case: dict) -> dict:
+    return {"type": case["type"], "customer_id": case.get("customer_id") or 0,
+            "product_serial": case.get("product_serial") or "", "caller_name": case.get("caller_name") or "",
+            "caller_phone": case.get("caller_phone") or "", "channel": case.get("channel"),
+            "description": case.get("description") or "",
+            "received_at": _naive_minute(parse_local(case["received_at"]))}
+
+
+def _correct_choices(form, case: dict) -> None:
+    if flow.decided(case):  # 技质部经理 after the decision: the caller, phone and description only
+        for name in ("type", "customer_id", "product_serial", "channel", "received_at"):
+            delattr(form, name)
+        return
+    form.customer_id.choices = options([(0, "— 请选择 —")] + sorted(
+        ((c["id"], c["name"]) for c in store().scan(CUSTOMERS)), key=lambda x: x[1]))
+
+
 PREPARERS: dict[str, Preparer] = {
     "handover": Preparer(title=_handover_title, help=_handover_help),
     "assign_reply": Preparer(choices=_assign_reply_choices),
@@ -215,14 +238,19 @@ PREPARERS: dict[str, Preparer] = {
     "rule_fine": Preparer(choices=_fine_choices(pending)),
     "gm_rule_fine": Preparer(choices=_fine_choices(lambda case: case.get("fines") or [])),
     "propose_fine": Preparer(choices=_propose_fine_choices),
+    "correct": Preparer(defaults=_correct_defaults, choices=_correct_choices),
+    "cancel": Preparer(),
+    "merge": Preparer(),
+    "restore": Preparer(),
 }
-assert PREPARERS.keys() == flow.TRANSITIONS.keys() == ACTION_FORMS.keys(), "one preparer and one form per action"
+FORMS: dict[str, type[ActionForm]] = {**ACTION_FORMS, **RECORD_FORMS}  # the flow's, then the record keeping's
+assert PREPARERS.keys() == flow.TRANSITIONS.keys() == FORMS.keys(), "one preparer and one form per action"
 
 
 def form_for(action: str, case: dict, bound: bool = False) -> ActionForm:
     """The action's form for ``case``: as posted (``bound``), else with its defaults."""
     prep = PREPARERS[action]
-    cls = ACTION_FORMS[action]
+    cls = FORMS[action]
     if bound:
         form = cls(prefix=action)
     else:
@@ -242,4 +270,4 @@ def title(action: str, case: dict, user: dict) -> str:
 def help_text(action: str, case: dict, user: dict) -> str:
     """The help above the action's form: the form's ``HELP`` unless the case calls for another."""
     prep = PREPARERS[action]
-    return (prep.help and prep.help(case, user)) or ACTION_FORMS[action].HELP
+    return (prep.help and prep.help(case, user)) or FORMS[action].HELP

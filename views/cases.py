@@ -25,7 +25,7 @@ from records.users import accounts
 from records.users.accounts import TABLE as USERS
 from records.users.roles import CASE_READERS as READERS
 
-from . import case_forms
+from . import case_forms, case_notes
 from .common import Pager, calendar, form_errors_to_fields, input_now, now, page_arg, store, user_doc
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -94,6 +94,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         next_steps=flow.next_steps(case), urgent=urgent, customer=customer,
         service_form=_service_form_info(case), source=_source_info(case),
         printed_at=at, printed_by=current_user.display_name,
+        timeline=case_notes.timeline_rows(case), note_form=case_notes.note_form(), live=vocab.is_live(case),
         deadlines=deadlines, error=error, names=accounts.display_names(store()),
         T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES, CHANNELS=vocab.CHANNELS,
         SOLUTIONS=vocab.SOLUTIONS, OUTCOMES=vocab.OUTCOMES, EVALUATIONS=vocab.EVALUATIONS,

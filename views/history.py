@@ -56,6 +56,8 @@ FIELDS = {
     "deadlines": "期限", "fines": "处罚建议", "timeline": "处理记录", "date": "日期", "is_workday": "工作日",
     "reason": "原因", "customer_name": "顾客单位", "product_serial": "产品编号", "outcome": "结果",
     "department_id": "部门编号", "supervisor": "主管领导", "removed": "已删除",
+    "cancellation": "作废/合并", "merged_into": "合并到", "merged_from": "并入的案例", "warranty": "质保",
+    "product_label": "产品", "case_id": "案例编号（记录）", "text": "内容", "file": "附件",
 }
 
 

@@ -10,8 +10,10 @@
 - ``queries.py``          我的待办, the case list's search and the home page's overview
 - ``lookup.py``           any employee's lookup of a case (6.1.1); a customer's or product's cases
 - ``calendar_change.py``  a calendar correction and the deadlines it moves, in one transaction
+- ``timeline.py``         the case's timeline: its entry kinds (steps, corrections, 作废/合并/恢复, notes, attachments)
+- ``notes.py``            notes and attachments on a case (photos, written confirmations, faxes), checked and kept
 - ``steps/``              one handler per transition, by section of the regulation:
   ``intake.py`` (6.1.3, 6.2.1), ``decision.py`` (6.2.2, 6.2.3), ``quote.py`` (5.2.3—5.2.5, 6.2.4),
   ``onsite.py`` (6.2.5, 6.2.6, 5.1.1.3), ``report.py`` (6.2.7, 6.2.8), ``fine_decisions.py``
-  (6.1.5, 6.2.8, 6.2.9)
+  (6.1.5, 6.2.8, 6.2.9), ``corrections.py`` and ``closure.py`` (correct, cancel, merge, restore: no clause)
 """

@@ -31,6 +31,17 @@ _WORKING_TIME_DEADLINES: dict[str, Callable[[WorkCalendar, datetime], Deadline]]
 }
 
 
+def recomputed(key: str, entry: dict, cal: WorkCalendar, start: datetime) -> Deadline | None:
+    """Deadline ``key`` (stored as ``entry``) computed afresh from another ``start``: a corrected
+    call time (records.cases.steps.corrections); None for a key not counted from a start."""
+    fn = _WORKING_TIME_DEADLINES.get(key)
+    if fn is not None:
+        return fn(cal, start)
+    if key == "arrival":  # 5.1.1.3: clock hours by the distance kept on the entry
+        return dl.dispatch_deadline(start, float(entry.get("distance_km") or 0))
+    return None
+
+
 # --- Set and met by the workflow -------------------------------------------------------------
 
 

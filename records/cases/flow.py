@@ -33,7 +33,8 @@ or not by the VP (6.2.4). On site: dispatch (6.2.5), arrival, completion and ret
 not (6.2.6), the written report with the archived signed 技术服务单 (6.2.7), the confirmation and
 fee audit (6.2.8). The fine transitions (6.1.5, 6.2.8, 6.2.9) leave the state as it is.
 
-Who (``who``): a role, or "@receiver" / "@technician" / "@assignee" of this very case.
+Who (``who``): a role, or "@receiver" / "@technician" / "@assignee" of this very case, or
+"@tq_before_decision": 技质部 while the case is not yet decided (``decided``).
 
 Who hears of a step (``notify``): each row names the people told when the step is taken (an
 inbox notice, and mail; ``records.cases.notices``), as ``Notify`` entries, each a set of
@@ -44,6 +45,12 @@ Recipients: a role (every active user who has it), "@tq_owner" (the case's 技�
 (those sent), or "@fines" (the fine rows: told by the fine notices, a proposal to the person
 concerned and the 技质部经理, a ruling to the person concerned, whichever step makes them).
 Nobody is told of their own action.
+
+Beside the flow (``extra``, not drawn above; records.cases.steps.corrections and .closure):
+``correct`` (the intake fields, with a reason: 技质部 before the decision, then 技质部经理 the
+caller, phone and description only), ``cancel`` (作废) and ``merge`` (合并 into another case)
+from any open state until a technician has arrived (they close the case with the outcome
+cancelled / merged), and ``restore`` (技质部经理 puts a cancelled case back in its state).
 """
 from __future__ import annotations
 
@@ -55,10 +62,11 @@ from records.calendar.workdays import iso_local
 from records.fines.proposals import pending
 from records.users.roles import CASE_READERS, TQ_ROLES
 
-from .vocab import STATES
+from .vocab import CANCELLED, STATES, is_live
 
 TQ = tuple(TQ_ROLES)
 ANY_STATE = frozenset(STATES)
+OPEN_STATES = ANY_STATE - {"closed"}
 
 
 # --- Facts of a case the guards and the steps read ----------------------------------------------
@@ -76,6 +84,18 @@ def tq_owner(case: dict) -> str | None:
 def technicians(case: dict) -> list[str]:
     """The usernames of the technicians sent on the case (none before the dispatch)."""
     return (case.get("dispatch") or {}).get("technicians") or []
+
+
+def decided(case: dict) -> bool:
+    """Whether the case is decided: 技质部's solution (6.2.2), or a consultation's answer (6.2.1,
+    or the receiver's direct one, 6.1.1). Before it 技质部 corrects, cancels and merges the case;
+    after it 技质部经理 alone."""
+    return bool(case.get("decision") or case.get("reply") or case.get("direct_answer"))
+
+
+def arrived(case: dict) -> bool:
+    """Whether a technician has arrived on site (the ``arrive`` step): no 作废 or 合并 after it."""
+    return bool((case.get("onsite") or {}).get("arrived_at"))
 
 
 def quote_total(case: dict) -> float | None:
@@ -124,6 +144,10 @@ QUOTE_READY = Guard(lambda c: bool(c.get("quote")) and quote_priced(c),
                     "请先编制报价，并等财务部填写全部备件价格（5.2.4）")
 HAS_PENDING_FINES = Guard(lambda c: bool(pending(c)), "没有待处理的处罚建议")
 HAS_FINES = Guard(lambda c: bool(c.get("fines")), "当前不能执行该操作")
+LIVE = Guard(is_live, "该案例已作废或已合并，不能更正")
+NOT_ARRIVED = Guard(lambda c: not arrived(c), "技术人员已到达现场，不能作废或合并；请按流程办结")
+IS_CANCELLED = Guard(lambda c: c.get("outcome") == CANCELLED, "只有已作废的案例可以恢复")
+EARLY_TQ = ("tq_manager", "@tq_before_decision")  # 技质部 before the decision, 技质部经理 after
 
 
 @dataclass(frozen=True)
@@ -204,6 +228,14 @@ TRANSITIONS: dict[str, Transition] = {
                        notify=FINE_NOTICES),
     "propose_fine": _t("提出处罚建议（6.1.5、6.2.9）", "6.1.5", ANY_STATE, None, ("tq_manager",), todo=False,
                        extra=True, notify=FINE_NOTICES),
+    "correct": _t("更正登记信息", None, ANY_STATE, ANY_STATE, EARLY_TQ, guard=LIVE, todo=False, extra=True,
+                   notify=NOBODY),
+    "cancel": _t("作废", None, OPEN_STATES, {"closed"}, EARLY_TQ, guard=NOT_ARRIVED, todo=False, extra=True,
+                   notify=NOBODY),
+    "merge": _t("合并到其他案例", None, OPEN_STATES, {"closed"}, EARLY_TQ, guard=NOT_ARRIVED, todo=False, extra=True,
+                   notify=NOBODY),
+    "restore": _t("恢复已作废的案例", None, {"closed"}, OPEN_STATES, ("tq_manager",), guard=IS_CANCELLED, todo=False,
+                  extra=True, notify=NOBODY),
 }
 # Who takes an action, as the case page names them (a role) when no one person does.
 ROLE_LABELS = {"tq_engineer": "技质部", "tq_manager": "技质部经理", "finance": "财务部", "sales": "销售部",
@@ -211,10 +243,11 @@ ROLE_LABELS = {"tq_engineer": "技质部", "tq_manager": "技质部经理", "fin
 
 
 def edges() -> list[tuple[str, str, tuple[str, ...]]]:
-    """(from state, action, to states) of every transition that moves a case, in table order."""
+    """(from state, action, to states) of every transition of the flow that moves a case, in table
+    order (the extra actions, correct / cancel / merge / restore, are not edges of the flow)."""
     out = []
     for name, t in TRANSITIONS.items():
-        if t.to is None:
+        if t.to is None or t.extra:
             continue
         for state in sorted(t.states, key=list(STATES).index):
             out.append((state, name, tuple(sorted(t.to, key=list(STATES).index))))
@@ -242,6 +275,8 @@ def _fits(case: dict, user: dict, who: str) -> bool:
         return "technician" in _roles(user) and name in technicians(case)
     if who == "@assignee":
         return bool(name) and case.get("reply_assignee") == name
+    if who == "@tq_before_decision":
+        return bool(_roles(user) & set(TQ_ROLES)) and not decided(case)
     return who in _roles(user)
 
 

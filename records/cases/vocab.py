@@ -51,7 +51,12 @@ OUTCOMES = {
     "guidance_solved": "电话指导解决",
     "refused": "顾客拒绝付费，未获分管副总批准",
     "completed": "现场服务完成，费用已审核",
+    "cancelled": "已作废",
+    "merged": "已合并到其他案例",
 }
+# A case closed by 作废 or 合并 (records.cases.steps.closure): no longer work, still readable.
+CANCELLED, MERGED = "cancelled", "merged"
+VOID_OUTCOMES = frozenset({CANCELLED, MERGED})
 DEADLINE_LABELS = {
     "handover": "传递技质部",
     "consult_reply": "答复咨询",
@@ -60,6 +65,16 @@ DEADLINE_LABELS = {
     "report": "书面汇报",
     "confirm": "确认及费用审核",
 }
+
+
+def is_live(case: dict) -> bool:
+    """Whether the case counts: not 作废 (cancelled) nor 合并 (merged into another case).
+
+    A cancelled or merged case is stored closed; it leaves work lists, counts and statistics
+    (GLOSSARY: they never count) but stays readable, and its unruled fine proposals stay to be
+    ruled. Every list, count and statistic asks this one function.
+    """
+    return case.get("outcome") not in VOID_OUTCOMES
 
 
 class CaseError(DomainError):

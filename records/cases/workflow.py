@@ -28,14 +28,14 @@ from . import notices
 from .deadlines import meet, set_deadline
 from .flow import TRANSITIONS, guard_message, guard_ok, log, may
 from .numbers import next_number
-from .steps import decision, fine_decisions, onsite, quote, report
+from .steps import closure, corrections, decision, fine_decisions, onsite, quote, report
 from .steps import intake as intake_steps
 from .steps.intake import handover_into
 from .vocab import CHANNELS, SOURCE_TABLES, SOURCES, STATES, TABLE, TYPES, CaseError, NotPermitted
 
 # One handler per transition, from the steps modules named by the sections of the regulation.
 HANDLERS = {**intake_steps.HANDLERS, **decision.HANDLERS, **quote.HANDLERS, **onsite.HANDLERS, **report.HANDLERS,
-            **fine_decisions.HANDLERS}
+            **fine_decisions.HANDLERS, **corrections.HANDLERS, **closure.HANDLERS}
 assert HANDLERS.keys() == TRANSITIONS.keys(), sorted(HANDLERS.keys() ^ TRANSITIONS.keys())
 
 

@@ -1,12 +1,14 @@
-"""Durable file primitives: the cross-process lock and the atomic replace.
+"""Durable file primitives: the cross-process lock, the atomic replace, and content-addressed
+blobs (a file kept under its SHA-256, written once, never rewritten: ``put_blob`` / ``read_blob``).
 
-Everything that writes the data folder goes through these two, so that web workers and cron
+Everything that writes the data folder goes through these, so that web workers and cron
 scripts never see a half-written file and never interleave their writes.
 """
 from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
 import threading
 import time
@@ -79,6 +81,32 @@ def atomic_write(final: Path, data: bytes) -> None:
     except OSError as exc:
         _unlink_quietly(tmp)
         raise StorageError(f"替换 {final.name} 失败：{exc.strerror or exc}") from exc
+
+
+def _blob_path(folder: Path, sha256: str) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("bad sha256")
+    return folder / sha256
+
+
+def put_blob(folder: Path, data: bytes) -> str:
+    """Keep ``data`` as ``folder/<sha256>`` (atomically, once: an existing blob is never
+    rewritten) and return its SHA-256. A stored blob whose bytes do not match raises StorageError."""
+    digest = hashlib.sha256(data).hexdigest()
+    path = _blob_path(folder, digest)
+    if not path.exists():
+        atomic_write(path, data)
+    elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        raise StorageError(f"存储中的文件 {digest[:16]}… 内容与其 SHA-256 不符，请联系管理员")
+    return digest
+
+
+def read_blob(folder: Path, sha256: str) -> bytes:
+    """The exact bytes kept under ``sha256``; StorageError if they no longer match it."""
+    data = _blob_path(folder, sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise StorageError(f"文件 {sha256[:16]}… 校验失败（SHA-256 不符），文件可能已被改动，请联系管理员")
+    return data
 
 
 def remove_temp_files(root: Path, recursive: bool = True) -> list[Path]:

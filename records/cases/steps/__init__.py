@@ -9,4 +9,6 @@ keys are the table's. A handler takes ``(tx, case, user, data, cal, now)``.
 - ``onsite.py``          dispatch, arrival, completion, return (6.2.5, 6.2.6, 5.1.1.3)
 - ``report.py``          the written report with the 技术服务单, its confirmation (6.2.7, 6.2.8)
 - ``fine_decisions.py``  fine proposals by hand and rulings (6.1.5, 6.2.8, 6.2.9)
+- ``corrections.py``     correcting the intake fields with a reason (recomputes warranty, deadlines, 6.1.4)
+- ``closure.py``         作废 (cancel), 合并 (merge into another case), restoring a cancelled case
 """
