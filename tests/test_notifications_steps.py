@@ -83,6 +83,13 @@ PATHS = {
         ("gm_rule_fine", "gm", "2026-12-02T10:00", dict(key="record_unclear:1", amount="0", reason="初犯"),
          {"receiver/fine_ruled"}),
     ]),
+    # keeping the record right (issue 10): told to no one; "@another" is a second case to merge into
+    "record_keeping": (("engineer", "service_request", "IN-001", set()), [
+        ("correct", "engineer", "2026-11-27T16:30", dict(description="更正：开机无显示", reason="记错了现象"), set()),
+        ("cancel", "engineer", "2026-11-27T16:40", dict(reason="重复登记"), set()),
+        ("restore", "manager", "2026-11-27T16:50", dict(reason="并非重复"), set()),
+        ("merge", "manager", "2026-11-27T17:00", dict(target="@another", reason="同一故障"), set()),
+    ]),
 }
 # GLOSSARY: who may see a fine's person and amount, besides the person concerned
 FINE_READERS = {"manager", "gm", "finance"}
@@ -139,6 +146,8 @@ def test_each_step_tells_exactly_its_people(path, db, cal, users, new_case, act,
             continue
         if action == "report":
             archive_signed_form(db, c)  # 6.2.7: the signed 技术服务单 first
+        if data.get("target") == "@another":
+            data = {**data, "target": new_case(user="engineer", serial="IN-001")["number"]}
         before = last_id(db)
         c = act(db.get("cases", c["id"]), action, by, when, **data)
         check(db, c, action, by, expected, made_since(db, before))
