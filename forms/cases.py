@@ -14,7 +14,7 @@ from .base import Form, datetime_field, options, text_field
 class IntakeForm(Form):
     type = RadioField("类型", choices=options(TYPES), default="service_request",
                       validators=[InputRequired("请选择类型")])
-    received_by = SelectField("接收人", validators=[InputRequired("请选择接收人")],
+    received_by = SelectField("接收人", validators=[Optional()],
                               description="接听来电的人（默认是您）。技质部可代他人登记，接收人仍为责任人（6.1.3）")
     customer_id = SelectField("顾客单位", coerce=int, validators=[Optional()],
                               description="只填产品编号时，由系统按产品带出顾客单位")
