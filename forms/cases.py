@@ -2,13 +2,23 @@
 The actions' forms are in forms/case_actions.py. Choices that come from the store are set by
 the view."""
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from records.cases.vocab import CHANNELS, STATES, TYPES, UNVERIFIED
+from records.catalog import phones
+from records.core.errors import DomainError
 
 from .base import Form, datetime_field, options, text_field
 
 # --- Intake (6.1.1, 6.1.2) ---------------------------------------------------------------------
+
+
+def phone_number(form, field) -> None:
+    """The characters a phone may hold (records.catalog.phones), with its Chinese message."""
+    try:
+        phones.normalise(field.data, field.label.text)
+    except DomainError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 class IntakeForm(Form):
@@ -25,8 +35,9 @@ class IntakeForm(Form):
     unit_text = text_field(f"顾客单位名称（{UNVERIFIED}）", required=False, max_len=100, area=False,
                            description="顾客单位不在列表中时填写来电人所说的单位名称")
     caller_name = text_field("来电人姓名", max_len=40, area=False)
-    caller_phone = text_field("来电人电话", max_len=40, area=False,
-                              description="数字、空格、- + ( ) 及分机「转」或 ext")
+    caller_phone = StringField("来电人电话", validators=[DataRequired("请填写来电人电话"),
+                                                    Length(max=40, message="来电人电话不能超过 40 个字"), phone_number],
+                               description="数字、空格、- + ( ) 及分机「转」或 ext")
     channel = SelectField("来源渠道", choices=options(CHANNELS), default="phone")
     description = text_field("顾客反映的内容")
     received_at = datetime_field("收到时间", required=False, description="默认为现在；可填更早的时间，不能晚于现在")

@@ -7,6 +7,8 @@ out of warranty), then the intake page through the test client.
 """
 from __future__ import annotations
 
+import re
+
 import orjson
 import pytest
 
@@ -259,3 +261,77 @@ def test_cases_waiting_for_hand_over_are_handed_over_at_their_recording(tmp_path
     assert {d["_schema"] for d in stored.values()} == {2} and stored["2"]["state"] == "awaiting_decision"
     assert len(stored["2"]["fines"]) == 1
     assert runner.invoke(["migrate", "--data-dir", str(root)]).output.strip().endswith("无需迁移")
+
+
+# --- The intake page --------------------------------------------------------------------------------
+
+
+def html(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def test_intake_page_offers_receiver_contacts_and_a_local_script(client, auth, store, app_world):
+    customers.update_customer(store, app_world.near["id"], {
+        **{k: app_world.near[k] for k in customers.FIELDS},
+        "contacts": [{"name": "刘参谋", "phone": "0312-5550101"}, {"name": "王干事", "phone": "0312-5550102"}]}, "t")
+    auth.login("engineer")
+    page = html(client.get("/cases/new"))
+    assert re.search(r'<option selected value="engineer">|<option value="engineer" selected>', page)
+    assert '<option value="receiver">' in page  # 技质部 may record a call someone else took
+    assert 'src="/static/intake.js"' in page and client.get("/static/intake.js").status_code == 200
+    assert '"0312-5550102"' in page and 'id="customer-contacts"' in page  # the contacts, as data for the script
+    resp = client.post("/cases/new", data={
+        "type": "service_request", "customer_id": str(app_world.near["id"]), "product_serial": "IN-001",
+        "caller_name": "王干事", "caller_phone": "0312-5550102", "description": "无输出", "received_by": "receiver"})
+    assert resp.status_code == 302
+    case = store.find(vocab.TABLE)[0]
+    assert (case["received_by"], case["recorded_by"], case["state"]) == ("receiver", "engineer", "awaiting_decision")
+    page = html(client.get(resp.headers["Location"]))
+    assert 'id="case-recorded-by"' in page and "接收人仍为责任人" in page
+    # the chosen customer's contacts as one-tap buttons when the form comes back (works without the script)
+    resp = client.post("/cases/new", data={"type": "service_request", "customer_id": str(app_world.near["id"]),
+                                           "caller_phone": "电话 abc", "caller_name": "", "description": "x"})
+    page = html(resp)
+    assert resp.status_code == 400 and 'data-contact-phone="0312-5550102"' in page
+    assert "电话号码只能包含数字" in page and 'value="电话 abc"' in page
+
+
+def test_duplicate_warning_names_the_case_and_lets_the_receiver_go_on(client, auth, store, intake_data, make_case):
+    first = make_case()
+    auth.login("receiver")
+    resp = client.post("/cases/new", data=intake_data(caller_phone="0312 555 0101"))
+    page = html(resp)
+    assert resp.status_code == 200 and store.count(vocab.TABLE) == 1
+    assert 'id="duplicate-warning"' in page and f'href="/cases/{first["id"]}"' in page and first["number"] in page
+    assert "同一产品的未结案例" in page and "同一来电电话" in page and 'name="confirm_duplicate"' in page
+    resp = client.post("/cases/new", data=intake_data(caller_phone="0312 555 0101", confirm_duplicate="y"))
+    assert resp.status_code == 302 and store.count(vocab.TABLE) == 2
+
+
+def test_unknown_unit_through_the_pages(client, auth, store, app_world, intake_data):
+    auth.login("receiver")
+    resp = client.post("/cases/new", data=intake_data(customer_id="0", product_serial="NEW-77", unit_text="某新部队"))
+    assert resp.status_code == 400 and "待核实" in html(resp) and store.count(vocab.TABLE) == 0
+    resp = client.post("/cases/new", data=intake_data(customer_id="0", product_serial="NEW-77", unit_text="某新部队",
+                                                      unverified="y"))
+    assert resp.status_code == 302
+    case = store.find(vocab.TABLE)[0]
+    auth.logout()
+    auth.login("engineer")
+    page = html(client.get(f"/cases/{case['id']}"))
+    assert 'data-unverified="unit"' in page and 'id="action-resolve_unknown"' in page
+    assert 'id="action-decide"' not in page and '<datalist id="product-serials">' in page
+    resp = client.post(f"/cases/{case['id']}/decide", data={"decide-rev": case["_rev"], "decide-solution": "onsite_free",
+                                                           "decide-analysis": "a"})
+    assert resp.status_code == 409 and "待核实" in html(resp)
+    resp = client.post(f"/cases/{case['id']}/resolve-unknown", data={
+        "resolve_unknown-rev": case["_rev"], "resolve_unknown-customer_id": "0",
+        "resolve_unknown-new_customer_name": "某新部队", "resolve_unknown-new_customer_distance_km": "abc",
+        "resolve_unknown-product_serial": "IN-001"})
+    assert resp.status_code == 400
+    resp = client.post(f"/cases/{case['id']}/resolve-unknown", data={
+        "resolve_unknown-rev": case["_rev"], "resolve_unknown-customer_id": str(app_world.near["id"]),
+        "resolve_unknown-product_serial": "IN-001"})
+    assert resp.status_code == 302
+    page = html(client.get(f"/cases/{case['id']}"))
+    assert 'id="case-verified"' in page and "某新部队" in page and 'id="action-decide"' in page

@@ -86,7 +86,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
     deadlines = case_deadlines.deadline_rows(case, cal, at)
     open_rows = [d for d in deadlines if d["status"] in ("open", "soon", "overdue")]
     urgent = min(open_rows, key=lambda d: d["due"]) if open_rows else None
-    customer = store().get(CUSTOMERS, case["customer_id"]) or {}
+    customer = (store().get(CUSTOMERS, case["customer_id"]) if case.get("customer_id") else None) or {}
     return render_template(
         "cases/show.html", case=case, forms=forms, actions=[a for a in forms],
         titles={a: case_forms.title(a, case, user) for a in forms},
