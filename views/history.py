@@ -54,6 +54,8 @@ FIELDS = {
     "dispatch": "派出", "onsite": "现场服务", "report": "书面汇报", "audit": "确认与费用审核",
     "deadlines": "期限", "fines": "处罚建议", "timeline": "处理记录", "date": "日期", "is_workday": "工作日",
     "reason": "原因", "customer_name": "顾客单位", "product_serial": "产品编号", "outcome": "结果",
+    "recorded_by": "登记人", "recorded_at": "登记时间", "caller_phone_digits": "来电电话（数字）",
+    "unverified": "待核实", "verified": "核实",
 }
 
 
