@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from records.catalog import customers
 from records.notifications import inbox
 from tests.browser_support import login
 from tests.fixtures.users import PASSWORD
@@ -22,11 +23,19 @@ def submit(page, action: str, button: str):
 
 
 def test_unknown_unit_recorded_resolved_decided_dispatched_and_noticed(page, live_server, near_and_far):
-    near_and_far(live_server.store, (("near", "JX200-2025-001", "JX-200", "电源控制箱", "2025-03-15", 36),))
+    made = near_and_far(live_server.store, (("near", "JX200-2025-001", "JX-200", "电源控制箱", "2025-03-15", 36),))
+    customers.update_customer(live_server.store, made["near"]["id"], {
+        **{k: made["near"][k] for k in customers.FIELDS}, "contacts": [{"name": "刘参谋", "phone": "0312-5550101"}]}, "t")
 
-    # the receiver: the unit and the serial are not in the system → 待核实
     login(page, live_server, "receiver", PASSWORD)
     page.goto("/cases/new")
+    # a known unit's contacts are one tap away (intake.js): the serial alone names the unit
+    page.get_by_label("产品编号", exact=True).fill("JX200-2025-001")
+    page.get_by_role("button", name="刘参谋 0312-5550101").click()
+    expect(page.get_by_label("来电人姓名")).to_have_value("刘参谋")
+    expect(page.get_by_label("来电人电话")).to_have_value("0312-5550101")
+
+    # the receiver: the unit and the serial are not in the system → 待核实
     page.get_by_label("质量问题", exact=True).check()
     page.get_by_label("产品编号", exact=True).fill("JX200-2026-077")
     page.get_by_label("顾客单位或产品编号不在系统中").check()

@@ -3,9 +3,8 @@
 (function () {
   "use strict";
   var form = document.getElementById("intake-form");
-  var data = document.getElementById("customer-contacts");
-  if (!form || !data) { return; }
-  var known = JSON.parse(data.textContent || "{}");
+  if (!form || !form.dataset.known) { return; }
+  var known = JSON.parse(form.dataset.known);
   var select = form.querySelector("#customer_id");
   var serial = form.querySelector("#product_serial");
   var box = document.getElementById("contact-choices");
@@ -19,8 +18,13 @@
     return (known.products || {})[s] || "";
   }
 
+  var shown = null;
+
   function show() {
-    var list = (known.contacts || {})[customerId()] || [];
+    var id = customerId();
+    if (id === shown) { return; }  // unchanged: keep the buttons (a rebuild on blur would eat the tap)
+    shown = id;
+    var list = (known.contacts || {})[id] || [];
     buttons.textContent = "";
     list.forEach(function (c) {
       var b = document.createElement("button");
