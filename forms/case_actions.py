@@ -7,6 +7,7 @@ Choices that come from the store or the case are set by the action's preparer
 """
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
     FieldList,
     FormField,
@@ -59,12 +60,7 @@ class ActionForm(Form):
         return out
 
 
-# --- Hand-over and the consultation's answer (6.1.3, 6.2.1) -----------------------------------
-
-
-class HandoverForm(ActionForm):
-    HELP = f"点击即确认：您已将此信息告知技质部（{rule_line(policy.HANDOVER)}）。传递后由技质部答复或确定解决方案。"
-    submit = SubmitField("已传递技质部")
+# --- The consultation's answer (6.2.1); recording a call is its hand-over (6.1.3) ---------------
 
 
 class AssignReplyForm(ActionForm):
@@ -80,6 +76,25 @@ class ReplyForm(ActionForm):
 
 
 # --- The decision (6.2.2, 6.2.3) ---------------------------------------------------------------
+
+
+class ResolveUnknownForm(ActionForm):
+    HELP = ("来电的顾客单位或产品编号不在系统中（待核实）。请核实后关联已有的顾客单位和产品，或在此新建；"
+            "质保按来电日期判定（6.2.2），核实后才能确定解决方案。")
+    customer_id = SelectField("顾客单位", coerce=int, validators=[Optional()],
+                              description="选择已有单位；选「新建顾客单位」时填写下面三项")
+    new_customer_name = text_field("新顾客单位名称", required=False, max_len=100, area=False)
+    new_customer_distance_km = DecimalField("新顾客单位路程（公里，5.1.1.3）", places=None, validators=[Optional()])
+    new_customer_address = text_field("新顾客单位地址", required=False, max_len=200, area=False)
+    product_serial = StringField("产品编号", validators=[DataRequired("请填写产品编号"), Length(max=60)],
+                                 render_kw={"list": "product-serials", "autocomplete": "off"})
+    new_product = BooleanField("新建产品（产品不在系统中）")
+    new_model = text_field("型号", required=False, max_len=60, area=False)
+    new_product_name = text_field("产品名称", required=False, max_len=100, area=False)
+    new_delivery_date = DateField("交付日期", validators=[Optional()])
+    new_warranty_months = IntegerField("质保期（月）", validators=[Optional()])
+    note = text_field("核实情况（可选）", required=False, max_len=400)
+    submit = SubmitField("核实并关联")
 
 
 class DecideForm(ActionForm):
@@ -299,7 +314,7 @@ class ProposeFineForm(ActionForm):
 
 
 ACTION_FORMS = {
-    "handover": HandoverForm,
+    "resolve_unknown": ResolveUnknownForm,
     "assign_reply": AssignReplyForm,
     "reply": ReplyForm,
     "decide": DecideForm,

@@ -57,6 +57,9 @@ ANNUAL_VISIT = Rule("8.2", 12, "每年至少一次电话巡访可靠性产品顾
 
 # --- Not regulation numbers: how early the UI warns of a deadline ----------------------------
 WARN_WITHIN_WORKING_HOURS = 2
+# Company parameter (not in the regulation): intake warns of a call from the same phone within
+# this many days (records.cases.duplicates).
+DUPLICATE_CALL_DAYS = 7
 
 
 def dispatch_bands_text() -> str:

@@ -56,7 +56,7 @@ class Watched:
                    if e["action"] == "deadlines_recomputed"}
         return sorted(entries)
 
-    def due(self, n: int, key: str = "handover") -> str:
+    def due(self, n: int, key: str = "consult_reply") -> str:
         return self.store.get(vocab.TABLE, self.ids[n])["deadlines"][key]["due"]
 
 
@@ -168,21 +168,21 @@ def test_current_calendar_sees_another_process_change_at_once(bare_store):
 
 
 def test_a_change_recomputes_open_deadlines_with_the_new_calendar(bare_store, watched):
-    assert watched.due(1) == "2026-10-10T11:00:00+08:00"  # Fri 16:00 + 4 h: the 调休 Saturday
+    assert watched.due(1) == "2026-10-10T16:30:00+08:00"  # Fri 16:00 + 8 h (6.2.1): the 调休 Saturday
     rec = set_correction(bare_store, "2026-10-10", False, "公司不调休", "admin")
     ((ts, actor),) = watched.recomputations()
     assert ts == bare_store.history(TABLE, rec["id"])[-1]["ts"]  # inside the correction's own transaction
     assert actor == "admin"
-    assert watched.due(1) == "2026-10-12T11:00:00+08:00"  # the calendar after the change
+    assert watched.due(1) == "2026-10-12T16:30:00+08:00"  # the calendar after the change
     remove_correction(bare_store, "2026-10-10", "manager")
     ts, actor = watched.recomputations()[-1]
-    assert actor == "manager" and watched.due(1) == "2026-10-10T11:00:00+08:00"
+    assert actor == "manager" and watched.due(1) == "2026-10-10T16:30:00+08:00"
 
 
 def test_a_failed_recomputation_leaves_no_correction(bare_store):
     """The correction and its recomputation are one transaction: neither stands alone. An open
     case whose deadline start cannot be read makes the real recomputation fail."""
-    broken = bare_store.insert(vocab.TABLE, {"state": "awaiting_handover", "deadlines": {"handover": {
+    broken = bare_store.insert(vocab.TABLE, {"state": "awaiting_reply", "deadlines": {"consult_reply": {
         "start": "不是时间", "due": "2026-10-10T11:00:00+08:00", "done_at": None}}}, "t")
     with pytest.raises(ValueError):
         set_correction(bare_store, "2026-10-10", False, "公司不调休", "admin")
@@ -190,7 +190,7 @@ def test_a_failed_recomputation_leaves_no_correction(bare_store):
     assert current_calendar(bare_store).is_workday(date(2026, 10, 10))
     bare_store.update(vocab.TABLE, broken["id"], {"state": "closed"}, "t")  # closed: not recomputed
     set_correction(bare_store, "2026-10-10", False, "公司不调休", "admin")
-    bare_store.update(vocab.TABLE, broken["id"], {"state": "awaiting_handover"}, "t")
+    bare_store.update(vocab.TABLE, broken["id"], {"state": "awaiting_reply"}, "t")
     with pytest.raises(ValueError):
         remove_correction(bare_store, "2026-10-10", "manager")
     assert corrections.list_corrections(bare_store)[0]["active"] is True  # still corrected
@@ -250,21 +250,21 @@ def test_open_case_deadlines_follow_a_correction(bare_store):
             "caller_phone": "0312-5550101", "channel": "phone", "description": "如何更换保险丝"}
     friday_4pm = datetime(2026, 11, 27, 16, 0, tzinfo=tz)
     case = workflow.intake(bare_store, current_calendar(bare_store), data, receiver, now=friday_4pm)
-    # Fri 16:00 + 4 h → Mon 11:00 (6.1.3); + 8 h → Mon 16:30 (6.2.1).
+    # Fri 16:00 + 4 h → Mon 11:00 (6.1.3, met at the recording); + 8 h → Mon 16:30 (6.2.1).
     assert case["deadlines"]["handover"]["due"] == "2026-11-30T11:00:00+08:00"
     assert case["deadlines"]["consult_reply"]["due"] == "2026-11-30T16:30:00+08:00"
 
     set_correction(bare_store, "2026-11-30", False, "公司停工", "admin")
     case = bare_store.get(vocab.TABLE, case["id"])
-    assert case["deadlines"]["handover"]["due"] == "2026-12-01T11:00:00+08:00"
+    assert case["deadlines"]["handover"]["due"] == "2026-11-30T11:00:00+08:00"  # met: never moved
     assert case["deadlines"]["consult_reply"]["due"] == "2026-12-01T16:30:00+08:00"
-    assert case["deadlines"]["handover"]["start"] == "2026-11-27T16:00:00+08:00"  # start unchanged
+    assert case["deadlines"]["consult_reply"]["start"] == "2026-11-27T16:00:00+08:00"  # start unchanged
     last = bare_store.history(vocab.TABLE, case["id"])[-1]
     assert last["actor"] == "admin" and "deadlines" in last["changes"]
 
     remove_correction(bare_store, "2026-11-30", "manager")
     case = bare_store.get(vocab.TABLE, case["id"])
-    assert case["deadlines"]["handover"]["due"] == "2026-11-30T11:00:00+08:00"
+    assert case["deadlines"]["consult_reply"]["due"] == "2026-11-30T16:30:00+08:00"
     assert bare_store.history(vocab.TABLE, case["id"])[-1]["actor"] == "manager"
 
 
@@ -286,14 +286,14 @@ def test_cli_recompute_deadlines_repairs_open_deadlines(bare_store, runner):
     assert "--data-dir" in help_text and "--dry-run" in help_text and "working calendar" in help_text
 
     dry = runner.invoke(args + ["--dry-run"])
-    assert dry.exit_code == 0 and "1 个案例的 2 个未完成期限将会改变" in dry.output
-    assert bare_store.get(vocab.TABLE, case["id"])["deadlines"]["handover"]["due"] == "2026-11-30T11:00:00+08:00"
+    assert dry.exit_code == 0 and "1 个案例的 1 个未完成期限将会改变" in dry.output
+    assert bare_store.get(vocab.TABLE, case["id"])["deadlines"]["consult_reply"]["due"] == "2026-11-30T16:30:00+08:00"
 
     result = runner.invoke(args)
     assert result.exit_code == 0, result.output
-    assert "2 个期限有变化" in result.output
+    assert "1 个期限有变化" in result.output
     case = bare_store.get(vocab.TABLE, case["id"])
-    assert case["deadlines"]["handover"]["due"] == "2026-12-01T11:00:00+08:00"
+    assert case["deadlines"]["handover"]["due"] == "2026-11-30T11:00:00+08:00"  # met at the recording
     assert case["deadlines"]["consult_reply"]["due"] == "2026-12-01T16:30:00+08:00"
     last = bare_store.history(vocab.TABLE, case["id"])[-1]
     assert last["actor"] == "cli" and last["action"] == "deadlines_recomputed"

@@ -26,19 +26,21 @@ def due(case, key):
     return case["deadlines"][key]["due"]
 
 
-# --- Intake and hand-over (6.1.1–6.1.4) ---------------------------------------------------
+# --- Intake and hand-over (6.1.1–6.1.4): recording is the hand-over (more: test_cases_intake.py) ---
 
 
-def test_intake_numbers_and_handover_deadline(new_case):
+def test_intake_numbers_and_handover_met_at_recording(new_case):
     c = new_case()
     assert c["number"] == "FW2026-0001"
-    assert c["state"] == "awaiting_handover"
+    assert c["state"] == "awaiting_decision"
     assert c["received_at"] == "2026-11-27T16:00:00+08:00"
     assert c["warranty"]["in_warranty"] is True
-    # Friday 16:00 + 4 working hours: 1.5 h on Friday, 2.5 h on Monday from 08:30.
+    # Friday 16:00 + 4 working hours: 1.5 h on Friday, 2.5 h on Monday from 08:30; met at the recording.
     assert due(c, "handover") == "2026-11-30T11:00:00+08:00"
+    assert c["deadlines"]["handover"]["done_at"] == "2026-11-27T16:00:00+08:00"
     assert c["deadlines"]["handover"]["clause"] == "6.1.3"
     assert c["deadlines"]["handover"]["responsible"] == "receiver"
+    assert c["tq_received_at"] == "2026-11-27T16:00:00+08:00" and not c["fines"]
     assert new_case()["number"] == "FW2026-0002"
     assert new_case(now="2027-01-05T09:00")["number"] == "FW2027-0001"
 
@@ -48,9 +50,7 @@ def test_consultation_reply_deadline_and_reply(cal, users, new_case, act):
     assert c["product_id"] is None
     # 8 working hours from Friday 16:00: 1.5 + 3.5 (Mon morning) + 3 → Monday 16:30.
     assert due(c, "consult_reply") == "2026-11-30T16:30:00+08:00"
-    c = act(c, "handover", "receiver", "2026-11-30T09:00")
-    assert c["state"] == "awaiting_reply" and c["tq_received_at"] == "2026-11-30T09:00:00+08:00"
-    assert c["deadlines"]["handover"]["done_at"] == "2026-11-30T09:00:00+08:00"
+    assert c["state"] == "awaiting_reply" and c["tq_received_at"] == "2026-11-27T16:00:00+08:00"
     assert not c["fines"]
     c = act(c, "assign_reply", "engineer", "2026-11-30T09:10", assignee="sales")
     assert flow.allowed_actions(c, users["sales"]) == ["reply"]
@@ -60,25 +60,22 @@ def test_consultation_reply_deadline_and_reply(cal, users, new_case, act):
     assert case_deadlines.deadline_status(c["deadlines"]["consult_reply"], cal, at("2026-12-01T10:00")) == "met"
 
 
-def test_consultation_answered_directly_closes_at_handover(new_case, act):
+def test_consultation_answered_directly_closes_at_recording(new_case):
     c = new_case(kind="consultation", serial="", answered_directly=True, direct_answer="已答复")
     assert c["deadlines"]["consult_reply"]["done_at"] == "2026-11-27T16:00:00+08:00"
-    c = act(c, "handover", "receiver", "2026-11-27T16:30")
     assert (c["state"], c["outcome"]) == ("closed", "answered")
 
 
-def test_tq_intake_is_handed_over_at_once(new_case):
+def test_tq_intake_has_no_handover_deadline(new_case):
     c = new_case(user="engineer")
-    assert c["state"] == "awaiting_decision"
-    assert c["tq_received_at"] == c["received_at"] and c["handed_over_by"] == "engineer"
-    assert c["deadlines"]["handover"]["done_at"] == c["received_at"]
+    assert c["state"] == "awaiting_decision" and c["tq_owner"] == "engineer"
+    assert c["tq_received_at"] == c["received_at"] and "handover" not in c["deadlines"]
     # 6.2.2: 8 working hours from 技质部's receipt, Friday 16:00 → Monday 16:30.
     assert due(c, "decision") == "2026-11-30T16:30:00+08:00"
 
 
-def test_late_handover_proposes_6_1_4_once(db, new_case, act):
-    c = new_case()
-    c = act(c, "handover", "receiver", "2026-11-30T14:00")
+def test_late_recording_proposes_6_1_4_once(db, new_case):
+    c = new_case(received_at=at("2026-11-27T09:00"), now="2026-11-30T14:00")  # due Fri 14:30
     assert [(f["clause"], f["person"], f["amount"], f["status"]) for f in c["fines"]] == [
         ("6.1.4", "receiver", 50, "proposed")]
     # Monday 14:00 + 8 working hours (6.2.2): 3.5 h Monday, 3.5 h Tuesday morning, 1 h → Tuesday 14:30.
@@ -86,16 +83,6 @@ def test_late_handover_proposes_6_1_4_once(db, new_case, act):
     # The scheduled overdue run (records.jobs.overdue) makes no second proposal.
     assert run_overdue(db, at("2026-12-01T10:00"), send_mail=False)["fines_proposed"] == 0
     assert len(db.get("cases", c["id"])["fines"]) == 1
-
-
-def test_cron_proposes_for_open_late_handover_then_step_does_not_repeat(db, new_case, act):
-    c = new_case()
-    assert run_overdue(db, at("2026-11-30T10:59"), send_mail=False)["fines_proposed"] == 0
-    assert run_overdue(db, at("2026-11-30T11:01"), send_mail=False)["fines_proposed"] == 1
-    assert run_overdue(db, at("2026-11-30T12:00"), send_mail=False)["fines_proposed"] == 0
-    c = db.get("cases", c["id"])
-    c = act(c, "handover", "receiver", "2026-11-30T14:00")
-    assert [f["key"] for f in c["fines"]] == ["handover"]
 
 
 def test_intake_refusals_name_their_field(world, db, cal, users, new_case):
@@ -121,6 +108,7 @@ def test_intake_refusals_name_their_field(world, db, cal, users, new_case):
 def test_received_at_may_be_earlier(new_case):
     c = new_case(received_at=at("2026-11-27T09:00"))
     assert due(c, "handover") == "2026-11-27T14:30:00+08:00"  # 09:00 + 3 h morning + 1 h afternoon
+    assert c["deadlines"]["handover"]["done_at"] == "2026-11-27T16:00:00+08:00" and c["fines"]
 
 
 # --- A whole in-warranty on-site path: every deadline by hand ------------------------------
@@ -128,7 +116,7 @@ def test_received_at_may_be_earlier(new_case):
 
 def test_in_warranty_path_deadlines(cal, act, onsite_free_until):
     c = onsite_free_until("awaiting_dispatch")
-    assert due(c, "decision") == "2026-12-01T09:30:00+08:00"  # Mon 09:00 + 8 h → Tue 09:30
+    assert due(c, "decision") == "2026-11-30T16:30:00+08:00"  # recorded Fri 16:00 + 8 h → Mon 16:30
     assert c["deadlines"]["decision"]["done_at"] == "2026-11-30T15:00:00+08:00"
     # 5.1.1.3, 150 km: 24 clock hours from the receipt (Friday 16:00), not from the decision.
     assert c["deadlines"]["arrival"]["clause"] == "5.1.1.3"
@@ -151,7 +139,7 @@ def test_in_warranty_path_deadlines(cal, act, onsite_free_until):
     assert c["audit"]["approved_total"] == 1050.0
     assert not c["fines"] and case_deadlines.open_deadlines(c) == []
     labels = [t["action"] for t in c["timeline"]]
-    assert labels == ["intake", "handover", "decide", "dispatch", "arrive", "complete", "approve_return",
+    assert labels == ["intake", "decide", "dispatch", "arrive", "complete", "approve_return",
                       "record_return", "report", "confirm"]
     assert all(t["by"] and t["at"] for t in c["timeline"])
 
@@ -220,8 +208,7 @@ def test_return_without_approval_proposes_6_2_6_range(act, onsite_free_until):
 
 
 def test_waive_handover_fine(users, new_case, act):
-    c = new_case()
-    c = act(c, "handover", "receiver", "2026-11-30T14:00")
+    c = new_case(received_at=at("2026-11-27T09:00"), now="2026-11-30T14:00")  # recorded late: 6.1.4
     assert "rule_fine" in flow.allowed_actions(c, users["manager"])
     assert "rule_fine" not in flow.allowed_actions(c, users["engineer"])
     c = act(c, "rule_fine", "manager", "2026-11-30T15:00", key="handover", decision="waived",
@@ -336,7 +323,6 @@ def test_phone_guidance_solved_or_onsite(db, new_case, act):
 TQ_ACTS = {"engineer", "manager"}
 EXPECTED = {
     # state: {user: allowed actions}; users not listed may do nothing
-    "awaiting_handover": {"receiver": ["handover"], "engineer": ["handover"], "manager": ["handover"]},
     "awaiting_decision": {"engineer": ["decide"], "manager": ["decide"]},
     "awaiting_dispatch": {"engineer": ["dispatch"], "manager": ["dispatch"]},
     "on_route": {"tech": ["arrive"]},
@@ -367,9 +353,8 @@ def test_paid_states_per_role(users, paid_until):
 
 
 @pytest.mark.parametrize("state, action, user, error", [
-    ("awaiting_handover", "decide", "engineer", CaseError),        # wrong state
-    ("awaiting_handover", "decide", "receiver", NotPermitted),     # wrong role
-    ("awaiting_handover", "handover", "tech", NotPermitted),       # not the receiver
+    ("awaiting_decision", "reply", "engineer", CaseError),         # wrong state
+    ("awaiting_decision", "decide", "receiver", NotPermitted),     # wrong role
     ("awaiting_decision", "dispatch", "engineer", CaseError),
     ("awaiting_dispatch", "dispatch", "tech", NotPermitted),
     ("on_route", "arrive", "tech2", NotPermitted),                 # not assigned
@@ -395,11 +380,11 @@ def test_forbidden_transitions(db, act, onsite_free_until, state, action, user, 
 
 def test_stale_revision_applies_nothing(db, new_case, act):
     c = new_case()
-    fresh = act(c, "handover", "receiver", "2026-11-30T09:00")
+    fresh = act(c, "decide", "engineer", "2026-11-30T09:00", solution="phone_guidance", analysis="a", guidance="g")
     with pytest.raises(StaleRecord):
-        act(c, "handover", "engineer", "2026-11-30T09:05")  # c carries the old _rev
+        act(c, "decide", "manager", "2026-11-30T09:05", solution="onsite_free", analysis="b")  # the old _rev
     assert db.get("cases", c["id"])["_rev"] == fresh["_rev"]
-    assert [t["action"] for t in db.get("cases", c["id"])["timeline"]] == ["intake", "handover"]
+    assert [t["action"] for t in db.get("cases", c["id"])["timeline"]] == ["intake", "decide"]
 
 
 def test_times_must_be_in_order(act, onsite_free_until):
@@ -443,52 +428,52 @@ def test_may_read(user, case, expected):
 
 
 def test_deadline_status_colours(cal, new_case):
-    c = new_case()  # handover due Monday 11:00
-    entry = c["deadlines"]["handover"]
+    c = new_case()  # decision due Monday 16:30
+    entry = c["deadlines"]["decision"]
     assert case_deadlines.deadline_status(entry, cal, at("2026-11-27T16:30")) == "open"
-    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T09:00")) == "soon"  # exactly 2 working hours left
-    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T08:59")) == "open"
-    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T11:00")) == "soon"
-    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T11:01")) == "overdue"
+    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T14:30")) == "soon"  # exactly 2 working hours left
+    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T14:29")) == "open"
+    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T16:30")) == "soon"
+    assert case_deadlines.deadline_status(entry, cal, at("2026-11-30T16:31")) == "overdue"
+    assert case_deadlines.deadline_status(c["deadlines"]["handover"], cal, at("2026-11-30T16:31")) == "met"
 
 
 def test_overdue_items_and_my_work(db, cal, users, new_case):
-    a = new_case()                            # handover due Mon 11:00 (receiver)
-    b = new_case(user="engineer")             # decision due Mon 16:30 (engineer)
+    b = new_case(user="engineer")                             # decision due Mon 16:30 (engineer)
+    a = new_case(user="engineer", now="2026-11-27T09:00")     # decision due Mon 09:30 (engineer)
     items = case_deadlines.overdue_in(db.scan(vocab.TABLE), at("2026-11-30T17:00"))
-    assert [(i.case["id"], i.key, i.responsible) for i in items] == [(a["id"], "handover", "receiver"),
+    assert [(i.case["id"], i.key, i.responsible) for i in items] == [(a["id"], "decision", "engineer"),
                                                                       (b["id"], "decision", "engineer")]
-    assert items[0].deadline.clause == "6.1.3"
-    assert case_deadlines.overdue_in(db.scan(vocab.TABLE), at("2026-11-30T10:00")) == []
-    work = queries.my_work(db, users["receiver"], at("2026-11-30T09:00"))
-    assert [(r["case"]["id"], r["actions"]) for r in work] == [(a["id"], ["handover"])]
+    assert items[0].deadline.clause == "6.2.2"
+    assert case_deadlines.overdue_in(db.scan(vocab.TABLE), at("2026-11-30T09:00")) == []
+    assert queries.my_work(db, users["receiver"], at("2026-11-30T09:00")) == []  # recording handed it over
     work = queries.my_work(db, users["engineer"], at("2026-11-30T09:00"))
-    assert [r["case"]["id"] for r in work] == [b["id"]]  # the receiver's hand-over is not the engineer's to-do
+    assert [(r["case"]["id"], r["actions"]) for r in work] == [(a["id"], ["decide"]), (b["id"], ["decide"])]
     assert queries.my_work(db, users["tech"], at("2026-11-30T09:00")) == []
 
 
 def test_search_filters(world, db, new_case):
-    a = new_case()
-    b = new_case(user="engineer", serial="OUT-001", description="雷达不开机")
+    a = new_case()  # decision due Mon 16:30
+    b = new_case(user="engineer", serial="OUT-001", description="雷达不开机", now="2026-11-30T09:00")  # Tue 09:30
     rows, total = queries.search(db, at("2026-11-30T12:00"), q="雷达")
     assert total == 1 and rows[0]["id"] == b["id"]
-    assert queries.search(db, at("2026-11-30T12:00"), state="awaiting_handover")[1] == 1
-    assert queries.search(db, at("2026-11-30T12:00"), overdue=True)[0][0]["id"] == a["id"]
+    assert queries.search(db, at("2026-11-30T12:00"), state="awaiting_decision")[1] == 2
+    assert queries.search(db, at("2026-11-30T17:00"), overdue=True)[0][0]["id"] == a["id"]
     assert queries.search(db, at("2026-11-30T12:00"), customer_id=world.far["id"])[1] == 1
     assert queries.search(db, at("2026-11-30T12:00"), product="out-")[1] == 1
     assert queries.search(db, at("2026-11-30T12:00"), type="consultation")[1] == 0
 
 
 def test_recompute_open_deadlines_after_a_correction(db, cal, new_case):
-    c = new_case()
-    done = new_case(user="engineer")  # its handover is met: never recomputed
-    # The company declares Monday 2026-11-30 a day off: Fri 16:00 + 4 h → Tuesday 11:00.
+    c = new_case()  # its handover is met at the recording: never recomputed
+    done = new_case(kind="consultation", serial="", answered_directly=True, direct_answer="已答复")  # closed
+    # The company declares Monday 2026-11-30 a day off: Fri 16:00 + 8 h → Tuesday 16:30.
     shut = cal.with_corrections({"2026-11-30": (False, "停工")})
-    assert case_deadlines.recompute_open_deadlines(db, shut, "admin") == 2  # c's handover, done's decision
+    assert case_deadlines.recompute_open_deadlines(db, shut, "admin") == 1  # c's decision
     c = db.get("cases", c["id"])
-    assert due(c, "handover") == "2026-12-01T11:00:00+08:00"
-    assert due(c, "handover") != due(db.get("cases", done["id"]), "handover")
-    assert due(db.get("cases", done["id"]), "decision") == "2026-12-01T16:30:00+08:00"
+    assert due(c, "decision") == "2026-12-01T16:30:00+08:00"
+    assert due(c, "handover") == "2026-11-30T11:00:00+08:00"
+    assert due(db.get("cases", done["id"]), "handover") == "2026-11-30T11:00:00+08:00"
     assert case_deadlines.recompute_open_deadlines(db, shut, "admin") == 0
 
 
@@ -610,12 +595,12 @@ def test_intake_tx_commits_with_the_callers_transaction_or_not_at_all(world, db,
 def test_recompute_in_an_open_transaction(db, cal, new_case):
     c = new_case()
     shut = cal.with_corrections({"2026-11-30": (False, "停工")})
-    assert case_deadlines.plan_recompute(db, shut) == [(c["id"], {"handover": "2026-12-01T11:00:00+08:00"})]
+    assert case_deadlines.plan_recompute(db, shut) == [(c["id"], {"decision": "2026-12-01T16:30:00+08:00"})]
     with pytest.raises(RuntimeError):
         with db.transaction("admin") as tx:
             assert case_deadlines.recompute_open_deadlines_tx(tx, shut) == 1
             raise RuntimeError("the correction failed")
-    assert due(db.get("cases", c["id"]), "handover") == "2026-11-30T11:00:00+08:00"  # nothing applied
+    assert due(db.get("cases", c["id"]), "decision") == "2026-11-30T16:30:00+08:00"  # nothing applied
     with db.transaction("admin") as tx:
         assert case_deadlines.recompute_open_deadlines_tx(tx, shut) == 1
-    assert due(db.get("cases", c["id"]), "handover") == "2026-12-01T11:00:00+08:00"
+    assert due(db.get("cases", c["id"]), "decision") == "2026-12-01T16:30:00+08:00"

@@ -57,7 +57,7 @@ def test_6_1_5_fifty_per_item_to_the_person_chosen(act, onsite_free_until):
 
 
 def test_6_2_9_range_for_the_technician_on_the_form(db, users, new_case, act, onsite_free_until):
-    early = new_case()
+    early = new_case(kind="consultation", serial="", answered_directly=True, direct_answer="已答复")  # closed
     with pytest.raises(CaseError) as e:  # no 技术服务单 issued yet
         act(early, "propose_fine", "manager", "2026-11-30T09:00", kind="falsified_form", person="tech",
             facts="x")
@@ -118,9 +118,8 @@ def test_add_manual_in_memory():
 
 
 def test_next_steps_name_who_the_case_waits_for(new_case, act, onsite_free_until):
-    c = new_case()
-    assert [(s["action"], s["users"], s["roles"]) for s in flow.next_steps(c)] == [
-        ("handover", ["receiver"], ["技质部"])]
+    c = new_case()  # recorded: handed over to 技质部 (6.1.3)
+    assert [(s["action"], s["users"], s["roles"]) for s in flow.next_steps(c)] == [("decide", [], ["技质部"])]
     c = onsite_free_until("completed")
     assert [(s["action"], s["users"], s["roles"]) for s in flow.next_steps(c)] == [
         ("approve_return", [], ["技质部"]), ("record_return", ["tech"], [])]
@@ -179,17 +178,15 @@ def test_the_kinds_offered_by_hand_follow_the_issued_form(new_case, onsite_free_
 
 
 def test_overview_lists_and_counts_for_the_home_page(db, new_case, act):
-    mine = new_case()                                      # the receiver's, hand-over due Mon 11:00
-    other = new_case(user="engineer")                    # handed over at once
-    late = act(new_case(), "handover", "receiver", "2026-12-07T09:00")  # late: 6.1.4 proposed
+    mine = new_case()                                      # the receiver's: decision due Mon 16:30
+    other = new_case(user="engineer", now="2026-11-30T09:00")  # 技质部's: decision due Tue 09:30
+    late = new_case(received_at=at("2026-11-27T09:00"))    # recorded late: 6.1.4 proposed
     now = at("2026-11-30T17:00")
     ov = queries.overview(db.scan("cases"), "receiver", now, tq=True)
     assert [c["id"] for c in ov["mine_open"]] == [mine["id"], late["id"]]
-    assert [c["id"] for c in ov["waiting_handover"]] == [mine["id"]]
     assert [(c["id"], f["clause"]) for c, f in ov["pending_fines"]] == [(late["id"], "6.1.4")]
-    assert ov["counts"] == {"mine_open": 2, "late_cases": 2, "waiting_handover": 1, "pending_fines": 1}
+    assert ov["counts"] == {"mine_open": 2, "late_cases": 2, "pending_fines": 1}
     assert other["id"] not in [c["id"] for c in ov["mine_open"]]
-    assert queries.overview(db.scan("cases"), "engineer", now, tq=False)["waiting_handover"] == []
 
 
 def test_allowed_solutions_follow_the_warranty(new_case, act):

@@ -26,10 +26,12 @@ def test_intake_form_and_redirect(client, auth, store, intake_data):
     assert resp.status_code == 302
     case = store.find("cases")[0]
     assert resp.headers["Location"].endswith(f"/cases/{case['id']}")
-    assert case["state"] == "awaiting_handover" and case["received_by"] == "receiver"
+    # recording is the hand-over to 技质部 (6.1.3): met now, nothing left for the receiver to do
+    assert case["state"] == "awaiting_decision" and case["received_by"] == case["recorded_by"] == "receiver"
+    assert case["deadlines"]["handover"]["done_at"] and case["tq_received_at"]
     page = html(client.get(resp.headers["Location"]))
-    assert case["number"] in page and "待传递技质部" in page
-    assert 'id="action-handover"' in page and 'id="action-decide"' not in page
+    assert case["number"] in page and "待确定解决方案" in page and "已传递技质部" in page
+    assert 'id="action-decide"' not in page and "action-handover" not in page
     assert "6.1.3" in page and "收到后 4 个工作小时内传递到技质部" in page
 
 
@@ -60,7 +62,7 @@ def test_wrong_role_gets_403_and_no_form(client, auth, store, make_case):
     assert resp.status_code == 403
     auth.logout()
     auth.login("tech")  # not the receiver, not 技质部
-    assert client.post(f"/cases/{case['id']}/handover", data={"handover-rev": case["_rev"]}).status_code == 403
+    assert client.post(f"/cases/{case['id']}/decide", data={"decide-rev": case["_rev"]}).status_code == 403
     assert client.get("/cases/").status_code == 200  # technicians read the list
     auth.logout()
     auth.login("receiver")
@@ -70,21 +72,23 @@ def test_wrong_role_gets_403_and_no_form(client, auth, store, make_case):
     assert store.get("cases", case["id"])["_rev"] == case["_rev"]
 
 
-def test_handover_then_stale_second_click(client, auth, store, make_case):
+def test_decide_then_stale_second_click(client, auth, store, make_case):
     case = make_case()
-    auth.login("receiver")
-    resp = client.post(f"/cases/{case['id']}/handover", data={"handover-rev": case["_rev"]})
+    auth.login("engineer")
+    decide = {"decide-rev": case["_rev"], "decide-solution": "phone_guidance", "decide-analysis": "a",
+              "decide-guidance": "g"}
+    resp = client.post(f"/cases/{case['id']}/decide", data=decide)
     assert resp.status_code == 302
     after = store.get("cases", case["id"])
-    assert after["state"] == "awaiting_decision"
+    assert after["state"] == "awaiting_guidance_result"
     auth.logout()
-    auth.login("engineer")  # the engineer's page still had the old revision
-    resp = client.post(f"/cases/{case['id']}/handover", data={"handover-rev": case["_rev"]}, follow_redirects=True)
+    auth.login("manager")  # the manager's page still had the old revision
+    resp = client.post(f"/cases/{case['id']}/decide", data=decide, follow_redirects=True)
     page = html(resp)
-    assert "该案例已被他人更新" in page and "待确定解决方案" in page
+    assert "该案例已被他人更新" in page and "电话指导中" in page
     now = store.get("cases", case["id"])
     assert now["_rev"] == after["_rev"]
-    assert [t["action"] for t in now["timeline"]] == ["intake", "handover"]
+    assert [t["action"] for t in now["timeline"]] == ["intake", "decide"]
 
 
 def test_transition_not_allowed_in_state(client, auth, store, make_case):
@@ -116,19 +120,19 @@ def test_decide_form_errors_keep_values(client, auth, store, make_case):
 
 
 def test_my_work_and_list_filters(client, auth, store, app_world, make_case):
-    mine = make_case(minutes_ago=60 * 24 * 7)  # a week old: overdue hand-over
-    make_case(username="engineer", roles=("tq_engineer", "receiver"))
+    mine = make_case(username="engineer", roles=("tq_engineer", "receiver"), minutes_ago=60 * 24 * 7)  # overdue 6.2.2
+    other = make_case()  # a receiver's, recorded now: handed over (6.1.3)
     auth.login("receiver")
     page = html(client.get("/cases/my"))
-    assert mine["number"] in page and 'class="overdue"' in page and "传递技质部" in page
+    assert other["number"] not in page and mine["number"] not in page  # recording handed it over
     auth.logout()
     auth.login("engineer")
     page = html(client.get("/cases/my"))
-    assert mine["number"] not in page  # the receiver's duty, not the engineer's
+    assert mine["number"] in page and 'class="overdue"' in page and "确定解决方案" in page
     page = html(client.get("/cases/?overdue=y"))
     assert mine["number"] in page and "共 1 条" in page
     page = html(client.get("/cases/?state=awaiting_decision"))
-    assert "共 1 条" in page and mine["number"] not in page
+    assert "共 2 条" in page and "state=awaiting_handover" not in page and "待传递技质部" not in page
     page = html(client.get(f"/cases/?customer_id={app_world.far['id']}"))
     assert "共 0 条" in page
     assert "共 2 条" in html(client.get("/cases/?q=刘参谋"))
@@ -137,11 +141,9 @@ def test_my_work_and_list_filters(client, auth, store, app_world, make_case):
 
 
 def test_fine_rulings_by_role(client, auth, store, make_case):
-    case = make_case(minutes_ago=60 * 24 * 7)
-    auth.login("receiver")
-    client.post(f"/cases/{case['id']}/handover", data={"handover-rev": case["_rev"]})
+    case = make_case(minutes_ago=60 * 24 * 7)  # recorded a week after the call: 6.1.4 proposed at once
     c = store.get("cases", case["id"])
-    assert [(f["clause"], f["amount"]) for f in c["fines"]] == [("6.1.4", 50)]
+    assert [(f["clause"], f["amount"], f["person"]) for f in c["fines"]] == [("6.1.4", 50, "receiver")]
     auth.logout()
     auth.login("engineer")
     data = {"rule_fine-rev": c["_rev"], "rule_fine-key": "handover", "rule_fine-decision": "waived",
@@ -197,8 +199,8 @@ def test_deadline_colours_on_case_page(client, auth, store, make_case):
     auth.login("receiver")
     page = html(client.get(f"/cases/{case['id']}"))
     row = re.search(r'<tr class="([^"]*)" data-deadline="handover" data-status="(\w+)"', page)
-    assert row and row.group(1) == "overdue" and row.group(2) == "overdue"
-    assert "已逾期" in page
+    assert row and row.group(1) == "overdue" and row.group(2) == "met_late"  # recorded late (6.1.3)
+    assert "逾期完成" in page
 
 
 # --- What a user sees on the case page ---------------------------------------------------------
@@ -219,11 +221,11 @@ def dispatched(store, make_case):
 
 def test_case_page_says_who_acts_next_and_links_the_service_form(client, auth, store, make_case, dispatched):
     case = make_case()
-    auth.login("engineer")
+    auth.login("receiver")
     page = html(client.get(f"/cases/{case['id']}"))
-    # the engineer may record the receipt, but the page names the receiver as the one to act
-    assert 'id="next-steps"' in page and "receiver-姓名" in page and "技质部登记已收到（6.1.3）" in page
-    assert "剩余" in page  # time left on the open 6.1.3 deadline
+    # recorded = handed over: the page names 技质部 as the one to act, with the time left (6.2.2)
+    assert 'id="next-steps"' in page and "确定解决方案（6.2.2）" in page and 'id="no-actions"' in page
+    assert "剩余" in page
     c = dispatched()
     auth.logout()
     auth.login("tech")
@@ -401,17 +403,15 @@ def test_report_needs_the_archived_form_then_shows_it_to_tq_at_confirmation(clie
 
 
 def test_deadlines_show_clause_basis_start_and_due_everywhere(client, auth, store, make_case):
-    case = make_case(minutes_ago=60 * 24 * 7)
-    entry = case["deadlines"]["handover"]
+    case = make_case(username="engineer", roles=("tq_engineer", "receiver"), minutes_ago=60 * 24 * 7)
+    entry = case["deadlines"]["decision"]
     start = datetime.fromisoformat(entry["start"]).astimezone(TZ).strftime("%Y-%m-%d %H:%M")
     due = datetime.fromisoformat(entry["due"]).astimezone(TZ).strftime("%Y-%m-%d %H:%M")
-    line = f"6.1.3 · 收到后 4 个工作小时内传递到技质部 · 起算 {start}"
+    line = f"6.2.2 · 技质部收到后 8 个工作小时内确定解决方案 · 起算 {start}"
     auth.login("engineer")
     for url in ("/cases/", f"/cases/{case['id']}"):
         page = html(client.get(url))
         assert line in page and f"<strong class=\"text-nowrap\">{due}</strong>" in page, url
-    auth.logout()
-    auth.login("receiver")
     for url in ("/cases/my", "/"):
         page = html(client.get(url))
         assert line in page and due in page, url

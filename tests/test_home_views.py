@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 
-from records.calendar.corrections import current_calendar
-from records.cases import workflow
-
 
 def count(page: str, ident: str) -> int:
     m = re.search(rf'id="{ident}".*?<div class="fs-3[^"]*">(\d+)</div>', page, re.S)
@@ -28,32 +25,29 @@ def test_empty_home_still_guides(client, auth, store):
     assert "用户管理" not in page
 
 
-def test_receiver_sees_own_overdue_work(client, auth, store, make_case):
-    late = make_case(minutes_ago=60 * 24 * 7)  # hand-over a week overdue
+def test_receiver_has_no_hand_over_to_do_and_sees_the_calls_taken(client, auth, store, make_case):
+    late = make_case(minutes_ago=60 * 24 * 7)  # recorded a week after the call: handed over late (6.1.4)
     make_case()
     auth.login("receiver")
     page = html(client.get("/"))
-    assert count(page, "count-work") == 2 and count(page, "count-work-overdue") == 1
+    assert count(page, "count-work") == 0 and count(page, "count-work-overdue") == 0  # recording is the hand-over
     assert count(page, "count-mine-open") == 2
-    assert late["number"] in page and "6.1.3" in page and 'class="overdue"' in page
-    assert f'href="/cases/{late["id"]}"' in page
+    assert late["number"] in page and f'href="/cases/{late["id"]}"' in page
 
 
-def test_tq_sees_calls_waiting_for_handover_and_late_cases(client, auth, store, make_case):
-    late = make_case(minutes_ago=60 * 24 * 7)
+def test_tq_sees_its_work_and_late_cases_and_no_hand_over_tile(client, auth, store, make_case):
+    late = make_case(username="engineer", roles=("tq_engineer", "receiver"), minutes_ago=60 * 24 * 7)
     auth.login("engineer")
     page = html(client.get("/"))
-    assert count(page, "count-work") == 0  # the hand-over is the receiver's duty
-    assert count(page, "count-waiting-handover") == 1 and count(page, "count-late-cases") == 1
-    section = page[page.index('id="home-waiting-handover"'):]
-    assert late["number"] in section and "receiver-姓名" in section
+    assert count(page, "count-work") == 1 and count(page, "count-work-overdue") == 1
+    assert count(page, "count-late-cases") == 1 and late["number"] in page and "6.2.2" in page
+    assert "count-waiting-handover" not in page and "home-waiting-handover" not in page
+    assert "awaiting_handover" not in page and "待传递" not in page
     assert 'href="/cases/?overdue=y"' in page and "空白技术服务单" in page
 
 
 def test_manager_and_gm_see_pending_fines(client, auth, store, make_case):
-    case = make_case(minutes_ago=60 * 24 * 7)
-    workflow.perform(store, current_calendar(store), case["id"], "handover", {"username": "receiver", "roles": ["receiver"]},
-                  {})
+    make_case(minutes_ago=60 * 24 * 7)  # recorded late: 6.1.4 proposed at the recording
     auth.login("manager")
     page = html(client.get("/"))
     assert count(page, "count-pending-fines") == 1 and 'id="home-fines"' in page and "6.1.4" in page

@@ -4,9 +4,10 @@ Driven through click's CliRunner (the ``runner`` fixture) and as real subprocess
 (``.venv/bin/aftersales``) with ``--now`` at chosen times in March 2026 (no holidays; Monday 2
 March):
 
-* case 1, a consultation taken by a receiver Mon 09:00: hand-over due Mon 14:30 (6.1.3, 4 working
-  hours), reply due Tue 09:30 (6.2.1, 8 working hours);
-* case 2, a service request taken by 技质部 Mon 09:00: decision due Tue 09:30 (6.2.2);
+* case 1, a consultation taken and recorded by a receiver Mon 09:00 (recording is the hand-over,
+  6.1.3, met at once), its answer assigned to that receiver: reply due Tue 09:30 (6.2.1, 8
+  working hours);
+* case 2, a service request taken by 技质部 Mon 14:00: decision due Tue 14:30 (6.2.2);
 * case 3 (built by the ``confirm_case`` fixture), reported Wed 4 March: confirmation due Wed 11
   March 17:30 (6.2.8, 5 working days); each working day late proposes 50 元 (one per day, never
   twice).
@@ -55,11 +56,14 @@ def cron_world(store):
     c1 = workflow.intake(store, cal, {"type": "consultation", "customer_id": cust["id"], "caller_name": "刘参谋",
                                    "caller_phone": "0312-1", "description": "如何保养？",
                                    "received_at": at(2026, 3, 2, 9, 0)}, user(store, "receiver"), now=at(2026, 3, 2, 9, 0))
+    assert c1["deadlines"]["handover"]["done_at"] == "2026-03-02T09:00:00+08:00"
+    c1 = workflow.perform(store, cal, c1["id"], "assign_reply", user(store, "engineer"), {"assignee": "receiver"},
+                          now=at(2026, 3, 2, 9, 10))
     c2 = workflow.intake(store, cal, {"type": "service_request", "customer_id": cust["id"], "product_serial": "P-1",
                                    "caller_name": "刘参谋", "caller_phone": "0312-1", "description": "无法开机",
-                                   "received_at": at(2026, 3, 2, 9, 0)}, user(store, "engineer"), now=at(2026, 3, 2, 9, 0))
-    assert c1["deadlines"]["handover"]["due"] == "2026-03-02T14:30:00+08:00"
-    assert c2["deadlines"]["decision"]["due"] == "2026-03-03T09:30:00+08:00"
+                                   "received_at": at(2026, 3, 2, 14, 0)}, user(store, "engineer"), now=at(2026, 3, 2, 14, 0))
+    assert c1["deadlines"]["consult_reply"]["due"] == "2026-03-03T09:30:00+08:00"
+    assert c2["deadlines"]["decision"]["due"] == "2026-03-03T14:30:00+08:00"
     return {"customer": cust, "c1": c1, "c2": c2, "cal": cal}
 
 
@@ -126,66 +130,57 @@ def inbox_keys(store) -> set[str]:
 # --- overdue -------------------------------------------------------------------------------------
 
 
-def test_overdue_flags_proposes_and_notifies_once(store, cron_world, data_dir, run):
+def test_overdue_flags_and_notifies_once(store, cron_world, data_dir, run):
     c1 = cron_world["c1"]
-    s = run(data_dir, "overdue", "2026-03-02T15:00")
+    s = run(data_dir, "overdue", "2026-03-03T10:00")
     assert s["overdue"] == 1
     assert [(f["case_id"], f["deadline"], f["clause"], f["responsible"]) for f in s["flagged"]] == [
-        (c1["id"], "handover", "6.1.3", "receiver")]
-    assert [(f["clause"], f["person"], f["amount"]) for f in s["fines"]] == [("6.1.4", "receiver", 50)]
-    assert s["fines_proposed"] == 1
-    case = store.get(vocab.TABLE, c1["id"])
-    assert [(f["key"], f["clause"], f["person"], f["amount"], f["status"]) for f in case["fines"]] == [
-        ("handover", "6.1.4", "receiver", 50, "proposed")]
-    # the responsible receiver and the 技质部 manager are told, with a link to the case
+        (c1["id"], "consult_reply", "6.2.1", "receiver")]
+    assert s["fines"] == [] and s["fines_proposed"] == 0  # 6.2.1 carries no fine in the regulation
+    # the responsible person and the 技质部 manager are told, with a link to the case
     notes = {n["recipient"]: n for n in store.scan(inbox.TABLE) if n["kind"] == "overdue"}
     assert set(notes) == {"receiver", "manager"}
-    assert notes["receiver"]["link"] == f"/cases/{c1['id']}" and "6.1.3" in notes["receiver"]["subject"]
-    # the 6.1.4 proposal is told once, by its own notice to the person concerned and the
-    # 技质部经理 (issue 10); the overdue notice does not repeat it
-    assert all("处罚" not in n["body"] for n in notes.values())
-    fines = {n["recipient"]: n for n in store.scan(inbox.TABLE) if n["kind"] == "fine_proposed"}
-    assert set(fines) == {"receiver", "manager"}
-    assert "6.1.4" in fines["receiver"]["subject"] and "50 元" in fines["receiver"]["body"]
-    assert "receiver-姓名" in fines["manager"]["body"]
-    assert store.get(vocab.TABLE, c1["id"])["fines"][0]["notified"] == ["receiver", "manager"]
+    assert notes["receiver"]["link"] == f"/cases/{c1['id']}" and "6.2.1" in notes["receiver"]["subject"]
     # clause, basis, start and due, as on every page that shows a deadline
-    assert "6.1.3：收到后 4 个工作小时内传递到技质部" in notes["receiver"]["body"]
-    assert "期限：2026-03-02 14:30（起算 2026-03-02 09:00）" in notes["receiver"]["body"]
-    assert s["notifications"] == 4
+    assert "6.2.1：收到咨询后 8 个工作小时内答复" in notes["receiver"]["body"]
+    assert all("处罚" not in n["body"] for n in notes.values())  # a proposal is told by its own notice
+    assert "期限：2026-03-03 09:30（起算 2026-03-02 09:00）" in notes["receiver"]["body"]
+    assert s["notifications"] == 2
 
     before = fingerprint(data_dir)
-    again = run(data_dir, "overdue", "2026-03-02T15:00")
+    again = run(data_dir, "overdue", "2026-03-03T10:00")
     assert (again["flagged"], again["fines"], again["warnings"], again["notifications"]) == ([], [], [], 0)
     assert fingerprint(data_dir) == before  # the second run changes nothing at all
 
-    # the receiver hands over late in the app: the workflow's own 6.1.4 proposal is the same one
-    workflow.perform(store, cron_world["cal"], c1["id"], "handover", user(store, "receiver"), {}, now=at(2026, 3, 2, 15, 30))
-    assert [f["key"] for f in store.get(vocab.TABLE, c1["id"])["fines"]] == ["handover"]
+    # a call recorded late (6.1.3): the intake itself proposes 6.1.4; the scheduled run never again
+    late = workflow.intake(store, cron_world["cal"], {
+        "type": "consultation", "customer_id": cron_world["customer"]["id"], "caller_name": "王工",
+        "caller_phone": "0312-2", "description": "说明书", "received_at": at(2026, 3, 2, 9, 0)},
+        user(store, "receiver"), now=at(2026, 3, 3, 10, 30))
+    assert [(f["key"], f["clause"], f["person"]) for f in late["fines"]] == [("handover", "6.1.4", "receiver")]
 
-    # next morning: the reply (6.2.1) and the decision (6.2.2) are overdue too; each flagged once
-    later = run(data_dir, "overdue", "2026-03-03T10:00")
+    # next day: the decision (6.2.2) and the late call's reply (6.2.1) are overdue; each flagged once
+    later = run(data_dir, "overdue", "2026-03-04T10:00")
     assert {(f["case_id"], f["deadline"]) for f in later["flagged"]} == {
-        (c1["id"], "consult_reply"), (cron_world["c2"]["id"], "decision")}
+        (cron_world["c2"]["id"], "decision"), (late["id"], "consult_reply")}
     assert later["fines"] == []  # 6.2.1 and 6.2.2 carry no fine in the regulation
     assert store.count(FLAGS) == 3
-    assert len(store.get(vocab.TABLE, c1["id"])["fines"]) == 1
+    assert len(store.get(vocab.TABLE, late["id"])["fines"]) == 1
 
 
 def test_warning_within_two_working_hours_once(store, cron_world, data_dir, run):
-    s = run(data_dir, "overdue", "2026-03-02T13:00")  # lunch; 14:30 is 1 working hour away
+    s = run(data_dir, "overdue", "2026-03-03T08:45")  # 09:30 is 45 working minutes away
     assert [(w["case_id"], w["deadline"], w["responsible"]) for w in s["warnings"]] == [
-        (cron_world["c1"]["id"], "handover", "receiver")]
+        (cron_world["c1"]["id"], "consult_reply", "receiver")]
     assert s["flagged"] == [] and s["notifications"] == 1
     [warning] = [n for n in store.scan(inbox.TABLE) if n["kind"] == "warning"]
-    assert "将于 2026-03-02 14:30 到期" in warning["body"] and "起算 2026-03-02 09:00" in warning["body"]
-    assert run(data_dir, "overdue", "2026-03-02T13:45")["warnings"] == []
-    # Tue 08:45: reply and decision due at 09:30; the reply has no assignee yet → the managers
-    tue = run(data_dir, "overdue", "2026-03-03T08:45")
-    assert {(w["deadline"], w["responsible"]) for w in tue["warnings"]} == {
-        ("consult_reply", None), ("decision", "engineer")}
+    assert "将于 2026-03-03 09:30 到期" in warning["body"] and "起算 2026-03-02 09:00" in warning["body"]
+    assert run(data_dir, "overdue", "2026-03-03T09:00")["warnings"] == []
+    # Tue 13:00 (lunch): the decision is due at 14:30, one working hour away → its 技质部 owner
+    tue = run(data_dir, "overdue", "2026-03-03T13:00")
+    assert {(w["deadline"], w["responsible"]) for w in tue["warnings"]} == {("decision", "engineer")}
     keys = inbox_keys(store)
-    assert any(k.startswith(f"warn:{cron_world['c1']['id']}:consult_reply:") and k.endswith(":manager") for k in keys)
+    assert any(k.startswith(f"warn:{cron_world['c1']['id']}:consult_reply:") and k.endswith(":receiver") for k in keys)
     assert any(k.startswith(f"warn:{cron_world['c2']['id']}:decision:") and k.endswith(":engineer") for k in keys)
 
 
@@ -216,8 +211,8 @@ def test_confirmation_late_one_proposal_per_working_day(store, cron_world, data_
 
 def test_dry_run_changes_nothing(store, cron_world, data_dir, runner):
     before = fingerprint(data_dir)
-    result = runner.invoke(["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00", "--dry-run"])
-    assert result.exit_code == 0 and "演练" in result.stdout and "6.1.4" in result.stdout
+    result = runner.invoke(["overdue", "--data-dir", str(data_dir), "--now", "2026-03-03T10:00", "--dry-run"])
+    assert result.exit_code == 0 and "演练" in result.stdout and "超期期限 1 个" in result.stdout
     result = runner.invoke(["followups", "--data-dir", str(data_dir), "--now", "2026-03-02T08:00",
                             "--dry-run", "--json"])
     s = json.loads(result.stdout)
@@ -245,7 +240,7 @@ def test_followups_command_creates_tasks_once(store, cron_world, data_dir, run):
 
 
 def test_missing_data_folder_and_bad_now_fail_with_a_reason(tmp_path, runner):
-    result = runner.invoke(["overdue", "--data-dir", str(tmp_path / "nope"), "--now", "2026-03-02T15:00"])
+    result = runner.invoke(["overdue", "--data-dir", str(tmp_path / "nope"), "--now", "2026-03-03T10:00"])
     assert result.exit_code == 1 and "数据文件夹不存在" in result.stderr
     result = runner.invoke(["overdue", "--data-dir", str(tmp_path), "--now", "yesterday"])
     assert result.exit_code == 2 and "--now" in result.stderr
@@ -254,27 +249,27 @@ def test_missing_data_folder_and_bad_now_fail_with_a_reason(tmp_path, runner):
 def test_a_damaged_store_fails_non_zero_with_the_reason(store, cron_world, data_dir, runner):
     shard = next((data_dir / "tables" / "cases").glob("*.json"))
     shard.write_text("{not json")
-    result = runner.invoke(["overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00"])
+    result = runner.invoke(["overdue", "--data-dir", str(data_dir), "--now", "2026-03-03T10:00"])
     assert result.exit_code == 1 and "aftersales overdue 失败" in result.stderr
 
 
 def test_overlapping_run_is_refused_with_exit_75(store, cron_world, data_dir, run):
     with FileLock(data_dir / "cron-overdue.lock").hold(blocking=False):
-        proc = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00")
+        proc = subprocess_run(data_dir, "overdue", "--now", "2026-03-03T10:00")
         assert proc.returncode == 75, proc.stderr
         assert "上一次运行尚未结束" in proc.stderr and proc.stdout == ""
         # the other command has its own lock and is not held up
         assert run(data_dir, "followups", "2026-03-02T08:00")["created"]
     assert store.count(FLAGS) == 0
-    assert run(data_dir, "overdue", "2026-03-02T15:00")["flagged"]  # free again afterwards
+    assert run(data_dir, "overdue", "2026-03-03T10:00")["flagged"]  # free again afterwards
 
 
 def test_subprocess_runs_json_and_second_run_adds_nothing(store, cron_world, data_dir):
-    first = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
+    first = subprocess_run(data_dir, "overdue", "--now", "2026-03-03T10:00", "--json")
     assert first.returncode == 0, first.stderr
     s = json.loads(first.stdout)
-    assert len(s["flagged"]) == 1 and s["fines_proposed"] == 1 and s["notifications"] == 4  # overdue + 6.1.4 ×2
-    second = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
+    assert len(s["flagged"]) == 1 and s["fines_proposed"] == 0 and s["notifications"] == 2
+    second = subprocess_run(data_dir, "overdue", "--now", "2026-03-03T10:00", "--json")
     assert second.returncode == 0, second.stderr
     s2 = json.loads(second.stdout)
     assert (s2["flagged"], s2["fines_proposed"], s2["notifications"]) == ([], 0, 0)
@@ -291,7 +286,7 @@ def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(stor
     set_email(store, "receiver", "receiver@example.com")
     set_email(store, "manager", "manager@example.com")
 
-    down = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
+    down = subprocess_run(data_dir, "overdue", "--now", "2026-03-03T10:00", "--json")
     assert down.returncode == 0, down.stderr  # the work is done; only the mail waits
     s = json.loads(down.stdout)
     assert s["notifications"] == 4 and s["mail"]["sent"] == 0 and s["mail"]["pending"] == 4  # overdue, 6.1.4
@@ -300,12 +295,12 @@ def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(stor
     server = SmtpServer(port, Sink())
     server.start()
     try:
-        up = run(data_dir, "followups", "2026-03-02T15:05")  # any later run sends the queue
-        assert up["mail"]["sent"] == 4 + 0  # the engineer (follow-up) has no address
-        assert sorted(m["To"] for m in server.sink.messages) == sorted(["manager@example.com", "receiver@example.com"] * 2)
-        assert run(data_dir, "overdue", "2026-03-02T15:10")["mail"]["sent"] == 0
-        assert len(server.sink.messages) == 4
-        assert sorted(str(m["Subject"]).split("】")[0] for m in server.sink.messages) == ["【处罚建议"] * 2 + ["【超期"] * 2
+        up = run(data_dir, "followups", "2026-03-03T10:05")  # any later run sends the queue
+        assert up["mail"]["sent"] == 2 + 0  # the engineer (follow-up) has no address
+        assert sorted(m["To"] for m in server.sink.messages) == ["manager@example.com", "receiver@example.com"]
+        assert run(data_dir, "overdue", "2026-03-03T10:10")["mail"]["sent"] == 0
+        assert len(server.sink.messages) == 2
+        assert all("【超期】" in str(m["Subject"]) for m in server.sink.messages)
     finally:
         server.stop()
     states = [n["email"]["state"] for n in store.scan(inbox.TABLE)]
@@ -313,14 +308,14 @@ def test_mail_queued_while_the_server_is_down_goes_out_once_when_it_is_back(stor
 
 
 def test_a_damaged_or_missing_digest_cache_is_only_a_slower_run(store, cron_world, data_dir, run):
-    run(data_dir, "overdue", "2026-03-02T15:00")
+    run(data_dir, "overdue", "2026-03-03T10:00")
     cache = data_dir / "cache"
     assert (cache / "digest-cases.json").exists()
     (cache / "digest-cases.json").write_text("{damaged")
     (cache / "digest-notifications.json").unlink()
     # Each run opens its own Store, whose derived values (the digests) start empty: as a new
     # process, it reads the cache files, one damaged and one missing.
-    again = run(data_dir, "overdue", "2026-03-02T15:00")
+    again = run(data_dir, "overdue", "2026-03-03T10:00")
     assert (again["flagged"], again["fines_proposed"], again["notifications"], again["overdue"]) == ([], 0, 0, 1)
 
 
@@ -351,7 +346,7 @@ def test_a_run_killed_while_holding_the_overlap_lock_does_not_block_the_next(sto
     # Hold the store's data lock so that the run, once it has its overlap lock, waits inside
     # (opening the store takes the data lock): a slow run, stopped mid-way.
     with FileLock(data_dir / ".lock").hold():
-        proc = subprocess.Popen([str(AFTERSALES), "overdue", "--data-dir", str(data_dir), "--now", "2026-03-02T15:00",
+        proc = subprocess.Popen([str(AFTERSALES), "overdue", "--data-dir", str(data_dir), "--now", "2026-03-03T10:00",
                                  "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         try:
             deadline = time.monotonic() + 30
@@ -360,7 +355,7 @@ def test_a_run_killed_while_holding_the_overlap_lock_does_not_block_the_next(sto
                 assert time.monotonic() < deadline, "the run never took its overlap lock"
                 time.sleep(0.05)
             # While it lives, an overlapping run is refused at once.
-            busy = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00")
+            busy = subprocess_run(data_dir, "overdue", "--now", "2026-03-03T10:00")
             assert busy.returncode == 75 and "上一次运行尚未结束" in busy.stderr
             proc.send_signal(signal.SIGKILL)
             assert proc.wait(timeout=10) == -signal.SIGKILL
@@ -373,9 +368,9 @@ def test_a_run_killed_while_holding_the_overlap_lock_does_not_block_the_next(sto
     assert _flock_holders(lock_path) == set()  # released by the kernel, with no clean-up run
     assert lock_path.exists() and store.count(FLAGS) == 0  # the killed run did nothing
 
-    after = subprocess_run(data_dir, "overdue", "--now", "2026-03-02T15:00", "--json")
+    after = subprocess_run(data_dir, "overdue", "--now", "2026-03-03T10:00", "--json")
     assert after.returncode == 0, after.stderr
     s = json.loads(after.stdout)
-    assert [(f["case_id"], f["deadline"]) for f in s["flagged"]] == [(cron_world["c1"]["id"], "handover")]
-    assert s["fines_proposed"] == 1 and s["notifications"] == 4
+    assert [(f["case_id"], f["deadline"]) for f in s["flagged"]] == [(cron_world["c1"]["id"], "consult_reply")]
+    assert s["fines_proposed"] == 0 and s["notifications"] == 2
     assert store.count(FLAGS) == 1

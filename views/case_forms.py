@@ -60,24 +60,23 @@ def fine_label(f: dict, names: dict | None = None) -> str:
     return f"{f['clause']} {person} {amount}{day} [{rulings.STATUSES[f['status']]}]"
 
 
-# --- Hand-over and the consultation's answer (6.1.3, 6.2.1) -----------------------------------
-
-
-def _handover_title(case: dict, user: dict) -> str | None:
-    return "技质部登记已收到（6.1.3）" if case.get("received_by") != user["username"] else None
-
-
-def _handover_help(case: dict, user: dict) -> str | None:
-    if case.get("received_by") != user["username"]:
-        return "接收人尚未传递。技质部已从其他途径获知此信息时，可在此登记已收到（按现在的时间计）。"
-    if case.get("direct_answer"):
-        return "您已直接答复顾客；点击即确认已告诉技质部做好记录（6.1.1），案例随即结案。"
-    return None
+# --- The consultation's answer (6.2.1) and a 待核实 unit or serial (6.2.2) --------------------------
 
 
 def _assign_reply_choices(form, case: dict) -> None:
     form.assignee.choices = options([("", "— 请选择 —")] + sorted(
         (u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）") for u in _active_users()))
+
+
+def _resolve_unknown_defaults(case: dict) -> dict:
+    was = case.get("unverified") or {}
+    return {"customer_id": case.get("customer_id") or 0, "new_customer_name": was.get("unit") or "",
+            "product_serial": was.get("serial") or case.get("product_serial") or ""}
+
+
+def _resolve_unknown_choices(form, case: dict) -> None:
+    customers = sorted((c["id"], c["name"]) for c in store().scan(CUSTOMERS))
+    form.customer_id.choices = options([(0, "— 新建顾客单位 —")] + sorted(customers, key=lambda x: x[1]))
 
 
 # --- The decision (6.2.2; 5.1.1.1, 5.1.1.2, 5.2.3) ---------------------------------------------
@@ -216,7 +215,7 @@ def _correct_choices(form, case: dict) -> None:
 
 
 PREPARERS: dict[str, Preparer] = {
-    "handover": Preparer(title=_handover_title, help=_handover_help),
+    "resolve_unknown": Preparer(defaults=_resolve_unknown_defaults, choices=_resolve_unknown_choices),
     "assign_reply": Preparer(choices=_assign_reply_choices),
     "reply": Preparer(),
     "decide": Preparer(choices=_decide_choices),

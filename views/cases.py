@@ -15,6 +15,7 @@ from forms.cases import CaseFilterForm, IntakeForm
 from records import policy
 from records.cases import deadlines as case_deadlines
 from records.cases import flow, queries, vocab, workflow
+from records.cases.duplicates import possible_duplicates
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
 from records.core.errors import DomainError, StaleRecord
@@ -85,7 +86,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
     deadlines = case_deadlines.deadline_rows(case, cal, at)
     open_rows = [d for d in deadlines if d["status"] in ("open", "soon", "overdue")]
     urgent = min(open_rows, key=lambda d: d["due"]) if open_rows else None
-    customer = store().get(CUSTOMERS, case["customer_id"]) or {}
+    customer = (store().get(CUSTOMERS, case["customer_id"]) if case.get("customer_id") else None) or {}
     return render_template(
         "cases/show.html", case=case, forms=forms, actions=[a for a in forms],
         titles={a: case_forms.title(a, case, user) for a in forms},
@@ -100,7 +101,15 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         SOLUTIONS=vocab.SOLUTIONS, OUTCOMES=vocab.OUTCOMES, EVALUATIONS=vocab.EVALUATIONS,
         ASPECTS=vocab.ASPECTS, RATINGS=vocab.RATINGS, CHARGES=vocab.CHARGES,
         CONDITIONS=vocab.CONDITIONS, FINE_STATUSES=rulings.STATUSES, STATUS_LABELS=STATUS_LABELS,
-        STATUS_CLASSES=STATUS_CLASSES, quote_total=flow.quote_total(case), fine_label=case_forms.fine_label)
+        STATUS_CLASSES=STATUS_CLASSES, quote_total=flow.quote_total(case), fine_label=case_forms.fine_label,
+        serials=_serial_options() if "resolve_unknown" in forms else [])
+
+
+def _serial_options() -> list[tuple[str, str]]:
+    """The product numbers offered in a serial's list: (serial, "model name · customer")."""
+    customers = {c["id"]: c["name"] for c in store().scan(CUSTOMERS)}
+    return sorted((p["serial_no"], f"{p['model']} {p['name']} · {customers.get(p['customer_id'], '')}")
+                  for p in store().scan(PRODUCTS))
 
 
 # --- Pages -------------------------------------------------------------------------------------
@@ -142,23 +151,40 @@ def with_deadlines(cases, cal, now) -> list[dict]:
 @login_required
 def new():
     form = IntakeForm()
-    customers = {c["id"]: c["name"] for c in store().scan(CUSTOMERS)}
-    form.customer_id.choices = options([(0, "— 请选择 —")] + sorted(customers.items(), key=lambda x: x[1]))
-    serials = sorted((p["serial_no"], f"{p['model']} {p['name']} · {customers.get(p['customer_id'], '')}")
-                     for p in store().scan(PRODUCTS))
-    if request.method == "GET" and not form.received_at.data:
-        form.received_at.data = input_now()
+    s = store()
+    customers = {c["id"]: c for c in s.scan(CUSTOMERS)}
+    form.customer_id.choices = options([(0, "— 请选择 —")] + sorted(
+        ((cid, c["name"]) for cid, c in customers.items()), key=lambda x: x[1]))
+    form.received_by.choices = options(sorted(
+        ((u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）")
+         for u in s.scan(USERS) if u.get("active", True) or u["username"] == current_user.username),
+        key=lambda x: (x[0] != current_user.username, x[0])))
+    if not form.is_submitted():
+        form.received_by.data = current_user.username
+        if not form.received_at.data:
+            form.received_at.data = input_now()
+    duplicates, warned = [], False
     if form.validate_on_submit():
-        data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "submit")}
-        try:
-            case = workflow.intake(store(), calendar(), data, user_doc())
-        except DomainError as exc:
-            form_errors_to_fields(form, exc)
+        data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "submit", "confirm_duplicate")}
+        duplicates = possible_duplicates(s, data.get("product_serial") or "", data.get("caller_phone") or "", now())
+        if duplicates and not form.confirm_duplicate.data:
+            warned = True
+            flash("可能与已有案例重复，请先查看；确认不是重复的，勾选「仍要登记」后再提交", "warning")
         else:
-            flash(f"已登记 {case['number']}（{vocab.STATES[case['state']]}）", "success")
-            return redirect(url_for(".show", case_id=case["id"]))
-    status = 400 if request.method == "POST" else 200
-    return render_template("cases/new.html", form=form, serials=serials, RULES=RULES), status
+            try:
+                case = workflow.intake(s, calendar(), data, user_doc())
+            except DomainError as exc:
+                form_errors_to_fields(form, exc)
+            else:
+                flash(f"已登记 {case['number']}（{vocab.STATES[case['state']]}），已传递技质部", "success")
+                return redirect(url_for(".show", case_id=case["id"]))
+    status = 400 if request.method == "POST" and not warned else 200
+    contacts = {str(cid): c.get("contacts") or [] for cid, c in customers.items() if c.get("contacts")}
+    product_customers = {p["serial_no"]: str(p["customer_id"]) for p in s.scan(PRODUCTS)}
+    chosen = customers.get(form.customer_id.data or 0) or {}
+    return render_template("cases/new.html", form=form, serials=_serial_options(), RULES=RULES,
+                           duplicates=duplicates, contacts=contacts, product_customers=product_customers,
+                           chosen_contacts=chosen.get("contacts") or [], STATES=vocab.STATES, TYPES=vocab.TYPES), status
 
 
 @bp.get("/")

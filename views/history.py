@@ -58,6 +58,8 @@ FIELDS = {
     "department_id": "部门编号", "supervisor": "主管领导", "removed": "已删除",
     "cancellation": "作废/合并", "merged_into": "合并到", "merged_from": "并入的案例", "warranty": "质保",
     "product_label": "产品", "case_id": "案例编号（记录）", "text": "内容", "file": "附件",
+    "recorded_by": "登记人", "recorded_at": "登记时间", "caller_phone_digits": "来电电话（数字）",
+    "unverified": "待核实", "verified": "核实",
 }
 
 

@@ -1,8 +1,8 @@
 """The start page after login: what waits for me, what is late, and where to go, by role.
 
 Everyone: my work (counts of open, overdue and soon-due items, the most urgent ones), the
-cases I recorded that are still open, and the quick links. 技质部 also: cases late anywhere,
-calls recorded but not yet handed over (the receivers' duty, 6.1.3: so 技质部 can chase them).
+cases I took that are still open, and the quick links. 技质部 also: cases late anywhere
+(recording a call is its hand-over, 6.1.3: no call waits for one).
 Managers and the GM: the fine proposals waiting for a ruling and this year's total.
 The counting is records.cases.queries.overview and records.fines.ledger.year_total.
 """
@@ -44,7 +44,6 @@ def index():
     return render_template(
         "home.html", counts=counts, work=work[:SHOW],
         mine_open=_most_urgent_first(with_deadlines(seen["mine_open"], cal, at))[:SHOW],
-        waiting_handover=_most_urgent_first(with_deadlines(seen["waiting_handover"], cal, at))[:SHOW],
         pending_fines=seen["pending_fines"][:SHOW], fines_year_total=ledger.year_total(cases, at.year),
         year=at.year, tq=tq, overview=current_user.has_any(*roles.OVERVIEW_READERS),
         reader=current_user.has_any(*roles.CASE_READERS), manager=current_user.has_any(*roles.FINE_RULERS),

@@ -9,11 +9,13 @@
 - ``workflow.py``         intake (6.1.1, 6.1.2) and ``perform`` (one transition, one handler)
 - ``queries.py``          我的待办, the case list's search and the home page's overview
 - ``lookup.py``           any employee's lookup of a case (6.1.1); a customer's or product's cases
+- ``migrations.py``       the schema migrations of stored cases (v2: recording is the hand-over, 6.1.3)
+- ``duplicates.py``       the open cases an intake may repeat (same product, same caller phone lately)
 - ``calendar_change.py``  a calendar correction and the deadlines it moves, in one transaction
 - ``timeline.py``         the case's timeline: its entry kinds (steps, corrections, 作废/合并/恢复, notes, attachments)
 - ``notes.py``            notes and attachments on a case (photos, written confirmations, faxes), checked and kept
 - ``steps/``              one handler per transition, by section of the regulation:
-  ``intake.py`` (6.1.3, 6.2.1), ``decision.py`` (6.2.2, 6.2.3), ``quote.py`` (5.2.3—5.2.5, 6.2.4),
+  ``intake.py`` (6.1.3, 6.2.1), ``unknown.py`` (待核实, 6.2.2), ``decision.py`` (6.2.2, 6.2.3), ``quote.py`` (5.2.3—5.2.5, 6.2.4),
   ``onsite.py`` (6.2.5, 6.2.6, 5.1.1.3), ``report.py`` (6.2.7, 6.2.8), ``fine_decisions.py``
   (6.1.5, 6.2.8, 6.2.9), ``corrections.py`` and ``closure.py`` (correct, cancel, merge, restore: no clause)
 """

@@ -6,9 +6,9 @@ the guard, runs the handler of the row (``records.cases.steps``), and checks tha
 in one of the row's ``to`` states. The edges below are generated from ``TRANSITIONS`` by
 ``diagram()`` (tests/test_cases_flow.py checks that they agree)::
 
-    awaiting_handover ─handover─▶ awaiting_reply | awaiting_decision | closed
     awaiting_reply ─assign_reply─▶ awaiting_reply
     awaiting_reply ─reply─▶ closed
+    awaiting_decision ─resolve_unknown─▶ awaiting_decision
     awaiting_decision ─decide─▶ awaiting_guidance_result | quoting | awaiting_dispatch
     awaiting_guidance_result ─guidance_result─▶ quoting | awaiting_dispatch | closed
     quoting ─quote─▶ quoting
@@ -25,8 +25,11 @@ in one of the row's ``to`` states. The edges below are generated from ``TRANSITI
     awaiting_report ─report─▶ awaiting_confirmation
     awaiting_confirmation ─confirm─▶ closed
 
-Reading the edges: a consultation is handed over (6.1.3) and answered (6.2.1), or closed at once
-when the receiver answered it directly (6.1.1). A service request is decided (6.2.2): phone
+Reading the edges: recording a call is its hand-over to 技质部 (6.1.3, ``workflow.intake``): a
+case starts as a consultation to answer (6.2.1), closed at once when the receiver answered it
+directly (6.1.1), or a service request to decide. A unit or serial the receiver could not find
+is 待核实: 技质部 links or creates it (``resolve_unknown``) before the decision (6.2.2; a
+consultation is answered without it). A service request is decided (6.2.2): phone
 guidance (6.2.3), free on-site service (5.1.1.1, arrival from the receipt, 5.1.1.3) or paid
 on-site service, quoted (5.2.3, 5.2.4), sent (5.2.5) and accepted, or refused and then approved
 or not by the VP (6.2.4). On site: dispatch (6.2.5), arrival, completion and return, approved or
@@ -148,6 +151,9 @@ LIVE = Guard(is_live, "该案例已作废或已合并，不能更正")
 NOT_ARRIVED = Guard(lambda c: not arrived(c), "技术人员已到达现场，不能作废或合并；请按流程办结")
 IS_CANCELLED = Guard(lambda c: c.get("outcome") == CANCELLED, "只有已作废的案例可以恢复")
 EARLY_TQ = ("tq_manager", "@tq_before_decision")  # 技质部 before the decision, 技质部经理 after
+VERIFIED = Guard(lambda c: not c.get("unverified"),
+                 "顾客单位或产品编号待核实：请技质部先核实（关联已有或新建顾客单位、产品），再确定解决方案（6.2.2）")
+UNVERIFIED_LEFT = Guard(lambda c: bool(c.get("unverified")), "该案例没有待核实的顾客单位或产品")
 
 
 @dataclass(frozen=True)
@@ -188,14 +194,14 @@ def _t(label, clause, states, to, who, **kw) -> Transition:
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "handover": _t("传递技质部（6.1.3）", "6.1.3", {"awaiting_handover"},
-                   {"awaiting_reply", "awaiting_decision", "closed"}, ("@receiver",) + TQ, notify=INTAKE_NOTIFY),
     "assign_reply": _t("安排其他部门人员答复（6.2.1）", "6.2.1", {"awaiting_reply"}, {"awaiting_reply"}, TQ,
                        todo=False, notify=(Notify(("@assignee",)),)),
     "reply": _t("答复咨询（6.2.1）", "6.2.1", {"awaiting_reply"}, {"closed"}, TQ + ("@assignee",),
                 notify=(Notify(("@receiver",)),)),
+    "resolve_unknown": _t("核实顾客单位/产品（6.2.2）", "6.2.2", {"awaiting_decision"}, {"awaiting_decision"}, TQ,
+                          guard=UNVERIFIED_LEFT, notify=TQ_OWNER),
     "decide": _t("确定解决方案（6.2.2）", "6.2.2", {"awaiting_decision"},
-                 {"awaiting_guidance_result", "awaiting_dispatch", "quoting"}, TQ, notify=TQ_OWNER),
+                 {"awaiting_guidance_result", "awaiting_dispatch", "quoting"}, TQ, guard=VERIFIED, notify=TQ_OWNER),
     "guidance_result": _t("记录电话指导结果（6.2.3）", "6.2.3", {"awaiting_guidance_result"},
                           {"closed", "awaiting_dispatch", "quoting"}, TQ, notify=TQ_OWNER),
     "quote": _t("编制费用报价（5.2.3、5.2.4）", "5.2.3", {"quoting"}, {"quoting"}, TQ,
@@ -347,14 +353,7 @@ def next_steps(case: dict) -> list[dict]:
 
 def todo_actions(case: dict, user: dict) -> list[str]:
     """The actions of ``allowed_actions`` that are the user's duty (我的待办)."""
-    out = []
-    for a in allowed_actions(case, user):
-        if not TRANSITIONS[a].todo:
-            continue
-        if a == "handover" and case.get("received_by") != user.get("username"):
-            continue  # a 技质部 user may record the receipt, but it is the receiver's duty
-        out.append(a)
-    return out
+    return [a for a in allowed_actions(case, user) if TRANSITIONS[a].todo]
 
 
 def may_read(case: dict, user: dict) -> bool:

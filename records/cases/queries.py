@@ -70,21 +70,18 @@ def search(store: Store, now: datetime, *, q: str = "", type: str = "", state: s
 def overview(cases: Iterable[dict], username: str, now: datetime, tq: bool) -> dict:
     """The home page's lists and counts over ``cases`` (the caller scans the store).
 
-    ``mine_open``: the open cases ``username`` recorded; ``late_cases``: how many open cases
-    have a deadline past due; ``waiting_handover``: for 技质部 (``tq``), the calls recorded but
-    not yet handed over (the receivers' duty, 6.1.3); ``pending_fines``: [(case, proposal)]
-    waiting for a ruling. ``counts`` has the length of each list and ``late_cases``.
+    ``mine_open``: the open cases ``username`` took (接收人); ``late_cases``: how many open cases
+    have a deadline past due; ``pending_fines``: [(case, proposal)] waiting for a ruling.
+    ``counts`` has the length of each list and ``late_cases``. (``tq`` is kept for the callers;
+    recording a call hands it over, 6.1.3, so no list of calls waits for a hand-over.)
     """
-    mine_open, waiting_handover, pending_fines, late_cases = [], [], [], 0
+    mine_open, pending_fines, late_cases = [], [], 0
     for case in cases:
         closed = case.get("state") == "closed"
         if not closed and case.get("received_by") == username:
             mine_open.append(case)
         if not closed and is_overdue(case, now):
             late_cases += 1
-        if tq and case.get("state") == "awaiting_handover":
-            waiting_handover.append(case)
         pending_fines.extend((case, fine) for fine in pending(case))
-    return {"mine_open": mine_open, "waiting_handover": waiting_handover, "pending_fines": pending_fines,
-            "counts": {"mine_open": len(mine_open), "late_cases": late_cases,
-                       "waiting_handover": len(waiting_handover), "pending_fines": len(pending_fines)}}
+    return {"mine_open": mine_open, "pending_fines": pending_fines,
+            "counts": {"mine_open": len(mine_open), "late_cases": late_cases, "pending_fines": len(pending_fines)}}

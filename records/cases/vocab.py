@@ -7,6 +7,8 @@ from records.service_forms.fields import ASPECTS as FORM_ASPECTS
 from records.service_forms.fields import MAX_PARTS
 from records.service_forms.fields import RATINGS as FORM_RATINGS
 
+from . import migrations  # noqa: F401  (registers the schema migrations of the table cases)
+
 TABLE = "cases"
 COUNTERS = "case_counters"  # {"name": "FW2026", "value": 12}: numbers FW2026-0012, JF2026-…
 
@@ -30,7 +32,6 @@ SOURCES = {"followup": "跟踪回访"}
 SOURCE_TABLES = {"followup": ("followups", "回访任务")}  # kind → (table, what its records are called)
 CONDITIONS = {"unused": "未使用", "damaged": "损坏品"}
 STATES = {
-    "awaiting_handover": "待传递技质部",
     "awaiting_reply": "待答复咨询",
     "awaiting_decision": "待确定解决方案",
     "awaiting_guidance_result": "电话指导中",
@@ -57,8 +58,11 @@ OUTCOMES = {
 # A case closed by 作废 or 合并 (records.cases.steps.closure): no longer work, still readable.
 CANCELLED, MERGED = "cancelled", "merged"
 VOID_OUTCOMES = frozenset({CANCELLED, MERGED})
+# A free-text unit or serial the receiver could not find in the system (6.1.1, 6.1.2): 技质部
+# verifies it (links or creates the customer and product) before the decision (6.2.2).
+UNVERIFIED = "待核实"
 DEADLINE_LABELS = {
-    "handover": "传递技质部",
+    "handover": "传递技质部（登记）",
     "consult_reply": "答复咨询",
     "decision": "确定解决方案",
     "arrival": "到达现场",

@@ -14,13 +14,15 @@ from datetime import datetime
 
 from records.calendar import time_limits as dl
 from records.calendar.workdays import WorkCalendar, iso_local, now_local
+from records.catalog import phones
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
-from records.catalog.products import warranty
-from records.core.errors import StaleRecord
+from records.catalog.products import serial_key
+from records.core.errors import DomainError, StaleRecord
 from records.core.store import Store
 from records.core.transaction import Transaction
 from records.notifications.outbox import queue
+from records.users.accounts import find_by_username
 from records.users.roles import is_tq
 
 from . import input as checked
@@ -28,14 +30,14 @@ from . import notices
 from .deadlines import meet, set_deadline
 from .flow import TRANSITIONS, guard_message, guard_ok, log, may
 from .numbers import next_number
-from .steps import closure, corrections, decision, fine_decisions, onsite, quote, report
+from .steps import closure, corrections, decision, fine_decisions, onsite, quote, report, unknown
 from .steps import intake as intake_steps
-from .steps.intake import handover_into
-from .vocab import CHANNELS, SOURCE_TABLES, SOURCES, STATES, TABLE, TYPES, CaseError, NotPermitted
+from .steps.intake import hand_over_at_recording
+from .vocab import CHANNELS, SOURCE_TABLES, SOURCES, STATES, TABLE, TYPES, UNVERIFIED, CaseError, NotPermitted
 
 # One handler per transition, from the steps modules named by the sections of the regulation.
 HANDLERS = {**intake_steps.HANDLERS, **decision.HANDLERS, **quote.HANDLERS, **onsite.HANDLERS, **report.HANDLERS,
-            **fine_decisions.HANDLERS, **corrections.HANDLERS, **closure.HANDLERS}
+            **fine_decisions.HANDLERS, **corrections.HANDLERS, **closure.HANDLERS, **unknown.HANDLERS}
 assert HANDLERS.keys() == TRANSITIONS.keys(), sorted(HANDLERS.keys() ^ TRANSITIONS.keys())
 
 
@@ -44,15 +46,64 @@ assert HANDLERS.keys() == TRANSITIONS.keys(), sorted(HANDLERS.keys() ^ TRANSITIO
 
 def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetime | None = None) -> dict:
     """Record a consultation (5.2.1, 6.1.1) or a service request (6.1.2); any employee who takes
-    a customer's call may.
+    a customer's call may. Recording it is its hand-over to 技质部 (6.1.3, GLOSSARY).
 
-    ``data``: type, customer_id, product_serial (required for a service request), caller_name,
-    caller_phone, channel, description, received_at (default now; never in the future),
-    answered_directly + direct_answer (consultation only), source (optional: where the case
-    came from, e.g. ``{"type": "followup", "id": 7}``, a problem raised on a follow-up call).
+    ``data``: type, customer_id, product_serial (required for a service request), unverified +
+    unit_text (a unit or serial not in the system, 待核实), caller_name, caller_phone, channel,
+    description, received_at (default now; never in the future), received_by (the 接收人 who took
+    the call, default ``user``: 技质部 may record a call someone else took), answered_directly +
+    direct_answer (consultation only), source (optional: where the case came from, e.g.
+    ``{"type": "followup", "id": 7}``, a problem raised on a follow-up call).
     """
     with store.transaction(user["username"]) as tx:
         return intake_tx(tx, cal, data, user, now=now)
+
+
+def _receiver(tx: Transaction, data: dict, user: dict) -> dict:
+    """The 接收人 (6.1.1): who took the call, ``user`` unless another active user is named."""
+    name = str(data.get("received_by") or "").strip()
+    if not name or name == user["username"]:
+        return user
+    other = find_by_username(tx, name)
+    if other is None or not other.get("active", True):
+        raise CaseError(f"没有可用的用户 {name}", "received_by")
+    return other
+
+
+def _unit_and_product(tx: Transaction, data: dict, kind: str) -> tuple[dict | None, dict | None, dict | None]:
+    """(customer, product, unverified) of an intake: the records found, and what the receiver
+    typed that is not in the system ({unit, serial}, 待核实) when ``unverified`` is ticked."""
+    unverified = bool(data.get("unverified"))
+    serial = checked.text(data, "product_serial", "产品编号", required=(kind == "service_request"), max_len=60)
+    product = None
+    if serial:
+        key = serial_key(serial)
+        product = next((p for p in tx.scan(PRODUCTS) if serial_key(p["serial_no"]) == key), None)
+        if product is None and not unverified:
+            raise CaseError(f"没有产品编号为 {serial} 的产品（确认不在系统中的，请勾选「{UNVERIFIED}」）",
+                            "product_serial")
+    try:
+        customer_id = int(data.get("customer_id") or 0)
+    except (TypeError, ValueError):
+        raise CaseError("请选择顾客单位", "customer_id") from None
+    if not customer_id and product is not None:
+        customer_id = product["customer_id"]  # the caller gave the serial number only: its customer
+    customer = None
+    if customer_id:
+        customer = tx.get(CUSTOMERS, customer_id)
+        if customer is None:
+            raise CaseError("顾客单位不存在", "customer_id")
+    if product is not None and customer is not None and product["customer_id"] != customer["id"]:
+        raise CaseError(f"产品 {serial} 不属于 {customer['name']}", "product_serial")
+    unit = ""
+    if customer is None:
+        if not unverified:
+            raise CaseError("请选择顾客单位（或填写产品编号，由系统带出顾客单位）", "customer_id")
+        unit = checked.text(data, "unit_text", f"顾客单位名称（{UNVERIFIED}）", max_len=100)
+    missing_serial = serial if product is None else ""
+    if not (unit or missing_serial):
+        return customer, product, None
+    return customer, product, {"unit": unit, "serial": missing_serial}
 
 
 def intake_tx(tx: Transaction, cal: WorkCalendar, data: dict, user: dict, now: datetime | None = None) -> dict:
@@ -65,28 +116,13 @@ def intake_tx(tx: Transaction, cal: WorkCalendar, data: dict, user: dict, now: d
     channel = data.get("channel") or "phone"
     if channel not in CHANNELS:
         raise CaseError("请选择来源渠道", "channel")
-    serial = checked.text(data, "product_serial", "产品编号", required=(kind == "service_request"), max_len=60)
-    product = None
-    if serial:
-        product = next((p for p in tx.scan(PRODUCTS) if p["serial_no"] == serial), None)
-        if product is None:
-            raise CaseError(f"没有产品编号为 {serial} 的产品", "product_serial")
-    try:
-        customer_id = int(data.get("customer_id") or 0)
-    except (TypeError, ValueError):
-        raise CaseError("请选择顾客单位", "customer_id") from None
-    if not customer_id and product is not None:
-        customer_id = product["customer_id"]  # the caller gave the serial number only: its customer
-    if not customer_id:
-        raise CaseError("请选择顾客单位（或填写产品编号，由系统带出顾客单位）", "customer_id")
-    customer = tx.get(CUSTOMERS, customer_id)
-    if customer is None:
-        raise CaseError("顾客单位不存在", "customer_id")
-    if product is not None:
-        if product["customer_id"] != customer_id:
-            raise CaseError(f"产品 {serial} 不属于 {customer['name']}", "product_serial")
+    customer, product, unverified = _unit_and_product(tx, data, kind)
     caller_name = checked.text(data, "caller_name", "来电人姓名", max_len=40)
-    caller_phone = checked.text(data, "caller_phone", "来电人电话", max_len=40)
+    try:
+        caller_phone = phones.normalise(checked.text(data, "caller_phone", "来电人电话", max_len=40), "来电人电话",
+                                        "caller_phone")
+    except DomainError as exc:
+        raise CaseError(str(exc), "caller_phone") from None
     description = checked.text(data, "description", "顾客反映的内容")
     received_at = checked.when(data, "received_at", "收到时间", now, default_now=True)
     answered = bool(data.get("answered_directly"))
@@ -94,29 +130,33 @@ def intake_tx(tx: Transaction, cal: WorkCalendar, data: dict, user: dict, now: d
     if answered and kind != "consultation":
         raise CaseError("只有咨询可以由接收人直接答复（6.1.1）", "answered_directly")
     source = _source(tx, data.get("source"))
+    receiver = _receiver(tx, data, user)
 
     by = user["username"]
-    tq = is_tq(user)
+    taken_by_tq = is_tq(receiver)
+    unit_name = customer["name"] if customer else unverified["unit"]
     case = {
         "type": kind,
-        "state": "awaiting_handover",
+        "state": None,  # set by the hand-over at recording (steps.intake)
         "outcome": None,
-        "customer_id": customer_id,
-        "customer_name": customer["name"],
+        "customer_id": customer["id"] if customer else None,
+        "customer_name": unit_name,
         "product_id": product["id"] if product else None,
-        "product_serial": product["serial_no"] if product else "",
+        "product_serial": product["serial_no"] if product else (unverified or {}).get("serial", ""),
         "product_label": f"{product['model']} {product['name']}" if product else "",
+        "unverified": unverified,
         "caller_name": caller_name,
         "caller_phone": caller_phone,
+        "caller_phone_digits": phones.digits(caller_phone),
         "channel": channel,
         "description": description,
         "received_at": iso_local(received_at),
-        "received_by": by,
+        "received_by": receiver["username"],
         "recorded_at": iso_local(now),
+        "recorded_by": by,
         "source": source,
         "tq_received_at": None,
-        "handed_over_by": None,
-        "tq_owner": by if tq else None,
+        "tq_owner": receiver["username"] if taken_by_tq else (by if is_tq(user) else None),
         "direct_answer": None,
         "reply_assignee": None,
         "reply": None,
@@ -134,21 +174,23 @@ def intake_tx(tx: Transaction, cal: WorkCalendar, data: dict, user: dict, now: d
         "timeline": [],
     }
     if product:
-        w = warranty(product, received_at.date())
-        case["warranty"] = {"in_warranty": w.in_warranty, "last_day": w.last_day.isoformat(), "label": w.label}
-    set_deadline(case, "handover", dl.handover_deadline(cal, received_at), by)
+        case["warranty"] = decision.warranty_of(product, received_at)
     if kind == "consultation":
         set_deadline(case, "consult_reply", dl.consult_reply_deadline(cal, received_at))
-    parts = [f"{TYPES[kind]}，{CHANNELS[channel]}，{customer['name']}，{caller_name} {caller_phone}"]
+    parts = [f"{TYPES[kind]}，{CHANNELS[channel]}，{unit_name}，{caller_name} {caller_phone}"]
+    if unverified:
+        parts.append(f"{UNVERIFIED}：" + "，".join(f"{k}「{v}」" for k, v in (("单位", unverified["unit"]),
+                                                                       ("产品编号", unverified["serial"])) if v))
+    if receiver["username"] != by:
+        parts.append(f"接收人 {receiver.get('display_name') or receiver['username']}，由他人代为登记")
     if source:
         parts.append(f"来自{SOURCES[source['type']]} #{source['id']}" + (f"（{source['label']}）" if source["label"] else ""))
     if answered:
-        case["direct_answer"] = {"text": answer, "by": by, "at": iso_local(received_at)}
+        case["direct_answer"] = {"text": answer, "by": receiver["username"], "at": iso_local(received_at)}
         meet(case, "consult_reply", received_at)
         parts.append("接收人已直接答复")
-    log(case, by, now, "intake", "；".join(parts))
-    if tq:  # a 技质部 user's intake is handed over at once (6.1.3)
-        handover_into(case, cal, by, received_at, now, automatic=True)
+    handed = hand_over_at_recording(case, cal, by, now, taken_by_tq)
+    log(case, by, now, "intake", "；".join(parts + [handed]))
     told = notices.plan(tx, case, "intake", by)  # 6.1.3: the call recorded is told to 技质部
     notices.record(case, case["timeline"][0], told)
     case["number"] = next_number(tx, "FW", received_at.year, lambda: (c.get("number") for c in tx.scan(TABLE)))

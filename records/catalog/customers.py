@@ -5,6 +5,9 @@ import math
 
 from records.core.errors import DomainError
 from records.core.store import Store
+from records.core.transaction import Transaction
+
+from . import phones
 
 TABLE = "customers"
 FIELDS = ("name", "address", "distance_km", "contacts", "remarks")
@@ -34,6 +37,10 @@ def normalise(data: dict) -> dict:
             continue
         if not cname or not phone:
             raise CustomerError("每位联系人都需要姓名和电话", "contacts")
+        try:
+            phone = phones.normalise(phone, f"联系人 {cname} 的电话")
+        except DomainError as exc:
+            raise CustomerError(str(exc), "contacts") from None
         contacts.append({"name": cname, "phone": phone, "title": (c.get("title") or "").strip()})
     return {
         "name": name,
@@ -50,12 +57,18 @@ def _clash(docs, name: str, exclude_id: int | None = None) -> dict | None:
 
 
 def create_customer(store: Store, data: dict, actor: str) -> dict:
-    clean = normalise(data)
     with store.transaction(actor) as tx:
-        clash = _clash(tx.scan(TABLE), clean["name"])
-        if clash:
-            raise CustomerError(f"单位名称已存在：{clash['name']}（编号 {clash['id']}）", "name")
-        return tx.insert(TABLE, clean)
+        return insert_customer(tx, data)
+
+
+def insert_customer(tx: Transaction, data: dict) -> dict:
+    """Check and insert one customer inside an open transaction (also 技质部 creating the unit of
+    a call recorded as 待核实, records.cases.steps.unknown)."""
+    clean = normalise(data)
+    clash = _clash(tx.scan(TABLE), clean["name"])
+    if clash:
+        raise CustomerError(f"单位名称已存在：{clash['name']}（编号 {clash['id']}）", "name")
+    return tx.insert(TABLE, clean)
 
 
 def update_customer(store: Store, customer_id: int, data: dict, actor: str, expect_rev: int | None = None) -> dict:

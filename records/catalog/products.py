@@ -8,6 +8,7 @@ from records.calendar.periods import add_months
 from records.calendar.workdays import today_local
 from records.core.errors import DomainError
 from records.core.store import Store
+from records.core.transaction import Transaction
 
 from .customers import TABLE as CUSTOMERS
 
@@ -41,7 +42,7 @@ def warranty(product: dict, on: date) -> Warranty:
     return Warranty(delivered <= on <= last_day, last_day, on)
 
 
-def normalise(store: Store, data: dict) -> dict:
+def normalise(store: Store | Transaction, data: dict) -> dict:
     model = (data.get("model") or "").strip()
     name = (data.get("name") or "").strip()
     serial = (data.get("serial_no") or "").strip()
@@ -103,12 +104,18 @@ def clash_message(p: dict) -> str:
 
 
 def create_product(store: Store, data: dict, actor: str) -> dict:
-    clean = normalise(store, data)
     with store.transaction(actor) as tx:
-        clash = _clash(tx.scan(TABLE), clean["serial_no"])
-        if clash:
-            raise ProductError(clash_message(clash), "serial_no")
-        return tx.insert(TABLE, clean)
+        return insert_product(tx, data)
+
+
+def insert_product(tx: Transaction, data: dict) -> dict:
+    """Check and insert one product inside an open transaction (also 技质部 creating the unit of
+    a call recorded as 待核实, records.cases.steps.unknown)."""
+    clean = normalise(tx, data)
+    clash = _clash(tx.scan(TABLE), clean["serial_no"])
+    if clash:
+        raise ProductError(clash_message(clash), "serial_no")
+    return tx.insert(TABLE, clean)
 
 
 def create_many(store: Store, rows: list[dict], actor: str) -> list[dict]:

@@ -3,7 +3,8 @@
 Each module ends with ``HANDLERS``; ``records.cases.workflow`` merges them and checks that the
 keys are the table's. A handler takes ``(tx, case, user, data, cal, now)``.
 
-- ``intake.py``          hand-over, the consultation's answer (6.1.1, 6.1.3, 6.2.1)
+- ``intake.py``          the hand-over at recording, the consultation's answer (6.1.1, 6.1.3, 6.2.1)
+- ``unknown.py``         技质部 verifies a 待核实 unit or serial before the decision (6.1.1, 6.1.2, 6.2.2)
 - ``decision.py``        warranty and solution, phone guidance (6.2.2, 6.2.3; 5.1.1.1, 5.1.1.2, 5.2.2, 5.2.3)
 - ``quote.py``           paid service: quote, prices, the customer's answer, the VP (5.2.3—5.2.5, 6.2.4)
 - ``onsite.py``          dispatch, arrival, completion, return (6.2.5, 6.2.6, 5.1.1.3)

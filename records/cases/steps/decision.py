@@ -6,12 +6,19 @@ from datetime import datetime
 from records.calendar import time_limits as dl
 from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.catalog.customers import TABLE as CUSTOMERS
+from records.catalog.products import warranty
 from records.core.transaction import Transaction
 
 from .. import input as checked
 from ..deadlines import meet, set_deadline
 from ..flow import log
 from ..vocab import SOLUTIONS, CaseError
+
+
+def warranty_of(product: dict, received_at: datetime) -> dict:
+    """The case's warranty: the product's on the day the call was received (6.2.2, GLOSSARY)."""
+    w = warranty(product, received_at.date())
+    return {"in_warranty": w.in_warranty, "last_day": w.last_day.isoformat(), "label": w.label}
 
 
 def arrival_from(case: dict, start: datetime, tx: Transaction) -> None:

@@ -1,4 +1,5 @@
-"""Intake's hand-over and the consultation's answer (6.1.1, 6.1.3, 6.2.1): one handler per transition.
+"""Intake's hand-over and the consultation's answer (6.1.1, 6.1.3, 6.2.1): recording a call hands it
+over (``hand_over_at_recording``), then one handler per transition.
 
 Each handler takes the open transaction, checks ``data``, changes ``case`` in place (state,
 deadlines, fines, timeline) and raises CaseError (with the field) to refuse; no Flask here.
@@ -13,7 +14,6 @@ from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.core.transaction import Transaction
 from records.fines.proposals import add_proposal
 from records.users.accounts import find_by_username
-from records.users.roles import is_tq
 
 from .. import input as checked
 from ..deadlines import meet, set_deadline
@@ -21,39 +21,42 @@ from ..flow import log
 from ..vocab import CaseError
 
 
-def handover_into(case: dict, cal: WorkCalendar, by: str, at: datetime, now: datetime, automatic=False) -> None:
-    """Hand the case over to 技质部 at ``at`` (6.1.3); also a 技质部 user's own intake. A consultation the
-    receiver answered directly closes: 技质部 has recorded it (6.1.1)."""
-    case["tq_received_at"] = iso_local(at)
-    case["handed_over_by"] = case["received_by"] if automatic else by
-    meet(case, "handover", at)
+def hand_over_at_recording(case: dict, cal: WorkCalendar, by: str, now: datetime, taken_by_tq: bool) -> str:
+    """Recording the call is its hand-over to 技质部 (6.1.3, GLOSSARY); return the words for the timeline.
+
+    A call taken by someone outside 技质部 has the 6.1.3 deadline counted from the call's own
+    time (``received_at``) and met now, at its recording; recorded later than that → one 6.1.4
+    proposal for the 接收人 (``received_by``, who stays responsible whoever records it). A call
+    taken by a 技质部 member has no 6.1.3 deadline. 技质部 had the call at its recording, or at
+    the call's own time when a 技质部 member took it: the 6.2.2 clock starts there. A
+    consultation the receiver answered directly closes: 技质部 has recorded it (6.1.1).
+    """
+    received_at = parse_local(case["received_at"])
+    texts = []
+    if taken_by_tq:
+        tq_at = received_at
+        texts.append("技质部人员接听，登记即由技质部处理（无 6.1.3 传递期限）")
+    else:
+        tq_at = now
+        d = dl.handover_deadline(cal, received_at)
+        set_deadline(case, "handover", d, case["received_by"])
+        meet(case, "handover", now)
+        texts.append(f"登记即传递技质部（{policy.HANDOVER.clause}）")
+        if now > d.due:
+            add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, case["received_by"], now, by=by)
+            texts.append(f"登记晚于来电后 {policy.HANDOVER.value} 个工作小时，"
+                         f"已提出 {policy.FINE_HANDOVER_LATE.clause} 处罚建议（接收人）")
+    case["tq_received_at"] = iso_local(tq_at)
     if case["type"] == "consultation":
         if case.get("direct_answer"):
-            case["state"] = "closed"
-            case["outcome"] = "answered"
+            case["state"], case["outcome"] = "closed", "answered"
+            texts.append("接收人已直接答复，技质部已记录，结案（6.1.1）")
         else:
             case["state"] = "awaiting_reply"
     else:
         case["state"] = "awaiting_decision"
-        set_deadline(case, "decision", dl.decision_deadline(cal, at))
-    text = "技质部接收人登记，即时传递" if automatic else "已传递技质部"
-    if case["state"] == "closed":
-        text += "；接收人已直接答复，技质部已记录，结案"
-    log(case, by, now, "handover", text)
-
-
-def handover(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
-    """6.1.3: the receiver passes the call to 技质部 (or 技质部 records its receipt); late → 6.1.4 proposal."""
-    by = user["username"]
-    if is_tq(user) and not case.get("tq_owner"):
-        case["tq_owner"] = by
-    entry = case["deadlines"]["handover"]
-    late = now > parse_local(entry["due"])
-    handover_into(case, cal, by, now, now)
-    if late:
-        add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, case["received_by"], now, by=by)
-        case["timeline"][-1]["text"] += (f"（超过 {policy.HANDOVER.value} 个工作小时，"
-                                         f"已提出 {policy.FINE_HANDOVER_LATE.clause} 处罚建议）")
+        set_deadline(case, "decision", dl.decision_deadline(cal, tq_at))
+    return "；".join(texts)
 
 
 def assign_reply(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
@@ -77,4 +80,4 @@ def reply(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar
     log(case, by, now, "reply", f"已答复：{text}")
 
 
-HANDLERS = {"handover": handover, "assign_reply": assign_reply, "reply": reply}
+HANDLERS = {"assign_reply": assign_reply, "reply": reply}

@@ -1,0 +1,38 @@
+"""The cases a new call may repeat, named at intake (6.1.1, 6.1.2) so the receiver can look
+before recording it twice: an open case for the same product, or a case from the same caller
+phone (its digits alone) received in the last ``policy.DUPLICATE_CALL_DAYS`` days (a company
+parameter). A warning only: the receiver may still go on.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from records import policy
+from records.calendar.workdays import iso_local, to_local
+from records.catalog.phones import digits
+from records.catalog.products import serial_key
+
+from .vocab import TABLE
+
+# Fewer digits than this are not a phone worth matching (an extension typed alone).
+MIN_PHONE_DIGITS = 7
+
+
+def possible_duplicates(source, serial: str, phone: str, now: datetime) -> list[dict]:
+    """[{case, why}] of the cases a call being recorded (6.1.1, 6.1.2) may repeat, newest first (``source``: a Store or an
+    open Transaction, anything with ``scan``). ``why``: "product" and/or "phone"."""
+    key = serial_key(serial or "")
+    wanted = digits(phone)
+    since = iso_local(to_local(now) - timedelta(days=policy.DUPLICATE_CALL_DAYS))
+    out = []
+    for case in source.scan(TABLE):
+        why = []
+        if key and case.get("state") != "closed" and serial_key(case.get("product_serial") or "") == key:
+            why.append("product")
+        if len(wanted) >= MIN_PHONE_DIGITS and (case.get("received_at") or "") >= since:
+            if (case.get("caller_phone_digits") or digits(case.get("caller_phone"))) == wanted:
+                why.append("phone")
+        if why:
+            out.append({"case": case, "why": why})
+    out.sort(key=lambda r: (r["case"].get("received_at") or "", r["case"]["id"]), reverse=True)
+    return out

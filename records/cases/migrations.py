@@ -1,0 +1,56 @@
+"""The schema migrations of stored cases (``records.core.schema``), registered here because they
+need the working calendar and the fine rules, layers above ``core``. ``vocab`` imports this
+module, so whoever reads the table ``cases`` has them; ``aftersales migrate`` rewrites for good.
+
+- v1 → v2 (issue 10): recording a call is its hand-over to 技质部 (6.1.3, GLOSSARY). A case
+  still waiting for the old 「已传递技质部」 step is handed over at its recording time: 6.1.3
+  met then, 技质部 had it then (the 6.2.2 clock starts there, default working calendar; run
+  ``aftersales recompute-deadlines`` after a company correction), and a 6.1.4 proposal for the
+  receiver when the recording came after the deadline. Every case gains ``recorded_by``,
+  ``caller_phone_digits`` and ``unverified``.
+"""
+from __future__ import annotations
+
+from records import policy
+from records.calendar import time_limits as dl
+from records.calendar.workdays import WorkCalendar, iso_local, parse_local
+from records.catalog.phones import digits
+from records.core import schema
+from records.fines.proposals import add_proposal
+
+OLD_WAITING = "awaiting_handover"  # the state of v1 that v2 no longer has
+schema.VERSIONS["cases"] = 2
+
+
+@schema.migration("cases", 1)
+def handed_over_at_recording(doc: dict) -> dict:
+    """v1 → v2: a case waiting for hand-over is handed over at its recording time (6.1.3, 6.1.4)."""
+    doc.setdefault("recorded_by", doc.get("received_by"))
+    doc.setdefault("caller_phone_digits", digits(doc.get("caller_phone")))
+    doc.setdefault("unverified", None)
+    if doc.get("state") != OLD_WAITING:
+        return doc
+    at = parse_local(doc.get("recorded_at") or doc["received_at"])
+    deadlines = dict(doc.get("deadlines") or {})
+    entry = deadlines.get("handover")
+    late = bool(entry) and at > parse_local(entry["due"])
+    if entry:
+        deadlines["handover"] = {**entry, "done_at": entry.get("done_at") or iso_local(at)}
+    doc["tq_received_at"] = iso_local(at)
+    doc["handed_over_by"] = doc.get("received_by")
+    if doc.get("type") == "consultation":
+        doc["state"] = "closed" if doc.get("direct_answer") else "awaiting_reply"
+        if doc["state"] == "closed":
+            doc["outcome"] = "answered"
+    else:
+        doc["state"] = "awaiting_decision"
+        decision = dl.decision_deadline(WorkCalendar.default(), at)
+        deadlines["decision"] = {**decision.to_dict(), "done_at": None, "responsible": None}
+    doc["deadlines"] = deadlines
+    text = "数据升级：登记即传递技质部（6.1.3），按登记时间计"
+    doc["fines"] = list(doc.get("fines") or [])
+    if late and add_proposal(doc, "handover", policy.FINE_HANDOVER_LATE, doc.get("received_by"), at, by="migrate"):
+        text += f"；登记晚于 {policy.HANDOVER.value} 个工作小时，已提出 {policy.FINE_HANDOVER_LATE.clause} 处罚建议"
+    doc["timeline"] = [*(doc.get("timeline") or []), {"at": iso_local(at), "by": "migrate", "action": "intake",
+                                                      "label": "登记即传递技质部（6.1.3）", "text": text}]
+    return doc
