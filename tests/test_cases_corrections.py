@@ -119,22 +119,27 @@ def test_a_type_change_before_any_reply_or_decision_swaps_deadline_and_state(sta
     c = act(c, "correct", "engineer", "2026-11-30T10:05", type="service_request", reason="又是故障")
     assert c["state"] == "awaiting_decision" and "consult_reply" not in c["deadlines"]
     assert c["deadlines"]["decision"]["start"] == c["tq_received_at"]
-    answered = act(act(new_case(kind="consultation", serial=""), "handover", "receiver", "2026-11-30T09:00"),
-                   "reply", "engineer", "2026-11-30T09:30", answer="按说明书第 5 章操作")
+    answered = act(new_case(kind="consultation", serial=""), "reply", "engineer", "2026-11-30T09:30",
+                   answer="按说明书第 5 章操作")
     with pytest.raises(CaseError, match="不能更改类型") as err:
         act(answered, "correct", "manager", "2026-11-30T10:00", type="service_request", reason="x")
     assert err.value.field == "type"
 
 
 def test_a_new_call_time_moves_the_deadlines_counted_from_it(db, act, new_case, cal):
-    c = new_case(user="engineer")  # 技质部 took the call: handed over at the call itself
+    c = new_case(user="engineer")  # 技质部 took the call: no 6.1.3 deadline, 6.2.2 from the call itself
     c = act(c, "correct", "engineer", "2026-11-30T09:00", received_at=at("2026-11-27T14:00"), reason="时间记错")
     assert c["received_at"] == c["tq_received_at"] == "2026-11-27T14:00:00+08:00"
-    for key in ("handover", "decision"):
-        entry = c["deadlines"][key]
-        assert entry["start"] == c["received_at"]
-        assert entry["due"] == ("2026-11-30T09:00:00+08:00" if key == "handover" else "2026-11-30T14:30:00+08:00")
-    assert c["deadlines"]["handover"]["done_at"] == c["received_at"]
+    assert "handover" not in c["deadlines"]
+    assert c["deadlines"]["decision"]["start"] == c["received_at"]
+    assert c["deadlines"]["decision"]["due"] == "2026-11-30T14:30:00+08:00"
+    # a receiver's call: 6.1.3 runs from the call, met at the recording; 6.2.2 from the recording
+    r = new_case()  # received and recorded Fri 16:00
+    r = act(r, "correct", "engineer", "2026-11-30T09:00", received_at=at("2026-11-27T14:00"), reason="时间记错")
+    assert r["deadlines"]["handover"]["start"] == "2026-11-27T14:00:00+08:00"
+    assert r["deadlines"]["handover"]["due"] == "2026-11-30T09:00:00+08:00"
+    assert r["deadlines"]["handover"]["done_at"] == "2026-11-27T16:00:00+08:00"  # the recording stays
+    assert r["deadlines"]["decision"]["start"] == "2026-11-27T16:00:00+08:00"
 
 
 # --- 6.1.4 re-evaluated when the call time moves ----------------------------------------------------
@@ -142,13 +147,12 @@ def test_a_new_call_time_moves_the_deadlines_counted_from_it(db, act, new_case, 
 
 @pytest.fixture
 def late_handover(new_case, act):
-    """Received Thu 26 Nov 09:00 (due 14:30), recorded and handed over Fri 16:05: a 6.1.4 proposal."""
-    c = new_case(received_at=at("2026-11-26T09:00"))
-    return act(c, "handover", "receiver", "2026-11-27T16:05")
+    """Received Thu 26 Nov 09:00 (due 14:30), recorded (so handed over, 6.1.3) Fri 16:05: a 6.1.4 proposal."""
+    return new_case(received_at=at("2026-11-26T09:00"), now="2026-11-27T16:05")
 
 
 def test_an_earlier_call_time_adds_the_6_1_4_proposal(new_case, act):
-    c = act(new_case(), "handover", "receiver", "2026-11-30T09:00")  # on time (due Mon 11:00)
+    c = new_case()  # received and recorded Fri 16:00: on time
     assert c["fines"] == []
     c = act(c, "correct", "engineer", "2026-11-30T10:00", received_at=at("2026-11-26T10:00"), reason="前一天来电")
     [f] = c["fines"]
@@ -188,7 +192,7 @@ def test_cancel_stops_deadlines_keeps_unruled_proposals_and_restore_brings_it_ba
     late = at("2026-12-10T09:00")  # the arrival (5.1.1.3) long past due
     summary = run_overdue(db, late, dry_run=True, send_mail=False)
     assert {f["case_id"] for f in summary["flagged"]} == {twin["id"]}
-    assert {f["case_id"] for f in summary["fines"]} == {twin["id"]}
+    assert c["id"] not in {f["case_id"] for f in summary["fines"]}  # (the run proposes only 6.2.8 now)
     c = act(c, "restore", "manager", "2026-11-30T10:00", reason="误作废")
     assert (c["state"], c["outcome"], c["cancellation"]) == ("awaiting_dispatch", None, None)
     assert is_live(c) and [k for k, _ in deadlines.open_deadlines(c)] == ["arrival"]

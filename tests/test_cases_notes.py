@@ -58,10 +58,10 @@ def test_notes_and_attachments_join_the_timeline_in_order(db, new_case, act, use
     data = png_bytes()
     photo = notes.add_note(db, c["id"], users["engineer"], "现场照片", content=data, filename="C:\\相册\\现场.png",
                            category="photo", now=at("2026-11-30T08:45"))
-    c = act(c, "handover", "receiver", "2026-11-30T09:00")
+    c = act(c, "correct", "engineer", "2026-11-30T09:00", description="电源控制箱无输出，指示灯不亮", reason="补充现象")
     assert db.get("cases", c["id"])["_rev"] == c["_rev"]  # a note never changes the case's revision
     rows = timeline.entries(c, notes.notes_of(db, c["id"]))
-    assert [r["kind"] for r in rows] == ["step", "note", "attachment", "step"]
+    assert [r["kind"] for r in rows] == ["step", "note", "attachment", "correction"]
     assert rows[2]["attachment"]["filename"] == "现场.png" and rows[2]["attachment"]["mime"] == "image/png"
     meta, back = notes.read_attachment(db, photo["id"], users["tech"])  # a technician reads every case
     assert back == data and meta["file"]["sha256"] == hashlib.sha256(data).hexdigest()
@@ -158,20 +158,16 @@ def test_correct_cancel_merge_and_restore_through_the_case_page(client, auth, st
     assert "本案例已作废" in page and 'id="action-restore"' in page
     resp = client.post(f"/cases/{other['id']}/restore", data={"restore-rev": fresh["_rev"] + 1,
                                                               "restore-reason": "误作废"})
-    assert resp.status_code == 302 and store.get("cases", other["id"])["state"] == "awaiting_handover"
+    assert resp.status_code == 302 and store.get("cases", other["id"])["state"] == "awaiting_decision"
 
 
 def test_a_cancelled_case_leaves_the_work_lists_but_stays_readable(client, auth, store, make_case):
     case, kept = make_case(), make_case()
-    auth.login("receiver")
+    auth.login("engineer")  # 技质部 decides them: in its 我的待办
     page = html(client.get("/cases/my"))
     assert case["number"] in page and kept["number"] in page
-    auth.logout()
-    auth.login("engineer")
     assert client.post(f"/cases/{case['id']}/cancel", data={"cancel-rev": case["_rev"],
                                                             "cancel-reason": "误登记"}).status_code == 302
-    auth.logout()
-    auth.login("receiver")
     page = html(client.get("/cases/my"))
     assert case["number"] not in page and kept["number"] in page
     page = html(client.get(f"/cases/{case['id']}"))

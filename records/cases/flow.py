@@ -199,7 +199,7 @@ TRANSITIONS: dict[str, Transition] = {
     "reply": _t("答复咨询（6.2.1）", "6.2.1", {"awaiting_reply"}, {"closed"}, TQ + ("@assignee",),
                 notify=(Notify(("@receiver",)),)),
     "resolve_unknown": _t("核实顾客单位/产品（6.2.2）", "6.2.2", {"awaiting_decision"}, {"awaiting_decision"}, TQ,
-                          guard=UNVERIFIED_LEFT, notify=TQ_OWNER),
+                          guard=UNVERIFIED_LEFT, notify=NOBODY),  # who resolves it owns it
     "decide": _t("确定解决方案（6.2.2）", "6.2.2", {"awaiting_decision"},
                  {"awaiting_guidance_result", "awaiting_dispatch", "quoting"}, TQ, guard=VERIFIED, notify=TQ_OWNER),
     "guidance_result": _t("记录电话指导结果（6.2.3）", "6.2.3", {"awaiting_guidance_result"},

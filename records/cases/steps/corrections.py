@@ -126,14 +126,21 @@ def _rebase(case: dict, cal: WorkCalendar, new_at: datetime) -> None:
     (6.1.3, 6.2.1, and 6.2.2 when 技质部 took the call), the times that were the call's own."""
     old = parse_local(case["received_at"])
     new_iso = iso_local(new_at)
+    # 6.2.2 runs from the call only when 技质部 took it (no 6.1.3 deadline); else from the
+    # recording, which the call time does not move (GLOSSARY)
+    taken_by_tq = "handover" not in (case.get("deadlines") or {})
     for key, entry in (case.get("deadlines") or {}).items():
+        if key == "decision" and not taken_by_tq:
+            continue
         if parse_local(entry["start"]) == old:
             d = recomputed(key, entry, cal, new_at)
             if d is not None:
                 case["deadlines"][key] = {**entry, **d.to_dict()}
-        if entry.get("done_at") and parse_local(entry["done_at"]) == old:
-            case["deadlines"][key]["done_at"] = new_iso  # met at the call itself (技质部 took it)
-    if case.get("tq_received_at") and parse_local(case["tq_received_at"]) == old:
+        if key != "handover" and entry.get("done_at") and parse_local(entry["done_at"]) == old:
+            # met at the call itself (a direct answer); the hand-over is met at the recording, which
+            # the call time does not move (6.1.3)
+            case["deadlines"][key]["done_at"] = new_iso
+    if taken_by_tq and case.get("tq_received_at") and parse_local(case["tq_received_at"]) == old:
         case["tq_received_at"] = new_iso
     if case.get("direct_answer") and parse_local(case["direct_answer"]["at"]) == old:
         case["direct_answer"]["at"] = new_iso
