@@ -150,10 +150,9 @@ def _table_from_cells(cells_iter) -> ParsedImport:
     for rownum, cells in enumerate(cells_iter, start=1):
         if rownum > EXCEL_MAX_ROWS:  # a row number no spreadsheet has: a crafted file
             raise ImportFileError("无法读取该 Excel 文件的内容（行号超出范围，文件可能已损坏）")
-        cells = cells[:MAX_COLUMNS]
-        if cells.count(None) == len(cells):  # the common empty row, fast (a sheet may skip to row 1048576)
+        if cells.count(None) == len(cells):  # an empty row, fast: a sheet may skip to row 1048576
             continue
-        cells = [_cut(c) for c in cells]
+        cells = [_cut(c) for c in cells[:MAX_COLUMNS]]
         if header is None:
             if all(is_blank(c) for c in cells):
                 continue
@@ -199,7 +198,7 @@ def _read_xlsx(data: bytes) -> ParsedImport:
             raise ImportFileError("工作簿中没有工作表")
         ws = wb.worksheets[0]  # the first sheet, whichever was active when saved
         try:
-            return _table_from_cells(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True))
+            return _table_from_cells(ws.iter_rows(max_col=MAX_COLUMNS, max_row=EXCEL_MAX_ROWS, values_only=True))
         except ImportFileError:
             raise
         except Exception:
