@@ -25,7 +25,8 @@ What is checked (the numbers are the company's practice, in the block below):
   bomb is refused from its header, before decoding), decodes it fully and finds its end;
 - xlsx: a zip whose central directory is small (``MAX_ZIP_MEMBERS``), whose members' declared
   sizes add up to at most ``MAX_UNCOMPRESSED`` and whose members really inflate to no more than
-  they declare (read with a cap: a lying header is caught), holding a workbook. Rows, columns
+  they declare (read with a cap: a lying header is caught), whose XML has at most
+  ``MAX_XML_TAGS`` tags (what openpyxl will parse: this bounds its time), holding a workbook. Rows, columns
   and cells are capped by the reader of the sheet (records/catalog/import_parser.py) with the
   numbers here (``MAX_SHEET_ROWS``, ``MAX_SHEET_COLUMNS``, ``MAX_CELL_CHARS``);
 - csv: not one of the binary kinds above (its text is decoded by its reader).
@@ -57,6 +58,7 @@ MAX_PIXELS = 80_000_000  # an image; a 600 dpi A3 scan is about 70 Mpx
 MAX_RENDER_PIXELS = 16_000_000  # a PDF page rendered to look for a QR code (A3 at 150 dpi: 4.3 Mpx)
 MAX_UNCOMPRESSED = 50 * 1024 * 1024  # all members of an .xlsx together, inflated
 MAX_ZIP_MEMBERS = 1000  # an .xlsx holds a few dozen
+MAX_XML_TAGS = 4_000_000  # "<" in an .xlsx's XML: 50,000 rows of 8 columns take about 3.2 million
 MAX_SHEET_ROWS = 50_000  # data rows of an imported sheet
 MAX_SHEET_COLUMNS = 50  # columns read from an imported sheet
 MAX_CELL_CHARS = 1000  # characters of a cell read from an imported sheet
@@ -280,13 +282,18 @@ def _check_xlsx(data: bytes) -> CheckedUpload:
             if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
                 raise UploadRefused("无法读取该文件：它不是 Excel 工作簿（.xlsx），或已损坏。"
                                     "请在 Excel/WPS 中打开后另存为 .xlsx 或 .csv 再上传")
-            total = 0
+            total = tags = 0
             for m in members:  # inflate with a cap: a header may lie about the size
+                xml = m.filename.lower().endswith((".xml", ".rels"))
                 with z.open(m) as f:
                     while chunk := f.read(1024 * 1024):
                         total += len(chunk)
+                        tags += chunk.count(b"<") if xml else 0
                         if total > MAX_UNCOMPRESSED:
                             raise too_big
+                        if tags > MAX_XML_TAGS:
+                            raise UploadRefused("Excel 文件内容过多（单元格、文字或格式过多），请删除多余的工作表和格式，"
+                                                "或另存为 .csv 后上传")
     except UploadRefused:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError,
