@@ -3,6 +3,7 @@ in the product list import, huge-page PDFs, PDFs with JavaScript/Launch actions,
 HEIC photos. The hostile files are built here, byte by byte where a library would not write them."""
 from __future__ import annotations
 
+import codecs
 import io
 import struct
 import time
@@ -232,6 +233,13 @@ def test_a_customer_name_is_cut_in_its_message(store):
     result = product_import.import_products(store, "a.csv", data, "test")
     [err] = result.errors
     assert err.reason.startswith("顾客单位不存在：" + "某" * 50 + "…") and result.error_count == 1
+
+
+def test_utf16_text_from_excel_is_still_a_table():
+    # Excel's 「Unicode 文本」 is UTF-16 with a BOM: NUL bytes, yet text, not a binary file.
+    text = "\r\n".join(["\t".join(HEADER), "\t".join(["西北铁路局", "M", "N", "S-1", "2024-01-02", "12"])])
+    parsed = import_parser.parse("台账.txt", codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    assert [r.values["customer"] for r in parsed] == ["西北铁路局"]
 
 
 # --- 2. the huge-page PDF scan --------------------------------------------------------------------

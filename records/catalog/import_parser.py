@@ -12,7 +12,6 @@ are the company's, kept there: ``MAX_ROWS`` data rows, ``MAX_COLUMNS`` columns (
 not read), a cell's text cut after ``MAX_CELL_CHARS`` (+1, so that the importer sees it is too
 long), header names cut for messages (``shorten``).
 """
-
 from __future__ import annotations
 
 import codecs
@@ -149,7 +148,7 @@ def _table_from_cells(cells_iter) -> ParsedImport:
     rows: list[ImportRow] = []
     for rownum, cells in enumerate(cells_iter, start=1):
         if rownum > EXCEL_MAX_ROWS:  # a row number no spreadsheet has: a crafted file
-            raise ImportFileError("无法读取该 Excel 文件的内容（行号超出范围，文件可能已损坏）")
+            raise ImportFileError(f"无法读取该文件：超过 {EXCEL_MAX_ROWS} 行（表格的行数上限），文件可能已损坏")
         if cells.count(None) == len(cells):  # an empty row, fast: a sheet may skip to row 1048576
             continue
         cells = [_cut(c) for c in cells[:MAX_COLUMNS]]

@@ -1,9 +1,14 @@
 """The one checker of every upload: judged by content, never by name, before anything is stored.
 
-Every upload path calls ``check_upload`` and nothing else to accept a file::
+Every upload path calls ``check_upload`` and nothing else to accept a file, e.g. in a view::
 
-    checked = check_upload(data, filename, SCAN)   # SCAN = {"pdf", "jpeg", "png"}
-    checked.kind, checked.mime, checked.ext, checked.data, checked.pages, checked.page_sizes
+    data = form.file.data.stream.read(uploads.MAX_BYTES + 1)  # one byte more: "too big" is refused here
+    try:
+        checked = uploads.check_upload(data, form.file.data.filename or "", uploads.SCAN)
+    except DomainError as exc:  # UploadRefused, field "file"
+        form_errors_to_fields(form, exc)
+    # checked.kind ("pdf" | "jpeg" | "png" | "xlsx" | "csv"), .mime, .ext, .data (the bytes, unchanged:
+    # store these), .filename, .pages and .page_sizes ((w, h) in points) of a PDF
 
 ``allowed`` is a set of kinds: "pdf", "jpeg", "png" (scans of the 技术服务单, case attachments:
 use ``SCAN``), "xlsx", "csv" (the product list import: ``SPREADSHEET``). The kind comes from the
@@ -119,6 +124,8 @@ def sniff(data: bytes) -> str | None:
         return "zip"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # Excel 97–2003 .xls, .doc, .et
         return "ole2"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 text (Excel's 「Unicode 文本」) has NUL bytes
+        return None
     if data.startswith(OTHER_BINARY) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP") or b"\x00" in data[:4096]:
         return "binary"
     return None

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from records.core.uploads import MAX_PIXELS, MAX_RENDER_PIXELS, CheckedUpload, UploadRefused, sniff
+from records.core.uploads import MAX_PIXELS, MAX_RENDER_PIXELS, CheckedUpload, UploadRefused, check_upload
 
 LOG = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ MAX_SIGNATURE_SIDE = 3000
 def signature_png(data_url: str | None, label: str, required: bool, field: str = "customer_signature") -> bytes | None:
     """A signature from the canvas (``data:image/png;base64,...``) as a clean, re-encoded PNG.
 
-    Only a real PNG is accepted; it is decoded with Pillow, flattened on white, cropped to
+    Only a real PNG is accepted (``check_upload``); it is decoded with Pillow, flattened on white, cropped to
     the ink with a margin and encoded afresh, so nothing but pixels reaches the PDF. An empty
     canvas counts as no signature.
     """
@@ -170,8 +170,10 @@ def signature_png(data_url: str | None, label: str, required: bool, field: str =
         raw = base64.b64decode(data_url[len(prefix):], validate=True)
     except (binascii.Error, ValueError):
         raise UploadRefused(f"{label}格式无效，请清除后重新签名", field) from None
-    if sniff(raw) != "png":
-        raise UploadRefused(f"{label}格式无效，请清除后重新签名", field)
+    try:  # the one upload checker first: a PNG by content, within the pixel cap, every chunk sound
+        check_upload(raw, "signature.png", {"png"})
+    except UploadRefused:
+        raise UploadRefused(f"{label}格式无效，请清除后重新签名", field) from None
     try:
         with Image.open(io.BytesIO(raw)) as im:
             if max(im.size) > MAX_SIGNATURE_SIDE:
