@@ -340,6 +340,14 @@ def test_the_names_inside_a_stream_are_no_action():
     assert uploads.active_names_in_bytes(data) is None
 
 
+def test_the_byte_scan_is_one_pass():
+    # Many "stream" keywords and no "endstream": a regular expression would scan to the end from each.
+    data = raw_pdf(unlisted="<< >>" + " stream\n" * 300_000)
+    t0 = time.perf_counter()
+    assert uploads.active_names_in_bytes(data) is None and time.perf_counter() - t0 < QUICK
+    assert uploads.active_names_in_bytes(data + b"\n/Launch") == "Launch"
+
+
 @pytest.mark.parametrize("action", [JS, LAUNCH])
 def test_scan_with_an_action_is_refused_through_the_page(signer, store, action):
     client, url = signer

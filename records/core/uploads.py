@@ -136,7 +136,7 @@ def sniff(data: bytes) -> str | None:
 # form fields): any dictionary with /JS or /JavaScript, or an action whose /S is one of these.
 ACTIVE_TYPES = {"/JavaScript": "JavaScript", "/Launch": "Launch"}
 _ACTIVE_NAMES = {b"JS": "JavaScript", b"JavaScript": "JavaScript", b"Launch": "Launch"}
-_STREAM_BODY = re.compile(rb"(?<![A-Za-z])stream\r?\n.*?endstream", re.S)
+_STREAM_START = re.compile(rb"(?<![A-Za-z])stream\r?\n")
 _PDF_NAME = re.compile(rb"/((?:[^\x00\t\n\f\r ()<>\[\]{}/%#]|#[0-9A-Fa-f]{2})+)")
 _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
@@ -170,6 +170,21 @@ def _active_in_objects(reader) -> str | None:
     return None
 
 
+def _outside_streams(data: bytes) -> bytes:
+    """The bytes with every stream body (from "stream" to its "endstream") left out; one pass
+    (a regular expression would go quadratic on many "stream" keywords without an end)."""
+    parts, pos = [], 0
+    while m := _STREAM_START.search(data, pos):
+        parts.append(data[pos:m.start()])
+        end = data.find(b"endstream", m.end())
+        if end < 0:  # no end: what follows is scanned as it is
+            pos = m.end()
+            break
+        pos = end + len(b"endstream")
+    parts.append(data[pos:])
+    return b" ".join(parts)
+
+
 def active_names_in_bytes(data: bytes) -> str | None:
     """The second net: the names /JS, /JavaScript, /Launch (#xx escapes decoded) anywhere in the
     file's bytes outside stream bodies - so also in objects pypdf could not parse or did not
@@ -179,8 +194,7 @@ def active_names_in_bytes(data: bytes) -> str | None:
     scan would contain "/JS" and a delimiter by chance about once), so scanning them would refuse
     honest scans. What sits inside a compressed object stream is seen by the pypdf walk instead.
     """
-    outside = _STREAM_BODY.sub(b" ", data)
-    for m in _PDF_NAME.finditer(outside):
+    for m in _PDF_NAME.finditer(_outside_streams(data)):
         name = _NAME_ESCAPE.sub(lambda e: bytes([int(e[1], 16)]), m[1])
         if name in _ACTIVE_NAMES:
             return _ACTIVE_NAMES[name]
