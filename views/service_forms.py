@@ -125,7 +125,7 @@ def upload(case_id: int):
         fs = form.file.data
         data = fs.stream.read(uploads.MAX_BYTES + 1)
         try:
-            checked = uploads.check_upload(data)
+            checked = uploads.check_upload(data, fs.filename or "", uploads.SCAN)
             matched_by = form_uploads.match_form_no(checked, form_no, form.confirm_no.data or "")
             doc = form_archive.archive_form(store(), case, checked.data, case_table=CASES, kind="scan", mime=checked.mime,
                                   filename=fs.filename or f"{form_no}.{checked.ext}", actor=actor(),

@@ -5,6 +5,12 @@ their common variants) to our fields, and returns each data row with its spreads
 number (the header is row 1, or the row it is found on); the values are read as they are
 (``parse_date``, ``parse_months``, ``parse_flag`` turn a cell into a typed value for the
 importer). Refuses a file that cannot be used at all with ``ImportFileError``. No Flask, no store.
+
+The file is first accepted by ``records.core.uploads.check_upload`` (kind by content; an .xlsx's
+zip members and their inflated sizes capped before openpyxl opens it). The caps on what is read
+are the company's, kept there: ``MAX_ROWS`` data rows, ``MAX_COLUMNS`` columns (those beyond are
+not read), a cell's text cut after ``MAX_CELL_CHARS`` (+1, so that the importer sees it is too
+long), header names cut for messages (``shorten``).
 """
 from __future__ import annotations
 
@@ -13,15 +19,24 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from records.core.errors import DomainError
+from records.core.uploads import (
+    EXCEL_MAX_ROWS,
+    MAX_CELL_CHARS,
+    MAX_SHEET_COLUMNS,
+    MAX_SHEET_ROWS,
+    SPREADSHEET,
+    UploadRefused,
+    check_upload,
+    shorten,
+)
 
-MAX_ROWS = 10_000  # a product list bigger than this is surely a mistake (and one transaction)
-MAX_COLUMNS = 60
+MAX_ROWS = MAX_SHEET_ROWS  # company practice (records/core/uploads.py): one file, one transaction
+MAX_COLUMNS = MAX_SHEET_COLUMNS
 HEADER_SEARCH_ROWS = 10  # a title row or two above the header is common in company sheets
 
 # field -> (the column name we write in the template, accepted variants)
@@ -104,7 +119,7 @@ def _map_header(cells: list) -> tuple[dict[str, int], dict[str, str], list[str],
     ignored: list[str] = []
     errors: list[ImportRowError] = []
     for i, cell in enumerate(cells):
-        text = str(cell).strip() if cell is not None else ""
+        text = shorten(str(cell).strip()) if cell is not None else ""
         if not text:
             continue
         f = _ALIASES.get(_norm_header(text))
@@ -122,12 +137,21 @@ def is_blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
+def _cut(v):
+    """A cell as read, a long text cut just past MAX_CELL_CHARS (the importer reports it)."""
+    return v[:MAX_CELL_CHARS + 1] if isinstance(v, str) and len(v) > MAX_CELL_CHARS else v
+
+
 def _table_from_cells(cells_iter) -> ParsedImport:
     """Find the header among the first rows, then collect the data rows below it."""
     header = None
     rows: list[ImportRow] = []
     for rownum, cells in enumerate(cells_iter, start=1):
-        cells = list(cells)[:MAX_COLUMNS]
+        if rownum > EXCEL_MAX_ROWS:  # a row number no spreadsheet has: a crafted file
+            raise ImportFileError(f"无法读取该文件：超过 {EXCEL_MAX_ROWS} 行（表格的行数上限），文件可能已损坏")
+        if cells.count(None) == len(cells):  # an empty row, fast: a sheet may skip to row 1048576
+            continue
+        cells = [_cut(c) for c in cells[:MAX_COLUMNS]]
         if header is None:
             if all(is_blank(c) for c in cells):
                 continue
@@ -173,7 +197,7 @@ def _read_xlsx(data: bytes) -> ParsedImport:
             raise ImportFileError("工作簿中没有工作表")
         ws = wb.worksheets[0]  # the first sheet, whichever was active when saved
         try:
-            return _table_from_cells(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True))
+            return _table_from_cells(ws.iter_rows(max_col=MAX_COLUMNS, max_row=EXCEL_MAX_ROWS, values_only=True))
         except ImportFileError:
             raise
         except Exception:
@@ -219,19 +243,11 @@ def _read_csv(data: bytes) -> ParsedImport:
 def parse(filename: str, data: bytes) -> ParsedImport:
     """The data rows of a product list file; raise ImportFileError when it cannot be used at all."""
     name = (filename or "").lower()
-    if not data:
-        raise ImportFileError("文件是空的")
-    if data.startswith(b"PK\x03\x04"):  # a zip container: .xlsx (whatever the file is called)
-        if not zipfile.is_zipfile(io.BytesIO(data)):
-            raise ImportFileError("无法读取该文件：Excel 文件已损坏")
-        return _read_xlsx(data)
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: Excel 97–2003 .xls, or .et/.doc
-        raise ImportFileError("这是旧版 Excel（.xls）文件，暂不支持。请在 Excel/WPS 中另存为 .xlsx 或 .csv 后上传")
-    if name.endswith((".xlsx", ".xlsm")):
-        raise ImportFileError("无法读取该文件：扩展名是 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）")
-    if name.endswith((".csv", ".txt")):
-        return _read_csv(data)
-    raise ImportFileError("只接受 .xlsx 或 .csv 文件")
+    try:
+        checked = check_upload(data, name, SPREADSHEET)
+    except UploadRefused as exc:
+        raise ImportFileError(str(exc)) from None
+    return _read_xlsx(data) if checked.kind == "xlsx" else _read_csv(data)
 
 
 # --- checking ----------------------------------------------------------------------------------

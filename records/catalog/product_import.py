@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from records.calendar.workdays import today_local
 from records.core.errors import DomainError
 from records.core.store import Store
+from records.core.uploads import MAX_CELL_CHARS, MAX_ERRORS_SHOWN, shorten
 
 from . import customers, products
 from .import_parser import (
@@ -32,7 +33,8 @@ from .import_parser import (
 @dataclass
 class ImportResult:
     imported: list[dict] = field(default_factory=list)
-    errors: list[ImportRowError] = field(default_factory=list)
+    errors: list[ImportRowError] = field(default_factory=list)  # the first MAX_ERRORS_SHOWN
+    error_count: int = 0  # all of them
     rows: int = 0  # data rows read
     ignored_columns: list[str] = field(default_factory=list)
 
@@ -64,6 +66,7 @@ def validate(store: Store, parsed: ParsedImport) -> tuple[list[dict], list[Impor
             row_errors.append(ImportRowError(r.row, colname[f], reason))
 
         v = r.values
+        too_long = {colname[f] for f, x in v.items() if isinstance(x, str) and len(x) > MAX_CELL_CHARS}
         text = {f: cell_text(v.get(f)) for f in ("customer", "model", "name", "serial_no", "remarks")}
         for f in ("customer", "model", "name", "serial_no"):
             if not text[f]:
@@ -76,7 +79,7 @@ def validate(store: Store, parsed: ParsedImport) -> tuple[list[dict], list[Impor
         if text["customer"]:
             customer = by_name.get(text["customer"])
             if customer is None:
-                err("customer", f"顾客单位不存在：{text['customer']}（请先在“顾客单位”中创建，名称须完全一致）")
+                err("customer", f"顾客单位不存在：{shorten(text['customer'])}（请先在“顾客单位”中创建，名称须完全一致）")
 
         serial = text["serial_no"]
         if serial:
@@ -84,7 +87,7 @@ def validate(store: Store, parsed: ParsedImport) -> tuple[list[dict], list[Impor
             if same in existing:
                 err("serial_no", products.clash_message(existing[same]))
             elif same in seen:
-                err("serial_no", f"产品编号 {serial} 与本文件第 {seen[same]} 行重复")
+                err("serial_no", f"产品编号 {shorten(serial)} 与本文件第 {seen[same]} 行重复")
             else:
                 seen[same] = r.row
 
@@ -127,6 +130,9 @@ def validate(store: Store, parsed: ParsedImport) -> tuple[list[dict], list[Impor
                 clean.append(products.normalise(store, data))
             except DomainError as exc:
                 err(_FIELD_OF_PRODUCT.get(exc.field or "", "serial_no"), str(exc))
+        if too_long:  # one error for a cell too long to read, instead of what its cut text gave
+            row_errors = [e for e in row_errors if e.column not in too_long] + [
+                ImportRowError(r.row, c, f"内容超过 {MAX_CELL_CHARS} 个字") for c in sorted(too_long)]
         errors.extend(row_errors)
 
     return ([] if errors else clean), errors
@@ -142,12 +148,13 @@ def import_products(store: Store, filename: str, data: bytes, actor: str) -> Imp
     result = ImportResult(rows=len(parsed), ignored_columns=parsed.ignored)
     clean, errors = validate(store, parsed)
     if errors:
-        result.errors = errors
+        result.errors, result.error_count = errors[:MAX_ERRORS_SHOWN], len(errors)
         return result
     try:
         result.imported = products.create_many(store, clean, actor)
     except products.ProductError:
         # Someone registered one of these serials between the check and the commit: check again.
         _, errors = validate(store, parsed)
-        result.errors = errors or [ImportRowError(parsed.header_row, COLUMNS["serial_no"][0], "导入时产品编号冲突，请重试")]
+        errors = errors or [ImportRowError(parsed.header_row, COLUMNS["serial_no"][0], "导入时产品编号冲突，请重试")]
+        result.errors, result.error_count = errors[:MAX_ERRORS_SHOWN], len(errors)
     return result

@@ -10,6 +10,6 @@
 - ``digest.py``       per-shard digests of a table, recomputed only for the shards that changed
 - ``pdf.py``          HTML → PDF with WeasyPrint and the subset CJK font (附: the 技术服务单)
 - ``mailer.py``       SMTP: settings, messages, one session for a batch
-- ``uploads.py``      the generic checks of every upload: sniffing, opening, size, page and pixel caps
+- ``uploads.py``      the one checker of every upload (check_upload) and the company's upload caps
 - ``xlsx.py``         the one Excel/CSV writer: sheets (header, rows, widths, notes) → .xlsx; rows → CSV
 """

@@ -1,8 +1,10 @@
 """What the 技术服务单's uploads carry: its QR code (6.2.6), and the signatures drawn on the tablet.
 
 ``read_qr`` finds QR codes with zxing-cpp in an image, or in a PDF's embedded images and in its
-first pages rendered by pdftoppm; ``match_form_no`` ties a scan to its form. The file itself
-was checked first by ``records.core.uploads.check_upload``.
+first pages rendered by pdftoppm (at most ``MAX_RENDER_PIXELS`` a page, cropped there whatever
+the page claims); any failure of the reader counts as "no QR code found", and the user then
+confirms the number by hand. ``match_form_no`` ties a scan to its form. The file itself was
+checked first by ``records.core.uploads.check_upload`` (pages larger than A3 never get here).
 """
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ import base64
 import binascii
 import io
 import logging
+import math
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from records.core.uploads import CheckedFile, UploadRefused, sniff
+from records.core.uploads import MAX_PIXELS, MAX_RENDER_PIXELS, CheckedUpload, UploadRefused, check_upload
 
 LOG = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ def qr_in_image_bytes(data: bytes) -> list[str]:
     from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(data)) as im:
+        if im.width * im.height > MAX_PIXELS:
+            return []
         im = ImageOps.exif_transpose(im)  # phone photos
         found = _qr_in_image(im.convert("L"))
         if not found and max(im.size) > 2500:  # a very large photo: try it smaller
@@ -62,8 +67,17 @@ def _pdf_embedded_images(data: bytes, pages: int) -> list[bytes]:
     return out
 
 
+def render_dpi(page_sizes: list[tuple[float, float]], dpi: int = QR_DPI) -> int:
+    """``dpi``, or less so that the largest of these pages (points) stays under MAX_RENDER_PIXELS."""
+    area = max((w * h / 72 / 72 for w, h in page_sizes), default=0.0)  # square inches
+    if area <= 0:
+        return dpi
+    return max(1, min(dpi, int(math.sqrt(MAX_RENDER_PIXELS / area))))
+
+
 def _qr_in_rendered_pages(data: bytes, pages: int, dpi: int = QR_DPI) -> list[str]:
-    """Render the first pages with pdftoppm (grey, ``dpi``) and read QR codes on them."""
+    """Render the first pages with pdftoppm (grey, ``dpi``) and read QR codes on them; the
+    picture is cropped to MAX_RENDER_PIXELS whatever size poppler finds for the page."""
     from PIL import Image
 
     exe = shutil.which("pdftoppm")
@@ -74,8 +88,10 @@ def _qr_in_rendered_pages(data: bytes, pages: int, dpi: int = QR_DPI) -> list[st
         src = Path(tmp) / "in.pdf"
         src.write_bytes(data)
         try:
-            subprocess.run([exe, "-r", str(dpi), "-gray", "-png", "-f", "1", "-l", str(pages), str(src),
-                            str(Path(tmp) / "p")], check=True, timeout=60, capture_output=True)
+            side = str(int(math.sqrt(MAX_RENDER_PIXELS)))
+            subprocess.run([exe, "-r", str(dpi), "-gray", "-png", "-f", "1", "-l", str(pages), "-x", "0", "-y", "0",
+                            "-W", side, "-H", side, str(src), str(Path(tmp) / "p")],
+                           check=True, timeout=30, capture_output=True)
         except (subprocess.SubprocessError, OSError) as exc:
             LOG.info("pdftoppm failed: %r", exc)
         for png in sorted(Path(tmp).glob("p*.png")):
@@ -86,8 +102,17 @@ def _qr_in_rendered_pages(data: bytes, pages: int, dpi: int = QR_DPI) -> list[st
     return []
 
 
-def read_qr(checked: CheckedFile) -> list[str]:
-    """Texts of the QR codes found (first pages of a PDF; the image itself), in order found."""
+def read_qr(checked: CheckedUpload) -> list[str]:
+    """Texts of the QR codes found (first pages of a PDF; the image itself), in order found;
+    [] when none is found or the reader fails in any way."""
+    try:
+        return _read_qr(checked)
+    except Exception as exc:  # MemoryError too: the user confirms the number by hand
+        LOG.warning("QR reader failed on a %s upload: %r", checked.kind, exc)
+        return []
+
+
+def _read_qr(checked: CheckedUpload) -> list[str]:
     if checked.kind in ("jpeg", "png"):
         return qr_in_image_bytes(checked.data)
     pages = min(checked.pages, QR_PAGES)
@@ -98,10 +123,10 @@ def read_qr(checked: CheckedFile) -> list[str]:
             continue
         if found:
             return found
-    return _qr_in_rendered_pages(checked.data, pages)
+    return _qr_in_rendered_pages(checked.data, pages, render_dpi(checked.page_sizes[:pages]))
 
 
-def match_form_no(checked: CheckedFile, form_no: str, confirmed_no: str = "") -> str:
+def match_form_no(checked: CheckedUpload, form_no: str, confirmed_no: str = "") -> str:
     """How the scan of a signed form (6.2.6) matches the form ``form_no``: "qr" or "confirmed";
     else UploadRefused.
 
@@ -127,7 +152,7 @@ MAX_SIGNATURE_SIDE = 3000
 def signature_png(data_url: str | None, label: str, required: bool, field: str = "customer_signature") -> bytes | None:
     """A signature from the canvas (``data:image/png;base64,...``) as a clean, re-encoded PNG.
 
-    Only a real PNG is accepted; it is decoded with Pillow, flattened on white, cropped to
+    Only a real PNG is accepted (``check_upload``); it is decoded with Pillow, flattened on white, cropped to
     the ink with a margin and encoded afresh, so nothing but pixels reaches the PDF. An empty
     canvas counts as no signature.
     """
@@ -145,8 +170,10 @@ def signature_png(data_url: str | None, label: str, required: bool, field: str =
         raw = base64.b64decode(data_url[len(prefix):], validate=True)
     except (binascii.Error, ValueError):
         raise UploadRefused(f"{label}格式无效，请清除后重新签名", field) from None
-    if sniff(raw) != "png":
-        raise UploadRefused(f"{label}格式无效，请清除后重新签名", field)
+    try:  # the one upload checker first: a PNG by content, within the pixel cap, every chunk sound
+        check_upload(raw, "signature.png", {"png"})
+    except UploadRefused:
+        raise UploadRefused(f"{label}格式无效，请清除后重新签名", field) from None
     try:
         with Image.open(io.BytesIO(raw)) as im:
             if max(im.size) > MAX_SIGNATURE_SIDE:
