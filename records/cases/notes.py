@@ -24,7 +24,7 @@ from records.calendar.workdays import iso_local, now_local
 from records.core.errors import RecordNotFound
 from records.core.files import put_blob, read_blob
 from records.core.store import Store
-from records.core.uploads import CheckedFile, UploadRefused, check_upload
+from records.core.uploads import SCAN, CheckedUpload, check_upload
 
 from . import input as checked
 from .flow import may_read
@@ -40,18 +40,10 @@ CATEGORIES = {
 }
 MAX_TEXT = 4000
 MAX_FILENAME = 120
-# An HEIC / HEIF photo (the iPhone's default): the ISO-BMFF ``ftyp`` box and its brand, bytes 4..12.
-HEIC_BRANDS = (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc")
-HEIC_MESSAGE = ("不支持 HEIC/HEIF 格式的照片（苹果手机默认的拍照格式）。请在手机“设置 › 相机 › 格式”中选择“兼容性最佳”"
-                "后重新拍照，或把照片导出/转换为 JPEG（.jpg）或 PNG 后再上传")
-
-
-def check_attachment(data: bytes) -> CheckedFile:
+def check_attachment(data: bytes, filename: str = "") -> CheckedUpload:
     """The checks of an attachment, by its content: those of every upload (records.core.uploads:
-    PDF, JPEG or PNG, at most 20 MB, really opens), and an HEIC photo refused with how to send it."""
-    if data[4:12] in HEIC_BRANDS:
-        raise UploadRefused(HEIC_MESSAGE, "file")
-    return check_upload(data)
+    PDF, JPEG or PNG, at most 20 MB, really opens; an HEIC photo refused with how to send it)."""
+    return check_upload(data, filename, SCAN)
 
 
 def files_dir(store: Store) -> Path:
@@ -84,7 +76,7 @@ def add_note(store: Store, case_id: int, user: dict, text: str = "", *, content:
     if content is not None:
         if category not in CATEGORIES:
             raise CaseError("请选择附件类别", "category")
-        file = check_attachment(content)
+        file = check_attachment(content, str(filename or ""))
         name = Path(str(filename or "").replace("\\", "/")).name.strip()[:MAX_FILENAME]
         name = name or f"附件.{file.ext}"
         sha = put_blob(files_dir(store), file.data)  # the bytes first: a note never names a missing file
