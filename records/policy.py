@@ -58,6 +58,12 @@ ANNUAL_VISIT = Rule("8.2", 12, "每年至少一次电话巡访可靠性产品顾
 # --- Not regulation numbers: how early the UI warns of a deadline ----------------------------
 WARN_WITHIN_WORKING_HOURS = 2
 
+# --- Company parameter (company practice, not in the regulation) -----------------------------
+# A notification e-mail the mail server refuses, or that cannot be sent, is tried at most this
+# many times (one try per scheduled run); then it is marked failed and listed for the admin on
+# the 邮件设置 page, who may queue it again.
+MAIL_MAX_ATTEMPTS = 10
+
 
 def dispatch_bands_text() -> str:
     """5.1.1.3 in words, from the bands above (for forms and pages)."""

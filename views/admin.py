@@ -1,7 +1,10 @@
-"""Administration: users (create, edit roles, reset password, disable — never delete)."""
+"""Administration: users (create, edit roles, reset password, disable — never delete), and the
+system status (the scheduled runs' results, the mail that could not be sent)."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from forms.admin import ConfirmForm, ResetPasswordForm, UserCreateForm, UserEditForm
+from records.jobs import run_log
+from records.notifications import outbox
 from records.users import accounts
 from records.users.roles import ADMINS
 
@@ -77,3 +80,11 @@ def user_set_active(user_id: int, on: int):
         else:
             flash(f"已{'启用' if on else '停用'}用户 {user['username']}", "success")
     return redirect(url_for(".user_list"))
+
+
+@bp.get("/status")
+@roles_required(*ADMINS)
+def status():
+    """系统状态: each scheduled run's last result and failures; the mail marked failed."""
+    return render_template("admin/status.html", runs=run_log.run_status(store()),
+                           mail=outbox.outbox_status(store()))

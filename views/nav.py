@@ -30,6 +30,7 @@ NAV = [
     NavItem("产品", "products.index"),
     NavItem("消息", "notifications.index"),
     NavItem("用户管理", "admin.user_list", roles.ADMINS),
+    NavItem("系统状态", "admin.status", roles.ADMINS),
     NavItem("工作日历", "calendar.year", roles.CALENDAR_EDITORS),
 ]
 
