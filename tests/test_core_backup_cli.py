@@ -70,7 +70,7 @@ def test_snapshot_is_independent_of_later_writes(filled, tmp_path):
     for rid in (1, 2, 299):
         live.update("items", rid, {"value": "after the backup"}, "x")
     live.insert("items", {"value": "new"}, "x")
-    assert _tables(Store(snap)) == before  # hard links are safe: data files are replaced, not changed
+    assert _tables(Store(snap)) == before  # an independent copy (test_core_backup_restore: even of damage in place)
     assert_consistent(snap)
 
 

@@ -11,7 +11,9 @@ import pytest
 
 from records.core.replay import check_folder, check_store
 from records.core.store import Store
+from scripts import bench
 from scripts.bench_data import build_dataset, volume
+from scripts.bench_verify import section_verify
 
 
 @pytest.fixture
@@ -125,3 +127,10 @@ def test_the_ten_year_data_set_verifies(tmp_path):
     check = check_folder(tmp_path / "data")
     assert check.ok, check.message
     assert check.entries == 1500 and check.records == 100 + 25 + 3
+
+
+def test_bench_verify_section_on_a_tiny_data_set(capsys):
+    figures = section_verify(scale=0.005)
+    assert figures["ok"] and figures["restore_ok"] and figures["audit_entries"] == 1500
+    assert figures["snapshot_mb"] > 0 and "verify (chain + every record rebuilt)" in capsys.readouterr().out
+    assert "verify" in bench.SECTIONS

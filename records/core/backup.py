@@ -11,6 +11,7 @@ import fcntl
 import os
 import re
 import shutil
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -105,13 +106,14 @@ def read_head(path: Path) -> dict:
     return head
 
 
-def make_backup(store: Store, dest: Path, keep: int) -> tuple[Path, list[Path]]:
+def make_backup(store: Store, dest: Path, keep: int, stats: dict | None = None) -> tuple[Path, list[Path]]:
     """Snapshot the data folder into ``dest/<timestamp>``; keep the newest ``keep``.
 
     Under the write lock no commit is half-applied, so the set of files copied is consistent;
     the audit trail is appended in place, so its bytes up to the size seen under the lock are
     copied (after the lock is released). The chain head of the copy (entries, last hash,
     size, time) goes into the snapshot's ``BACKUP.json`` and beside it, ``<timestamp>.head``.
+    ``stats``, if given, receives ``lock_s``: how long writers were held up.
     """
     dest.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -121,6 +123,7 @@ def make_backup(store: Store, dest: Path, keep: int) -> tuple[Path, list[Path]]:
     audit_size = 0
     try:
         with store.lock.hold():
+            locked_at = time.perf_counter()
             store.recover()
             for path in sorted(store.root.rglob("*")):
                 rel = path.relative_to(store.root)
@@ -130,6 +133,8 @@ def make_backup(store: Store, dest: Path, keep: int) -> tuple[Path, list[Path]]:
                 copied.append(work / rel)
             if store.audit.path.exists():
                 audit_size = store.audit.path.stat().st_size
+        if stats is not None:
+            stats["lock_s"] = time.perf_counter() - locked_at
         work.mkdir(parents=True, exist_ok=True)
         audit_copy = work / store.audit.path.name
         if audit_size:
