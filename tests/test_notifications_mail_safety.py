@@ -8,6 +8,8 @@ notice kept it).
 from __future__ import annotations
 
 from datetime import datetime
+from email import message_from_bytes
+from email import policy as email_policy
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +18,7 @@ from records.core.mailer import header_value
 from records.notifications import inbox, outbox, smtp_settings
 from records.notifications.inbox import Notice
 from records.policy import MAIL_MAX_ATTEMPTS
-from tests.fixtures.mail import set_email
+from tests.fixtures.mail import Sink, SmtpServer, free_port, set_email
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -96,3 +98,28 @@ def test_a_message_is_tried_at_most_the_company_limit_then_shown_to_the_admin(st
     assert outbox.deliver(store, NOW)["sent"] == 1
     doc = store.get(inbox.TABLE, doc["id"])
     assert doc["email"]["state"] == "sent" and doc["email"]["attempts"] == 1
+
+
+class BreakingSink(Sink):
+    """Answers 421 (closing the session) to the DATA of any message whose subject has "断开"."""
+
+    async def handle_DATA(self, server, session, envelope):
+        if "断开" in str(message_from_bytes(envelope.content, policy=email_policy.default)["Subject"]):
+            return "421 4.3.0 closing connection"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_message_that_breaks_the_session_does_not_hold_up_the_others(store):
+    server = SmtpServer(free_port(), BreakingSink())
+    server.start()
+    try:
+        configure(store, server.port)
+        set_email(store, "engineer", "engineer@example.com")
+        set_email(store, "manager", "manager@example.com")
+        outbox.notify(store, [notice("engineer", "b1", "服务器会断开"), notice("manager", "b2", "后面的邮件")], NOW)
+        result = outbox.deliver(store, NOW)
+        assert server.sink.subjects() == ["后面的邮件"] and result["sent"] == 1
+        held = next(d for d in store.scan(inbox.TABLE) if d["key"] == "b1")
+        assert held["email"]["state"] == "pending" and held["email"]["attempts"] == 1 and "421" in held["email"]["last_error"]
+    finally:
+        server.stop()
