@@ -6,6 +6,8 @@ someone with write access to the folder would, and must be named (table, id) wit
 """
 from __future__ import annotations
 
+import shutil
+
 import orjson
 import pytest
 
@@ -16,10 +18,10 @@ from scripts.bench_data import build_dataset, volume
 from scripts.bench_verify import section_verify
 
 
-@pytest.fixture
-def cases_dir(tmp_path):
+@pytest.fixture(scope="module")
+def cases_template(tmp_path_factory):
     """Three shards of "cases" (ids 1–600), one changed afterwards, plus a customer."""
-    root = tmp_path / "data"
+    root = tmp_path_factory.mktemp("verify") / "data"
     store = Store(root)
     with store.transaction("receiver") as tx:
         tx.insert("customers", {"name": "甲公司", "contacts": [{"name": "王", "phone": "010-1"}]})
@@ -29,6 +31,13 @@ def cases_dir(tmp_path):
     with store.transaction("manager") as tx:
         tx.update("cases", 300, {"state": "closed", "fines": [{"clause": "6.2.8", "amount": 100, "state": "confirmed"}]})
         tx.event("cases", 300, "export", note="导出")
+    return root
+
+
+@pytest.fixture
+def cases_dir(cases_template, tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(cases_template, root)
     return root
 
 
