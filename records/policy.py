@@ -61,6 +61,12 @@ WARN_WITHIN_WORKING_HOURS = 2
 # this many days (records.cases.duplicates).
 DUPLICATE_CALL_DAYS = 7
 
+# --- Company parameter (company practice, not in the regulation) -----------------------------
+# A notification e-mail the mail server refuses, or that cannot be sent, is tried at most this
+# many times (one try per scheduled run); then it is marked failed and listed for the admin on
+# the 邮件设置 page, who may queue it again.
+MAIL_MAX_ATTEMPTS = 10
+
 
 def dispatch_bands_text() -> str:
     """5.1.1.3 in words, from the bands above (for forms and pages)."""

@@ -9,8 +9,9 @@ module and knows nothing of this one:
 * workflow  ``scripts/bench_workflow.py`` one case transition
 * pdf       ``scripts/bench_pdf.py``      the 技术服务单 PDF
 * cron      ``scripts/bench_cron.py``     the scheduled ``overdue`` and ``followups`` runs
+* verify    ``scripts/bench_verify.py``   ``verify`` (every record rebuilt), ``backup``, ``restore``
 
-The storage, workflow and cron sections work on the synthetic ten-year data set of
+The storage, workflow, cron and verify sections work on the synthetic ten-year data set of
 ``scripts/bench_data.py``. A later feature adds its figures by writing such a function and
 listing it in ``SECTIONS`` below; ``run`` returns
 {section name: figures}, in the order of ``SECTIONS``.
@@ -25,6 +26,7 @@ from typing import Callable
 from .bench_cron import section_cron
 from .bench_pdf import section_pdf
 from .bench_storage import bench_storage
+from .bench_verify import section_verify
 from .bench_workflow import section_workflow
 from .bench_worktime import section_worktime
 
@@ -35,6 +37,7 @@ SECTIONS: dict[str, Callable[[bool], dict]] = {
     "workflow": section_workflow,
     "pdf": section_pdf,
     "cron": section_cron,
+    "verify": section_verify,
 }
 
 

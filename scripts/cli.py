@@ -1,12 +1,12 @@
 """The ``aftersales`` command: serve the app and run the administrative and cron tasks."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from .cron_commands import followups, overdue
+from .data_commands import backup, restore, verify
 from .options import data_dir_option, open_store
 
 
@@ -74,33 +74,6 @@ def create_user(data_dir: Path, username: str, roles: tuple[str, ...], password:
 
 @cli.command()
 @data_dir_option
-def verify(data_dir: Path):
-    """Check the audit trail's hash chain; exit 1 at the first broken entry."""
-    result = open_store(data_dir).verify()
-    if result.ok:
-        click.echo(f"审计记录完整：{result.entries} 条，哈希链无断裂。")
-        return
-    click.echo(f"审计记录在第 {result.first_bad_line} 行断裂：{result.reason}"
-               f"（此前 {result.entries} 条完好）", err=True)
-    sys.exit(1)
-
-
-@cli.command()
-@data_dir_option
-@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the snapshots [default: DATA_DIR/../<name>-backups].")
-@click.option("--keep", default=14, show_default=True, type=click.IntRange(min=1), help="Snapshots to keep.")
-def backup(data_dir: Path, dest: Path | None, keep: int):
-    """Write a consistent snapshot of the data folder while the app runs; keep the last N."""
-    from records.core.backup import make_backup
-    store = open_store(data_dir)
-    dest = dest or data_dir.resolve().parent / f"{data_dir.resolve().name}-backups"
-    snap, removed = make_backup(store, dest, keep)
-    click.echo(f"备份完成：{snap}" + (f"；删除旧备份 {len(removed)} 个" if removed else ""))
-
-
-@cli.command()
-@data_dir_option
 def migrate(data_dir: Path):
     """Rewrite stored documents at their current schema version."""
     from records.core.backup import migrate_all
@@ -138,7 +111,7 @@ def recompute_deadlines(data_dir: Path, dry_run: bool):
               help="Folder under which the throw-away data sets are built [default: the system's temp "
                    "folder]. Never the real data: AFTERSALES_DATA is deliberately not read here.")
 @click.option("--quick", is_flag=True, help="A smaller data set (for a fast check).")
-@click.option("--only", multiple=True, help="Run only these sections (storage, worktime, workflow, pdf, cron).")
+@click.option("--only", multiple=True, help="Run only these sections (storage, worktime, workflow, pdf, cron, verify).")
 def bench(data_dir: Path | None, quick: bool, only: tuple[str, ...]):
     """Build a synthetic ten-year data set in a temp folder and print timing figures."""
     import tempfile
@@ -152,3 +125,6 @@ def bench(data_dir: Path | None, quick: bool, only: tuple[str, ...]):
 
 cli.add_command(overdue)  # the scheduled commands (issue 6)
 cli.add_command(followups)
+cli.add_command(verify)  # data safety (issue 11)
+cli.add_command(backup)
+cli.add_command(restore)

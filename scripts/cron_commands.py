@@ -43,6 +43,7 @@ def _run(name: str, data_dir: Path, now_text: str | None, dry_run: bool, as_json
          verbose: bool, work, printer) -> None:
     from records.core.files import FileLock, LockBusy
     from records.core.store import Store
+    from records.jobs.run_log import record_success
 
     now = _parse_now(now_text)
     if not data_dir.is_dir():
@@ -57,13 +58,32 @@ def _run(name: str, data_dir: Path, now_text: str | None, dry_run: bool, as_json
     except Exception as exc:  # noqa: BLE001 - a cron job reports every failure and exits non-zero
         if verbose:
             traceback.print_exc()
-        _fail(f"aftersales {name} 失败：{type(exc).__name__}: {exc}")
+        message = f"aftersales {name} 失败：{type(exc).__name__}: {exc}"
+        if not dry_run:
+            _report_failure(data_dir, name, now, message, send_mail=not no_mail)
+        _fail(message)
+    if not dry_run:
+        try:
+            record_success(store, name, now)
+        except Exception as exc:  # noqa: BLE001 - the run's own work is done; say so and go on
+            click.echo(f"运行结果未能记录：{type(exc).__name__}: {exc}", err=True)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     else:
         printer(summary)
     if summary.get("mail", {}).get("error") and not dry_run and not no_mail:
         click.echo(f"邮件未能全部发送，将在下次运行时重试：{summary['mail']['error']}", err=True)
+
+
+def _report_failure(data_dir: Path, name: str, now: datetime, message: str, send_mail: bool) -> None:
+    """Show the failure on the admin page and notify the admins (records/jobs/run_log.py); when
+    even that fails (the store itself may be the trouble), say so on stderr."""
+    from records.core.store import Store
+    from records.jobs.run_log import record_failure
+    try:
+        record_failure(Store(data_dir), name, now, message, send_mail=send_mail)
+    except Exception as exc:  # noqa: BLE001
+        click.echo(f"未能记录失败或通知管理员：{type(exc).__name__}: {exc}", err=True)
 
 
 def _common(fn):

@@ -22,7 +22,8 @@ def _snapshots(dest):
 
 
 def _tables(store):
-    return {t.name: store.find(t.name) for t in sorted(store.tables_dir.iterdir())}
+    """The tables, without the backup run's own record of its result (written after the snapshot)."""
+    return {t.name: store.find(t.name) for t in sorted(store.tables_dir.iterdir()) if t.name != "job_runs"}
 
 
 @pytest.fixture
@@ -53,11 +54,13 @@ def test_backup_keeps_the_newest_n(filled, tmp_path, runner):
     snap = assert_consistent(made[-1])
     live = Store(filled)
     assert _tables(snap) == _tables(live)
-    assert snap.audit.verify().entries == live.audit.verify().entries
+    # then the run recorded its own result (job_runs): one entry after the snapshot's
+    assert snap.audit.verify().entries == live.audit.verify().entries - 1
     assert snap.get("items", 1)["value"] == "round 2"
     assert Store(made[-2]).get("items", 1)["value"] == "round 1"
     meta = json.loads((made[-1] / "BACKUP.json").read_text())
-    assert meta["audit_bytes"] == (filled / "audit.jsonl").stat().st_size
+    assert meta["audit_bytes"] == (made[-1] / "audit.jsonl").stat().st_size < (filled / "audit.jsonl").stat().st_size
+    assert meta["head"]["seq"] == snap.audit.verify().entries
 
 
 def test_snapshot_is_independent_of_later_writes(filled, tmp_path):
@@ -67,7 +70,7 @@ def test_snapshot_is_independent_of_later_writes(filled, tmp_path):
     for rid in (1, 2, 299):
         live.update("items", rid, {"value": "after the backup"}, "x")
     live.insert("items", {"value": "new"}, "x")
-    assert _tables(Store(snap)) == before  # hard links are safe: data files are replaced, not changed
+    assert _tables(Store(snap)) == before  # an independent copy (test_core_backup_restore: even of damage in place)
     assert_consistent(snap)
 
 
@@ -164,8 +167,8 @@ def test_data_dir_from_the_environment(tmp_path, runner):
     assert verify.exit_code == 0 and "1 条" in verify.output
     backup = runner.invoke(["backup", "--keep", "1"], env=env)
     assert backup.exit_code == 0 and len(_snapshots(tmp_path / "from-env-backups")) == 1
-    proc = run_cli("verify", env=env)  # the installed command reads it too
-    assert proc.returncode == 0 and "1 条" in proc.stdout, proc.stderr
+    proc = run_cli("verify", env=env)  # the installed command reads it too (and the backup's own record)
+    assert proc.returncode == 0 and "2 条" in proc.stdout, proc.stderr
 
 
 # --- the benchmark command ---------------------------------------------------------------

@@ -1,10 +1,13 @@
 """Administration: users (create, edit roles, department and 主管领导, reset password, disable —
-never delete) and the list of departments (create, rename, deactivate, remove when unused)."""
+never delete), the list of departments (create, rename, deactivate, remove when unused), and the
+system status (the scheduled runs' results, the mail that could not be sent)."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from forms.admin import ConfirmForm, DepartmentForm, ResetPasswordForm, UserCreateForm, UserEditForm
 from forms.base import options
 from records.core.errors import DomainError
+from records.jobs import run_log
+from records.notifications import outbox
 from records.users import accounts, departments
 from records.users.roles import ADMINS
 
@@ -183,3 +186,11 @@ def department_remove(department_id: int):
         else:
             flash(f"已删除部门 {dept['name']}", "success")
     return redirect(url_for(".departments_page"))
+
+
+@bp.get("/status")
+@roles_required(*ADMINS)
+def status():
+    """系统状态: each scheduled run's last result and failures; the mail marked failed."""
+    return render_template("admin/status.html", runs=run_log.run_status(store()),
+                           mail=outbox.outbox_status(store()))

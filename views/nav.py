@@ -32,6 +32,7 @@ NAV = [
     NavItem("消息", "notifications.index"),
     NavItem("用户管理", "admin.user_list", roles.ADMINS),
     NavItem("部门", "admin.departments_page", roles.ADMINS),
+    NavItem("系统状态", "admin.status", roles.ADMINS),
     NavItem("工作日历", "calendar.year", roles.CALENDAR_EDITORS),
 ]
 

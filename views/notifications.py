@@ -10,6 +10,7 @@ from records.core.errors import DomainError
 from records.core.mailer import MailError, send_test_mail
 from records.notifications import inbox, outbox, smtp_settings
 from records.notifications.inbox import NotificationError
+from records.policy import MAIL_MAX_ATTEMPTS
 from records.users.roles import ADMINS
 
 from .common import Pager, actor, form_errors_to_fields, is_local_path, now, page_arg, roles_required, store
@@ -92,7 +93,8 @@ def _settings_page(form: SmtpSettingsForm, test_form: TestMailForm):
     s = smtp_settings.mail_settings(store())
     return render_template("notifications/settings.html", form=form, test_form=test_form, settings=s.public(),
                            status=outbox.outbox_status(store()), action_form=ActionForm(),
-                           states=inbox.EMAIL_STATES)
+                           states=inbox.EMAIL_STATES, failed=outbox.failed_messages(store(), limit=50),
+                           max_attempts=MAIL_MAX_ATTEMPTS)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

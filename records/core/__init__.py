@@ -5,7 +5,9 @@
 - ``files.py``        atomic file writes, temp files, the cross-process lock
 - ``audit.py``        the hash-chained, append-only audit trail
 - ``schema.py``       schema versions of stored documents and their migrations
-- ``backup.py``       consistent snapshots of the data folder; rewriting documents at their version
+- ``backup.py``       consistent snapshots (independent copies) and their chain heads; the migration run
+- ``replay.py``       the record check of ``verify``: every record rebuilt from its audit entries
+- ``restore.py``      restoring a snapshot that verifies into a missing or empty folder
 - ``errors.py``       DomainError (a Chinese refusal with its field), RecordNotFound, StaleRecord
 - ``digest.py``       per-shard digests of a table, recomputed only for the shards that changed
 - ``pdf.py``          HTML → PDF with WeasyPrint and the subset CJK font (附: the 技术服务单)

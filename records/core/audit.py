@@ -11,6 +11,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import orjson
 
@@ -138,17 +139,26 @@ class AuditTrail:
             for line in fh:
                 yield orjson.loads(line)
 
-    def verify(self) -> VerifyResult:
-        """Walk the chain; report the first line whose hash or link does not hold."""
-        prev, count = GENESIS, 0
+    def verify(self, on_entry: Callable[[int, dict], None] | None = None, upto: int | None = None) -> VerifyResult:
+        """Walk the chain; report the first line whose hash or link does not hold.
+
+        ``on_entry(offset, entry)`` is called for each entry that holds, in order (the record
+        check of records/core/replay.py rebuilds the records in the same pass); ``upto``: stop
+        at this byte offset (the trail's size when the records were read).
+        """
+        prev, count, offset = GENESIS, 0, 0
         if not self.path.exists():
             return VerifyResult(True, 0)
         with open(self.path, "rb") as fh:
             for lineno, line in enumerate(fh, start=1):
+                if upto is not None and offset >= upto:
+                    break
                 try:
                     entry = orjson.loads(line)
                 except orjson.JSONDecodeError:
                     return VerifyResult(False, count, lineno, "该行不是有效的 JSON")
+                if not isinstance(entry, dict):
+                    return VerifyResult(False, count, lineno, "该行不是一条审计记录")
                 if entry.get("prev") != prev:
                     return VerifyResult(False, count, lineno, "与上一条记录的哈希链接不符（记录被删除、插入或调换）")
                 if entry.get("seq") != count + 1:
@@ -157,4 +167,7 @@ class AuditTrail:
                     return VerifyResult(False, count, lineno, "内容与哈希不符（记录被修改）")
                 prev = entry["hash"]
                 count += 1
+                if on_entry is not None:
+                    on_entry(offset, entry)
+                offset += len(line)
         return VerifyResult(True, count)

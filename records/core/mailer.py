@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -94,18 +95,37 @@ def message_id(key: str) -> str:
     return f"<{digest}.aftersales@localhost>"
 
 
+_HEADER_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_value(value) -> str:
+    """One header line: every control character (line breaks, tabs, NUL …) becomes a space and
+    runs of spaces one, so that no value (a customer's name in a subject, say) can end the
+    header or add one (``EmailMessage`` refuses a line break outright)."""
+    return " ".join(_HEADER_CONTROL.sub(" ", str(value or "")).split())
+
+
+def body_text(value) -> str:
+    """The body with line breaks as ``\n`` and no other control characters but tabs."""
+    text = str(value or "").replace("\r\n", "\n").replace("\r", "\n")
+    return _BODY_CONTROL.sub(" ", text)
+
+
 def build_message(settings: SmtpSettings, to: str, subject: str, body: str, link: str = "",
                   key: str = "") -> EmailMessage:
+    """The message of one notice; header values pass ``header_value``, the body ``body_text``.
+    Raises ValueError if the result still cannot be a message (e.g. an unusable address)."""
     msg = EmailMessage()
-    msg["From"] = settings.sender
-    msg["To"] = to
-    msg["Subject"] = subject
+    msg["From"] = header_value(settings.sender)
+    msg["To"] = header_value(to)
+    msg["Subject"] = header_value(subject)
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = message_id(key) if key else make_msgid(domain="aftersales")
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to these
-    text = body.rstrip() + "\n"
+    text = body_text(body).rstrip() + "\n"
     if link:
-        url = settings.base_url.rstrip("/") + link if settings.base_url else link
+        url = header_value(settings.base_url.rstrip("/") + link if settings.base_url else link)
         text += f"\n查看：{url}\n"
     text += "\n——售后服务管理系统（自动发送，请勿回复）\n"
     msg.set_content(text)
@@ -173,6 +193,10 @@ class Mailer:
             permanent = 500 <= exc.smtp_code < 600 and not sender
             raise MailError(f"邮件服务器拒绝：{exc.smtp_code} {_text(exc.smtp_error)}", permanent=permanent,
                             per_message=not sender and exc.smtp_code != 421) from exc
+        except (smtplib.SMTPNotSupportedError, ValueError, UnicodeError) as exc:
+            # Refused by smtplib before anything was sent (e.g. a non-ASCII address and a server
+            # without SMTPUTF8): this message never can be, the session is untouched.
+            raise MailError(f"邮件无法发送：{exc}", permanent=True, per_message=True) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(f"发送中断：{_describe(exc)}") from exc
         if refused:  # several recipients, some refused (we send one recipient per message)

@@ -10,7 +10,8 @@ Table ``notifications``, one document per notice to one person::
                "last_attempt_at": null, "sent_at": null}}
 
 ``email.state``: ``pending`` (queued; stays queued while the mail server is down), ``sent``,
-``failed`` (the server refused the message for good; the admin may queue it again), ``none``
+``failed`` (the server refused the message for good, or it was tried ``policy.MAIL_MAX_ATTEMPTS``
+times; the admin sees it on the 邮件设置 page and may queue it again), ``none``
 (no mail: no address, account disabled, or mail not configured when the notice was made).
 Notices are made (and their mail queued) by ``records.notifications.outbox.queue``. Plain Python.
 """

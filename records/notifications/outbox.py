@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from email import errors as email_errors
 from typing import Iterable
 
+from records import policy
 from records.core.files import FileLock, LockBusy
 from records.core.mailer import Mailer, MailError, SmtpSettings, build_message
 from records.core.store import Store
@@ -110,7 +112,7 @@ def requeue_failed(store: Store, actor: str) -> int:
     with store.transaction(actor) as tx:
         for i in ids:
             doc = tx.require(TABLE, i)
-            tx.update(TABLE, i, {"email": {**doc["email"], "state": PENDING}}, note="重新排队发送")
+            tx.update(TABLE, i, {"email": {**doc["email"], "state": PENDING, "attempts": 0}}, note="重新排队发送")
     return len(ids)
 
 
@@ -132,8 +134,10 @@ def deliver(store: Store, now: datetime, dry_run: bool = False, limit: int | Non
     outbox status). A message the server refuses for a while (4xx) stays queued with its
     attempt counted and is skipped for this run (``deferred``): the messages after it still go
     out, so one message refused every time never holds up the rest. One refused for good
-    (5xx) is marked failed. ``ids``: only these notices (the app sends a step's own mail at once,
-    ``records.notifications.courier``); the rest wait for the scheduled run.
+    (5xx), one that cannot be built, and one tried ``policy.MAIL_MAX_ATTEMPTS`` times (a
+    company parameter) are marked failed: the 邮件设置 page lists them for the admin. ``ids``: only these
+    notices (the app sends a step's own mail at once, ``records.notifications.courier``); the
+    rest wait for the scheduled run.
     """
     result = {"pending": 0, "sent": 0, "failed": 0, "deferred": 0, "error": ""}
     pending = index(store).pending
@@ -164,35 +168,72 @@ def _mark(store: Store, actor: str, doc_id: int, **email) -> None:
             tx.update(TABLE, doc_id, {"email": {**doc["email"], **email}})
 
 
+RECONNECTS_PER_RUN = 3  # sessions a run opens again after one broke on a message
+
+
 def _deliver_locked(store: Store, now: datetime, ids: list[int], settings: SmtpSettings,
                     result: dict, actor: str) -> None:
-    try:
-        with Mailer(settings) as mailer:
-            for doc_id in ids:
-                doc = store.get(TABLE, doc_id)  # re-read under the outbox lock
-                if doc is None or doc["email"].get("state") != PENDING:
-                    continue
-                mail = doc["email"]
-                attempts = int(mail.get("attempts", 0)) + 1
-                msg = build_message(settings, mail["to"], doc["subject"], doc["body"], doc.get("link", ""),
-                                    key=doc["key"])
-                try:
-                    mailer.send(msg)
-                except MailError as exc:
-                    _mark(store, actor, doc_id, state=FAILED if exc.permanent else PENDING,
-                          attempts=attempts, last_error=str(exc), last_attempt_at=stamp(now))
-                    if exc.permanent:
-                        result["failed"] += 1
-                        continue
-                    if exc.per_message:
-                        # Refused for now (4xx) by a server that still talks to us: this one
-                        # stays queued for a later run, the others go out now.
-                        result["deferred"] += 1
-                        continue
-                    raise  # the session is in doubt: stop here, retry on the next run
-                _mark(store, actor, doc_id, state=SENT, attempts=attempts, last_error="",
-                      last_attempt_at=stamp(now), sent_at=stamp(now))
-                result["sent"] += 1
-    except MailError as exc:
-        result["error"] = str(exc)
+    """Send ``ids`` in order. Each message's tries are counted; at ``policy.MAIL_MAX_ATTEMPTS``
+    (a company parameter) it is marked failed for the admin. A message that cannot even be
+    built is failed at once; one that breaks the session costs a reconnection (at most
+    ``RECONNECTS_PER_RUN``), so that it never holds up the messages after it."""
+    todo = list(ids)
+    sessions = 0
+    while todo and sessions <= RECONNECTS_PER_RUN:
+        sessions += 1
+        try:
+            with Mailer(settings) as mailer:
+                while todo:
+                    if not _send_one(store, now, mailer, settings, todo.pop(0), result, actor):
+                        break  # the session is in doubt: open a new one for the rest
+        except MailError as exc:  # no connection (the server is down): the rest stays queued
+            result["error"] = str(exc)
+            break
     _record_run(store, now, result["error"], actor)
+
+
+def _send_one(store: Store, now: datetime, mailer: Mailer, settings: SmtpSettings, doc_id: int,
+              result: dict, actor: str) -> bool:
+    """Send one queued message and mark it; False when the session broke on it."""
+    doc = store.get(TABLE, doc_id)  # re-read under the outbox lock
+    if doc is None or (doc.get("email") or {}).get("state") != PENDING:
+        return True
+    mail = doc["email"]
+    attempts = int(mail.get("attempts", 0)) + 1
+    try:
+        msg = build_message(settings, mail.get("to", ""), doc.get("subject", ""), doc.get("body", ""),
+                            doc.get("link") or "", key=doc.get("key", ""))
+    except (ValueError, TypeError, LookupError, email_errors.MessageError) as exc:
+        _mark(store, actor, doc_id, state=FAILED, attempts=attempts, last_error=f"邮件无法生成：{exc}",
+              last_attempt_at=stamp(now))
+        result["failed"] += 1
+        return True
+    try:
+        mailer.send(msg)
+    except MailError as exc:
+        give_up = exc.permanent or attempts >= policy.MAIL_MAX_ATTEMPTS
+        error = str(exc) if not give_up or exc.permanent else f"{exc}（已尝试 {attempts} 次，不再重试）"
+        _mark(store, actor, doc_id, state=FAILED if give_up else PENDING, attempts=attempts, last_error=error,
+              last_attempt_at=stamp(now))
+        if give_up:
+            result["failed"] += 1
+        elif exc.per_message:
+            result["deferred"] += 1  # refused for now (4xx): stays queued for a later run
+        if not exc.per_message:
+            result["error"] = str(exc)
+            return False
+        return True
+    _mark(store, actor, doc_id, state=SENT, attempts=attempts, last_error="", last_attempt_at=stamp(now),
+          sent_at=stamp(now))
+    result["sent"] += 1
+    return True
+
+
+def failed_messages(store: Store, limit: int = 100) -> list[dict]:
+    """The messages marked failed, newest first (the 邮件设置 page lists them)."""
+    rows = [d for d in store.scan(TABLE) if (d.get("email") or {}).get("state") == FAILED]
+    rows.sort(key=lambda d: d["id"], reverse=True)
+    return [{"id": d["id"], "recipient": d.get("recipient"), "to": d["email"].get("to", ""),
+             "subject": d.get("subject", ""), "attempts": d["email"].get("attempts", 0),
+             "last_error": d["email"].get("last_error", ""), "last_attempt_at": d["email"].get("last_attempt_at")}
+            for d in rows[:limit]]
