@@ -2,7 +2,7 @@
 The actions' forms are in forms/case_actions.py. Choices that come from the store are set by
 the view."""
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from records.cases.vocab import CHANNELS, STATES, TYPES
 
@@ -46,3 +46,7 @@ class CaseFilterForm(Form):
     overdue = BooleanField("仅逾期")
     date_from = DateField("收到日期自", validators=[Optional()])
     date_to = DateField("至", validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("结束日期早于开始日期，请检查日期范围")

@@ -172,14 +172,18 @@ def index():
     f.technician.choices = options([("", "全部技术人员")] + sorted(
         (u["username"], u.get("display_name") or u["username"]) for u in s.scan(USERS)
         if "technician" in u.get("roles", [])))
-    valid = f.validate()
+    f.validate()
+
+    def ok(field):  # a field with an error is shown with its message and not filtered on
+        return field.data if not field.errors else None
+
     at, cal = now(), calendar()
-    args = dict(q=f.q.data or "", type=f.type.data or "", state=f.state.data or "",
-                customer_id=f.customer_id.data if valid else None, product=f.product.data or "",
-                technician=f.technician.data or "", overdue=bool(f.overdue.data),
-                date_from=f.date_from.data if valid else None, date_to=f.date_to.data if valid else None)
-    rows, total = queries.search(s, at, page=page_arg(), per_page=PER_PAGE, **args)
-    return render_template("cases/index.html", rows=with_deadlines(rows, cal, at), f=f, paging=Pager(page_arg(), PER_PAGE, total),
+    args = dict(q=f.q.data or "", type=ok(f.type) or "", state=ok(f.state) or "", customer_id=ok(f.customer_id),
+                product=f.product.data or "", technician=ok(f.technician) or "", overdue=bool(f.overdue.data),
+                date_from=ok(f.date_from), date_to=ok(f.date_to))
+    rows, total, page = queries.search(s, at, page=page_arg(), per_page=PER_PAGE, **args)
+    return render_template("cases/index.html", rows=with_deadlines(rows, cal, at), f=f,
+                           paging=Pager(page, PER_PAGE, total),
                            STATES=vocab.STATES, TYPES=vocab.TYPES,
                            STATUS_CLASSES=STATUS_CLASSES, STATUS_LABELS=STATUS_LABELS)
 

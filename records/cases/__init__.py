@@ -6,6 +6,7 @@
 - ``deadlines.py``        deadlines set, met, read (status, overdue, responsible), recomputed
 - ``numbers.py``          the yearly number series: FW (6.1.1, 6.1.2), JF (6.2.5)
 - ``workflow.py``         intake (6.1.1, 6.1.2) and ``perform`` (one transition, one handler)
+- ``index.py``            the case index: per case the fields the lists filter and sort on
 - ``queries.py``          我的待办, the case list's search and the home page's overview
 - ``calendar_change.py``  a calendar correction and the deadlines it moves, in one transaction
 - ``steps/``              one handler per transition, by section of the regulation:

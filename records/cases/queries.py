@@ -1,5 +1,9 @@
 """The lists of cases: 我的待办 (the cases waiting for a user), the search of the case list, and
-the home page's overview."""
+the home page's overview.
+
+All read the case index (records/cases/index.py) first and then only the documents they show or
+check: the open cases for 我的待办 and the home page, one page of rows for the list.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -9,15 +13,28 @@ from records.calendar.workdays import to_local
 from records.core.store import Store
 from records.fines.proposals import pending
 
+from . import index
 from .deadlines import is_overdue, most_urgent_due
-from .flow import technicians, todo_actions
+from .flow import may, todo_actions
 from .vocab import TABLE
+
+
+def _may_be_mine(row: dict, user: dict) -> bool:
+    """Whether one of the steps the case waits for can be ``user``'s (a quick check on the index
+    row; ``todo_actions`` on the document decides)."""
+    if not row["duties"]:
+        return False
+    part = {"received_by": row["received_by"], "reply_assignee": row["reply_assignee"],
+            "dispatch": {"technicians": row["technicians"]}}
+    name = user.get("username")
+    return any(may(part, user, a) and (a != "handover" or row["received_by"] == name) for a in row["duties"])
 
 
 def my_work(store: Store, user: dict, now: datetime) -> list[dict]:
     """The cases waiting for ``user``: [{case, actions, due}], most urgent first."""
+    ids = [r["id"] for r in index.live(store) if _may_be_mine(r, user)]
     out = []
-    for case in store.scan(TABLE):
+    for case in store.docs(TABLE, ids):
         if case.get("state") == "closed" and not pending(case):
             continue
         acts = todo_actions(case, user)
@@ -28,47 +45,42 @@ def my_work(store: Store, user: dict, now: datetime) -> list[dict]:
     return out
 
 
+def search_words(q: str) -> list[str]:
+    """The words of a search, lower-cased: a case matches when it holds every one (AND)."""
+    return (q or "").lower().split()
+
+
 def search(store: Store, now: datetime, *, q: str = "", type: str = "", state: str = "",
            customer_id: int | None = None, product: str = "", technician: str = "",
            overdue: bool = False, date_from: date | None = None, date_to: date | None = None,
-           page: int = 1, per_page: int = 50):
-    """One page of cases matching the filters (newest first) and the total count."""
-    q = (q or "").strip().lower()
+           page: int = 1, per_page: int = 50) -> tuple[list[dict], int, int]:
+    """One page of cases matching the filters (newest first), the total count and the page shown
+    (a page past the end shows the last one)."""
+    words = search_words(q)
     product = (product or "").strip().lower()
-
-    def match(c):
-        if type and c.get("type") != type:
-            return False
-        if state and c.get("state") != state:
-            return False
-        if customer_id and c.get("customer_id") != customer_id:
-            return False
-        if product and product not in (c.get("product_serial") or "").lower():
-            return False
-        if technician and technician not in technicians(c):
-            return False
-        if date_from or date_to:
-            day = (c.get("received_at") or "")[:10]
-            if date_from and day < date_from.isoformat():
-                return False
-            if date_to and day > date_to.isoformat():
-                return False
-        if q:
-            hay = " ".join(str(c.get(k) or "") for k in (
-                "number", "customer_name", "product_serial", "product_label", "caller_name", "caller_phone",
-                "description")).lower()
-            if q not in hay:
-                return False
-        if overdue and not is_overdue(c, now):
-            return False
-        return True
-
-    return store.page(TABLE, match, key=lambda c: (c.get("received_at") or "", c["id"]), reverse=True,
-                      page=page, per_page=per_page)
+    start, end = (date_from.isoformat() if date_from else ""), (date_to.isoformat() if date_to else "")
+    late_before = to_local(now).timestamp()
+    rows = index.rows(store).select(type=type, state=state, customer_id=customer_id or None,
+                                    technicians=technician)
+    if product:
+        rows = [r for r in rows if product in r["serial"]]
+    if start or end:
+        rows = [r for r in rows if (not start or r["received_at"][:10] >= start)
+                and (not end or r["received_at"][:10] <= end)]
+    if words:
+        rows = [r for r in rows if all(w in r["hay"] for w in words)]
+    if overdue:
+        rows = [r for r in rows if r["due"] is not None and r["due"] < late_before]
+    total = len(rows)
+    last = max(1, -(-total // per_page))
+    page = min(max(page, 1), last)
+    shown = rows[(page - 1) * per_page:page * per_page]
+    return [store.require(TABLE, r["id"]) for r in shown], total, page
 
 
 def overview(cases: Iterable[dict], username: str, now: datetime, tq: bool) -> dict:
-    """The home page's lists and counts over ``cases`` (the caller scans the store).
+    """The home page's lists and counts over ``cases`` (all, or at least the live ones:
+    ``live_cases``).
 
     ``mine_open``: the open cases ``username`` recorded; ``late_cases``: how many open cases
     have a deadline past due; ``waiting_handover``: for 技质部 (``tq``), the calls recorded but
@@ -88,3 +100,16 @@ def overview(cases: Iterable[dict], username: str, now: datetime, tq: bool) -> d
     return {"mine_open": mine_open, "waiting_handover": waiting_handover, "pending_fines": pending_fines,
             "counts": {"mine_open": len(mine_open), "late_cases": late_cases,
                        "waiting_handover": len(waiting_handover), "pending_fines": len(pending_fines)}}
+
+
+def live_cases(store: Store) -> list[dict]:
+    """The open cases and those with a fine proposal waiting (read-only documents), newest first:
+    everything ``overview`` counts."""
+    return store.docs(TABLE, [r["id"] for r in index.live(store)])
+
+
+def fines_year_total(store: Store, year: int) -> int:
+    """``records.fines.ledger.year_total`` over every case, from the index."""
+    prefix = f"{year:04d}-"
+    return sum(amount for r in index.rows(store).bucket("fined", True)
+               for on, amount in r["fines_ruled"] if on.startswith(prefix))

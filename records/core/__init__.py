@@ -8,6 +8,7 @@
 - ``backup.py``       consistent snapshots of the data folder; rewriting documents at their version
 - ``errors.py``       DomainError (a Chinese refusal with its field), RecordNotFound, StaleRecord
 - ``digest.py``       per-shard digests of a table, recomputed only for the shards that changed
+- ``index.py``        summary indexes of a table (sorted rows, buckets per field value) over the digests
 - ``pdf.py``          HTML → PDF with WeasyPrint and the subset CJK font (附: the 技术服务单)
 - ``mailer.py``       SMTP: settings, messages, one session for a batch
 - ``uploads.py``      the generic checks of every upload: sniffing, opening, size, page and pixel caps
