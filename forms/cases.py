@@ -7,6 +7,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from records.cases.vocab import CHANNELS, STATES, TYPES
 
 from .base import Form, datetime_field, options, text_field
+from .widgets import LongSelect
 
 # --- Intake (6.1.1, 6.1.2) ---------------------------------------------------------------------
 
@@ -14,7 +15,7 @@ from .base import Form, datetime_field, options, text_field
 class IntakeForm(Form):
     type = RadioField("类型", choices=options(TYPES), default="service_request",
                       validators=[InputRequired("请选择类型")])
-    customer_id = SelectField("顾客单位", coerce=int, validators=[Optional()],
+    customer_id = SelectField("顾客单位", widget=LongSelect(), coerce=int, validators=[Optional()],
                               description="只填产品编号时，由系统按产品带出顾客单位")
     product_serial = StringField("产品编号", validators=[Optional(), Length(max=60)],
                                  description="质量问题必填；咨询可不填。可输入部分编号从列表中选择",
@@ -39,7 +40,7 @@ class CaseFilterForm(Form):
     q = StringField("搜索", validators=[Optional(), Length(max=100)])
     type = SelectField("类型", choices=options([("", "全部类型"), *TYPES.items()]), validators=[Optional()])
     state = SelectField("状态", choices=options([("", "全部状态"), *STATES.items()]), validators=[Optional()])
-    customer_id = SelectField("顾客单位", coerce=lambda v: int(v) if v not in (None, "") else None,
+    customer_id = SelectField("顾客单位", widget=LongSelect(), coerce=lambda v: int(v) if v not in (None, "") else None,
                               validators=[Optional()])
     product = StringField("产品编号", validators=[Optional(), Length(max=60)])
     technician = SelectField("技术人员", validators=[Optional()])

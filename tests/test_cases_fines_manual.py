@@ -181,13 +181,13 @@ def test_overview_lists_and_counts_for_the_home_page(db, new_case, act):
     other = new_case(user="engineer")                    # handed over at once
     late = act(new_case(), "handover", "receiver", "2026-12-07T09:00")  # late: 6.1.4 proposed
     now = at("2026-11-30T17:00")
-    ov = queries.overview(db.scan("cases"), "receiver", now, tq=True)
+    ov = queries.overview(db, "receiver", now, tq=True)
     assert [c["id"] for c in ov["mine_open"]] == [mine["id"], late["id"]]
     assert [c["id"] for c in ov["waiting_handover"]] == [mine["id"]]
     assert [(c["id"], f["clause"]) for c, f in ov["pending_fines"]] == [(late["id"], "6.1.4")]
     assert ov["counts"] == {"mine_open": 2, "late_cases": 2, "waiting_handover": 1, "pending_fines": 1}
     assert other["id"] not in [c["id"] for c in ov["mine_open"]]
-    assert queries.overview(db.scan("cases"), "engineer", now, tq=False)["waiting_handover"] == []
+    assert queries.overview(db, "engineer", now, tq=False)["waiting_handover"] == []
 
 
 def test_allowed_solutions_follow_the_warranty(new_case, act):

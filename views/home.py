@@ -4,7 +4,7 @@ Everyone: my work (counts of open, overdue and soon-due items, the most urgent o
 cases I recorded that are still open, and the quick links. 技质部 also: cases late anywhere,
 calls recorded but not yet handed over (the receivers' duty, 6.1.3: so 技质部 can chase them).
 Managers and the GM: the fine proposals waiting for a ruling and this year's total.
-The counting is records.cases.queries (overview of the live cases, the year's fines from the case index).
+The counting is records.cases.queries (overview, fines_year_total: from the case index).
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from records import policy
-from records.cases import deadlines as case_deadlines
 from records.cases import flow, queries, vocab
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
@@ -27,30 +26,21 @@ bp = Blueprint("home", __name__)
 SHOW = 8  # rows of each short list
 
 
-def _most_urgent(cases: list[dict], cal, at) -> list[dict]:
-    """The first SHOW rows of ``cases``, most urgent open deadline first (only those get their
-    deadline worked out)."""
-    def key(case):
-        due = case_deadlines.most_urgent_due(case)
-        return (0, due.timestamp(), case["id"]) if due else (1, 0, case["id"])
-    return with_deadlines(sorted(cases, key=key)[:SHOW], cal, at)
-
-
 @bp.get("/")
 @login_required
 def index():
     s, cal, at, user = store(), calendar(), now(), user_doc()
     tq = roles.is_tq(user)
     work = work_rows(s, user, cal, at)
-    seen = queries.overview(queries.live_cases(s), user["username"], at, tq)  # open cases only
+    seen = queries.overview(s, user["username"], at, tq, show=SHOW)
     counts = {"work": len(work), "work_overdue": sum(1 for r in work if r["status"] == "overdue"),
               "work_soon": sum(1 for r in work if r["status"] == "soon"), **seen["counts"],
               "customers": s.count(CUSTOMERS), "products": s.count(PRODUCTS)}
     return render_template(
         "home.html", counts=counts, work=work[:SHOW],
-        mine_open=_most_urgent(seen["mine_open"], cal, at),
-        waiting_handover=_most_urgent(seen["waiting_handover"], cal, at),
-        pending_fines=seen["pending_fines"][:SHOW], fines_year_total=queries.fines_year_total(s, at.year),
+        mine_open=with_deadlines(seen["mine_open"], cal, at),
+        waiting_handover=with_deadlines(seen["waiting_handover"], cal, at),
+        pending_fines=seen["pending_fines"], fines_year_total=queries.fines_year_total(s, at.year),
         year=at.year, tq=tq, overview=current_user.has_any(*roles.OVERVIEW_READERS),
         reader=current_user.has_any(*roles.CASE_READERS), manager=current_user.has_any(*roles.FINE_RULERS),
         may_sign_forms=current_user.has_any(*roles.FORM_SIGNERS), names=display_names(s),

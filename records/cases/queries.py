@@ -6,7 +6,6 @@ check: the open cases for 我的待办 and the home page, one page of rows for t
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 
 from records.calendar.workdays import to_local
@@ -14,7 +13,7 @@ from records.core.store import Store
 from records.fines.proposals import pending
 
 from . import index
-from .deadlines import is_overdue, most_urgent_due
+from .deadlines import most_urgent_due
 from .flow import may, todo_actions
 from .vocab import TABLE
 
@@ -78,34 +77,40 @@ def search(store: Store, now: datetime, *, q: str = "", type: str = "", state: s
     return [store.require(TABLE, r["id"]) for r in shown], total, page
 
 
-def overview(cases: Iterable[dict], username: str, now: datetime, tq: bool) -> dict:
-    """The home page's lists and counts over ``cases`` (all, or at least the live ones:
-    ``live_cases``).
+def _urgent_first(row: dict) -> tuple:
+    return (row["due"] is None, row["due"] or 0, row["id"])
+
+
+def overview(store: Store, username: str, now: datetime, tq: bool, show: int | None = None) -> dict:
+    """The home page's lists and counts, from the case index (only the documents listed are read).
 
     ``mine_open``: the open cases ``username`` recorded; ``late_cases``: how many open cases
     have a deadline past due; ``waiting_handover``: for 技质部 (``tq``), the calls recorded but
     not yet handed over (the receivers' duty, 6.1.3); ``pending_fines``: [(case, proposal)]
-    waiting for a ruling. ``counts`` has the length of each list and ``late_cases``.
+    waiting for a ruling. The case lists are most urgent first, cut to ``show`` rows; ``counts``
+    has the length of each whole list and ``late_cases``.
     """
-    mine_open, waiting_handover, pending_fines, late_cases = [], [], [], 0
-    for case in cases:
-        closed = case.get("state") == "closed"
-        if not closed and case.get("received_by") == username:
-            mine_open.append(case)
-        if not closed and is_overdue(case, now):
-            late_cases += 1
-        if tq and case.get("state") == "awaiting_handover":
-            waiting_handover.append(case)
-        pending_fines.extend((case, fine) for fine in pending(case))
-    return {"mine_open": mine_open, "waiting_handover": waiting_handover, "pending_fines": pending_fines,
-            "counts": {"mine_open": len(mine_open), "late_cases": late_cases,
-                       "waiting_handover": len(waiting_handover), "pending_fines": len(pending_fines)}}
+    late_before = to_local(now).timestamp()
+    mine, handover, fined, late = [], [], [], 0
+    for r in index.live(store):
+        if r["open"]:
+            if r["received_by"] == username:
+                mine.append(r)
+            if r["due"] is not None and r["due"] < late_before:
+                late += 1
+            if tq and r["state"] == "awaiting_handover":
+                handover.append(r)
+        if r["pending_fines"]:
+            fined.append(r)
 
+    def cases(rows):
+        return store.docs(TABLE, [r["id"] for r in sorted(rows, key=_urgent_first)[:show]])
 
-def live_cases(store: Store) -> list[dict]:
-    """The open cases and those with a fine proposal waiting (read-only documents), newest first:
-    everything ``overview`` counts."""
-    return store.docs(TABLE, [r["id"] for r in index.live(store)])
+    fined.sort(key=lambda r: r["id"])
+    pending_fines = [(case, fine) for case in store.docs(TABLE, [r["id"] for r in fined]) for fine in pending(case)]
+    return {"mine_open": cases(mine), "waiting_handover": cases(handover), "pending_fines": pending_fines[:show],
+            "counts": {"mine_open": len(mine), "late_cases": late, "waiting_handover": len(handover),
+                       "pending_fines": len(pending_fines)}}
 
 
 def fines_year_total(store: Store, year: int) -> int:

@@ -144,12 +144,19 @@ class Store:
     def docs(self, table: str, ids: Iterable[int]) -> list[dict]:
         """The records of ``ids`` that exist, in that order: read-only and shared with the cache
         (as ``scan`` gives them), so a list reads only the shards of the rows it shows."""
+        current = schema.current(table)
+        shards: dict[int, tuple[dict, int]] = {}
         out = []
         for record_id in ids:
-            data, oldest = self.cache.load(self.shard_path(table, int(record_id)))
-            doc = data.get(table, {}).get(str(int(record_id)))
+            record_id = int(record_id)
+            n = record_id // SHARD_SIZE
+            if n not in shards:
+                data, oldest = self.cache.load(self.tables_dir / table / f"{n:06d}.json")
+                shards[n] = (data.get(table, {}), oldest)
+            docs, oldest = shards[n]
+            doc = docs.get(str(record_id))
             if doc is not None:
-                out.append(doc if oldest >= schema.current(table) else schema.upgrade(table, copy_doc(doc)))
+                out.append(doc if oldest >= current else schema.upgrade(table, copy_doc(doc)))
         return out
 
     def find(self, table: str, pred: Callable[[dict], bool] | None = None) -> list[dict]:
