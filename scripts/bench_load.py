@@ -177,7 +177,7 @@ def rss_mb(pid: int) -> float:
 
 
 def wrk(url: str, cookie: str | None, seconds: float, connections: int, lua: Path) -> dict:
-    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
+    cmd = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
            "-s", str(lua)]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]

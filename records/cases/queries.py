@@ -53,8 +53,8 @@ def search(store: Store, now: datetime, *, q: str = "", type: str = "", state: s
            customer_id: int | None = None, product: str = "", technician: str = "",
            overdue: bool = False, date_from: date | None = None, date_to: date | None = None,
            page: int = 1, per_page: int = 50) -> tuple[list[dict], int, int]:
-    """One page of cases matching the filters (newest first), the total count and the page shown
-    (a page past the end shows the last one)."""
+    """One page of cases matching the filters (newest first; read-only documents), the total count
+    and the page shown (a page past the end shows the last one)."""
     words = search_words(q)
     product = (product or "").strip().lower()
     start, end = (date_from.isoformat() if date_from else ""), (date_to.isoformat() if date_to else "")
@@ -74,7 +74,7 @@ def search(store: Store, now: datetime, *, q: str = "", type: str = "", state: s
     last = max(1, -(-total // per_page))
     page = min(max(page, 1), last)
     shown = rows[(page - 1) * per_page:page * per_page]
-    return [store.require(TABLE, r["id"]) for r in shown], total, page
+    return store.docs(TABLE, [r["id"] for r in shown]), total, page
 
 
 def _urgent_first(row: dict) -> tuple:

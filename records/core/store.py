@@ -101,13 +101,17 @@ class Store:
     def shard_path(self, table: str, record_id: int) -> Path:
         return self.tables_dir / table / f"{record_id // SHARD_SIZE:06d}.json"
 
-    def shards(self, table: str) -> list[Path]:
-        folder = self.tables_dir / table
+    def shard_names(self, table: str) -> list[str]:
+        """The file names of the table's shards, in id order."""
         try:
-            names = sorted(e.name for e in os.scandir(folder) if e.name.endswith(".json") and not e.name.startswith("."))
+            return sorted(e.name for e in os.scandir(self.tables_dir / table)
+                          if e.name.endswith(".json") and not e.name.startswith("."))
         except FileNotFoundError:
             return []
-        return [folder / n for n in names]
+
+    def shards(self, table: str) -> list[Path]:
+        folder = self.tables_dir / table
+        return [folder / n for n in self.shard_names(table)]
 
     def get(self, table: str, record_id: int) -> dict | None:
         """A private copy of one record, or None."""
