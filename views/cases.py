@@ -25,7 +25,7 @@ from records.users import accounts
 from records.users.accounts import TABLE as USERS
 from records.users.roles import CASE_READERS as READERS
 
-from . import case_forms
+from . import case_forms, todo
 from .common import Pager, calendar, form_errors_to_fields, input_now, now, page_arg, store, user_doc
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -108,8 +108,9 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
 @bp.get("/my")
 @login_required
 def my_work():
-    return render_template("cases/my_work.html", rows=work_rows(store(), user_doc(), calendar(), now()), T=flow.TRANSITIONS,
-                           STATES=vocab.STATES, TYPES=vocab.TYPES, STATUS_LABELS=STATUS_LABELS,
+    areas = todo.gather(store(), user_doc(), now(), calendar())
+    return render_template("cases/my_work.html", rows=areas.pop("cases"), others=areas, AREAS=todo.AREAS,
+                           T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES, STATUS_LABELS=STATUS_LABELS,
                            STATUS_CLASSES=STATUS_CLASSES, RULES=RULES)
 
 
@@ -122,10 +123,13 @@ def next_deadline(case: dict, cal, now) -> tuple[dict | None, str]:
 def work_rows(s, user: dict, cal, now) -> list[dict]:
     """我的待办 of ``user``: [{case, actions, due, deadline, status}], most urgent first."""
     rows = []
-    for r in queries.my_work(s, user, now):
+    for r in queries.todo(s, user, now):
         dl_row, status = next_deadline(r["case"], cal, now)
         rows.append({**r, "deadline": dl_row, "status": status})
     return rows
+
+
+todo.register(todo.Area("cases", "服务案例", 10, lambda s, user, now, cal: work_rows(s, user, cal, now)))
 
 
 def with_deadlines(cases, cal, now) -> list[dict]:

@@ -19,7 +19,8 @@ from records.fines import rulings
 from records.users import roles
 from records.users.accounts import display_names
 
-from .cases import STATUS_CLASSES, STATUS_LABELS, with_deadlines, work_rows
+from . import todo
+from .cases import STATUS_CLASSES, STATUS_LABELS, with_deadlines
 from .common import calendar, now, store, user_doc
 
 bp = Blueprint("home", __name__)
@@ -31,10 +32,10 @@ SHOW = 8  # rows of each short list
 def index():
     s, cal, at, user = store(), calendar(), now(), user_doc()
     tq = roles.is_tq(user)
-    work = work_rows(s, user, cal, at)
+    areas = todo.gather(s, user, at, cal)
+    work = areas["cases"]
     seen = queries.overview(s, user["username"], at, tq, show=SHOW)
-    counts = {"work": len(work), "work_overdue": sum(1 for r in work if r["status"] == "overdue"),
-              "work_soon": sum(1 for r in work if r["status"] == "soon"), **seen["counts"],
+    counts = {**todo.counts(areas), **seen["counts"],
               "customers": s.count(CUSTOMERS), "products": s.count(PRODUCTS)}
     return render_template(
         "home.html", counts=counts, work=work[:SHOW],

@@ -44,6 +44,11 @@ def my_work(store: Store, user: dict, now: datetime) -> list[dict]:
     return out
 
 
+def todo(store: Store, user: dict, now: datetime) -> list[dict]:
+    """我的待办 of the cases (the area's entry in the page's registry, views/todo.py): ``my_work``."""
+    return my_work(store, user, now)
+
+
 def search_words(q: str) -> list[str]:
     """The words of a search, lower-cased: a case matches when it holds every one (AND)."""
     return (q or "").lower().split()

@@ -209,6 +209,16 @@ def list_tasks(store: Store, now: datetime, engineer: str = "", customer_id: int
     return rows
 
 
+def todo(store: Store, user: dict, now: datetime) -> list[dict]:
+    """我的待办 of the follow-up calls (8.1, 8.2): the open tasks assigned to ``user`` whose period
+    has begun, as ``list_tasks`` gives them (overdue first, then by due date)."""
+    name = user.get("username")
+    if not name:
+        return []
+    today = local_day(now).isoformat()
+    return [r for r in list_tasks(store, now, engineer=name) if r["state"] != "done" and r["period_start"] <= today]
+
+
 def get_task(store: Store, task_id: int, now: datetime) -> dict | None:
     t = store.get(TABLE, task_id)
     if t is None:
