@@ -184,7 +184,8 @@ def index():
     at, cal = now(), calendar()
     args = dict(q=f.q.data or "", type=ok(f.type) or "", state=ok(f.state) or "", customer_id=ok(f.customer_id),
                 product=f.product.data or "", technician=ok(f.technician) or "", overdue=bool(f.overdue.data),
-                date_from=ok(f.date_from), date_to=ok(f.date_to))
+                **({"date_from": f.date_from.data, "date_to": f.date_to.data}
+                   if not (f.date_from.errors or f.date_to.errors) else {}))  # a reversed range: neither
     rows, total, page = queries.search(s, at, page=page_arg(), per_page=PER_PAGE, **args)
     return render_template("cases/index.html", rows=with_deadlines(rows, cal, at), f=f,
                            paging=Pager(page, PER_PAGE, total),
