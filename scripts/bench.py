@@ -9,8 +9,9 @@ module and knows nothing of this one:
 * workflow  ``scripts/bench_workflow.py`` one case transition
 * pdf       ``scripts/bench_pdf.py``      the 技术服务单 PDF
 * cron      ``scripts/bench_cron.py``     the scheduled ``overdue`` and ``followups`` runs
+* load      ``scripts/bench_load.py``     the real server under 8 clients (wrk): p50/p95 per page
 
-The storage, workflow and cron sections work on the synthetic ten-year data set of
+The storage, workflow, cron and load sections work on the synthetic ten-year data set of
 ``scripts/bench_data.py``. A later feature adds its figures by writing such a function and
 listing it in ``SECTIONS`` below; ``run`` returns
 {section name: figures}, in the order of ``SECTIONS``.
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from .bench_cron import section_cron
+from .bench_load import section_load
 from .bench_pdf import section_pdf
 from .bench_storage import bench_storage
 from .bench_workflow import section_workflow
@@ -35,6 +37,7 @@ SECTIONS: dict[str, Callable[[bool], dict]] = {
     "workflow": section_workflow,
     "pdf": section_pdf,
     "cron": section_cron,
+    "load": section_load,
 }
 
 

@@ -151,7 +151,7 @@ def recompute_deadlines(data_dir: Path, dry_run: bool):
               help="Folder under which the throw-away data sets are built [default: the system's temp "
                    "folder]. Never the real data: AFTERSALES_DATA is deliberately not read here.")
 @click.option("--quick", is_flag=True, help="A smaller data set (for a fast check).")
-@click.option("--only", multiple=True, help="Run only these sections (storage, worktime, workflow, pdf, cron).")
+@click.option("--only", multiple=True, help="Run only these sections (storage, worktime, workflow, pdf, cron, load).")
 def bench(data_dir: Path | None, quick: bool, only: tuple[str, ...]):
     """Build a synthetic ten-year data set in a temp folder and print timing figures."""
     import tempfile
