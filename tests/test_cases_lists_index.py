@@ -11,6 +11,7 @@ from records.calendar.corrections import current_calendar
 from records.cases import flow, index, queries, workflow
 from records.core.store import Store
 from records.fines.proposals import pending
+from records.followups import tasks as followup_tasks
 from records.followups.tasks import TABLE as FOLLOWUPS
 from records.jobs.followup_calls import run_followups
 from tests.fixtures.calendar import TZ, at
@@ -124,3 +125,17 @@ def test_home_counts_come_from_the_index(db, many):
     assert seen["counts"]["mine_open"] == sum(1 for c in open_cases if c["received_by"] == "receiver")
     assert len(seen["mine_open"]) == 3 and seen["mine_open"][0]["id"] == late["id"]  # most urgent first
     assert seen["counts"]["pending_fines"] == sum(len(pending(c)) for c in db.scan("cases")) == 1
+
+
+def test_follow_up_list_pages_from_the_index(store, near_and_far):
+    near_and_far(store)
+    for month in (1, 4, 7):
+        run_followups(store, datetime(2026, month, 2, 8, tzinfo=TZ), send_mail=False)
+    now = datetime(2026, 8, 1, 9, tzinfo=TZ)
+    whole = followup_tasks.list_tasks(store, now)
+    assert len(whole) == 6 and {t["state"] for t in whole} == {"overdue", "due"}
+    rows, counts, total = followup_tasks.task_page(store, now, 2, 4)
+    assert rows == whole[4:] and total == 6 and "call" in rows[0]
+    assert counts == {s: sum(1 for t in whole if t["state"] == s) for s in followup_tasks.STATUS_NAMES}
+    engineer = followup_tasks.task_page(store, now, 1, 50, engineer="engineer")[0]
+    assert engineer == [t for t in whole if t["assignee"] == "engineer"]
