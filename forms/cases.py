@@ -9,6 +9,7 @@ from records.catalog import phones
 from records.core.errors import DomainError
 
 from .base import Form, datetime_field, options, text_field
+from .widgets import LongSelect
 
 # --- Intake (6.1.1, 6.1.2) ---------------------------------------------------------------------
 
@@ -26,7 +27,7 @@ class IntakeForm(Form):
                       validators=[InputRequired("请选择类型")])
     received_by = SelectField("接收人", validators=[Optional()],
                               description="接听来电的人（默认是您）。技质部可代他人登记，接收人仍为责任人（6.1.3）")
-    customer_id = SelectField("顾客单位", coerce=int, validators=[Optional()],
+    customer_id = SelectField("顾客单位", widget=LongSelect(), coerce=int, validators=[Optional()],
                               description="只填产品编号时，由系统按产品带出顾客单位")
     product_serial = StringField("产品编号", validators=[Optional(), Length(max=60)],
                                  description="质量问题必填；咨询可不填。可输入部分编号从列表中选择",
@@ -57,10 +58,14 @@ class CaseFilterForm(Form):
     q = StringField("搜索", validators=[Optional(), Length(max=100)])
     type = SelectField("类型", choices=options([("", "全部类型"), *TYPES.items()]), validators=[Optional()])
     state = SelectField("状态", choices=options([("", "全部状态"), *STATES.items()]), validators=[Optional()])
-    customer_id = SelectField("顾客单位", coerce=lambda v: int(v) if v not in (None, "") else None,
+    customer_id = SelectField("顾客单位", widget=LongSelect(), coerce=lambda v: int(v) if v not in (None, "") else None,
                               validators=[Optional()])
     product = StringField("产品编号", validators=[Optional(), Length(max=60)])
     technician = SelectField("技术人员", validators=[Optional()])
     overdue = BooleanField("仅逾期")
     date_from = DateField("收到日期自", validators=[Optional()])
     date_to = DateField("至", validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("结束日期早于开始日期，请检查日期范围")

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from records.policy import dispatch_bands_text
 
 from .base import Form
+from .widgets import LongSelect
 
 
 class ContactForm(Form):
@@ -51,7 +52,7 @@ class ProductForm(Form):
     model = StringField("型号", validators=[DataRequired("请输入型号"), Length(max=60)])
     name = StringField("产品名称", validators=[DataRequired("请输入产品名称"), Length(max=100)])
     serial_no = StringField("产品编号", validators=[DataRequired("请输入产品编号"), Length(max=60)])
-    customer_id = SelectField("顾客单位", coerce=int, validators=[DataRequired("请选择顾客单位")])
+    customer_id = SelectField("顾客单位", widget=LongSelect(), coerce=int, validators=[DataRequired("请选择顾客单位")])
     delivery_date = DateField("交付日期", validators=[DataRequired("请输入交付日期（YYYY-MM-DD）")])
     warranty_months = IntegerField("质保期（月）", validators=[
         InputRequired("请输入质保期"), NumberRange(0, 240, "质保期必须在 0–240 个月之间")])

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from records.followups.tasks import CASE_TYPES, STATUS_NAMES
 
 from .base import Form, options
+from .widgets import LongSelect
 
 
 class FilterForm(Form):
@@ -12,7 +13,7 @@ class FilterForm(Form):
         csrf = False  # GET filter: changes nothing
 
     engineer = SelectField("工程师", choices=[], validate_choice=False)
-    customer = SelectField("顾客单位", choices=[], validate_choice=False)
+    customer = SelectField("顾客单位", widget=LongSelect(), choices=[], validate_choice=False)
     quarter = StringField("季度", validators=[Optional(), Regexp(r"^\s*\d{4}([Qq][1-4])?\s*$", message="格式如 2026Q1 或 2026")],
                           render_kw={"placeholder": "2026Q1"})
     status = SelectField("状态", choices=options([("", "全部")] + list(STATUS_NAMES.items())), validate_choice=False)

@@ -10,8 +10,9 @@ module and knows nothing of this one:
 * pdf       ``scripts/bench_pdf.py``      the 技术服务单 PDF
 * cron      ``scripts/bench_cron.py``     the scheduled ``overdue`` and ``followups`` runs
 * verify    ``scripts/bench_verify.py``   ``verify`` (every record rebuilt), ``backup``, ``restore``
+* load      ``scripts/bench_load.py``     the real server under 8 clients (wrk): p50/p95 per page
 
-The storage, workflow, cron and verify sections work on the synthetic ten-year data set of
+The storage, workflow, cron, verify and load sections work on the synthetic ten-year data set of
 ``scripts/bench_data.py``. A later feature adds its figures by writing such a function and
 listing it in ``SECTIONS`` below; ``run`` returns
 {section name: figures}, in the order of ``SECTIONS``.
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from .bench_cron import section_cron
+from .bench_load import section_load
 from .bench_pdf import section_pdf
 from .bench_storage import bench_storage
 from .bench_verify import section_verify
@@ -38,6 +40,7 @@ SECTIONS: dict[str, Callable[[bool], dict]] = {
     "pdf": section_pdf,
     "cron": section_cron,
     "verify": section_verify,
+    "load": section_load,
 }
 
 

@@ -20,8 +20,10 @@ def cli():
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="AFTERSALES_HOST", help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, envvar="AFTERSALES_PORT", type=int, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), envvar="AFTERSALES_WORKERS",
+              help="Server processes sharing the port (one core each; see scripts/serve_workers.py).")
 @click.option("--demo-if-empty", is_flag=True, help="Load the demo data first when the data folder has no users.")
-def serve(data_dir: Path, host: str, port: int, threads: int, demo_if_empty: bool):
+def serve(data_dir: Path, host: str, port: int, threads: int, workers: int, demo_if_empty: bool):
     """Serve the web app with waitress (a production WSGI server)."""
     from waitress import serve as waitress_serve
 
@@ -32,9 +34,20 @@ def serve(data_dir: Path, host: str, port: int, threads: int, demo_if_empty: boo
         if is_empty(store):
             load_demo(store)
             click.echo(f"已加载演示数据（演示用户密码：{DEMO_PASSWORD}，见 README）")
-    app = create_app({"DATA_DIR": data_dir})
-    click.echo(f"售后服务管理系统: http://{host}:{port}/  (data: {data_dir})")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="aftersales")
+    click.echo(f"售后服务管理系统: http://{host}:{port}/  (data: {data_dir}, {workers} 个进程)")
+    if workers > 1:
+        from .serve_workers import serve_forked
+        create_app({"DATA_DIR": data_dir})  # the start checks once, before the workers start
+        serve_forked(lambda: _warm(create_app({"DATA_DIR": data_dir})), host, port, threads, workers)
+        return
+    waitress_serve(_warm(create_app({"DATA_DIR": data_dir})), host=host, port=port, threads=threads, ident="aftersales")
+
+
+def _warm(app):
+    """Build the case index before the first page asks for it (records/cases/index.py)."""
+    from records.cases.index import CASES
+    CASES.warm(app.extensions["aftersales.store"])
+    return app
 
 
 @cli.command()
@@ -111,7 +124,7 @@ def recompute_deadlines(data_dir: Path, dry_run: bool):
               help="Folder under which the throw-away data sets are built [default: the system's temp "
                    "folder]. Never the real data: AFTERSALES_DATA is deliberately not read here.")
 @click.option("--quick", is_flag=True, help="A smaller data set (for a fast check).")
-@click.option("--only", multiple=True, help="Run only these sections (storage, worktime, workflow, pdf, cron, verify).")
+@click.option("--only", multiple=True, help="Run only these sections (storage, worktime, workflow, pdf, cron, verify, load).")
 def bench(data_dir: Path | None, quick: bool, only: tuple[str, ...]):
     """Build a synthetic ten-year data set in a temp folder and print timing figures."""
     import tempfile

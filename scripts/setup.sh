@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine, idempotently.
 #   scripts/setup.sh          the app: CJK fonts (PDF glyphs), a virtualenv with the app
-#   scripts/setup.sh --test   also chromium and poppler-utils (browser and PDF tests), test packages
+#   scripts/setup.sh --test   also chromium and poppler-utils (browser and PDF tests), wrk (the load bench), test packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # python3-venv: the virtualenv; Pango: WeasyPrint; CJK fonts: glyphs in PDFs and pages;
 # HarfBuzz subsetting makes PDFs fast
 want=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk libharfbuzz-subset0)
-[ "${1:-}" = "--test" ] && want+=(chromium poppler-utils)
+[ "${1:-}" = "--test" ] && want+=(chromium poppler-utils wrk)
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

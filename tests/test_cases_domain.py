@@ -455,7 +455,7 @@ def test_overdue_items_and_my_work(db, cal, users, new_case):
 def test_search_filters(world, db, new_case):
     a = new_case()  # decision due Mon 16:30
     b = new_case(user="engineer", serial="OUT-001", description="雷达不开机", now="2026-11-30T09:00")  # Tue 09:30
-    rows, total = queries.search(db, at("2026-11-30T12:00"), q="雷达")
+    rows, total, _ = queries.search(db, at("2026-11-30T12:00"), q="雷达")
     assert total == 1 and rows[0]["id"] == b["id"]
     assert queries.search(db, at("2026-11-30T12:00"), state="awaiting_decision")[1] == 2
     assert queries.search(db, at("2026-11-30T17:00"), overdue=True)[0][0]["id"] == a["id"]

@@ -182,7 +182,7 @@ def test_overview_lists_and_counts_for_the_home_page(db, new_case, act):
     other = new_case(user="engineer", now="2026-11-30T09:00")  # 技质部's: decision due Tue 09:30
     late = new_case(received_at=at("2026-11-27T09:00"))    # recorded late: 6.1.4 proposed
     now = at("2026-11-30T17:00")
-    ov = queries.overview(db.scan("cases"), "receiver", now, tq=True)
+    ov = queries.overview(db, "receiver", now, tq=True)
     assert [c["id"] for c in ov["mine_open"]] == [mine["id"], late["id"]]
     assert [(c["id"], f["clause"]) for c, f in ov["pending_fines"]] == [(late["id"], "6.1.4")]
     assert ov["counts"] == {"mine_open": 2, "late_cases": 2, "pending_fines": 1}

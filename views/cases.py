@@ -26,7 +26,7 @@ from records.users import accounts
 from records.users.accounts import TABLE as USERS
 from records.users.roles import CASE_READERS as READERS
 
-from . import case_forms, case_notes
+from . import case_forms, case_notes, todo
 from .common import Pager, calendar, form_errors_to_fields, input_now, now, page_arg, store, user_doc
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -118,8 +118,9 @@ def _serial_options() -> list[tuple[str, str]]:
 @bp.get("/my")
 @login_required
 def my_work():
-    return render_template("cases/my_work.html", rows=work_rows(store(), user_doc(), calendar(), now()), T=flow.TRANSITIONS,
-                           STATES=vocab.STATES, TYPES=vocab.TYPES, STATUS_LABELS=STATUS_LABELS,
+    areas = todo.gather(store(), user_doc(), now(), calendar())
+    return render_template("cases/my_work.html", rows=areas.pop("cases"), others=areas, AREAS=todo.AREAS,
+                           T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES, STATUS_LABELS=STATUS_LABELS,
                            STATUS_CLASSES=STATUS_CLASSES, RULES=RULES)
 
 
@@ -132,10 +133,13 @@ def next_deadline(case: dict, cal, now) -> tuple[dict | None, str]:
 def work_rows(s, user: dict, cal, now) -> list[dict]:
     """我的待办 of ``user``: [{case, actions, due, deadline, status}], most urgent first."""
     rows = []
-    for r in queries.my_work(s, user, now):
+    for r in queries.todo(s, user, now):
         dl_row, status = next_deadline(r["case"], cal, now)
         rows.append({**r, "deadline": dl_row, "status": status})
     return rows
+
+
+todo.register(todo.Area("cases", "服务案例", 10, lambda s, user, now, cal: work_rows(s, user, cal, now)))
 
 
 def with_deadlines(cases, cal, now) -> list[dict]:
@@ -199,14 +203,19 @@ def index():
     f.technician.choices = options([("", "全部技术人员")] + sorted(
         (u["username"], u.get("display_name") or u["username"]) for u in s.scan(USERS)
         if "technician" in u.get("roles", [])))
-    valid = f.validate()
+    f.validate()
+
+    def ok(field):  # a field with an error is shown with its message and not filtered on
+        return field.data if not field.errors else None
+
     at, cal = now(), calendar()
-    args = dict(q=f.q.data or "", type=f.type.data or "", state=f.state.data or "",
-                customer_id=f.customer_id.data if valid else None, product=f.product.data or "",
-                technician=f.technician.data or "", overdue=bool(f.overdue.data),
-                date_from=f.date_from.data if valid else None, date_to=f.date_to.data if valid else None)
-    rows, total = queries.search(s, at, page=page_arg(), per_page=PER_PAGE, **args)
-    return render_template("cases/index.html", rows=with_deadlines(rows, cal, at), f=f, paging=Pager(page_arg(), PER_PAGE, total),
+    args = dict(q=f.q.data or "", type=ok(f.type) or "", state=ok(f.state) or "", customer_id=ok(f.customer_id),
+                product=f.product.data or "", technician=ok(f.technician) or "", overdue=bool(f.overdue.data),
+                **({"date_from": f.date_from.data, "date_to": f.date_to.data}
+                   if not (f.date_from.errors or f.date_to.errors) else {}))  # a reversed range: neither
+    rows, total, page = queries.search(s, at, page=page_arg(), per_page=PER_PAGE, **args)
+    return render_template("cases/index.html", rows=with_deadlines(rows, cal, at), f=f,
+                           paging=Pager(page, PER_PAGE, total),
                            STATES=vocab.STATES, TYPES=vocab.TYPES,
                            STATUS_CLASSES=STATUS_CLASSES, STATUS_LABELS=STATUS_LABELS)
 

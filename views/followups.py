@@ -44,13 +44,13 @@ def index():
     except ValueError:
         customer_id = None
     at = now(whole_minutes=True)
-    rows = followup_tasks.list_tasks(store(), at, engineer=form.engineer.data or "", customer_id=customer_id,
-                                quarter=quarter, status=form.status.data or "")
-    counts = {s: sum(1 for r in rows if r["state"] == s) for s in followup_tasks.STATUS_NAMES}
     page = page_arg()
-    paging = Pager(page, PER_PAGE, len(rows))
+    rows, counts, total = followup_tasks.task_page(store(), at, page, PER_PAGE, engineer=form.engineer.data or "",
+                                                   customer_id=customer_id, quarter=quarter,
+                                                   status=form.status.data or "")
+    paging = Pager(page, PER_PAGE, total)
     names = dict(engineers)
-    return render_template("followups/index.html", form=form, rows=rows[(page - 1) * PER_PAGE: page * PER_PAGE],
+    return render_template("followups/index.html", form=form, rows=rows,
                            paging=paging, counts=counts, names=names, kinds=followup_tasks.KIND_NAMES,
                            states=followup_tasks.STATUS_NAMES, this_quarter=periods.quarter_label(at.date()))
 

@@ -4,7 +4,7 @@ Everyone: my work (counts of open, overdue and soon-due items, the most urgent o
 cases I took that are still open, and the quick links. 技质部 also: cases late anywhere
 (recording a call is its hand-over, 6.1.3: no call waits for one).
 Managers and the GM: the fine proposals waiting for a ruling and this year's total.
-The counting is records.cases.queries.overview and records.fines.ledger.year_total.
+The counting is records.cases.queries (overview, fines_year_total: from the case index).
 """
 from __future__ import annotations
 
@@ -15,19 +15,16 @@ from records import policy
 from records.cases import flow, queries, vocab
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
-from records.fines import ledger, rulings
+from records.fines import rulings
 from records.users import roles
 from records.users.accounts import display_names
 
-from .cases import STATUS_CLASSES, STATUS_LABELS, with_deadlines, work_rows
+from . import todo
+from .cases import STATUS_CLASSES, STATUS_LABELS, with_deadlines
 from .common import calendar, now, store, user_doc
 
 bp = Blueprint("home", __name__)
 SHOW = 8  # rows of each short list
-
-
-def _most_urgent_first(rows: list[dict]) -> list[dict]:
-    return sorted(rows, key=lambda r: (r["deadline"]["due"] if r["deadline"] else "9999", r["case"]["id"]))
 
 
 @bp.get("/")
@@ -35,16 +32,15 @@ def _most_urgent_first(rows: list[dict]) -> list[dict]:
 def index():
     s, cal, at, user = store(), calendar(), now(), user_doc()
     tq = roles.is_tq(user)
-    work = work_rows(s, user, cal, at)
-    cases = list(s.scan(vocab.TABLE))  # read twice: the overview and the year's fines
-    seen = queries.overview(cases, user["username"], at, tq)
-    counts = {"work": len(work), "work_overdue": sum(1 for r in work if r["status"] == "overdue"),
-              "work_soon": sum(1 for r in work if r["status"] == "soon"), **seen["counts"],
+    areas = todo.gather(s, user, at, cal)
+    work = areas["cases"]
+    seen = queries.overview(s, user["username"], at, tq, show=SHOW)
+    counts = {**todo.counts(areas), **seen["counts"],
               "customers": s.count(CUSTOMERS), "products": s.count(PRODUCTS)}
     return render_template(
         "home.html", counts=counts, work=work[:SHOW],
-        mine_open=_most_urgent_first(with_deadlines(seen["mine_open"], cal, at))[:SHOW],
-        pending_fines=seen["pending_fines"][:SHOW], fines_year_total=ledger.year_total(cases, at.year),
+        mine_open=with_deadlines(seen["mine_open"], cal, at),
+        pending_fines=seen["pending_fines"], fines_year_total=queries.fines_year_total(s, at.year),
         year=at.year, tq=tq, overview=current_user.has_any(*roles.OVERVIEW_READERS),
         reader=current_user.has_any(*roles.CASE_READERS), manager=current_user.has_any(*roles.FINE_RULERS),
         may_sign_forms=current_user.has_any(*roles.FORM_SIGNERS), names=display_names(s),

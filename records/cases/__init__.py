@@ -7,6 +7,7 @@
 - ``deadlines.py``        deadlines set, met, read (status, overdue, responsible), recomputed
 - ``numbers.py``          the yearly number series: FW (6.1.1, 6.1.2), JF (6.2.5)
 - ``workflow.py``         intake (6.1.1, 6.1.2) and ``perform`` (one transition, one handler)
+- ``index.py``            the case index: per case the fields the lists filter and sort on
 - ``queries.py``          我的待办, the case list's search and the home page's overview
 - ``lookup.py``           any employee's lookup of a case (6.1.1); a customer's or product's cases
 - ``migrations.py``       the schema migrations of stored cases (v2: recording is the hand-over, 6.1.3)

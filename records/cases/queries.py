@@ -1,23 +1,39 @@
 """The lists of cases: 我的待办 (the cases waiting for a user), the search of the case list, and
-the home page's overview."""
+the home page's overview.
+
+All read the case index (records/cases/index.py) first and then only the documents they show or
+check: the open cases for 我的待办 and the home page, one page of rows for the list.
+"""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 
 from records.calendar.workdays import to_local
 from records.core.store import Store
 from records.fines.proposals import pending
 
-from .deadlines import is_overdue, most_urgent_due
-from .flow import technicians, todo_actions
+from . import index
+from .deadlines import most_urgent_due
+from .flow import may, todo_actions
 from .vocab import TABLE
+
+
+def _may_be_mine(row: dict, user: dict) -> bool:
+    """Whether one of the steps the case waits for can be ``user``'s (a quick check on the index
+    row; ``todo_actions`` on the document decides)."""
+    if not row["duties"]:
+        return False
+    part = {"received_by": row["received_by"], "reply_assignee": row["reply_assignee"],
+            "dispatch": {"technicians": row["technicians"]}}
+    name = user.get("username")
+    return any(may(part, user, a) and (a != "handover" or row["received_by"] == name) for a in row["duties"])
 
 
 def my_work(store: Store, user: dict, now: datetime) -> list[dict]:
     """The cases waiting for ``user``: [{case, actions, due}], most urgent first."""
+    ids = [r["id"] for r in index.live(store) if _may_be_mine(r, user)]
     out = []
-    for case in store.scan(TABLE):
+    for case in store.docs(TABLE, ids):
         if case.get("state") == "closed" and not pending(case):
             continue
         acts = todo_actions(case, user)
@@ -28,60 +44,79 @@ def my_work(store: Store, user: dict, now: datetime) -> list[dict]:
     return out
 
 
+def todo(store: Store, user: dict, now: datetime) -> list[dict]:
+    """我的待办 of the cases (the area's entry in the page's registry, views/todo.py): ``my_work``."""
+    return my_work(store, user, now)
+
+
+def search_words(q: str) -> list[str]:
+    """The words of a search, lower-cased: a case matches when it holds every one (AND)."""
+    return (q or "").lower().split()
+
+
 def search(store: Store, now: datetime, *, q: str = "", type: str = "", state: str = "",
            customer_id: int | None = None, product: str = "", technician: str = "",
            overdue: bool = False, date_from: date | None = None, date_to: date | None = None,
-           page: int = 1, per_page: int = 50):
-    """One page of cases matching the filters (newest first) and the total count."""
-    q = (q or "").strip().lower()
+           page: int = 1, per_page: int = 50) -> tuple[list[dict], int, int]:
+    """One page of cases matching the filters (newest first; read-only documents), the total count
+    and the page shown (a page past the end shows the last one)."""
+    words = search_words(q)
     product = (product or "").strip().lower()
-
-    def match(c):
-        if type and c.get("type") != type:
-            return False
-        if state and c.get("state") != state:
-            return False
-        if customer_id and c.get("customer_id") != customer_id:
-            return False
-        if product and product not in (c.get("product_serial") or "").lower():
-            return False
-        if technician and technician not in technicians(c):
-            return False
-        if date_from or date_to:
-            day = (c.get("received_at") or "")[:10]
-            if date_from and day < date_from.isoformat():
-                return False
-            if date_to and day > date_to.isoformat():
-                return False
-        if q:
-            hay = " ".join(str(c.get(k) or "") for k in (
-                "number", "customer_name", "product_serial", "product_label", "caller_name", "caller_phone",
-                "description")).lower()
-            if q not in hay:
-                return False
-        if overdue and not is_overdue(c, now):
-            return False
-        return True
-
-    return store.page(TABLE, match, key=lambda c: (c.get("received_at") or "", c["id"]), reverse=True,
-                      page=page, per_page=per_page)
+    start, end = (date_from.isoformat() if date_from else ""), (date_to.isoformat() if date_to else "")
+    late_before = to_local(now).timestamp()
+    rows = index.rows(store).select(type=type, state=state, customer_id=customer_id or None,
+                                    technicians=technician)
+    if product:
+        rows = [r for r in rows if product in r["serial"]]
+    if start or end:
+        rows = [r for r in rows if (not start or r["received_at"][:10] >= start)
+                and (not end or r["received_at"][:10] <= end)]
+    if words:
+        rows = [r for r in rows if all(w in r["hay"] for w in words)]
+    if overdue:
+        rows = [r for r in rows if r["due"] is not None and r["due"] < late_before]
+    total = len(rows)
+    last = max(1, -(-total // per_page))
+    page = min(max(page, 1), last)
+    shown = rows[(page - 1) * per_page:page * per_page]
+    return store.docs(TABLE, [r["id"] for r in shown]), total, page
 
 
-def overview(cases: Iterable[dict], username: str, now: datetime, tq: bool) -> dict:
-    """The home page's lists and counts over ``cases`` (the caller scans the store).
+def _urgent_first(row: dict) -> tuple:
+    return (row["due"] is None, row["due"] or 0, row["id"])
+
+
+def overview(store: Store, username: str, now: datetime, tq: bool, show: int | None = None) -> dict:
+    """The home page's lists and counts, from the case index (only the documents listed are read).
 
     ``mine_open``: the open cases ``username`` took (接收人); ``late_cases``: how many open cases
-    have a deadline past due; ``pending_fines``: [(case, proposal)] waiting for a ruling.
-    ``counts`` has the length of each list and ``late_cases``. (``tq`` is kept for the callers;
-    recording a call hands it over, 6.1.3, so no list of calls waits for a hand-over.)
+    have a deadline past due; ``pending_fines``: [(case, proposal)] waiting for a ruling. The case
+    lists are most urgent first, cut to ``show`` rows; ``counts`` has the length of each whole
+    list and ``late_cases``. (``tq`` is kept for the callers; recording a call hands it over,
+    6.1.3, so no list of calls waits for a hand-over.)
     """
-    mine_open, pending_fines, late_cases = [], [], 0
-    for case in cases:
-        closed = case.get("state") == "closed"
-        if not closed and case.get("received_by") == username:
-            mine_open.append(case)
-        if not closed and is_overdue(case, now):
-            late_cases += 1
-        pending_fines.extend((case, fine) for fine in pending(case))
-    return {"mine_open": mine_open, "pending_fines": pending_fines,
-            "counts": {"mine_open": len(mine_open), "late_cases": late_cases, "pending_fines": len(pending_fines)}}
+    late_before = to_local(now).timestamp()
+    mine, fined, late = [], [], 0
+    for r in index.live(store):
+        if r["open"]:
+            if r["received_by"] == username:
+                mine.append(r)
+            if r["due"] is not None and r["due"] < late_before:
+                late += 1
+        if r["pending_fines"]:
+            fined.append(r)
+
+    def cases(rows):
+        return store.docs(TABLE, [r["id"] for r in sorted(rows, key=_urgent_first)[:show]])
+
+    fined.sort(key=lambda r: r["id"])
+    pending_fines = [(case, fine) for case in store.docs(TABLE, [r["id"] for r in fined]) for fine in pending(case)]
+    return {"mine_open": cases(mine), "pending_fines": pending_fines[:show],
+            "counts": {"mine_open": len(mine), "late_cases": late, "pending_fines": len(pending_fines)}}
+
+
+def fines_year_total(store: Store, year: int) -> int:
+    """``records.fines.ledger.year_total`` over every case, from the index."""
+    prefix = f"{year:04d}-"
+    return sum(amount for r in index.rows(store).bucket("fined", True)
+               for on, amount in r["fines_ruled"] if on.startswith(prefix))

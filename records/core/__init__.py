@@ -10,6 +10,7 @@
 - ``restore.py``      restoring a snapshot that verifies into a missing or empty folder
 - ``errors.py``       DomainError (a Chinese refusal with its field), RecordNotFound, StaleRecord
 - ``digest.py``       per-shard digests of a table, recomputed only for the shards that changed
+- ``index.py``        summary indexes of a table (sorted rows, buckets per field value) over the digests
 - ``pdf.py``          HTML → PDF with WeasyPrint and the subset CJK font (附: the 技术服务单)
 - ``mailer.py``       SMTP: settings, messages, one session for a batch
 - ``uploads.py``      the one checker of every upload (check_upload) and the company's upload caps

@@ -64,16 +64,18 @@ class ShardDigest:
             known = self._load_file(store) if persist else {}
         fresh: dict[str, tuple[list, list]] = {}
         changed = False
-        for path in store.shards(self.table):
+        folder = store.tables_dir / self.table
+        for name in store.shard_names(self.table):  # names and a stat each: no Path objects
             try:
-                st = os.stat(path)
+                st = os.stat(f"{folder}/{name}")
             except FileNotFoundError:
                 continue
             sig = [st.st_ino, st.st_size, st.st_mtime_ns]
-            hit = known.get(path.name)
-            if hit is not None and list(hit[0]) == sig:
-                fresh[path.name] = hit
+            hit = known.get(name)
+            if hit is not None and (hit[0] == sig or list(hit[0]) == sig):
+                fresh[name] = hit
                 continue
+            path = folder / name
             data, _ = store.cache.load(path)
             items = []
             for doc in data.get(self.table, {}).values():
@@ -82,7 +84,7 @@ class ShardDigest:
                 item = self.summarize(doc)
                 if item is not None:
                     items.append(item)
-            fresh[path.name] = (sig, items)
+            fresh[name] = (sig, items)
             changed = True
         if len(fresh) != len(known):  # a shard gone (a new one is a change already)
             changed = True

@@ -101,13 +101,17 @@ class Store:
     def shard_path(self, table: str, record_id: int) -> Path:
         return self.tables_dir / table / f"{record_id // SHARD_SIZE:06d}.json"
 
-    def shards(self, table: str) -> list[Path]:
-        folder = self.tables_dir / table
+    def shard_names(self, table: str) -> list[str]:
+        """The file names of the table's shards, in id order."""
         try:
-            names = sorted(e.name for e in os.scandir(folder) if e.name.endswith(".json") and not e.name.startswith("."))
+            return sorted(e.name for e in os.scandir(self.tables_dir / table)
+                          if e.name.endswith(".json") and not e.name.startswith("."))
         except FileNotFoundError:
             return []
-        return [folder / n for n in names]
+
+    def shards(self, table: str) -> list[Path]:
+        folder = self.tables_dir / table
+        return [folder / n for n in self.shard_names(table)]
 
     def get(self, table: str, record_id: int) -> dict | None:
         """A private copy of one record, or None."""
@@ -140,6 +144,24 @@ class Store:
         """Every record, read-only and shared with the cache: callers must not mutate them."""
         for docs in self._chunks(table):
             yield from docs
+
+    def docs(self, table: str, ids: Iterable[int]) -> list[dict]:
+        """The records of ``ids`` that exist, in that order: read-only and shared with the cache
+        (as ``scan`` gives them), so a list reads only the shards of the rows it shows."""
+        current = schema.current(table)
+        shards: dict[int, tuple[dict, int]] = {}
+        out = []
+        for record_id in ids:
+            record_id = int(record_id)
+            n = record_id // SHARD_SIZE
+            if n not in shards:
+                data, oldest = self.cache.load(self.tables_dir / table / f"{n:06d}.json")
+                shards[n] = (data.get(table, {}), oldest)
+            docs, oldest = shards[n]
+            doc = docs.get(str(record_id))
+            if doc is not None:
+                out.append(doc if oldest >= current else schema.upgrade(table, copy_doc(doc)))
+        return out
 
     def find(self, table: str, pred: Callable[[dict], bool] | None = None) -> list[dict]:
         return [copy_doc(d) for d in self.scan(table) if pred is None or pred(d)]

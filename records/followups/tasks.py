@@ -31,8 +31,9 @@ from records.calendar.workdays import to_local
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
 from records.core.errors import DomainError
+from records.core.index import TableIndex
 from records.core.store import Store
-from records.core.transaction import Transaction
+from records.core.transaction import Transaction, copy_doc
 from records.users.accounts import users_with_role
 from records.users.roles import TQ_ENGINEER
 
@@ -181,24 +182,25 @@ def reassign(store: Store, task_id: int, username: str, actor: str, expect_rev: 
 # --- Listing -----------------------------------------------------------------------------------
 
 
-def list_tasks(store: Store, now: datetime, engineer: str = "", customer_id: int | None = None,
-               quarter: str = "", status: str = "") -> list[dict]:
-    """Tasks (copies, with ``state`` and ``customer_name``), most urgent first."""
+_INDEXED = ("id", "kind", "clause", "customer_id", "period", "period_start", "due", "assignee", "status")
+_TASKS = TableIndex(TABLE, lambda t: {k: t.get(k) for k in _INDEXED}, version="followups-1",
+                    order=lambda r: r["id"], fields=("assignee", "customer_id"))
+
+
+def _matching(store: Store, now: datetime, engineer: str = "", customer_id: int | None = None,
+              quarter: str = "", status: str = "") -> list[dict]:
+    """The index rows of the matching tasks (records/core/index.py), with ``state`` and
+    ``customer_name``, most urgent first: no task document is read."""
     today = local_day(now)
     span = parse_quarter(quarter) if quarter else None
+    if quarter and span is None:
+        return []
     names = {c["id"]: c["name"] for c in store.scan(CUSTOMERS)}
     rows = []
-    for t in store.scan(TABLE):
-        if engineer and t.get("assignee") != engineer:
+    for t in _TASKS.rows(store).select(assignee=engineer or None, customer_id=customer_id or None):
+        # the task's period overlaps the quarter (an annual visit belongs to every quarter)
+        if span and (t["due"] < span[0].isoformat() or t["period_start"] > span[1].isoformat()):
             continue
-        if customer_id and t["customer_id"] != customer_id:
-            continue
-        if quarter:
-            if span is None:
-                return []
-            # the task's period overlaps the quarter (an annual visit belongs to every quarter)
-            if t["due"] < span[0].isoformat() or t["period_start"] > span[1].isoformat():
-                continue
         state = status_of(t, today)
         if status and state != status:
             continue
@@ -207,6 +209,37 @@ def list_tasks(store: Store, now: datetime, engineer: str = "", customer_id: int
     rows.sort(key=lambda r: (order[r["state"]], r["due"] if r["state"] != "done" else "",
                              -(r["id"]) if r["state"] == "done" else r["id"]))
     return rows
+
+
+def _with_documents(store: Store, rows: list[dict]) -> list[dict]:
+    docs = {d["id"]: d for d in store.docs(TABLE, [r["id"] for r in rows])}
+    return [{**copy_doc(docs[r["id"]]), "state": r["state"], "customer_name": r["customer_name"]}
+            for r in rows if r["id"] in docs]
+
+
+def list_tasks(store: Store, now: datetime, engineer: str = "", customer_id: int | None = None,
+               quarter: str = "", status: str = "") -> list[dict]:
+    """Tasks (copies, with ``state`` and ``customer_name``), most urgent first."""
+    return _with_documents(store, _matching(store, now, engineer, customer_id, quarter, status))
+
+
+def task_page(store: Store, now: datetime, page: int, per_page: int, **filters) -> tuple[list[dict], dict, int]:
+    """The list page: its tasks (as ``list_tasks``), the count per state of all matching tasks,
+    and how many match; only the page's task documents are read."""
+    rows = _matching(store, now, **filters)
+    counts = {s: sum(1 for r in rows if r["state"] == s) for s in STATUS_NAMES}
+    start = (max(page, 1) - 1) * per_page
+    return _with_documents(store, rows[start:start + per_page]), counts, len(rows)
+
+
+def todo(store: Store, user: dict, now: datetime) -> list[dict]:
+    """我的待办 of the follow-up calls (8.1, 8.2): the open tasks assigned to ``user`` whose period
+    has begun (index rows: id, kind, period, due, customer_name, state; overdue first, then by due)."""
+    name = user.get("username")
+    if not name:
+        return []
+    today = local_day(now).isoformat()
+    return [r for r in _matching(store, now, engineer=name) if r["state"] != "done" and r["period_start"] <= today]
 
 
 def get_task(store: Store, task_id: int, now: datetime) -> dict | None:

@@ -23,6 +23,7 @@ from datetime import datetime
 
 from records.core.digest import ShardDigest
 from records.core.errors import DomainError
+from records.core.index import TableIndex
 from records.core.store import Store
 
 TABLE = "notifications"
@@ -116,11 +117,21 @@ def stamp(dt: datetime) -> str:
 # --- The inbox ---------------------------------------------------------------------------------
 
 
+_by_recipient = TableIndex(TABLE, lambda d: {"id": d["id"], "recipient": d["recipient"], "unread": not d.get("read_at")},
+                           version="inbox-1", order=lambda r: r["id"], fields=("recipient",))
+
+
+def _mine(store: Store, username: str, unread_only: bool) -> list[dict]:
+    """The index rows of a user's notices, newest first (records/core/index.py)."""
+    rows = _by_recipient.rows(store).bucket("recipient", username)
+    return [r for r in rows if r["unread"]] if unread_only else rows
+
+
 def inbox(store: Store, username: str, unread_only: bool = False, page: int = 1, per_page: int = 50):
-    """One page of a user's notices, newest first, and the total count."""
-    def mine(d):
-        return d["recipient"] == username and not (unread_only and d.get("read_at"))
-    return store.page(TABLE, mine, key=lambda d: d["id"], reverse=True, page=page, per_page=per_page)
+    """One page of a user's notices (copies), newest first, and the total count."""
+    rows = _mine(store, username, unread_only)
+    start = max(page - 1, 0) * per_page
+    return [store.require(TABLE, r["id"]) for r in rows[start:start + per_page]], len(rows)
 
 
 def mark_read(store: Store, notification_id: int, username: str, now: datetime) -> dict:
@@ -134,7 +145,7 @@ def mark_read(store: Store, notification_id: int, username: str, now: datetime) 
 
 
 def mark_all_read(store: Store, username: str, now: datetime) -> int:
-    ids = [d["id"] for d in store.scan(TABLE) if d["recipient"] == username and not d.get("read_at")]
+    ids = [r["id"] for r in _mine(store, username, unread_only=True)]
     if not ids:
         return 0
     done = 0
