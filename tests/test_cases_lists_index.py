@@ -32,7 +32,7 @@ def many(db, new_case, act, onsite_free_until, paid_until):
     made = [new_case(), new_case(user="engineer", kind="consultation")]
     for stop in ("awaiting_decision", "on_route", "awaiting_report"):
         made.append(onsite_free_until(stop))
-    made.append(act(new_case(), "handover", "receiver", "2026-12-07T09:00"))  # late: 6.1.4 proposed
+    made.append(new_case(received_at=at("2026-11-26T09:00")))  # recorded late: 6.1.4 proposed
     made.append(paid_until("quoting"))
     return made
 
@@ -51,10 +51,10 @@ def test_another_stores_writes_are_seen_at_once(db, new_case, act, users):
     case = new_case()
     rows, total, _ = queries.search(other, at(NOW))
     assert total == 1 and rows[0]["state"] == case["state"]
-    moved = act(case, "handover", "receiver", "2026-11-30T09:00")
+    assert [r["case"]["id"] for r in queries.my_work(other, users["engineer"], at(NOW))] == [case["id"]]
+    moved = act(case, "decide", "engineer", "2026-11-30T09:00", solution="onsite_free", analysis="电源模块损坏")
     assert queries.search(other, at(NOW), state=moved["state"])[1] == 1
     assert queries.search(other, at(NOW), state=case["state"])[1] == 0
-    assert [r["case"]["id"] for r in queries.my_work(other, users["engineer"], at(NOW))] == [case["id"]]
 
 
 def test_the_index_of_a_new_process_is_built_from_the_shards(db, many):
