@@ -1,10 +1,10 @@
-from wtforms import HiddenField, PasswordField, StringField, SubmitField
+from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from records.users.accounts import MIN_PASSWORD_LENGTH
 from records.users.roles import ROLES
 
-from .base import CheckboxList, Form, options
+from .base import CheckboxList, Form, options, rev_field
 
 
 def _roles_field():
@@ -24,7 +24,7 @@ class UserCreateForm(Form):
 
 
 class UserEditForm(Form):
-    rev = HiddenField()
+    rev = rev_field(required=True)
     display_name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=40)])
     email = StringField("电子邮箱", validators=[Optional(), Email("电子邮箱格式不正确"), Length(max=120)])
     roles = _roles_field()

@@ -5,18 +5,7 @@ why the action's card is there, in words for the person who takes it (shown abov
 Choices that come from the store or the case are set by the action's preparer
 (``views/case_forms.py``). Every number of the regulation comes from records.policy.
 """
-from wtforms import (
-    BooleanField,
-    DecimalField,
-    FieldList,
-    FormField,
-    HiddenField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    StringField,
-    SubmitField,
-)
+from wtforms import BooleanField, FieldList, FormField, IntegerField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from records import policy
@@ -24,7 +13,7 @@ from records.cases.vocab import ASPECTS, CHARGES, CONDITIONS, EVALUATIONS, MAX_R
 from records.fines.proposals import MANUAL_LABELS, amount_text
 from records.policy import rule_text
 
-from .base import CheckboxList, Form, datetime_field, options, text_field
+from .base import CheckboxList, DecimalField, Form, datetime_field, options, rev_field, text_field
 
 
 def rule_line(rule: policy.Rule) -> str:
@@ -41,7 +30,7 @@ class _Line(Form):
 
 
 class ActionForm(Form):
-    rev = HiddenField()
+    rev = rev_field(required=True)
     HELP = ""  # why the action is there, for the person who takes it
     RATING_FIELDS: tuple[str, ...] = ()  # radio fields the page shows as one table (the evaluation)
     RATINGS_LEGEND = ""

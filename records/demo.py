@@ -1,4 +1,8 @@
-"""Demo data: a user for every role, a few customers and delivered products."""
+"""Demo data: a user for every role, a few customers and delivered products.
+
+Only for the demo folder (``./demo-data``, what ``bash scripts/run.sh`` serves by default),
+which is marked as the demo (records/users/install.py); a real folder is refused.
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -6,6 +10,7 @@ from datetime import date
 from records.catalog import customers, products
 from records.core.store import Store
 from records.users import accounts as users
+from records.users import install
 
 DEMO_PASSWORD = "Demo@2026pass"
 
@@ -44,7 +49,11 @@ DEMO_PRODUCTS = [
 
 
 def load_demo(store: Store, actor: str = "demo") -> dict:
-    """Add the demo records that are not there yet (safe to run twice)."""
+    """Add the demo records that are not there yet (safe to run twice) to an empty or demo
+    folder, and mark it as the demo; install.FolderRefused for a real folder."""
+    install.may_load_demo(store)
+    with store.transaction(actor) as tx:
+        install.mark(tx, install.DEMO, "演示数据文件夹")
     added = {"users": 0, "customers": 0, "products": 0}
     for username, display, roles in DEMO_USERS:
         if users.find_by_username(store, username) is None:
@@ -69,4 +78,5 @@ def load_demo(store: Store, actor: str = "demo") -> dict:
 
 
 def is_empty(store: Store) -> bool:
+    """Whether the folder has no users (the demo folder then gets the demo data again)."""
     return store.count(users.TABLE) == 0

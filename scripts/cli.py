@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from .cron_commands import followups, overdue
 from .options import data_dir_option, open_store
@@ -20,36 +21,91 @@ def cli():
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="AFTERSALES_HOST", help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, envvar="AFTERSALES_PORT", type=int, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
-@click.option("--demo-if-empty", is_flag=True, help="Load the demo data first when the data folder has no users.")
-def serve(data_dir: Path, host: str, port: int, threads: int, demo_if_empty: bool):
-    """Serve the web app with waitress (a production WSGI server)."""
+@click.option("--demo", is_flag=True,
+              help="Serve the demo: the folder ./demo-data (unless --data-dir or AFTERSALES_DATA names one), "
+                   "with the demo data loaded when it has no users. Never a real folder.")
+def serve(data_dir: Path, host: str, port: int, threads: int, demo: bool):
+    """Serve the web app with waitress (a production WSGI server).
+
+    The folder must be initialised (aftersales init) or be the demo (--demo); an empty,
+    uninitialised folder and an initialised one that has lost its users are refused.
+    """
     from waitress import serve as waitress_serve
 
-    from app import create_app
-    if demo_if_empty:
-        from records.demo import DEMO_PASSWORD, is_empty, load_demo
-        store = open_store(data_dir)
-        if is_empty(store):
-            load_demo(store)
-            click.echo(f"已加载演示数据（演示用户密码：{DEMO_PASSWORD}，见 README）")
-    app = create_app({"DATA_DIR": data_dir})
-    click.echo(f"售后服务管理系统: http://{host}:{port}/  (data: {data_dir})")
+    from app import DEMO_DATA_DIR, create_app
+    from records.users.install import FolderRefused
+    try:
+        if demo:
+            if click.get_current_context().get_parameter_source("data_dir") == ParameterSource.DEFAULT:
+                data_dir = DEMO_DATA_DIR
+            _load_demo_if_empty(data_dir)
+        app = create_app({"DATA_DIR": data_dir})
+    except FolderRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    banner = "（演示数据，仅供试用）" if app.config["DEMO"] else ""
+    click.echo(f"售后服务管理系统{banner}: http://{host}:{port}/  (data: {data_dir})")
     waitress_serve(app, host=host, port=port, threads=threads, ident="aftersales")
+
+
+def _load_demo_if_empty(data_dir: Path) -> None:
+    from records.demo import DEMO_PASSWORD, is_empty, load_demo
+    store = open_store(data_dir)
+    if is_empty(store):
+        load_demo(store)  # install.FolderRefused for a real folder
+        click.echo(f"已加载演示数据（演示用户密码：{DEMO_PASSWORD}，见 README）")
 
 
 @cli.command()
 @data_dir_option
 @click.option("--if-empty", is_flag=True, help="Only when the data folder has no users yet.")
 def demo(data_dir: Path, if_empty: bool):
-    """Load the demo data: a user for every role, customers and products."""
+    """Load the demo data (a user for every role, customers, products) into a demo folder.
+
+    Only into an empty folder or one that is the demo already; a real folder is refused.
+    """
     from records.demo import DEMO_PASSWORD, DEMO_USERS, is_empty, load_demo
+    from records.users.install import FolderRefused
     store = open_store(data_dir)
     if if_empty and not is_empty(store):
         click.echo("数据文件夹已有数据，未加载演示数据。")
         return
-    added = load_demo(store)
+    try:
+        added = load_demo(store)
+    except FolderRefused as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"演示数据：新增用户 {added['users']}，顾客 {added['customers']}，产品 {added['products']}。")
     click.echo(f"演示用户（密码均为 {DEMO_PASSWORD}）：" + ", ".join(u for u, _, _ in DEMO_USERS))
+
+
+@cli.command()
+@data_dir_option
+@click.option("--admin", "username", default="admin", show_default=True, help="Username of the first administrator.")
+@click.option("--name", "display_name", default="系统管理员", show_default=True, help="Display name (姓名).")
+@click.option("--email", default="", help="E-mail address of the administrator.")
+@click.option("--admin-password-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Read the password from this file's first line (scripts, tests) instead of asking twice.")
+def init(data_dir: Path, username: str, display_name: str, email: str, admin_password_file: Path | None):
+    """Initialise a new, empty data folder for real use: its first administrator.
+
+    Asks for the administrator's password twice (or reads --admin-password-file) and marks
+    the folder as initialised: it never gets demo users, and refuses to start if its users
+    are ever lost.
+    """
+    from records.users.accounts import UserError
+    from records.users.install import FolderRefused, initialise
+    if admin_password_file is not None:
+        lines = admin_password_file.read_text(encoding="utf-8").splitlines()
+        password = lines[0] if lines else ""
+    else:
+        password = click.prompt(f"系统管理员 {username} 的密码", hide_input=True,
+                                confirmation_prompt="再次输入密码")
+    store = open_store(data_dir)
+    try:
+        user = initialise(store, username, password, display_name=display_name, email=email)
+    except (FolderRefused, UserError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已初始化数据文件夹 {data_dir}：系统管理员 {user['username']}。"
+               f"启动：aftersales serve --data-dir {data_dir}")
 
 
 @cli.command("create-user")
