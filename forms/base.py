@@ -48,7 +48,7 @@ def _revision(required: bool):
         value = (field.data or "").strip()
         if not value and not required:
             return
-        if not value.isdigit() or len(value) > 9:
+        if not (value.isascii() and value.isdigit()) or len(value) > 9:
             raise StopValidation(BAD_REVISION)
     return check
 
