@@ -52,12 +52,13 @@ def load_demo(store: Store, actor: str = "demo") -> dict:
     """Add the demo records that are not there yet (safe to run twice) to an empty or demo
     folder, and mark it as the demo; install.FolderRefused for a real folder."""
     install.may_load_demo(store)
+    added = {"users": 0, "customers": 0, "products": 0}
+    missing = [u for u in DEMO_USERS if users.find_by_username(store, u[0]) is None]
+    pw_hash = users.hash_password(DEMO_PASSWORD) if missing else ""  # one slow hash: they share the password
     with store.transaction(actor) as tx:
         install.mark(tx, install.DEMO, "演示数据文件夹")
-    added = {"users": 0, "customers": 0, "products": 0}
-    for username, display, roles in DEMO_USERS:
-        if users.find_by_username(store, username) is None:
-            users.create_user(store, username, DEMO_PASSWORD, roles, actor, display_name=display)
+        for username, display, roles in missing:
+            users.add_user(tx, username, pw_hash, roles, display_name=display)
             added["users"] += 1
     ids = []
     for data in DEMO_CUSTOMERS:

@@ -102,7 +102,8 @@ def test_a_non_finite_number_is_the_fields_error(cls, name, value):
         assert form.validate() is False  # no exception: the 500 was an InvalidOperation/ValueError here
         field = form
         for part in name.split("-"):
-            field = field[int(part)] if part.isdigit() else (field.form if isinstance(field, FormField) else field)[part]
+            holder = field.form if isinstance(field, FormField) else field
+            field = field[int(part)] if part.isdigit() else holder[part]
         assert NOT_A_NUMBER in field.errors, field.errors
         assert field.data is None
         assert f'value="{value}"' in field()  # the typed value is kept, and the page renders

@@ -82,6 +82,6 @@ def count_failure(store: Store, address: str, now: datetime) -> bool:
         addresses[address] = {"blocked_until": (now + BLOCK).isoformat()} if blocked else {"failures": failures}
         tx.touch(TABLE, doc["id"], {"_addresses": addresses})
         if blocked:
-            tx.event(TABLE, doc["id"], "address_blocked",
-                     f"{address}：{WINDOW.seconds // 60} 分钟内登录失败 {MAX_FAILURES} 次，暂停登录 {BLOCK.seconds // 60} 分钟")
+            tx.event(TABLE, doc["id"], "address_blocked", f"{address}：{WINDOW.seconds // 60} 分钟内登录失败 "
+                     f"{MAX_FAILURES} 次，暂停登录 {BLOCK.seconds // 60} 分钟")
     return blocked
