@@ -61,10 +61,14 @@ def _load_demo_if_empty(data_dir: Path) -> None:
 def demo(data_dir: Path, if_empty: bool):
     """Load the demo data (a user for every role, customers, products) into a demo folder.
 
-    Only into an empty folder or one that is the demo already; a real folder is refused.
+    Into ./demo-data unless --data-dir or AFTERSALES_DATA names a folder; only into an empty
+    folder or one that is the demo already; a real folder is refused.
     """
+    from app import DEMO_DATA_DIR
     from records.demo import DEMO_PASSWORD, DEMO_USERS, is_empty, load_demo
     from records.users.install import FolderRefused
+    if click.get_current_context().get_parameter_source("data_dir") == ParameterSource.DEFAULT:
+        data_dir = DEMO_DATA_DIR
     store = open_store(data_dir)
     if if_empty and not is_empty(store):
         click.echo("数据文件夹已有数据，未加载演示数据。")
