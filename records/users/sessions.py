@@ -27,9 +27,10 @@ from .accounts import (
     verify_password,
 )
 
-# Company practice (a company parameter, not in the regulation): a session ends this long
-# after its login, whatever the activity; the app's SESSION_MAX_HOURS setting
-# (AFTERSALES_SESSION_HOURS) overrides it. The tablet page's draft outlives it (signature.js).
+# 公司参数 (GLOSSARY: a company parameter, not in the regulation; the default is company
+# practice): a session ends this long after its login, whatever the activity. The app's
+# SESSION_MAX_HOURS setting (AFTERSALES_SESSION_HOURS) overrides it. The tablet page's draft
+# outlives it (signature.js keeps it per case and form version, not per session).
 MAX_AGE = timedelta(hours=12)
 
 # Sessions unused this long are dropped when the user logs in again (a browser closed

@@ -19,8 +19,8 @@ from .accounts import LoginRefused
 
 TABLE = "login_throttle"
 
-# Company parameters (not in the regulation): ASVS 2.2.1 asks for anti-automation; the
-# numbers are the company's, and the refusal message states them.
+# 公司参数 (GLOSSARY: company parameters, not in the regulation; the defaults are company
+# practice): ASVS 2.2.1 asks for anti-automation; the refusal message states the numbers.
 MAX_FAILURES = 20
 WINDOW = timedelta(minutes=10)
 BLOCK = timedelta(minutes=15)
