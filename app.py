@@ -9,12 +9,15 @@ from pathlib import Path
 from flask import Flask, current_app, render_template
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from records.core.files import StorageError
 from records.core.store import Store
+from records.users import install, sessions
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = PROJECT_DIR / "data"
+DEMO_DATA_DIR = PROJECT_DIR / "demo-data"  # what `bash scripts/run.sh` serves by default
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # scans of the 技术服务单 (issue: service form)
 
 # No inline script or style anywhere: every asset is a file served by the app (no CDN).
@@ -54,16 +57,33 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+def open_data_folder(data_dir: Path) -> tuple[Store, str]:
+    """The store of a folder that may be served and its kind (records/users/install.py), or
+    install.FolderRefused saying why not and what to do. A missing or empty folder is refused
+    before anything is written into it."""
+    if not (data_dir / "tables").is_dir():
+        raise install.FolderRefused(install.not_initialised(data_dir))
+    store = Store(data_dir)
+    return store, install.start_check(store)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="views/templates", static_folder="views/static")
     cfg = dict(test_config or {})
     data_dir = Path(cfg.pop("DATA_DIR", None) or data_dir_from_env())
-    data_dir.mkdir(parents=True, exist_ok=True)
+    store, folder_kind = open_data_folder(data_dir)  # refuses to start on an unfit folder
     https = os.environ.get("AFTERSALES_HTTPS") == "1"
     app.config.update(
         DATA_DIR=str(data_dir),
         SECRET_KEY=_secret_key(data_dir),
+        DEMO=folder_kind == install.DEMO,  # a banner on every page (base.html)
         IDLE_MINUTES=30,
+        # company practice: a session ends this many hours after its login (records/users/sessions.py)
+        SESSION_MAX_HOURS=float(os.environ.get("AFTERSALES_SESSION_HOURS") or
+                                sessions.MAX_AGE.total_seconds() / 3600),
+        # Behind the HTTPS proxy: how many proxies' X-Forwarded-For entries to trust (ProxyFix);
+        # 0 = none, the connection's address is the client's (the login throttle counts per address).
+        PROXY_HOPS=int(os.environ.get("AFTERSALES_PROXY_HOPS") or 1) if https else 0,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=https,
@@ -81,7 +101,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Autoescape every template, whatever its file ending (.html, .txt, PDF templates...).
     app.jinja_env.autoescape = True
 
-    app.extensions["aftersales.store"] = Store(data_dir)
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+    app.extensions["aftersales.store"] = store
     CSRFProtect(app)
     Bootstrap5(app)
 

@@ -1,11 +1,11 @@
-from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from records.users.accounts import MIN_PASSWORD_LENGTH
 from records.users.departments import MAX_NAME
 from records.users.roles import ROLES
 
-from .base import CheckboxList, Form, options
+from .base import CheckboxList, Form, options, rev_field
 
 
 def _department_field():
@@ -37,7 +37,7 @@ class UserCreateForm(Form):
 
 
 class UserEditForm(Form):
-    rev = HiddenField()
+    rev = rev_field(required=True)
     display_name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=40)])
     email = StringField("电子邮箱", validators=[Optional(), Email("电子邮箱格式不正确"), Length(max=120)])
     roles = _roles_field()
@@ -60,7 +60,7 @@ class ConfirmForm(Form):
 
 class DepartmentForm(Form):
     """A new department, or a department's new name (with ``rev``)."""
-    rev = HiddenField()
+    rev = rev_field(required=True)
     name = StringField("部门名称", validators=[DataRequired("请输入部门名称"),
                                            Length(max=MAX_NAME, message=f"部门名称不能超过 {MAX_NAME} 个字")])
     submit = SubmitField("保存")

@@ -2,19 +2,62 @@
 
 Our validators carry Chinese messages; this covers the ones WTForms adds by itself (e.g. an
 invalid choice or a malformed number), which would otherwise appear in English. Also the
-choices helper and the fields several forms share (checkbox list, date-time, text).
+choices helper and the fields several forms share (checkbox list, date-time, text, a
+decimal number, the record's revision).
 """
+import decimal
+
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, SelectChoice, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import DateTimeLocalField, HiddenField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms import DecimalField as WTFormsDecimalField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"  # a datetime-local input's value
+NOT_A_NUMBER = "请输入数字"
+BAD_REVISION = "页面数据无效（缺少或损坏的版本号），请刷新页面后重新填写"
 
 
 class Form(FlaskForm):
     class Meta:
         locales = ("zh",)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # A hidden field (the revision) has no place beside it on the page: its refusal is the form's.
+        for field in self:
+            if field.type == "HiddenField":
+                self.form_errors.extend(e for e in field.errors if e not in self.form_errors)
+        return ok
+
+
+class DecimalField(WTFormsDecimalField):
+    """WTForms' DecimalField for finite numbers only: ``sNaN``, ``NaN`` and ``Infinity`` parse as
+    decimals but are no amount or distance (sNaN even made the range check raise). Every form
+    with a decimal number uses this one."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if isinstance(self.data, decimal.Decimal) and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.invalid_value_message or NOT_A_NUMBER)
+
+
+def _revision(required: bool):
+    def check(form, field):
+        value = (field.data or "").strip()
+        if not value and not required:
+            return
+        if not (value.isascii() and value.isdigit()) or len(value) > 9:
+            raise StopValidation(BAD_REVISION)
+    return check
+
+
+def rev_field(required: bool = False) -> HiddenField:
+    """The revision of the record the form was made on (a hidden field, for the stale check):
+    digits, and present when ``required`` (a form that only ever edits). A bad one is the
+    form's error (no 500); ``int(form.rev.data or 0)`` is then safe."""
+    return HiddenField(validators=[_revision(required)])
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -8,10 +8,8 @@ Choices that come from the store or the case are set by the action's preparer
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     FieldList,
     FormField,
-    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -25,7 +23,7 @@ from records.cases.vocab import ASPECTS, CHARGES, CONDITIONS, EVALUATIONS, MAX_R
 from records.fines.proposals import MANUAL_LABELS, amount_text
 from records.policy import rule_text
 
-from .base import CheckboxList, Form, datetime_field, options, text_field
+from .base import CheckboxList, DecimalField, Form, datetime_field, options, rev_field, text_field
 
 
 def rule_line(rule: policy.Rule) -> str:
@@ -42,7 +40,7 @@ class _Line(Form):
 
 
 class ActionForm(Form):
-    rev = HiddenField()
+    rev = rev_field(required=True)
     HELP = ""  # why the action is there, for the person who takes it
     RATING_FIELDS: tuple[str, ...] = ()  # radio fields the page shows as one table (the evaluation)
     RATINGS_LEGEND = ""

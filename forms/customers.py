@@ -1,10 +1,8 @@
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     FieldList,
     FormField,
-    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -15,7 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from records.policy import dispatch_bands_text
 
-from .base import Form
+from .base import DecimalField, Form, rev_field
 from .widgets import LongSelect
 
 
@@ -29,7 +27,7 @@ class ContactForm(Form):
 
 
 class CustomerForm(Form):
-    rev = HiddenField()
+    rev = rev_field()
     name = StringField("单位名称", validators=[DataRequired("请输入单位名称"), Length(max=100)])
     address = StringField("地址", validators=[Optional(), Length(max=200)])
     distance_km = DecimalField("路程（公里）", places=1, validators=[
@@ -48,7 +46,7 @@ class CustomerForm(Form):
 
 
 class ProductForm(Form):
-    rev = HiddenField()
+    rev = rev_field()
     model = StringField("型号", validators=[DataRequired("请输入型号"), Length(max=60)])
     name = StringField("产品名称", validators=[DataRequired("请输入产品名称"), Length(max=100)])
     serial_no = StringField("产品编号", validators=[DataRequired("请输入产品编号"), Length(max=60)])

@@ -1,10 +1,10 @@
 """Forms of the follow-up calls (8.1, 8.2): the list filter, recording a call, re-assigning."""
-from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from records.followups.tasks import CASE_TYPES, STATUS_NAMES
 
-from .base import Form, options
+from .base import Form, options, rev_field
 from .widgets import LongSelect
 
 
@@ -20,7 +20,7 @@ class FilterForm(Form):
 
 
 class CallForm(Form):
-    rev = HiddenField()
+    rev = rev_field(required=True)
     called_at = DateTimeLocalField("通话时间", format="%Y-%m-%dT%H:%M",
                                    validators=[DataRequired("请填写通话时间")])
     contact_name = StringField("被访人", validators=[DataRequired("请填写被访人"), Length(max=40)])
@@ -44,6 +44,6 @@ class CallForm(Form):
 
 
 class ReassignForm(Form):
-    rev = HiddenField()
+    rev = rev_field(required=True)
     assignee = SelectField("改派给", choices=[], validate_choice=False)
     submit = SubmitField("改派")

@@ -4,7 +4,6 @@ from datetime import date, datetime
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateTimeLocalField,
-    DecimalField,
     FieldList,
     FormField,
     HiddenField,
@@ -20,7 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from records.calendar.workdays import to_local
 from records.service_forms.fields import ASPECTS, CHARGES, RATINGS
 
-from .base import Form, options
+from .base import DecimalField, Form, options
 
 RATING_CHOICES = options(RATINGS)
 CHARGE_CHOICES = options(CHARGES)

@@ -1,5 +1,9 @@
 """Demo data: a user for every role (with their department and 主管领导), a few customers and
-delivered products."""
+delivered products.
+
+Only for the demo folder (``./demo-data``, what ``bash scripts/run.sh`` serves by default),
+which is marked as the demo (records/users/install.py); a real folder is refused.
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -7,7 +11,7 @@ from datetime import date
 from records.catalog import customers, products
 from records.core.store import Store
 from records.users import accounts as users
-from records.users import departments
+from records.users import departments, install
 
 DEMO_PASSWORD = "Demo@2026pass"
 
@@ -61,11 +65,16 @@ DEMO_PRODUCTS = [
 
 
 def load_demo(store: Store, actor: str = "demo") -> dict:
-    """Add the demo records that are not there yet (safe to run twice)."""
+    """Add the demo records that are not there yet (safe to run twice) to an empty or demo
+    folder, and mark it as the demo; install.FolderRefused for a real folder."""
+    install.may_load_demo(store)
     added = {"users": 0, "customers": 0, "products": 0}
-    for username, display, roles in DEMO_USERS:
-        if users.find_by_username(store, username) is None:
-            users.create_user(store, username, DEMO_PASSWORD, roles, actor, display_name=display)
+    missing = [u for u in DEMO_USERS if users.find_by_username(store, u[0]) is None]
+    pw_hash = users.hash_password(DEMO_PASSWORD) if missing else ""  # one slow hash: they share the password
+    with store.transaction(actor) as tx:
+        install.mark(tx, install.DEMO, "演示数据文件夹")
+        for username, display, roles in missing:
+            users.add_user(tx, username, pw_hash, roles, display_name=display)
             added["users"] += 1
     ids = []
     for data in DEMO_CUSTOMERS:
@@ -104,4 +113,5 @@ def load_departments(store: Store, actor: str = "demo") -> int:
 
 
 def is_empty(store: Store) -> bool:
+    """Whether the folder has no users (the demo folder then gets the demo data again)."""
     return store.count(users.TABLE) == 0

@@ -14,6 +14,7 @@ from records.cases.workflow import intake, perform
 from records.catalog.products import TABLE as PRODUCTS
 from records.core.store import Store
 from records.demo import load_demo
+from records.users import install
 
 from .bench_data import percentiles, ten_year_data
 
@@ -50,6 +51,8 @@ def section_workflow(quick: bool = False) -> dict:
     """Issue 4: a workflow transition (perform "decide") on the ten-year data set."""
     with ten_year_data(quick, "aftersales-bench-wf-") as data_dir:
         store = Store(data_dir)
+        with store.transaction("bench") as tx:  # synthetic data: a demo folder (records/users/install.py)
+            install.mark(tx, install.DEMO, "基准测试的合成数据")
         load_demo(store)  # real customers and products beside the synthetic ones
         times = bench_transition(store, 20 if quick else 200)
     result = percentiles(times)

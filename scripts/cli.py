@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from .cron_commands import followups, overdue
 from .data_commands import backup, restore, verify
@@ -22,25 +23,34 @@ def cli():
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), envvar="AFTERSALES_WORKERS",
               help="Server processes sharing the port (one core each; see scripts/serve_workers.py).")
-@click.option("--demo-if-empty", is_flag=True, help="Load the demo data first when the data folder has no users.")
-def serve(data_dir: Path, host: str, port: int, threads: int, workers: int, demo_if_empty: bool):
-    """Serve the web app with waitress (a production WSGI server)."""
+@click.option("--demo", is_flag=True,
+              help="Serve the demo: the folder ./demo-data (unless --data-dir or AFTERSALES_DATA names one), "
+                   "with the demo data loaded when it has no users. Never a real folder.")
+def serve(data_dir: Path, host: str, port: int, threads: int, workers: int, demo: bool):
+    """Serve the web app with waitress (a production WSGI server).
+
+    The folder must be initialised (aftersales init) or be the demo (--demo); an empty,
+    uninitialised folder and an initialised one that has lost its users are refused.
+    """
     from waitress import serve as waitress_serve
 
-    from app import create_app
-    if demo_if_empty:
-        from records.demo import DEMO_PASSWORD, is_empty, load_demo
-        store = open_store(data_dir)
-        if is_empty(store):
-            load_demo(store)
-            click.echo(f"已加载演示数据（演示用户密码：{DEMO_PASSWORD}，见 README）")
-    click.echo(f"售后服务管理系统: http://{host}:{port}/  (data: {data_dir}, {workers} 个进程)")
+    from app import DEMO_DATA_DIR, create_app
+    from records.users.install import FolderRefused
+    try:
+        if demo:
+            if click.get_current_context().get_parameter_source("data_dir") == ParameterSource.DEFAULT:
+                data_dir = DEMO_DATA_DIR
+            _load_demo_if_empty(data_dir)
+        app = create_app({"DATA_DIR": data_dir})  # the start checks once, before any worker starts
+    except FolderRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    banner = "（演示数据，仅供试用）" if app.config["DEMO"] else ""
+    click.echo(f"售后服务管理系统{banner}: http://{host}:{port}/  (data: {data_dir}, {workers} 个进程)")
     if workers > 1:
         from .serve_workers import serve_forked
-        create_app({"DATA_DIR": data_dir})  # the start checks once, before the workers start
         serve_forked(lambda: _warm(create_app({"DATA_DIR": data_dir})), host, port, threads, workers)
         return
-    waitress_serve(_warm(create_app({"DATA_DIR": data_dir})), host=host, port=port, threads=threads, ident="aftersales")
+    waitress_serve(_warm(app), host=host, port=port, threads=threads, ident="aftersales")
 
 
 def _warm(app):
@@ -50,19 +60,69 @@ def _warm(app):
     return app
 
 
+def _load_demo_if_empty(data_dir: Path) -> None:
+    from records.demo import DEMO_PASSWORD, is_empty, load_demo
+    store = open_store(data_dir)
+    if is_empty(store):
+        load_demo(store)  # install.FolderRefused for a real folder
+        click.echo(f"已加载演示数据（演示用户密码：{DEMO_PASSWORD}，见 README）")
+
+
 @cli.command()
 @data_dir_option
 @click.option("--if-empty", is_flag=True, help="Only when the data folder has no users yet.")
 def demo(data_dir: Path, if_empty: bool):
-    """Load the demo data: a user for every role, customers and products."""
+    """Load the demo data (a user for every role, customers, products) into a demo folder.
+
+    Into ./demo-data unless --data-dir or AFTERSALES_DATA names a folder; only into an empty
+    folder or one that is the demo already; a real folder is refused.
+    """
+    from app import DEMO_DATA_DIR
     from records.demo import DEMO_PASSWORD, DEMO_USERS, is_empty, load_demo
+    from records.users.install import FolderRefused
+    if click.get_current_context().get_parameter_source("data_dir") == ParameterSource.DEFAULT:
+        data_dir = DEMO_DATA_DIR
     store = open_store(data_dir)
     if if_empty and not is_empty(store):
         click.echo("数据文件夹已有数据，未加载演示数据。")
         return
-    added = load_demo(store)
+    try:
+        added = load_demo(store)
+    except FolderRefused as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"演示数据：新增用户 {added['users']}，顾客 {added['customers']}，产品 {added['products']}。")
     click.echo(f"演示用户（密码均为 {DEMO_PASSWORD}）：" + ", ".join(u for u, _, _ in DEMO_USERS))
+
+
+@cli.command()
+@data_dir_option
+@click.option("--admin", "username", default="admin", show_default=True, help="Username of the first administrator.")
+@click.option("--name", "display_name", default="系统管理员", show_default=True, help="Display name (姓名).")
+@click.option("--email", default="", help="E-mail address of the administrator.")
+@click.option("--admin-password-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Read the password from this file's first line (scripts, tests) instead of asking twice.")
+def init(data_dir: Path, username: str, display_name: str, email: str, admin_password_file: Path | None):
+    """Initialise a new, empty data folder for real use: its first administrator.
+
+    Asks for the administrator's password twice (or reads --admin-password-file) and marks
+    the folder as initialised: it never gets demo users, and refuses to start if its users
+    are ever lost.
+    """
+    from records.users.accounts import UserError
+    from records.users.install import FolderRefused, initialise
+    if admin_password_file is not None:
+        lines = admin_password_file.read_text(encoding="utf-8").splitlines()
+        password = lines[0] if lines else ""
+    else:
+        password = click.prompt(f"系统管理员 {username} 的密码", hide_input=True,
+                                confirmation_prompt="再次输入密码")
+    store = open_store(data_dir)
+    try:
+        user = initialise(store, username, password, display_name=display_name, email=email)
+    except (FolderRefused, UserError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已初始化数据文件夹 {data_dir}：系统管理员 {user['username']}。"
+               f"启动：aftersales serve --data-dir {data_dir}")
 
 
 @cli.command("create-user")

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from app import create_app
 from records.core.store import Store
-from records.users import accounts
+from records.users import accounts, install
 from scripts.cli import cli
 
 pytest.register_assert_rewrite("tests.fixtures")  # their asserts report like a test's, imported from here or not
@@ -39,6 +39,8 @@ def seeded_dir(tmp_path_factory):
     store = Store(path)
     for name, roles in TEST_USERS.items():
         accounts.create_user(store, name, PASSWORD, roles, "test", display_name=f"{name}-姓名")
+    with store.transaction("test") as tx:  # a real folder, as `aftersales init` leaves it
+        install.mark(tx, install.REAL, "测试数据")
     return path
 
 

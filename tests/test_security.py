@@ -225,10 +225,11 @@ def test_workers_starting_at_once_on_a_new_folder_share_one_complete_key(tmp_pat
         assert (folder / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
-def test_an_empty_key_file_is_refused(tmp_path):
-    (tmp_path / "secret_key").write_text("")
+def test_an_empty_key_file_is_refused(data_dir):
+    # an initialised folder (issue 11: an empty one is refused before any key is made)
+    (data_dir / "secret_key").write_text("")
     with pytest.raises(RuntimeError, match="secret_key"):
-        create_app({"DATA_DIR": tmp_path, "TESTING": True})
+        create_app({"DATA_DIR": data_dir, "TESTING": True})
 
 
 # --- CSRF (``csrf_app``: tests/conftest.py) ---------------------------------------------------

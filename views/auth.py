@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
 from forms.auth import ChangePasswordForm, LoginForm
-from records.users import accounts, sessions
+from records.users import accounts, sessions, throttle
 from records.users.roles import ROLES
 
 from .common import form_errors_to_fields, is_local_path, store
@@ -47,7 +47,8 @@ def load_user(session_id: str):
     if not user_id.isdigit() or not token:
         return None
     idle = timedelta(minutes=current_app.config["IDLE_MINUTES"])
-    check = sessions.check_session(store(), int(user_id), token, idle)
+    max_age = timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    check = sessions.check_session(store(), int(user_id), token, idle, max_age=max_age)
     if check.user is None:
         session["_auth_reason"] = check.reason
         return None
@@ -68,9 +69,16 @@ def safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
         try:
-            user, token = sessions.authenticate(store(), form.username.data, form.password.data)
+            # request.remote_addr: the connection's, or behind the HTTPS proxy the address its
+            # trusted X-Forwarded-For gives (app.py, ProxyFix)
+            user, token = sessions.authenticate(store(), form.username.data, form.password.data,
+                                                address=request.remote_addr or "unknown")
+        except throttle.Throttled as exc:
+            form.form_errors.append(str(exc))
+            status = 429
         except accounts.LoginRefused as exc:
             form.form_errors.append(str(exc))
         else:
@@ -79,7 +87,7 @@ def login():
             login_user(CurrentUser(user, token))
             flash(f"欢迎，{user['display_name']}", "success")
             return redirect(safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.post("/logout")

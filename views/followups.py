@@ -110,7 +110,7 @@ def record(task_id: int):
     if form.validate_on_submit():
         try:
             done = followup_calls.record_call(store(), task_id, form.to_data(), user_doc(), now(whole_minutes=True),
-                                         expect_rev=int(form.rev.data or 0) or None)
+                                         expect_rev=int(form.rev.data))
         except (StaleRecord, followup_tasks.FollowUpConflict) as exc:
             flash(str(exc), "warning")
             return redirect(url_for(".show", task_id=task_id))
@@ -131,15 +131,16 @@ def record(task_id: int):
 def reassign(task_id: int):
     task = _task_or_404(task_id)
     form = _reassign_form(task, formdata=request.form)
-    if form.validate_on_submit():
-        try:
-            followup_tasks.reassign(store(), task_id, form.assignee.data, actor(), expect_rev=int(form.rev.data or 0) or None)
-        except StaleRecord:
-            flash("该回访任务已被他人修改，请重试", "warning")
-        except DomainError as exc:
-            flash(str(exc), "danger")
-        else:
-            flash("已改派", "success")
+    if not form.validate_on_submit():  # a missing or bad revision (the stale check needs it)
+        return _show(task, reassign_form=form), 400
+    try:
+        followup_tasks.reassign(store(), task_id, form.assignee.data, actor(), expect_rev=int(form.rev.data))
+    except StaleRecord:
+        flash("该回访任务已被他人修改，请重试", "warning")
+    except DomainError as exc:
+        flash(str(exc), "danger")
+    else:
+        flash("已改派", "success")
     return redirect(url_for(".show", task_id=task_id))
 
 

@@ -169,7 +169,9 @@ def plan_reassignments(store: Store) -> list[tuple[dict, str | None]]:
     return [(dict(t), assigner.next()) for t in sorted(stranded, key=lambda t: t["id"])]
 
 
-def reassign(store: Store, task_id: int, username: str, actor: str, expect_rev: int | None = None) -> dict:
+def reassign(store: Store, task_id: int, username: str, actor: str, *, expect_rev: int) -> dict:
+    """Give the open task to another engineer; ``expect_rev`` is the revision the page showed
+    (required: a reassignment never skips the stale check)."""
     if username not in engineers(store):
         raise FollowUpError("只能指派给在职的技质部工程师", "assignee")
     with store.transaction(actor) as tx:

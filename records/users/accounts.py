@@ -77,34 +77,52 @@ def person_name(source: Store | Transaction, username: str | None) -> str:
     return (find_by_username(source, username) or {}).get("display_name") or username
 
 
+def hash_password(password: str) -> str:
+    """The Argon2id hash of ``password`` after the policy's checks (slow on purpose: outside any lock)."""
+    check_password_policy(password)
+    return _hasher.hash(password)
+
+
 def create_user(store: Store, username: str, password: str, roles: list[str], actor: str,
                 display_name: str = "", email: str = "", department_id: int | None = None,
                 supervisor: str = "") -> dict:
     """A new active user; ``department_id`` and ``supervisor`` (部门, 主管领导) are checked by
     ``records.users.departments.check_placement``."""
+    _check_new(username, roles)  # the cheap checks before the slow hash
+    pw_hash = hash_password(password)
+    with store.transaction(actor) as tx:
+        return add_user(tx, username, pw_hash, roles, display_name=display_name, email=email,
+                        department_id=department_id, supervisor=supervisor)
+
+
+def _check_new(username: str, roles: list[str]) -> str:
     username = username.strip()
     if not USERNAME_RE.match(username):
         raise UserError("用户名只能包含字母、数字、下划线、点和连字符，2–32 个字符", "username")
     bad = [r for r in roles if r not in ROLES]
     if bad or not roles:
         raise UserError(f"未知角色：{', '.join(bad)}" if bad else "至少选择一个角色", "roles")
-    check_password_policy(password)
-    pw_hash = _hasher.hash(password)
-    with store.transaction(actor) as tx:
-        wanted = username.lower()
-        clash = next((u for u in tx.scan(TABLE) if u["username"].lower() == wanted), None)
-        if clash:
-            raise UserError(f"用户名已存在：{clash['username']}（{clash.get('display_name', '')}）", "username")
-        placed = check_placement(tx, None, username, department_id, supervisor)
-        user = tx.insert(TABLE, {
-            "username": username,
-            "display_name": display_name.strip() or username,
-            "email": email.strip(),
-            "roles": sorted(set(roles)),
-            "active": True,
-            **placed,
-        })
-        tx.touch(TABLE, user["id"], {"_pw": pw_hash, "_sessions": {}, "_failed": 0, "_locked_until": None})
+    return username
+
+
+def add_user(tx: Transaction, username: str, pw_hash: str, roles: list[str], display_name: str = "",
+             email: str = "", department_id: int | None = None, supervisor: str = "") -> dict:
+    """Insert a user in ``tx`` (the password already hashed by ``hash_password``)."""
+    username = _check_new(username, roles)
+    wanted = username.lower()
+    clash = next((u for u in tx.scan(TABLE) if u["username"].lower() == wanted), None)
+    if clash:
+        raise UserError(f"用户名已存在：{clash['username']}（{clash.get('display_name', '')}）", "username")
+    placed = check_placement(tx, None, username, department_id, supervisor)
+    user = tx.insert(TABLE, {
+        "username": username,
+        "display_name": display_name.strip() or username,
+        "email": email.strip(),
+        "roles": sorted(set(roles)),
+        "active": True,
+        **placed,
+    })
+    tx.touch(TABLE, user["id"], {"_pw": pw_hash, "_sessions": {}, "_failed": 0, "_locked_until": None})
     return user
 
 

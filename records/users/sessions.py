@@ -1,5 +1,9 @@
 """Logins and server-side sessions: a token per browser, ended by logout, password change or
-disabling (the account's sessions live in its document, so this holds across workers)."""
+disabling (the account's sessions live in its document, so this holds across workers), by
+the idle limit, and MAX_AGE after the login whatever the activity.
+
+A login first passes the throttle of its client address (records/users/throttle.py); every
+refused login counts against that address."""
 from __future__ import annotations
 
 import hashlib
@@ -9,6 +13,7 @@ from datetime import datetime, timedelta
 
 from records.core.store import Store
 
+from . import throttle
 from .accounts import (
     LOCKED,
     TABLE,
@@ -22,6 +27,12 @@ from .accounts import (
     verify_password,
 )
 
+# 公司参数 (GLOSSARY: a company parameter, not in the regulation; the default is company
+# practice): a session ends this long after its login, whatever the activity. The app's
+# SESSION_MAX_HOURS setting (AFTERSALES_SESSION_HOURS) overrides it. The tablet page's draft
+# outlives it (signature.js keeps it per case and form version, not per session).
+MAX_AGE = timedelta(hours=12)
+
 # Sessions unused this long are dropped when the user logs in again (a browser closed
 # without logging out leaves its token behind); far longer than any idle timeout.
 SESSION_RETENTION = timedelta(days=7)
@@ -32,13 +43,27 @@ def token_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def authenticate(store: Store, username: str, password: str, now: datetime | None = None) -> tuple[dict, str]:
+def authenticate(store: Store, username: str, password: str, now: datetime | None = None,
+                 address: str | None = None) -> tuple[dict, str]:
     """Check a login; return (user, new session token) or raise LoginRefused.
 
     After MAX_FAILED_LOGINS wrong passwords the account is locked for LOCKOUT; the counter
-    is kept in the store, so it holds across processes and restarts.
+    is kept in the store, so it holds across processes and restarts. With the client's
+    ``address``, a blocked address is refused first (throttle.Throttled, no password check)
+    and every refusal counts against it.
     """
     now = now or utc_now()
+    if address:
+        throttle.check(store, address, now)
+    try:
+        return _authenticate(store, username, password, now)
+    except LoginRefused:
+        if address:
+            throttle.count_failure(store, address, now)
+        raise
+
+
+def _authenticate(store: Store, username: str, password: str, now: datetime) -> tuple[dict, str]:
     user = find_by_username(store, username)
     if user is None:
         verify_password({}, password)  # same work as for a real user: no username probing by timing
@@ -92,8 +117,10 @@ class SessionCheck:
     reason: str = ""
 
 
-def check_session(store: Store, user_id: int, token: str, idle: timedelta, now: datetime | None = None) -> SessionCheck:
-    """The user behind a session token, if the session is alive on the server."""
+def check_session(store: Store, user_id: int, token: str, idle: timedelta, now: datetime | None = None,
+                  max_age: timedelta = MAX_AGE) -> SessionCheck:
+    """The user behind a session token, if the session is alive on the server: not idle for
+    longer than ``idle``, not older than ``max_age`` since its login."""
     now = now or utc_now()
     user = store.get(TABLE, user_id)
     if user is None or not user.get("active", True):
@@ -103,6 +130,10 @@ def check_session(store: Store, user_id: int, token: str, idle: timedelta, now: 
     if sess is None:
         return SessionCheck(None, "会话已结束，请重新登录")
     seen = datetime.fromisoformat(sess["seen"])
+    if now - datetime.fromisoformat(sess["created"]) > max_age:
+        hours = f"{max_age.total_seconds() / 3600:g}"
+        end_session(store, user_id, token, note=f"会话已满 {hours} 小时（公司规定），自动退出")
+        return SessionCheck(None, f"登录已满 {hours} 小时（公司规定），请重新登录；未提交的平板表单草稿会自动恢复")
     if now - seen > idle:
         end_session(store, user_id, token, note="会话超时（长时间未操作）")
         return SessionCheck(None, "长时间未操作，会话已过期，请重新登录")
