@@ -172,6 +172,8 @@ def test_a_cancelled_case_leaves_the_work_lists_but_stays_readable(client, auth,
     assert case["number"] not in page and kept["number"] in page
     page = html(client.get(f"/cases/{case['id']}"))
     assert "本案例已作废" in page and "误登记" in page and 'data-kind="cancel"' in page
+    listed = html(client.get("/cases/?q=" + case["number"]))  # the case list names it as cancelled
+    assert 'data-outcome="cancelled"' in listed and "已作废" in listed
 
 
 def test_after_the_decision_the_managers_correction_form_has_the_caller_fields_only(client, auth, store, make_case):

@@ -216,7 +216,7 @@ def index():
     rows, total, page = queries.search(s, at, page=page_arg(), per_page=PER_PAGE, **args)
     return render_template("cases/index.html", rows=with_deadlines(rows, cal, at), f=f,
                            paging=Pager(page, PER_PAGE, total),
-                           STATES=vocab.STATES, TYPES=vocab.TYPES,
+                           STATES=vocab.STATES, TYPES=vocab.TYPES, VOID=vocab.VOID_OUTCOMES, OUTCOMES=vocab.OUTCOMES,
                            STATUS_CLASSES=STATUS_CLASSES, STATUS_LABELS=STATUS_LABELS)
 
 
