@@ -24,6 +24,7 @@ from records.fines.proposals import MANUAL_LABELS, amount_text
 from records.policy import rule_text
 
 from .base import CheckboxList, DecimalField, Form, datetime_field, options, rev_field, text_field
+from .widgets import LongSelect
 
 
 def rule_line(rule: policy.Rule) -> str:
@@ -79,7 +80,7 @@ class ReplyForm(ActionForm):
 class ResolveUnknownForm(ActionForm):
     HELP = ("来电的顾客单位或产品编号不在系统中（待核实）。请核实后关联已有的顾客单位和产品，或在此新建；"
             "质保按来电日期判定（6.2.2），核实后才能确定解决方案。")
-    customer_id = SelectField("顾客单位", coerce=int, validators=[Optional()],
+    customer_id = SelectField("顾客单位", widget=LongSelect(), coerce=int, validators=[Optional()],
                               description="选择已有单位；选「新建顾客单位」时填写下面三项")
     new_customer_name = text_field("新顾客单位名称", required=False, max_len=100, area=False)
     new_customer_distance_km = DecimalField("新顾客单位路程（公里，5.1.1.3）", places=None, validators=[Optional()])

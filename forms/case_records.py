@@ -11,6 +11,7 @@ from records.cases.vocab import CHANNELS, TYPES
 
 from .base import Form, datetime_field, options, text_field
 from .case_actions import ActionForm
+from .widgets import LongSelect
 
 REASON_MAX = 500
 
@@ -20,7 +21,7 @@ class CorrectForm(ActionForm):
             "确定解决方案（或答复）后，只有技质部经理可以更正来电人、电话和顾客反映的内容，其他内容有误须作废后重新登记。")
     type = RadioField("类型", choices=options(TYPES), validators=[InputRequired("请选择类型")],
                       description="仅在答复或确定解决方案之前可以更改")
-    customer_id = SelectField("顾客单位", coerce=int, validators=[Optional()])
+    customer_id = SelectField("顾客单位", widget=LongSelect(), coerce=int, validators=[Optional()])
     product_serial = StringField("产品编号", validators=[Optional(), Length(max=60)])
     caller_name = text_field("来电人姓名", max_len=40, area=False)
     caller_phone = text_field("来电人电话", max_len=40, area=False)

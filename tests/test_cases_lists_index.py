@@ -139,3 +139,16 @@ def test_follow_up_list_pages_from_the_index(store, near_and_far):
     assert counts == {s: sum(1 for t in whole if t["state"] == s) for s in followup_tasks.STATUS_NAMES}
     engineer = followup_tasks.task_page(store, now, 1, 50, engineer="engineer")[0]
     assert engineer == [t for t in whole if t["assignee"] == "engineer"]
+
+
+def test_my_work_page_counts_pages_and_fills_the_deadline_of_late_rows(client, auth, store, make_case):
+    # taken by 技质部 30 days ago: 6.2.2 counts from the call, long past; the other one is fresh
+    late = make_case(username="engineer", roles=("tq_engineer", "receiver"), minutes_ago=30 * 24 * 60)
+    fresh = make_case()
+    auth.login("engineer")
+    page = client.get("/cases/my?page=99").get_data(as_text=True)  # past the end: the last page
+    assert late["number"] in page and fresh["number"] in page
+    assert 'id="my-work-counts"' in page and "待办案例 2 件" in page and "1 件已逾期" in page
+    row = page[page.index(late["number"]):]
+    row = row[:row.index("</tr>")]
+    assert "已超" in row and "工作小时" in row  # the late row's deadline cell, with its words

@@ -13,6 +13,7 @@ from forms.base import options
 from forms.case_actions import rule_line
 from forms.cases import CaseFilterForm, IntakeForm
 from records import policy
+from records.calendar.workdays import to_local
 from records.cases import deadlines as case_deadlines
 from records.cases import flow, queries, vocab, workflow
 from records.cases.duplicates import possible_duplicates
@@ -118,10 +119,15 @@ def _serial_options() -> list[tuple[str, str]]:
 @bp.get("/my")
 @login_required
 def my_work():
-    areas = todo.gather(store(), user_doc(), now(), calendar())
-    return render_template("cases/my_work.html", rows=areas.pop("cases"), others=areas, AREAS=todo.AREAS,
-                           T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES, STATUS_LABELS=STATUS_LABELS,
-                           STATUS_CLASSES=STATUS_CLASSES, RULES=RULES)
+    cal, at = calendar(), now()
+    areas = todo.gather(store(), user_doc(), at, cal)
+    rows = areas.pop("cases")
+    paging = Pager(page_arg(), PER_PAGE, len(rows))
+    paging.page = min(paging.page, paging.pages)  # a page past the end shows the last
+    shown = fill_deadlines(rows[(paging.page - 1) * PER_PAGE:paging.page * PER_PAGE], cal, at)
+    return render_template("cases/my_work.html", rows=shown, paging=paging, counts=todo.counts({"cases": rows}),
+                           others=areas, AREAS=todo.AREAS, T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES,
+                           STATUS_LABELS=STATUS_LABELS, STATUS_CLASSES=STATUS_CLASSES, RULES=RULES)
 
 
 def next_deadline(case: dict, cal, now) -> tuple[dict | None, str]:
@@ -131,11 +137,27 @@ def next_deadline(case: dict, cal, now) -> tuple[dict | None, str]:
 
 
 def work_rows(s, user: dict, cal, now) -> list[dict]:
-    """我的待办 of ``user``: [{case, actions, due, deadline, status}], most urgent first."""
+    """我的待办 of ``user``: [{case, actions, due, deadline, status}], most urgent first.
+
+    Every row has its ``status`` (the counts need them all); a row already past due is
+    "overdue" from its due time alone and its deadline cell (``deadline``) is left None for
+    ``fill_deadlines``, which the pages call on the rows they show: a 技质部 engineer may have
+    hundreds of late rows, and the words of the cell cost a working-hours count each."""
     rows = []
     for r in queries.todo(s, user, now):
-        dl_row, status = next_deadline(r["case"], cal, now)
-        rows.append({**r, "deadline": dl_row, "status": status})
+        if r["due"] is not None and to_local(now) > r["due"]:
+            rows.append({**r, "deadline": None, "status": "overdue"})
+        else:
+            dl_row, status = next_deadline(r["case"], cal, now)
+            rows.append({**r, "deadline": dl_row, "status": status})
+    return rows
+
+
+def fill_deadlines(rows: list[dict], cal, now) -> list[dict]:
+    """Fill the deadline cell that ``work_rows`` left out on ``rows`` (those a page shows)."""
+    for r in rows:
+        if r["deadline"] is None and r["due"] is not None:
+            r["deadline"], r["status"] = next_deadline(r["case"], cal, now)
     return rows
 
 

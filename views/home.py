@@ -20,7 +20,7 @@ from records.users import roles
 from records.users.accounts import display_names
 
 from . import todo
-from .cases import STATUS_CLASSES, STATUS_LABELS, with_deadlines
+from .cases import STATUS_CLASSES, STATUS_LABELS, fill_deadlines, with_deadlines
 from .common import calendar, now, store, user_doc
 
 bp = Blueprint("home", __name__)
@@ -38,7 +38,7 @@ def index():
     counts = {**todo.counts(areas), **seen["counts"],
               "customers": s.count(CUSTOMERS), "products": s.count(PRODUCTS)}
     return render_template(
-        "home.html", counts=counts, work=work[:SHOW],
+        "home.html", counts=counts, work=fill_deadlines(work[:SHOW], cal, at),
         mine_open=with_deadlines(seen["mine_open"], cal, at),
         pending_fines=seen["pending_fines"], fines_year_total=queries.fines_year_total(s, at.year),
         year=at.year, tq=tq, overview=current_user.has_any(*roles.OVERVIEW_READERS),

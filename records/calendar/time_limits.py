@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from records import policy
-from records.calendar.workdays import WorkCalendar, to_local
+from records.calendar.workdays import WorkCalendar, parse_local, to_local
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,13 @@ class Deadline:
     @classmethod
     def from_dict(cls, data: dict) -> Deadline:
         try:
+            if not isinstance(data["start"], str) or not isinstance(data["due"], str):
+                raise TypeError("start and due are ISO strings")
             return cls(
                 clause=str(data["clause"]),
                 basis=str(data["basis"]),
-                start=to_local(datetime.fromisoformat(data["start"])),
-                due=to_local(datetime.fromisoformat(data["due"])),
+                start=parse_local(data["start"]),
+                due=parse_local(data["due"]),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"期限数据不完整或格式错误：{data!r}") from exc

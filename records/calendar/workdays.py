@@ -113,6 +113,8 @@ def to_local(dt: datetime, tz: str | ZoneInfo = policy.TIMEZONE) -> datetime:
     if not isinstance(dt, datetime):
         raise ValueError(f"需要日期时间（datetime），收到的是 {dt!r}")
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    if dt.tzinfo is zone:  # already local: the common case on list pages (thousands a request)
+        return dt
     if dt.tzinfo is None or dt.utcoffset() is None:
         return dt.replace(tzinfo=zone)
     return dt.astimezone(zone)
@@ -128,8 +130,10 @@ def iso_local(dt: datetime) -> str:
     return to_local(dt).replace(microsecond=0).isoformat()
 
 
+@lru_cache(maxsize=65536)
 def parse_local(value: str | None) -> datetime | None:
-    """A stored ISO time read back as an aware local datetime (None stays None)."""
+    """A stored ISO time read back as an aware local datetime (None stays None). Cached: stored
+    times repeat on every list page, and a datetime is immutable, so one parse serves them all."""
     return to_local(datetime.fromisoformat(value)) if value else None
 
 

@@ -27,6 +27,7 @@ from records.core.store import Store
 from records.service_forms.fields import form_no_of
 from records.users.accounts import display_names
 
+from . import index
 from .deadlines import next_deadline_row
 from .flow import may_read, next_steps
 from .vocab import OUTCOMES, STATES, TABLE, TYPES
@@ -158,16 +159,16 @@ def cases_of(store: Store, user: dict, *, customer_id: int | None = None, produc
     """The cases of a customer, or of a product (by its id, or its serial number for a case that
     names it without the id), newest first: [{number, date, type, status, case_id, parts}],
     ``case_id`` only when ``user`` may read the case; ``parts`` as ``parts_replaced``."""
+    table = index.rows(store)  # the case index: only this customer's or product's documents are read
     if product is not None:
-        pid, serial = product["id"], product.get("serial_no")
-
-        def pred(c):
-            return c.get("product_id") == pid or (not c.get("product_id") and serial and c.get("product_serial") == serial)
+        serial = (product.get("serial_no") or "").lower()
+        rows = table.bucket("product_id", product["id"])
+        named = [r for r in table.bucket("product_id", None) if serial and r["serial"] == serial]
+        if named:  # cases that name the serial without the product's id (待核实 before it was linked)
+            rows = sorted(rows + named, key=lambda r: (r["received_at"], r["id"]), reverse=True)
     else:
-        def pred(c):
-            return c.get("customer_id") == customer_id
-    cases, _ = store.page(TABLE, pred, key=lambda c: (c.get("received_at") or "", c["id"]), reverse=True,
-                          per_page=10 ** 6)
+        rows = table.bucket("customer_id", customer_id) if customer_id else []
+    cases = store.docs(TABLE, [r["id"] for r in rows])  # the index's order: newest first
     return [{"number": c.get("number") or "", "date": (c.get("received_at") or "")[:10],
              "type": TYPES.get(c.get("type"), c.get("type") or ""), "status": status_label(c),
              "case_id": c["id"] if may_read(c, user) else None, "parts": parts_replaced(c)} for c in cases]
