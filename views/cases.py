@@ -13,7 +13,6 @@ from forms.base import options
 from forms.case_actions import rule_line
 from forms.cases import CaseFilterForm, IntakeForm
 from records import policy
-from records.calendar.workdays import to_local
 from records.cases import deadlines as case_deadlines
 from records.cases import flow, queries, vocab, workflow
 from records.cases.duplicates import possible_duplicates
@@ -139,24 +138,31 @@ def next_deadline(case: dict, cal, now) -> tuple[dict | None, str]:
 def work_rows(s, user: dict, cal, now) -> list[dict]:
     """我的待办 of ``user``: [{case, actions, due, deadline, status}], most urgent first.
 
-    Every row has its ``status`` (the counts need them all); a row already past due is
-    "overdue" from its due time alone and its deadline cell (``deadline``) is left None for
-    ``fill_deadlines``, which the pages call on the rows they show: a 技质部 engineer may have
-    hundreds of late rows, and the words of the cell cost a working-hours count each."""
-    rows = []
-    for r in queries.todo(s, user, now):
-        if r["due"] is not None and to_local(now) > r["due"]:
-            rows.append({**r, "deadline": None, "status": "overdue"})
-        else:
-            dl_row, status = next_deadline(r["case"], cal, now)
-            rows.append({**r, "deadline": dl_row, "status": status})
-    return rows
+    Every row has its ``status`` (the counts need them all); the deadline cell (``deadline``)
+    is left None for ``fill_deadlines``, which the pages call on the rows they show: a 技质部
+    engineer may have hundreds of rows, and a status costs a count of working hours, done once
+    per due time and clause here (many rows share them)."""
+    memo: dict[tuple, str] = {}
+    return [{**r, "deadline": None, "status": _urgent_status(r["case"], cal, now, memo)}
+            for r in queries.todo(s, user, now)]
+
+
+def _urgent_status(case: dict, cal, now, memo: dict) -> str:
+    """The status of the case's most urgent open deadline, as ``next_deadline`` gives it."""
+    open_ = case_deadlines.open_deadlines(case)
+    if not open_:
+        return ""
+    entry = case["deadlines"][open_[0][0]]
+    key = (entry["due"], entry["clause"])
+    if key not in memo:
+        memo[key] = case_deadlines.deadline_status(entry, cal, now)
+    return memo[key]
 
 
 def fill_deadlines(rows: list[dict], cal, now) -> list[dict]:
     """Fill the deadline cell that ``work_rows`` left out on ``rows`` (those a page shows)."""
     for r in rows:
-        if r["deadline"] is None and r["due"] is not None:
+        if r["deadline"] is None and r["status"]:
             r["deadline"], r["status"] = next_deadline(r["case"], cal, now)
     return rows
 
