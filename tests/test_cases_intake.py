@@ -42,7 +42,7 @@ from tests.fixtures.calendar import at
     # a 技质部 member took the call: no 6.1.3 deadline; 技质部 had it at the call's own time
     ("engineer", "engineer", "2026-11-27T09:00", "2026-11-30T09:00", [], None,
      "2026-11-27T09:00", "2026-11-30T09:30"),
-    ("manager", "receiver", "2026-11-27T09:00", "2026-11-30T09:00", [], None,
+    ("manager", "engineer", "2026-11-27T09:00", "2026-11-30T09:00", [], None,
      "2026-11-27T09:00", "2026-11-30T09:30"),
 ])
 def test_recording_is_the_hand_over(db, new_case, taker, recorder, received, recorded, fines, handover_done,
@@ -62,9 +62,15 @@ def test_recording_is_the_hand_over(db, new_case, taker, recorder, received, rec
 
 def test_the_receiver_must_be_an_active_user(db, world, new_case):
     with pytest.raises(vocab.CaseError) as e:
-        new_case(received_by="nobody")
+        new_case(user="engineer", received_by="nobody")
     assert e.value.field == "received_by"
     assert db.count(vocab.TABLE) == 0
+
+
+def test_only_tq_records_a_call_on_someone_elses_behalf(db, world, new_case):
+    with pytest.raises(vocab.CaseError, match="只有技质部可以代他人登记") as e:
+        new_case(user="receiver", received_by="tech")  # a receiver cannot make another person responsible
+    assert e.value.field == "received_by" and db.count(vocab.TABLE) == 0
 
 
 # --- Phone numbers (6.1.1) ------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def test_intake_form_and_redirect(client, auth, store, intake_data):
     assert case["state"] == "awaiting_decision" and case["received_by"] == case["recorded_by"] == "receiver"
     assert case["deadlines"]["handover"]["done_at"] and case["tq_received_at"]
     page = html(client.get(resp.headers["Location"]))
-    assert case["number"] in page and "待确定解决方案" in page and "已传递技质部" in page
+    assert case["number"] in page and "待确定解决方案" in page and "登记即传递技质部（6.1.3）" in page
     assert 'id="action-decide"' not in page and "action-handover" not in page
     assert "6.1.3" in page and "收到后 4 个工作小时内传递到技质部" in page
 

@@ -22,7 +22,7 @@ from records.core.errors import DomainError, StaleRecord
 from records.fines import rulings
 from records.service_forms import archive as form_archive
 from records.service_forms import fields as form_fields
-from records.users import accounts
+from records.users import accounts, roles
 from records.users.accounts import TABLE as USERS
 from records.users.roles import CASE_READERS as READERS
 
@@ -187,12 +187,16 @@ def new():
     customers = {c["id"]: c for c in s.scan(CUSTOMERS)}
     form.customer_id.choices = options([(0, "— 请选择 —")] + sorted(
         ((cid, c["name"]) for cid, c in customers.items()), key=lambda x: x[1]))
-    form.received_by.choices = options(sorted(
-        ((u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）")
-         for u in s.scan(USERS) if u.get("active", True) or u["username"] == current_user.username),
-        key=lambda x: (x[0] != current_user.username, x[0])))
+    if roles.is_tq(user_doc()):  # 技质部 may record a call someone else took (6.1.3)
+        form.received_by.choices = options(sorted(
+            ((u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）")
+             for u in s.scan(USERS) if u.get("active", True) or u["username"] == current_user.username),
+            key=lambda x: (x[0] != current_user.username, x[0])))
+        if not form.is_submitted():
+            form.received_by.data = current_user.username
+    else:  # anyone else records their own call
+        del form.received_by
     if not form.is_submitted():
-        form.received_by.data = current_user.username
         if not form.received_at.data:
             form.received_at.data = input_now()
     duplicates, warned = [], False
@@ -208,7 +212,7 @@ def new():
             except DomainError as exc:
                 form_errors_to_fields(form, exc)
             else:
-                flash(f"已登记 {case['number']}（{vocab.STATES[case['state']]}），已传递技质部", "success")
+                flash(f"已登记 {case['number']}（{vocab.STATES[case['state']]}）；登记即传递技质部（6.1.3）", "success")
                 return redirect(url_for(".show", case_id=case["id"]))
     status = 400 if request.method == "POST" and not warned else 200
     contacts = {str(cid): c.get("contacts") or [] for cid, c in customers.items() if c.get("contacts")}

@@ -12,7 +12,7 @@ from records.calendar.workdays import iso_local, to_local
 from records.catalog.phones import digits
 from records.catalog.products import serial_key
 
-from .vocab import TABLE
+from .vocab import TABLE, is_live
 
 # Fewer digits than this are not a phone worth matching (an extension typed alone).
 MIN_PHONE_DIGITS = 7
@@ -26,6 +26,8 @@ def possible_duplicates(source, serial: str, phone: str, now: datetime) -> list[
     since = iso_local(to_local(now) - timedelta(days=policy.DUPLICATE_CALL_DAYS))
     out = []
     for case in source.scan(TABLE):
+        if not is_live(case):  # a cancelled or merged case is no longer the call's record
+            continue
         why = []
         if key and case.get("state") != "closed" and serial_key(case.get("product_serial") or "") == key:
             why.append("product")

@@ -128,10 +128,11 @@ def plan(source, case: dict, action: str, by: str, fines_before: Iterable[dict] 
 
 
 def record(case: dict, entry: dict | None, told: list[tuple]) -> None:
-    """Write on ``case`` who was told: the step's timeline ``entry`` (``notified``: everyone told
-    of the step) and each new proposal (``notified``: who was told of it)."""
+    """Write on ``case`` who was told: the step's timeline ``entry`` (``notified``: those told of
+    the step itself; every reader of the case sees it, so never the fine notices' recipients,
+    who would say who is fined) and each new proposal (``notified``: who was told of it)."""
     if entry is not None:
-        entry["notified"] = list(dict.fromkeys(p for p, _, _ in told))
+        entry["notified"] = list(dict.fromkeys(p for p, kind, _ in told if kind == STEP))
     for p, kind, fine in told:
         if kind == FINE:
             fine.setdefault("notified", [])

@@ -60,10 +60,13 @@ def intake(store: Store, cal: WorkCalendar, data: dict, user: dict, now: datetim
 
 
 def _receiver(tx: Transaction, data: dict, user: dict) -> dict:
-    """The 接收人 (6.1.1): who took the call, ``user`` unless another active user is named."""
+    """The 接收人 (6.1.1): who took the call, ``user`` unless another active user is named; only
+    技质部 records a call on someone else's behalf (6.1.3, GLOSSARY), who then stays responsible."""
     name = str(data.get("received_by") or "").strip()
     if not name or name == user["username"]:
         return user
+    if not is_tq(user):
+        raise CaseError("只有技质部可以代他人登记来电；请以本人为接收人登记", "received_by")
     other = find_by_username(tx, name)
     if other is None or not other.get("active", True):
         raise CaseError(f"没有可用的用户 {name}", "received_by")

@@ -67,6 +67,7 @@ def restore(snapshot: Path, target: Path, force: bool = False) -> Restored:
     target.parent.mkdir(parents=True, exist_ok=True)
     work = target.parent / f"{TEMP_PREFIX}restore-{target.name}-{stamp}"
     lock = FileLock(target / ".lock") if (target / ".lock").exists() else None
+    aside = None
     try:
         with lock.hold(blocking=False) if lock else nullcontext():
             copied = []
@@ -81,7 +82,6 @@ def restore(snapshot: Path, target: Path, force: bool = False) -> Restored:
             after = check_folder(work)
             if not after.ok:
                 raise RestoreError(f"恢复出的数据未通过校验，目标未作更改：{after.message}")
-            aside = None
             if target.exists():
                 if empty:
                     target.rmdir()
@@ -95,5 +95,7 @@ def restore(snapshot: Path, target: Path, force: bool = False) -> Restored:
         raise RestoreError(f"数据文件夹 {target} 正在被使用（应用或定时任务在写入），请先停止它们") from None
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
+        if aside is not None and aside.exists() and not target.exists():
+            os.rename(aside, target)  # the new copy did not take the name: the old folder keeps it
         raise
     return Restored(target, aside, after)

@@ -45,7 +45,7 @@ def hand_over_at_recording(case: dict, cal: WorkCalendar, by: str, now: datetime
         if now > d.due:
             add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, case["received_by"], now, by=by)
             texts.append(f"登记晚于来电后 {policy.HANDOVER.value} 个工作小时，"
-                         f"已提出 {policy.FINE_HANDOVER_LATE.clause} 处罚建议（接收人）")
+                         f"已提出 {policy.FINE_HANDOVER_LATE.clause} 处罚建议")
     case["tq_received_at"] = iso_local(tq_at)
     if case["type"] == "consultation":
         if case.get("direct_answer"):
