@@ -59,8 +59,13 @@ class ConfirmForm(Form):
 
 
 class DepartmentForm(Form):
-    """A new department, or a department's new name (with ``rev``: required by the rename view)."""
+    """A new department."""
     rev = rev_field(required=False)
     name = StringField("部门名称", validators=[DataRequired("请输入部门名称"),
                                            Length(max=MAX_NAME, message=f"部门名称不能超过 {MAX_NAME} 个字")])
     submit = SubmitField("保存")
+
+
+class DepartmentRenameForm(DepartmentForm):
+    """A department's new name, on the revision it was read at (the stale check needs it)."""
+    rev = rev_field(required=True)

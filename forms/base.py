@@ -45,7 +45,7 @@ class DecimalField(WTFormsDecimalField):
 
 def _revision(required: bool):
     def check(form, field):
-        value = (field.data or "").strip()
+        value = str(field.data if field.data is not None else "").strip()
         if not value and not required:
             return
         if not (value.isascii() and value.isdigit()) or len(value) > 9:

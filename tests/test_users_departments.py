@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from forms.base import BAD_REVISION
 from records.core.store import Store
 from records.demo import DEMO_DEPARTMENTS, DEMO_PLACES, load_departments
 from records.users import accounts, departments
@@ -185,6 +186,8 @@ def test_admin_departments_page(admin, store):
     assert f"/admin/departments/{tq['id']}/remove" not in page  # in use: no delete button
     r = admin.post(f"/admin/departments/{tq['id']}/remove", follow_redirects=True)
     assert "不能删除" in html(r) and departments.departments(store)[0]["name"] == "技质部"
+    r = admin.post(f"/admin/departments/{tq['id']}", data={"name": "技术质量部"})  # no revision: refused
+    assert r.status_code != 302 and BAD_REVISION in html(r) and store.get("departments", tq["id"])["name"] == "技质部"
     r = admin.post(f"/admin/departments/{tq['id']}", data={"name": "技术质量部", "rev": tq["_rev"]})
     assert r.status_code == 302 and store.get("departments", tq["id"])["name"] == "技术质量部"
     assert "engineer-姓名" in html(admin.get(f"/admin/departments/{tq['id']}"))  # its members

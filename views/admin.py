@@ -1,9 +1,16 @@
 """Administration: users (create, edit roles, department and 主管领导, reset password, disable —
 never delete), the list of departments (create, rename, deactivate, remove when unused), and the
 system status (the scheduled runs' results, the mail that could not be sent)."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from forms.admin import ConfirmForm, DepartmentForm, ResetPasswordForm, UserCreateForm, UserEditForm
+from forms.admin import (
+    ConfirmForm,
+    DepartmentForm,
+    DepartmentRenameForm,
+    ResetPasswordForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from forms.base import options
 from records.core.errors import DomainError
 from records.jobs import run_log
@@ -149,7 +156,8 @@ def department_edit(department_id: int):
     dept = store().get(departments.TABLE, department_id)
     if dept is None or dept.get("removed"):
         abort(404)
-    form = DepartmentForm(data={**dept, "rev": dept["_rev"]})
+    # the stored revision fills the form for a GET only: a POST must bring the one it was read at
+    form = DepartmentRenameForm(data={**dept, "rev": dept["_rev"]} if request.method == "GET" else None)
     if form.validate_on_submit():
         saved = save_edit(
             form, lambda rev: departments.rename_department(store(), department_id, form.name.data, actor(),

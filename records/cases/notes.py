@@ -23,6 +23,7 @@ from pathlib import Path
 from records.calendar.workdays import iso_local, now_local
 from records.core.errors import RecordNotFound
 from records.core.files import put_blob, read_blob
+from records.core.index import TableIndex
 from records.core.store import Store
 from records.core.uploads import SCAN, CheckedUpload, check_upload
 
@@ -91,10 +92,16 @@ def add_note(store: Store, case_id: int, user: dict, text: str = "", *, content:
     return note
 
 
+# Which case each note belongs to (records.core.index): the case page reads only its own notes,
+# however many years of photos the table holds.
+_BY_CASE = TableIndex(TABLE, lambda d: {"id": d["id"], "case_id": d.get("case_id"), "at": d.get("at") or ""},
+                      version="case-notes-1", order=lambda r: (r["at"], r["id"]), fields=("case_id",))
+
+
 def notes_of(store: Store, case_id: int) -> list[dict]:
     """The notes and attachments of a case, oldest first."""
-    cid = int(case_id)
-    return sorted(store.find(TABLE, lambda d: d.get("case_id") == cid), key=lambda d: (d["at"], d["id"]))
+    ids = [r["id"] for r in reversed(_BY_CASE.rows(store).bucket("case_id", int(case_id)))]
+    return store.docs(TABLE, ids)
 
 
 def read_attachment(store: Store, note_id: int, user: dict) -> tuple[dict, bytes]:

@@ -76,7 +76,8 @@ def is_live(case: dict) -> bool:
 
     A cancelled or merged case is stored closed; it leaves work lists, counts and statistics
     (GLOSSARY: they never count) but stays readable, and its unruled fine proposals stay to be
-    ruled. Every list, count and statistic asks this one function.
+    ruled. Lists and counts leave such a case by its closed state (the case index's "live"
+    means open or waiting for a fine's ruling, records/cases/index.py); statistics ask this.
     """
     return case.get("outcome") not in VOID_OUTCOMES
 
