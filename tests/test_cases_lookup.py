@@ -10,6 +10,7 @@ import pytest
 from records.cases import flow, workflow
 from records.cases import lookup as case_lookup
 from records.cases.deadlines import next_deadline_row
+from records.catalog import phones
 from records.core.store import Store
 from tests.fixtures.calendar import at
 from tests.fixtures.catalog import World
@@ -136,7 +137,7 @@ def test_at_most_20_rows_newest_first(data_dir, near_and_far, cal, users):
     ({"caller_phone": "0312-5550102"}, "5550101", False),
 ])
 def test_phone_digits_of_a_case(stored, typed, hit):
-    assert (case_lookup.digits(typed) in case_lookup.phone_digits(stored)) is hit
+    assert (phones.digits(typed) in phones.case_phone_digits(stored)) is hit
 
 
 # --- The page -----------------------------------------------------------------------------------

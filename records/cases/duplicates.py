@@ -9,13 +9,10 @@ from datetime import datetime, timedelta
 
 from records import policy
 from records.calendar.workdays import iso_local, to_local
-from records.catalog.phones import digits
+from records.catalog.phones import MIN_SEARCH_DIGITS, case_phone_digits, digits
 from records.catalog.products import serial_key
 
 from .vocab import TABLE, is_live
-
-# Fewer digits than this are not a phone worth matching (an extension typed alone).
-MIN_PHONE_DIGITS = 7
 
 
 def possible_duplicates(source, serial: str, phone: str, now: datetime) -> list[dict]:
@@ -31,8 +28,8 @@ def possible_duplicates(source, serial: str, phone: str, now: datetime) -> list[
         why = []
         if key and case.get("state") != "closed" and serial_key(case.get("product_serial") or "") == key:
             why.append("product")
-        if len(wanted) >= MIN_PHONE_DIGITS and (case.get("received_at") or "") >= since:
-            if (case.get("caller_phone_digits") or digits(case.get("caller_phone"))) == wanted:
+        if len(wanted) >= MIN_SEARCH_DIGITS and (case.get("received_at") or "") >= since:
+            if case_phone_digits(case) == wanted:
                 why.append("phone")
         if why:
             out.append({"case": case, "why": why})

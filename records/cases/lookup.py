@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from records.calendar.workdays import WorkCalendar
+from records.catalog import phones
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.core.errors import DomainError
 from records.core.store import Store
@@ -34,7 +35,7 @@ from .vocab import OUTCOMES, STATES, TABLE, TYPES
 
 # Not regulation numbers (the company's choice, set with issue 10): how many digits of a phone
 # a lookup needs (fewer would list strangers' calls), and how many rows it shows.
-MIN_PHONE_DIGITS = 7
+MIN_PHONE_DIGITS = phones.MIN_SEARCH_DIGITS
 MAX_ROWS = 20
 MIN_UNIT_CHARS = 2
 # The case fields a unit name is matched in (a free-text unit of an unknown caller goes here too).
@@ -43,7 +44,6 @@ UNIT_FIELDS = ("customer_name",)
 # What a row shows of the most urgent deadline (the case page's deadline cell).
 DUE_KEYS = ("label", "clause", "basis", "start", "due", "status", "left")
 NUMBER_RE = re.compile(r"^[A-Z]{2}\d{4}-\d+$")
-PHONE_RE = re.compile(r"^[\d\s\-+()（）]*(?:(?:转|ext\.?|EXT\.?|x)\s*\d+)?$")
 REFUSED = (f"请输入完整的案例编号（如 FW2026-0001）、电话号码中至少 {MIN_PHONE_DIGITS} 位数字，"
            "或顾客单位名称（6.1.1）")
 
@@ -55,17 +55,6 @@ class LookupRefused(DomainError):
 def normal(text: str | None) -> str:
     """``text`` with full-width characters made plain (NFKC) and spaces collapsed."""
     return " ".join(unicodedata.normalize("NFKC", text or "").split())
-
-
-def digits(text: str | None) -> str:
-    """The digits of ``text`` alone (full-width digits count), as phones are matched."""
-    return "".join(ch for ch in normal(text) if "0" <= ch <= "9")
-
-
-def phone_digits(case: dict) -> str:
-    """The caller phone's digits: the stored ``caller_phone_digits`` or, for cases recorded
-    before it was kept, computed from ``caller_phone``."""
-    return case.get("caller_phone_digits") or digits(case.get("caller_phone"))
 
 
 @dataclass
@@ -104,10 +93,10 @@ def matcher(store: Store, query: str) -> tuple[str, str, object]:
     upper = q.upper()
     if NUMBER_RE.match(upper):
         return "number", upper, lambda c: (c.get("number") or "").upper() == upper or form_no_of(c).upper() == upper
-    if PHONE_RE.match(q):
-        d = digits(q)
+    if phones.is_phone(q):
+        d = phones.digits(q)
         if len(d) >= MIN_PHONE_DIGITS:
-            return "phone", d, lambda c: d in phone_digits(c)
+            return "phone", d, lambda c: d in phones.case_phone_digits(c)
         if d and _unit_ids(store, q.casefold()):  # a unit whose name has these digits ("5702厂")
             return "unit", q, _unit_match(store, q)
         raise LookupRefused(f"电话号码至少输入 {MIN_PHONE_DIGITS} 位数字（现在是 {len(d)} 位）；"

@@ -15,6 +15,9 @@ _WIDE = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)}, "＋": "+
                        "）": ")", "\u3000": " ", "—": "-"})
 _ALLOWED = re.compile(r"^[0-9 ()+\-]*(?:(?:转|ext\.?|EXT\.?|Ext\.?)\s*[0-9]+)?$")
 MAX_LEN = 40
+# Not a regulation number (the company's choice, issue 10): the digits a phone search needs, by
+# the lookup (fewer would list strangers' calls) and the duplicate warning alike.
+MIN_SEARCH_DIGITS = 7
 MESSAGE = "电话号码只能包含数字、空格、- + ( ) 以及分机号「转」或 ext"
 
 
@@ -38,3 +41,15 @@ def normalise(raw: str | None, label: str = "电话", field: str | None = None) 
 def digits(value: str | None) -> str:
     """Only the digits of a phone (full-width ones as ASCII): what a search compares."""
     return "".join(ch for ch in (value or "").translate(_WIDE) if ch.isdigit() and ch.isascii())
+
+
+def is_phone(value: str | None) -> bool:
+    """Whether ``value`` is written as a phone (what ``normalise`` accepts), e.g. a search query."""
+    text = " ".join((value or "").translate(_WIDE).split())
+    return bool(text) and bool(_ALLOWED.match(text)) and bool(digits(text))
+
+
+def case_phone_digits(case: dict) -> str:
+    """A case's caller phone as searches match it: the stored ``caller_phone_digits``, or for a
+    case recorded before it was kept, the digits of ``caller_phone``."""
+    return case.get("caller_phone_digits") or digits(case.get("caller_phone"))
