@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 
 from records.calendar.corrections import current_calendar
-from records.cases import flow, index, queries, workflow
+from records.cases import deadlines, flow, index, queries, workflow
 from records.core.store import Store
 from records.fines.proposals import pending
 from records.followups import tasks as followup_tasks
@@ -152,3 +152,12 @@ def test_my_work_page_counts_pages_and_fills_the_deadline_of_late_rows(client, a
     row = page[page.index(late["number"]):]
     row = row[:row.index("</tr>")]
     assert "已超" in row and "工作小时" in row  # the late row's deadline cell, with its words
+
+
+def test_the_status_alone_is_the_rows_own(db, cal, many):
+    memo = {}
+    for case in db.scan("cases"):
+        row = deadlines.next_deadline_row(case, cal, at(NOW))
+        expected = row["status"] if row else ""
+        assert deadlines.next_deadline_status(case, cal, at(NOW)) == expected
+        assert deadlines.next_deadline_status(case, cal, at(NOW), memo) == expected

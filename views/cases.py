@@ -143,20 +143,8 @@ def work_rows(s, user: dict, cal, now) -> list[dict]:
     engineer may have hundreds of rows, and a status costs a count of working hours, done once
     per due time and clause here (many rows share them)."""
     memo: dict[tuple, str] = {}
-    return [{**r, "deadline": None, "status": _urgent_status(r["case"], cal, now, memo)}
+    return [{**r, "deadline": None, "status": case_deadlines.next_deadline_status(r["case"], cal, now, memo)}
             for r in queries.todo(s, user, now)]
-
-
-def _urgent_status(case: dict, cal, now, memo: dict) -> str:
-    """The status of the case's most urgent open deadline, as ``next_deadline`` gives it."""
-    open_ = case_deadlines.open_deadlines(case)
-    if not open_:
-        return ""
-    entry = case["deadlines"][open_[0][0]]
-    key = (entry["due"], entry["clause"])
-    if key not in memo:
-        memo[key] = case_deadlines.deadline_status(entry, cal, now)
-    return memo[key]
 
 
 def fill_deadlines(rows: list[dict], cal, now) -> list[dict]:

@@ -146,6 +146,22 @@ def next_deadline_row(case: dict, cal: WorkCalendar, now: datetime) -> dict | No
     return deadline_row(case, open_[0][0], cal, now) if open_ else None
 
 
+def next_deadline_status(case: dict, cal: WorkCalendar, now: datetime, memo: dict | None = None) -> str:
+    """The status of ``next_deadline_row`` without building the row ("" without an open
+    deadline). ``memo`` (one per request) counts the working hours once per due time and
+    clause: a long 我的待办 has many rows that share them."""
+    open_ = open_deadlines(case)
+    if not open_:
+        return ""
+    entry = case["deadlines"][open_[0][0]]
+    key = (entry["due"], entry["clause"])
+    if memo is None:
+        return deadline_status(entry, cal, now)
+    if key not in memo:
+        memo[key] = deadline_status(entry, cal, now)
+    return memo[key]
+
+
 @dataclass(frozen=True)
 class OverdueItem:
     case: dict
