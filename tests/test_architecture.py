@@ -123,9 +123,14 @@ def test_modules_stay_small():
     assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
 
 
-def test_records_shows_at_most_14_entries():
+# The homes the layer contract reserves for later issues (records-layout.md: "14 entries, or 17
+# with the planned features", plus technical_notices of issue 18). Only they may add to the 14.
+PLANNED_PACKAGES = {"reports", "archive", "materials", "technical_notices"}
+
+
+def test_records_shows_at_most_14_entries_besides_the_planned_packages():
     entries = [p.name for p in (PROJECT / "records").iterdir() if p.name != "__pycache__"]
-    assert len(entries) <= 14, sorted(entries)
+    assert len([e for e in entries if e not in PLANNED_PACKAGES]) <= 14, sorted(entries)
 
 
 def test_package_inits_hold_only_a_docstring():
