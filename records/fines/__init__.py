@@ -2,5 +2,6 @@
 
 - ``proposals.py``  the proposals: made by a step, by the overdue run (6.1.4, 6.2.8) or by hand (6.1.5, 6.2.9)
 - ``rulings.py``    a tq_manager confirms or waives; the GM rules otherwise (6.2.8)
+- ``visibility.py`` who sees a fine (GLOSSARY): the person, 技质部经理, the GM, 财务部; others ``HIDDEN_TEXT``
 - ``ledger.py``     the penalty ledger: the fines as ruled, totalled (this year's total; per person and month next)
 """
