@@ -1,12 +1,7 @@
-"""考核 (9.1, 9.5): the figures against a small hand-made quarter and month, sending (notices to
-the right people, the archived PDF read back, who sees the fines) and immutability once sent.
-
-The cases are stored by hand (the case document contract: deadlines with ``due``/``done_at``,
-``dispatch.technicians``, ``onsite``, ``report.service_form.ratings``, ``fines``) so that every
-figure is counted from known facts."""
+"""考核 (9.1, 9.5): the figures against a small hand-made quarter (tests/fixtures/assessments.py)
+and month, sending (notices to the right people, the archived PDF read back, who sees the fines)
+and immutability once sent."""
 from __future__ import annotations
-
-from datetime import datetime
 
 import pytest
 
@@ -14,68 +9,11 @@ from records.core.files import read_blob
 from records.fines.visibility import HIDDEN_TEXT
 from records.reports import assessments as a
 from records.reports.figures import manager_figures, month_span, quarter_span, technician_figures
-from tests.fixtures.calendar import TZ
+from tests.fixtures.assessments import NOW, dl, quarter, with_ids
 from tests.fixtures.pdfs import flat, pdf_text
 
-NOW = datetime(2026, 10, 15, 10, 0, tzinfo=TZ)
 Q3 = quarter_span("2026Q3")
 SEPT = month_span("2026-09")
-ALL_SATISFIED = {"attitude": "satisfied", "skill": "satisfied", "timeliness": "basically", "overall": "satisfied"}
-
-
-def dl(due: str, done: str | None = None, responsible: str | None = None, clause: str = "x") -> dict:
-    return {"clause": clause, "basis": "", "start": due + ":00+08:00", "due": due + ":00+08:00",
-            "done_at": done + ":00+08:00" if done else None, "responsible": responsible}
-
-
-def fine(person: str, status: str, amount: int, at: str, clause: str = "6.2.6") -> dict:
-    return {"key": f"k{person}{status}{at}", "clause": clause, "basis": "未经技质部同意返回", "person": person,
-            "status": status, "final_amount": amount if status != "proposed" else None,
-            "decided_at": at + ":00+08:00" if status != "proposed" else None, "gm_at": None}
-
-
-def onsite_case(number, techs, product, issued, arrival, report=None, completed=None, ratings=None,
-                unapproved=False, fines=(), outcome=None, received="2026-06-01T09:00") -> dict:
-    deadlines = {"arrival": arrival}
-    if report:
-        deadlines["report"] = report
-    return {"number": number, "type": "service_request", "product_id": product, "received_at": received + ":00+08:00",
-            "state": "closed" if outcome else "awaiting_confirmation", "outcome": outcome,
-            "dispatch": {"technicians": list(techs), "issued_at": issued + ":00+08:00", "form_no": "JF" + number},
-            "onsite": {"completed_at": completed + ":00+08:00" if completed else None, "return_unapproved": unapproved},
-            "report": {"service_form": {"ratings": ratings}} if ratings else None,
-            "deadlines": deadlines, "fines": list(fines)}
-
-
-def quarter() -> list[dict]:
-    """2026Q3 by hand: C1 tech alone; C2 tech and tech2; C3 a 返修 of C1's repair; C4 cancelled;
-    C5 sent in Q2 with its arrival due in Q3; C6/C7 a fault more than 90 days after a repair."""
-    return [
-        onsite_case("C1", ["tech"], 1, "2026-07-06T10:00", dl("2026-07-07T09:00", "2026-07-07T08:30"),
-                    dl("2026-07-14T17:30", "2026-07-15T10:00"), completed="2026-07-07T15:00", ratings=ALL_SATISFIED,
-                    fines=[fine("engineer", "confirmed", 50, "2026-07-20T10:00", "6.2.8")]),
-        onsite_case("C2", ["tech", "tech2"], 2, "2026-08-10T10:00", dl("2026-08-11T12:00", "2026-08-11T14:00"),
-                    dl("2026-08-20T17:30", "2026-08-20T17:30"), completed="2026-08-12T11:00",
-                    ratings={"attitude": "unsatisfied", "skill": "satisfied", "timeliness": "unsatisfied",
-                             "overall": "basically"}, unapproved=True,
-                    fines=[fine("tech", "confirmed", 200, "2026-08-21T10:00"), fine("tech", "waived", 0, "2026-08-21T11:00"),
-                           fine("tech", "proposed", 0, "2026-08-21T12:00"),
-                           fine("tech", "confirmed", 300, "2026-10-02T10:00")]),  # ruled in Q4
-        {"number": "C3", "type": "service_request", "product_id": 1, "received_at": "2026-09-20T09:00:00+08:00",
-         "state": "awaiting_decision", "deadlines": {}},
-        onsite_case("C4", ["tech"], 2, "2026-09-01T10:00", dl("2026-09-02T10:00"), outcome="cancelled",
-                    received="2026-08-30T09:00", ratings=ALL_SATISFIED, unapproved=True),
-        onsite_case("C5", ["tech"], 3, "2026-06-28T10:00", dl("2026-07-01T10:00", "2026-07-01T11:00"),
-                    dl("2026-10-20T17:30")),
-        onsite_case("C6", ["tech2"], 4, "2026-03-01T10:00", dl("2026-03-02T10:00", "2026-03-02T09:00"),
-                    completed="2026-03-02T15:00"),
-        {"number": "C7", "type": "service_request", "product_id": 4, "received_at": "2026-07-15T09:00:00+08:00",
-         "state": "awaiting_decision", "deadlines": {}},
-    ]
-
-
-def with_ids(docs):
-    return [{**d, "id": i} for i, d in enumerate(docs, start=1)]
 
 
 @pytest.fixture(scope="module")
