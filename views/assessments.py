@@ -46,10 +46,9 @@ def index():
     rows = []
     if a.may_list(user, a.TECHNICIAN):
         docs = a.stored(store(), a.TECHNICIAN, span.label)
-        at = now()
-        for person in a.subjects(store(), a.TECHNICIAN):
-            figures = a.compute(store(), a.TECHNICIAN, span, person["username"], at)
-            rows.append({"person": person, "f": figures, "doc": docs.get(person["username"])})
+        people = a.subjects(store(), a.TECHNICIAN)
+        figures = a.compute_all(store(), a.TECHNICIAN, span, [p["username"] for p in people], now())
+        rows = [{"person": p, "f": figures[p["username"]], "doc": docs.get(p["username"])} for p in people]
     return render_template("assessments/index.html", form=form, span=span, rows=rows, period_text=period_text,
                            percent=percent, mine=a.sent_to_me(store(), user["username"]), kinds=a.KINDS,
                            names=display_names(store()), statuses=a.STATUSES,
@@ -64,9 +63,9 @@ def managers():
     month = (form.month.data or "").strip() if form.validate() else ""
     span = a.span_of(a.MANAGER, month or _last_month())
     docs = a.stored(store(), a.MANAGER, span.label)
-    at = now()
-    rows = [{"person": p, "f": a.compute(store(), a.MANAGER, span, p["username"], at), "doc": docs.get(p["username"])}
-            for p in a.subjects(store(), a.MANAGER)]
+    people = a.subjects(store(), a.MANAGER)
+    figures = a.compute_all(store(), a.MANAGER, span, [p["username"] for p in people], now())
+    rows = [{"person": p, "f": figures[p["username"]], "doc": docs.get(p["username"])} for p in people]
     return render_template("assessments/managers.html", form=form, span=span, rows=rows, period_text=period_text,
                            percent=percent, statuses=a.STATUSES)
 
@@ -76,12 +75,12 @@ def managers():
 def export_month(period: str):
     span = a.span_of(a.MANAGER, period) or abort(404)
     docs = a.stored(store(), a.MANAGER, span.label)
-    at = now()
+    people = [p["username"] for p in a.subjects(store(), a.MANAGER)]
+    live = a.compute_all(store(), a.MANAGER, span, people, now())
     rows = []
-    for p in a.subjects(store(), a.MANAGER):
-        doc = docs.get(p["username"])
-        figures = doc["figures"] if doc and doc["status"] == a.SENT else a.compute(store(), a.MANAGER, span, p["username"], at)
-        rows.append((p["username"], figures, doc))
+    for name in people:  # a sent assessment keeps the figures it was sent with
+        doc = docs.get(name)
+        rows.append((name, doc["figures"] if doc and doc["status"] == a.SENT else live[name], doc))
     return send_file(io.BytesIO(month_workbook(store(), span.label, rows)), as_attachment=True,
                      download_name=f"管理人员月度考核-{span.label}.xlsx", mimetype=XLSX_MIMETYPE)
 

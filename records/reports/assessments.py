@@ -87,10 +87,16 @@ def sent_to_me(store: Store, username: str) -> list[dict]:
 
 def compute(store: Store, kind: str, span: Span, person: str, now: datetime) -> dict:
     """The figures of ``person``'s assessment as the records stand at ``now`` (9.1 or 9.5)."""
-    cases = store.scan(CASES)
+    return compute_all(store, kind, span, [person], now)[person]
+
+
+def compute_all(store: Store, kind: str, span: Span, people: list[str], now: datetime) -> dict[str, dict]:
+    """person → the figures of each of ``people`` (the records read once, for the lists)."""
+    cases = list(store.scan(CASES))
     if kind == TECHNICIAN:
-        return technician_figures(cases, person, span, now)
-    return manager_figures(cases, store.scan(FOLLOWUPS), person, span, now)
+        return {p: technician_figures(cases, p, span, now) for p in people}
+    followups = list(store.scan(FOLLOWUPS))
+    return {p: manager_figures(cases, followups, p, span, now) for p in people}
 
 
 # --- who may ---------------------------------------------------------------------------------
