@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
         case_notes,
         cases,
         customers,
+        exports,
         filters,
         followups,
         history,
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
 
     auth.login_manager.init_app(app)
     filters.init_app(app)
+    exports.init_app(app)
     nav.init_app(app)
     mail_soon.init_app(app)
     for module in (auth, home, admin, customers, products, product_import, history, calendar, cases, case_notes,

@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,6 +20,9 @@ CSV_MIMETYPE = "text/csv"
 
 # What a worksheet cell cannot hold (as openpyxl's ILLEGAL_CHARACTERS_RE): C0 controls but tab/CR/LF.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# What a spreadsheet may take for the start of a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 64 * 1024  # bytes handed out at a time by the streaming writers
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,17 @@ def _choice_formula(values: Sequence[str]) -> str:
     return formula
 
 
+def looks_like_formula(value: object) -> bool:
+    """Whether ``value`` is text a spreadsheet could take for a formula (= + - @, TAB, CR first)."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
 def _put(ws, row: int, column: int, value: object):
     cell = ws.cell(row=row, column=column, value=_cell_value(value))
     if isinstance(value, str):
         cell.data_type = "s"  # "=..." is someone's text, not a formula
+        if looks_like_formula(value):
+            cell.quotePrefix = True
     return cell
 
 
@@ -118,11 +129,75 @@ def workbook(sheets: Iterable[Sheet]) -> bytes:
     return buf.getvalue()
 
 
+def csv_field(value: object) -> object:
+    """A value as a CSV field: text that looks like a formula gets a leading apostrophe (Excel
+    shows it as text); anything else unchanged (None: an empty field)."""
+    return "'" + value if looks_like_formula(value) else value
+
+
 def csv_bytes(rows: Iterable[Sequence[object]]) -> bytes:
     """Rows as CSV in UTF-8 with a byte-order mark (so Excel does not read it as GBK), CRLF lines.
 
-    None is written as an empty field, anything else as ``str(value)``.
+    None is written as an empty field, formula-looking text with a leading apostrophe
+    (``csv_field``), anything else as ``str(value)``.
     """
+    return b"".join(stream_csv((), rows))
+
+
+def stream_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[bytes]:
+    """``header`` (if any) then ``rows`` as CSV, UTF-8 with a BOM, CRLF lines, in chunks of about
+    ``CHUNK`` bytes (the first chunk holds at least the BOM)."""
     buf = io.StringIO(newline="")
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    return buf.getvalue().encode("utf-8-sig")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    yield "\ufeff".encode()
+    if header:
+        writer.writerow([csv_field(v) for v in header])
+    for row in rows:
+        writer.writerow([csv_field(v) for v in row])
+        if buf.tell() >= CHUNK // 2:  # characters; up to 3 bytes each in UTF-8
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    if buf.tell():
+        yield buf.getvalue().encode("utf-8")
+
+
+def stream_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[object]],
+                widths: Sequence[float | None] = ()) -> Iterator[bytes]:
+    """One sheet (bold, frozen header, then ``rows``) as an .xlsx, in chunks of ``CHUNK`` bytes.
+
+    openpyxl's write-only mode: rows go to a temporary file as they come, never a worksheet in
+    memory. Text is text (formula-looking text with the quote prefix), numbers stay numbers,
+    dates stay dates (give them without a time zone: Excel has none).
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title)
+    for c, width in enumerate(widths, start=1):
+        if width is not None:
+            ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+
+    def text_cell(value: str, font=None):
+        cell = WriteOnlyCell(ws, value=_ILLEGAL.sub("", value))
+        cell.data_type = "s"
+        if font is not None:
+            cell.font = font
+        if looks_like_formula(value):
+            cell.quotePrefix = True
+        return cell
+
+    ws.append([text_cell(str(name), bold) for name in header])
+    for row in rows:
+        ws.append([text_cell(v) if isinstance(v, str) and (v[:1] in FORMULA_STARTS or _ILLEGAL.search(v)) else v
+                   for v in row])
+    with tempfile.TemporaryFile() as fh:
+        wb.save(fh)
+        fh.seek(0)
+        while chunk := fh.read(CHUNK):
+            yield chunk
