@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
         customers,
         exports,
         filters,
+        fines,
         followups,
         history,
         home,
@@ -32,5 +33,5 @@ def register(app: Flask) -> None:
     nav.init_app(app)
     mail_soon.init_app(app)
     for module in (auth, home, admin, customers, products, product_import, history, calendar, cases, case_notes,
-                   lookup, service_forms, followups, notifications):
+                   lookup, service_forms, followups, notifications, fines):
         app.register_blueprint(module.bp)

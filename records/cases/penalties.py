@@ -16,6 +16,7 @@ from records.core.store import Store
 from records.core.transaction import Transaction
 from records.fines import months, register
 from records.fines.proposals import find
+from records.fines.rulings import STATUSES
 
 from .vocab import TABLE
 from .workflow import perform_tx
@@ -69,8 +70,13 @@ def rule_many(store: Store, cal: WorkCalendar, items: Iterable[tuple[int, str]],
         for case_id, key in items:
             case = tx.get(TABLE, case_id)
             number = (case or {}).get("number") or f"#{case_id}"
-            if case is None or find(case, key) is None:
+            fine = find(case, key) if case is not None else None
+            if fine is None:
                 out.append(BulkOutcome(case_id, key, number, False, "没有这条处罚建议"))
+                continue
+            if fine["status"] != "proposed":  # ruled already, or referred to the GM: not for a bulk ruling
+                label = STATUSES.get(fine["status"], fine["status"])
+                out.append(BulkOutcome(case_id, key, number, False, f"这条处罚建议当前为「{label}」，不能再批量处理"))
                 continue
             try:
                 perform_tx(tx, cal, case_id, "rule_fine", user,
