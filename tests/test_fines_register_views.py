@@ -95,7 +95,7 @@ def test_bulk_ruling_with_one_reason_skips_what_cannot_be_ruled(client, auth, fi
 
 
 def test_issued_month_is_frozen_and_a_later_ruling_is_a_correction(client, auth, fined, store, users):
-    (c1, k1), (c2, k2), _ = fined
+    (c1, k1), (c2, k2), (c3, k3) = fined
     out = penalties.rule_many(store, current_calendar(store), [(c1["id"], k1), (c2["id"], k2)], users["manager"],
                               "confirmed", "确认")
     assert [o.ok for o in out] == [True, True]
@@ -136,6 +136,7 @@ def test_issued_month_is_frozen_and_a_later_ruling_is_a_correction(client, auth,
     # the register page: the totals link to their rows; the month filter shows the frozen lines
     page = client.get(f"/fines/?month={month}").text
     assert len(fine_ids(page)) == 2 and "已发放" in page
+    assert fine_ids(client.get("/fines/").text)[0] == f"{c3['id']}:{k3}"  # waiting for a ruling: first
     assert f"/fines/?person=tech&amp;month={next_month(month)}" in client.get("/fines/").text
 
 

@@ -42,8 +42,8 @@ def _rows_for_user() -> tuple[list[dict], bool]:
 
 
 def _order(row: dict) -> tuple:
-    # waiting for a ruling first, then the newest month, then the newest case
-    return (row["month"] != "", row["month"], row["case_id"], row["key"], row["frozen"])
+    # (sorted in reverse) waiting for a ruling first, then the newest month, then the newest case
+    return (row["month"] == "", row["month"], row["case_id"], row["key"])
 
 
 def _status_text(r: dict) -> str:
