@@ -13,7 +13,9 @@ def register(app: Flask) -> None:
         case_notes,
         cases,
         customers,
+        exports,
         filters,
+        fines,
         followups,
         history,
         home,
@@ -28,8 +30,26 @@ def register(app: Flask) -> None:
 
     auth.login_manager.init_app(app)
     filters.init_app(app)
+    exports.init_app(app)
     nav.init_app(app)
     mail_soon.init_app(app)
-    for module in (auth, home, admin, customers, products, product_import, history, calendar, cases, case_notes,
-                   lookup, service_forms, followups, notifications, assessments):
+    # One blueprint per line: each area adds its own line.
+    for module in (
+        auth,
+        home,
+        admin,
+        customers,
+        products,
+        product_import,
+        history,
+        calendar,
+        cases,
+        case_notes,
+        lookup,
+        service_forms,
+        followups,
+        notifications,
+        assessments,
+        fines,
+    ):
         app.register_blueprint(module.bp)

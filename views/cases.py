@@ -28,6 +28,8 @@ from records.users.roles import CASE_READERS as READERS
 
 from . import case_forms, case_notes, todo
 from .common import Pager, calendar, form_errors_to_fields, input_now, now, page_arg, store, user_doc
+from .exports import export, export_format
+from .filters import local_dt
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -233,11 +235,30 @@ def index():
                 product=f.product.data or "", technician=ok(f.technician) or "", overdue=bool(f.overdue.data),
                 **({"date_from": f.date_from.data, "date_to": f.date_to.data}
                    if not (f.date_from.errors or f.date_to.errors) else {}))  # a reversed range: neither
+    fmt = export_format()
+    if fmt:  # every matching case, the page's columns (issue 14)
+        rows, _, _ = queries.search(s, at, page=1, per_page=10**9, **args)
+        return export("服务案例", ["编号", "类型", "状态", "顾客单位", "产品编号", "来电人", "收到时间", "下一期限", "期限状态"],
+                      _export_rows(rows, cal, at), fmt)
     rows, total, page = queries.search(s, at, page=page_arg(), per_page=PER_PAGE, **args)
     return render_template("cases/index.html", rows=with_deadlines(rows, cal, at), f=f,
                            paging=Pager(page, PER_PAGE, total),
                            STATES=vocab.STATES, TYPES=vocab.TYPES, VOID=vocab.VOID_OUTCOMES, OUTCOMES=vocab.OUTCOMES,
                            STATUS_CLASSES=STATUS_CLASSES, STATUS_LABELS=STATUS_LABELS)
+
+
+def _export_rows(cases, cal, at):
+    """The list's columns of each case; the next deadline as its due time and name, its status
+    counted once per due time and clause (``next_deadline_status``'s memo)."""
+    memo: dict = {}
+    for c in cases:
+        open_ = case_deadlines.open_deadlines(c)
+        status = case_deadlines.next_deadline_status(c, cal, at, memo) if open_ else ""
+        state = vocab.OUTCOMES[c["outcome"]] if c.get("outcome") in vocab.VOID_OUTCOMES else vocab.STATES[c["state"]]
+        yield [c["number"], vocab.TYPES.get(c["type"], c["type"]), state, c.get("customer_name") or "",
+               c.get("product_serial") or "", c.get("caller_name") or "", local_dt(c.get("received_at")),
+               f"{local_dt(open_[0][1].due)} {vocab.DEADLINE_LABELS.get(open_[0][0], open_[0][0])}"
+               if open_ else "", STATUS_LABELS.get(status, "")]
 
 
 @bp.get("/<int:case_id>")

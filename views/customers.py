@@ -14,18 +14,31 @@ from records.users.accounts import display_names
 from records.users.roles import CATALOG_EDITORS, FOLLOWUP_ROLES
 
 from .common import Pager, actor, form_errors_to_fields, now, page_arg, roles_required, save_edit, store, user_doc
+from .exports import export, export_format
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 PER_PAGE = 50
+ALL_ROWS = 10**9  # an export's "page": every row
 
 
 @bp.get("/")
 @login_required
 def index():
     search = SearchForm(request.args)
+    fmt = export_format()
+    if fmt:  # every matching row, the page's columns (issue 14)
+        rows, _ = customers.search(store(), search.q.data or "", per_page=ALL_ROWS)
+        return export("顾客单位", ["单位名称", "地址", "路程（公里）", "联系人"],
+                      ([c["name"], c.get("address", ""), _number(c.get("distance_km")),
+                        "；".join(f"{x['name']} {x['phone']}" for x in c.get("contacts") or [])] for c in rows), fmt)
     rows, total = customers.search(store(), search.q.data or "", page=page_arg(), per_page=PER_PAGE)
     return render_template("customers/index.html", rows=rows, search=search,
                            paging=Pager(page_arg(), PER_PAGE, total), editors=CATALOG_EDITORS)
+
+
+def _number(value):
+    """A number as the page shows it ('%g'): 150.0 → 150."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -13,6 +13,8 @@ from records.followups import tasks as followup_tasks
 from records.users.roles import FOLLOWUP_MANAGERS, FOLLOWUP_ROLES
 
 from .common import Pager, actor, form_errors_to_fields, now, page_arg, roles_required, store, user_doc
+from .exports import export, export_format
+from .filters import local_dt
 
 bp = Blueprint("followups", __name__, url_prefix="/followups")
 PER_PAGE = 100
@@ -44,15 +46,29 @@ def index():
     except ValueError:
         customer_id = None
     at = now(whole_minutes=True)
-    page = page_arg()
-    rows, counts, total = followup_tasks.task_page(store(), at, page, PER_PAGE, engineer=form.engineer.data or "",
+    fmt = export_format()
+    page, per_page = (1, 10**9) if fmt else (page_arg(), PER_PAGE)  # an export: every matching row
+    rows, counts, total = followup_tasks.task_page(store(), at, page, per_page, engineer=form.engineer.data or "",
                                                    customer_id=customer_id, quarter=quarter,
                                                    status=form.status.data or "")
-    paging = Pager(page, PER_PAGE, total)
     names = dict(engineers)
+    if fmt:
+        return export("跟踪回访", ["顾客单位", "类别", "周期", "到期日", "负责工程师", "状态", "通话时间", "被访人", "服务案例"],
+                      _export_rows(rows, names), fmt)
+    paging = Pager(page, PER_PAGE, total)
     return render_template("followups/index.html", form=form, rows=rows,
                            paging=paging, counts=counts, names=names, kinds=followup_tasks.KIND_NAMES,
                            states=followup_tasks.STATUS_NAMES, this_quarter=periods.quarter_label(at.date()))
+
+
+def _export_rows(rows: list[dict], names: dict):
+    kinds, states = followup_tasks.KIND_NAMES, followup_tasks.STATUS_NAMES
+    for t in rows:
+        call = t.get("call") or {}
+        yield [t["customer_name"], f"{kinds[t['kind']]}（{t['clause']}）", t["period"], t["due"],
+               names.get(t["assignee"], t["assignee"]) if t.get("assignee") else "（未指派）", states[t["state"]],
+               local_dt(call.get("called_at")), call.get("contact_name") or "",
+               (call.get("case_number") or str(call["case_id"])) if call.get("case_id") else ""]
 
 
 def _call_form(task: dict, formdata=None, prods: list[dict] | None = None) -> CallForm:

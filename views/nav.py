@@ -7,6 +7,7 @@ from flask import current_app, request, url_for
 from flask_login import current_user
 
 from records.reports.assessments import MENU_ROLES as ASSESSMENT_ROLES
+from records.fines.visibility import ALL_FINES_READERS
 from records.users import roles
 
 
@@ -29,6 +30,7 @@ NAV = [
     NavItem("服务案例", "cases.index", roles.CASE_READERS),
     NavItem("跟踪回访", "followups.index", roles.FOLLOWUP_ROLES),
     NavItem("考核", "assessments.index", ASSESSMENT_ROLES),
+    NavItem("处罚台账", "fines.index", ALL_FINES_READERS),
     NavItem("顾客单位", "customers.index"),
     NavItem("产品", "products.index"),
     NavItem("消息", "notifications.index"),

@@ -13,7 +13,8 @@ from records.core.errors import DomainError
 from records.users.roles import CATALOG_EDITORS
 
 from .common import Pager, actor, form_errors_to_fields, page_arg, roles_required, save_edit, store, user_doc
-from .customers import followup_rows
+from .customers import ALL_ROWS, followup_rows
+from .exports import export, export_format
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 PER_PAGE = 50
@@ -32,8 +33,16 @@ def _customer_names() -> dict[int, str]:
 @login_required
 def index():
     search = SearchForm(request.args)
-    rows, total = products.search(store(), search.q.data or "", page=page_arg(), per_page=PER_PAGE)
     today = today_local()
+    fmt = export_format()
+    if fmt:  # every matching row, the page's columns (issue 14)
+        rows, _ = products.search(store(), search.q.data or "", per_page=ALL_ROWS)
+        names = _customer_names()
+        return export("产品", ["产品编号", "型号", "名称", "顾客单位", "交付日期", "质保", "质保至", "可靠性产品"],
+                      ([p["serial_no"], p["model"], p["name"], names.get(p["customer_id"], "?"), p["delivery_date"],
+                        "在保" if (w := products.warranty(p, today)).in_warranty else "过保", w.last_day.isoformat(),
+                        "是" if p.get("reliability") else ""] for p in rows), fmt)
+    rows, total = products.search(store(), search.q.data or "", page=page_arg(), per_page=PER_PAGE)
     for p in rows:
         p["warranty"] = products.warranty(p, today)
     return render_template("products/index.html", rows=rows, search=search, names=_customer_names(),

@@ -15,6 +15,7 @@
 - ``calendar_change.py``  a calendar correction and the deadlines it moves, in one transaction
 - ``timeline.py``         the case's timeline: its entry kinds (steps, corrections, 作废/合并/恢复, notes, attachments)
 - ``notes.py``            notes and attachments on a case (photos, written confirmations, faxes), checked and kept
+- ``penalties.py``        the penalty register over the stored cases, the bulk ruling of proposals, issuing a month
 - ``steps/``              one handler per transition, by section of the regulation:
   ``intake.py`` (6.1.3, 6.2.1), ``unknown.py`` (待核实, 6.2.2), ``decision.py`` (6.2.2, 6.2.3), ``quote.py`` (5.2.3—5.2.5, 6.2.4),
   ``onsite.py`` (6.2.5, 6.2.6, 5.1.1.3), ``report.py`` (6.2.7, 6.2.8), ``fine_decisions.py``

@@ -240,31 +240,40 @@ def perform(store: Store, cal: WorkCalendar, case_id: int, action: str, user: di
     """
     if action not in TRANSITIONS:
         raise CaseError(f"未知操作：{action}")
+    with store.transaction(user["username"]) as tx:
+        return perform_tx(tx, cal, case_id, action, user, data, expect_rev=expect_rev, now=now)
+
+
+def perform_tx(tx: Transaction, cal: WorkCalendar, case_id: int, action: str, user: dict, data: dict | None = None,
+               expect_rev: int | None = None, now: datetime | None = None) -> dict:
+    """``perform`` inside the caller's transaction (several actions committed together, e.g. the
+    penalty register's bulk ruling). A refusal raised here has changed nothing of the case."""
+    if action not in TRANSITIONS:
+        raise CaseError(f"未知操作：{action}")
     t = TRANSITIONS[action]
     now = now_local(now)
     data = data or {}
-    with store.transaction(user["username"]) as tx:
-        case = tx.require(TABLE, case_id)
-        if expect_rev is not None and int(expect_rev) != case["_rev"]:
-            raise StaleRecord(TABLE, case_id, int(expect_rev), case["_rev"])
-        if not may(case, user, action):
-            raise NotPermitted(f"您无权执行「{t.label}」")
-        before = case["state"]
-        if before not in t.states:
-            raise CaseError(f"案例当前状态为「{STATES[before]}」，不能执行「{t.label}」")
-        if not guard_ok(case, action):
-            raise CaseError(guard_message(action))
-        fines_before = copy.deepcopy(case.get("fines") or [])
-        entries = len(case.get("timeline") or [])
-        HANDLERS[action](tx, case, user, data, cal, now)
-        after = case["state"]
-        if after not in (t.to if t.to is not None else {before}):
-            # A handler that leaves the table's edges is a bug: nothing of it is committed.
-            raise RuntimeError(f"{action}: {before} → {after} 不在状态表中（records.cases.flow）")
-        by = user["username"]
-        told = notices.plan(tx, case, action, by, fines_before)
-        index = len(case["timeline"]) - 1 if len(case.get("timeline") or []) > entries else -1
-        notices.record(case, case["timeline"][index] if index >= 0 else None, told)
-        stored = tx.update(TABLE, case_id, case, expect_rev=case["_rev"], action=action, note=t.label)
-        queue(tx, notices.build(tx, stored, action, by, index, told, fines_before), now)
-        return stored
+    case = tx.require(TABLE, case_id)
+    if expect_rev is not None and int(expect_rev) != case["_rev"]:
+        raise StaleRecord(TABLE, case_id, int(expect_rev), case["_rev"])
+    if not may(case, user, action):
+        raise NotPermitted(f"您无权执行「{t.label}」")
+    before = case["state"]
+    if before not in t.states:
+        raise CaseError(f"案例当前状态为「{STATES[before]}」，不能执行「{t.label}」")
+    if not guard_ok(case, action):
+        raise CaseError(guard_message(action))
+    fines_before = copy.deepcopy(case.get("fines") or [])
+    entries = len(case.get("timeline") or [])
+    HANDLERS[action](tx, case, user, data, cal, now)
+    after = case["state"]
+    if after not in (t.to if t.to is not None else {before}):
+        # A handler that leaves the table's edges is a bug: nothing of it is committed.
+        raise RuntimeError(f"{action}: {before} → {after} 不在状态表中（records.cases.flow）")
+    by = user["username"]
+    told = notices.plan(tx, case, action, by, fines_before)
+    index = len(case["timeline"]) - 1 if len(case.get("timeline") or []) > entries else -1
+    notices.record(case, case["timeline"][index] if index >= 0 else None, told)
+    stored = tx.update(TABLE, case_id, case, expect_rev=case["_rev"], action=action, note=t.label)
+    queue(tx, notices.build(tx, stored, action, by, index, told, fines_before), now)
+    return stored

@@ -4,4 +4,6 @@
 - ``rulings.py``    a tq_manager confirms or waives; the GM rules otherwise (6.2.8)
 - ``visibility.py`` who sees a fine (GLOSSARY): the person, 技质部经理, the GM, 财务部; others ``HIDDEN_TEXT``
 - ``ledger.py``     the penalty ledger: the fines as ruled, totalled (this year's total; per person and month next)
+- ``register.py``   the penalty register (处罚台账): every proposal and ruling as rows, their months, filters, totals
+- ``months.py``     the months issued to payroll by 财务部 (table ``penalty_months``), frozen once issued
 """
