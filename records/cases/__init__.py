@@ -14,6 +14,7 @@
 - ``duplicates.py``       the open cases an intake may repeat (same product, same caller phone lately)
 - ``calendar_change.py``  a calendar correction and the deadlines it moves, in one transaction
 - ``timeline.py``         the case's timeline: its entry kinds (steps, corrections, 作废/合并/恢复, notes, attachments)
+- ``onsite_record.py``    one record of the on-site work: tablet or paper path, prefills, differences (6.2.6, 6.2.7)
 - ``notes.py``            notes and attachments on a case (photos, written confirmations, faxes), checked and kept
 - ``steps/``              one handler per transition, by section of the regulation:
   ``intake.py`` (6.1.3, 6.2.1), ``unknown.py`` (待核实, 6.2.2), ``decision.py`` (6.2.2, 6.2.3), ``quote.py`` (5.2.3—5.2.5, 6.2.4),
