@@ -152,7 +152,8 @@ def tablet(case_id: int):
     form.technician_signer.choices = options(([] if default_signer else [("", "— 请选择签字的技术人员 —")]) + pairs)
     if request.method == "GET":
         form.technician_signer.data = default_signer
-        form.start_from(onsite_record.tablet_prefill(case))
+        pre = onsite_record.tablet_prefill(case)
+        form.start_from({**pre, "completed_at": pre["completed_at"] or now()})  # signed right after the repair
     if form.validate_on_submit():
         try:  # the time rules of every path (维修完毕 and the report check the same)
             onsite_record.check_times(case, now(), arrived=form.arrived_at.data, completed=form.completed_at.data)
