@@ -39,6 +39,7 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 import markupsafe
 
+from . import glyphs
 from .files import FileLock, atomic_write
 
 LOG = logging.getLogger(__name__)
@@ -60,70 +61,14 @@ class FetchRefused(ValueError):
     """A PDF template asked for a resource outside what it may use."""
 
 
-# --- characters no font here can draw (emoji from a tablet keyboard) ----------------------
-EMOJI_TEXT = "[表情]"  # what an emoji prints as: visible, never an empty box
-# Joiners and modifiers that belong to the emoji before them (ZWJ, variation selectors, skin
-# tones, keycap, tags): one emoji sequence prints as one replacement.
-_JOINERS = {0x200D, 0xFE0E, 0xFE0F, 0x20E3} | set(range(0x1F3FB, 0x1F400)) | set(range(0xE0020, 0xE0080))
-_EMOJI_RANGES = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x2300, 0x23FF), (0x2B00, 0x2BFF), (0x3030, 0x3030),
-                 (0x303D, 0x303D), (0x3297, 0x3299))
-_cmap_lock = threading.Lock()
-_cmap: set[int] | None = None
-
-
-def _drawable() -> set[int]:
-    """The characters the PDF fonts can draw (Noto Sans CJK SC, whose cut and fallback the CSS
-    names); empty when the font is missing (then only the emoji ranges count as not drawable)."""
-    global _cmap
-    if _cmap is None:
-        with _cmap_lock:
-            if _cmap is None:
-                found: set[int] = set()
-                source = _source("regular")
-                if source is not None:
-                    from fontTools.ttLib import TTCollection, TTFont
-
-                    try:
-                        coll = TTCollection(str(source), lazy=True)
-                        index = next((i for i, f in enumerate(coll.fonts) if f["name"].getDebugName(1) == NOTO_FAMILY), 0)
-                        found = set(TTFont(str(source), fontNumber=index, lazy=True).getBestCmap())
-                    except Exception as exc:  # a broken font file: fall back to the emoji ranges
-                        LOG.warning("无法读取字体 %s 的字符表：%r", source, exc)
-                _cmap = found
-    return _cmap
-
-
-def _is_emoji(code: int) -> bool:
-    return any(lo <= code <= hi for lo, hi in _EMOJI_RANGES)
+# --- characters no font here can draw (emoji from a tablet keyboard): records/core/glyphs.py ----
+EMOJI_TEXT = glyphs.EMOJI_TEXT
 
 
 def printable(text: str) -> str:
-    """``text`` with every emoji the fonts cannot draw (and its joiners and modifiers) replaced by
-    ``EMOJI_TEXT``, so that the PDF shows something readable where a tofu box would be. An emoji
-    the font has (e.g. ☎, ★) stays."""
-    if text.isascii():
-        return text
-    drawable = _drawable()
-    out: list[str] = []
-    last = ""  # "emoji" after a replacement, "zwj" after its joiner, "ri" after a lone flag letter
-    for ch in text:
-        code = ord(ch)
-        if last and code in _JOINERS:
-            last = "zwj" if code == 0x200D else last
-            continue
-        if _is_emoji(code) and code not in drawable:
-            flag_letter = 0x1F1E6 <= code <= 0x1F1FF  # a flag is two of them
-            if last == "zwj" or (last == "ri" and flag_letter):
-                last = "emoji"
-                continue
-            out.append(EMOJI_TEXT)
-            last = "ri" if flag_letter else "emoji"
-            continue
-        last = ""
-        if code in _JOINERS and code not in drawable and code not in (0x200D, 0xFE0E, 0xFE0F):
-            continue  # a stray skin tone or tag: nothing to draw it with
-        out.append(ch)
-    return "".join(out)
+    """``text`` as the PDF fonts can draw it (``glyphs.printable`` with Noto Sans CJK SC's characters)."""
+    source = _source("regular")
+    return glyphs.printable(text, glyphs.font_chars(str(source), NOTO_FAMILY) if source else frozenset())
 
 
 def _finalize(value):
