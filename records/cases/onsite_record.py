@@ -60,8 +60,8 @@ def check_times(case: dict, now: datetime, *, arrived: datetime | None, complete
 
 
 def differences_with_reason(signed: dict | None, reported: dict, data: dict) -> list[dict]:
-    """The differences of ``reported`` from the signed version (none without one), each with the
-    reason given in ``data``; CaseError on the reason field when they need one and have none."""
+    """6.2.9 (a false form is punished; the system makes none): the differences of ``reported`` from
+    the signed version (none without one), each with the reason given in ``data``; CaseError on the reason field when they need one and have none."""
     if signed is None:
         return []
     diffs = consistency.differences(consistency.signed_record(signed.get("fields") or {}), reported)
@@ -75,7 +75,7 @@ def differences_with_reason(signed: dict | None, reported: dict, data: dict) -> 
 
 
 def path_of(source: Store | Transaction, case: dict, chosen: str | None) -> tuple[str, dict | None]:
-    """The path of 维修完毕 (``chosen``, else from what is archived) and the signed version;
+    """6.2.6: the path of 维修完毕 (``chosen``, else from what is archived) and the signed version;
     CaseError when the tablet path has no signed version, or the paper path is chosen after a
     tablet signature."""
     signed = signed_version(source, case)

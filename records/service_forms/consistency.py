@@ -27,7 +27,7 @@ def _minute(dt: datetime) -> datetime:
 
 def time_problem(*, now: datetime, arrived: datetime | None, completed: datetime | None,
                  departed: datetime | None = None, returned: datetime | None = None) -> tuple[str, str] | None:
-    """The first broken time rule of an on-site record as (field, message), or None.
+    """The first broken time rule of an on-site record (6.2.6, 6.2.7) as (field, message), or None.
 
     The same on every path (tablet form, 维修完毕, report): nothing in the future; arrived not before
     the departure; completed not before the arrival nor after the return to the company. Times
