@@ -209,3 +209,20 @@ def test_old_case_with_a_quick_rating_at_complete_still_shows(client, auth, stor
 ])
 def test_printable_replaces_what_no_font_draws(text, expected):
     assert printable(text) == expected
+
+
+def test_a_difference_at_complete_shows_to_tq_with_its_reason(client, auth, store, arrived, archive_signed_form):
+    c = arrived()
+    now = datetime.now(TZ).replace(second=0, microsecond=0)
+    signed_at = now - timedelta(minutes=20)
+    archive_signed_form(store, c, kind="tablet", fields={"completed_at": signed_at.strftime("%Y-%m-%d %H:%M"),
+                                                         "work_done": "更换电源模块"})
+    c = workflow.perform(store, current_calendar(store), c["id"], "complete", TECH, {
+        "form_path": "tablet", "work_done": "更换电源模块", "completed_at": now - timedelta(minutes=5),
+        "difference_reason": "签字后又调试了一刻钟"})
+    auth.login("engineer")  # 技质部, who approves the return (6.2.6), sees it before the report
+    page = html(client.get(f"/cases/{c['id']}"))
+    row = re.search(r'data-difference="completed_at">(.*?)</tr>', page, re.S).group(1)
+    for s in ("维修完毕", "完成时间", signed_at.strftime("%Y-%m-%d %H:%M"), minute(now - timedelta(minutes=5)).replace("T", " "),
+              "签字后又调试了一刻钟"):
+        assert s in row, s
