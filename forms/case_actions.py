@@ -19,7 +19,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from records import policy
-from records.cases.vocab import ASPECTS, CHARGES, CONDITIONS, EVALUATIONS, MAX_REPORT_PARTS, RATINGS, SOLUTIONS
+from records.cases.onsite_record import PATHS
+from records.cases.vocab import ASPECTS, CHARGES, CONDITIONS, MAX_REPORT_PARTS, RATINGS, SOLUTIONS
 from records.fines.proposals import MANUAL_LABELS, amount_text
 from records.policy import rule_text
 
@@ -184,12 +185,13 @@ class ArriveForm(ActionForm):
 
 
 class CompleteForm(ActionForm):
-    HELP = "维修完毕后填写《技术服务单》，请顾客评价并签字或盖章，然后电话反馈技质部（6.2.6）。"
-    work_done = text_field("完成的工作")
-    completed_at = datetime_field("完成时间")
-    evaluation = SelectField("顾客评价", choices=options([("", "（未评价）"), *EVALUATIONS.items()]),
-                             validators=[Optional()])
-    evaluation_remarks = text_field("顾客评价意见", required=False, max_len=1000)
+    HELP = ("维修完毕后请顾客评价并在《技术服务单》上签字或盖章，然后电话反馈技质部（6.2.6）。"
+            "平板签署：先在平板上签署归档，本步骤按签署的表单记录；纸质表单：按表单填写，返回后上传扫描件。")
+    form_path = RadioField("技术服务单签署方式", choices=options(PATHS), validators=[InputRequired("请选择签署方式")])
+    work_done = text_field("完成的工作", description="平板签署时按签署的表单预填")
+    completed_at = datetime_field("完成时间", description="平板签署时按签署的表单预填")
+    difference_reason = text_field("与签字表单不一致的原因", required=False, max_len=1000,
+                                   description="仅当上面的内容与顾客签字的表单不同时填写；确认时技质部将看到差异（6.2.9）")
     submit = SubmitField("记录维修完毕")
 
 
@@ -247,6 +249,8 @@ class ReportForm(ActionForm):
     timeliness = _rating(ASPECTS["timeliness"])
     overall = _rating(ASPECTS["overall"])
     remarks = text_field("顾客意见与建议", required=False, max_len=1000)
+    difference_reason = text_field("与签字表单不一致的原因", required=False, max_len=1000,
+                                   description="平板签署时：上面的内容与顾客签字的表单不同时必填；确认时技质部将看到差异（6.2.9）")
     text = text_field("书面汇报", description="服务经过、发现的其他问题和建议等")
     expenses = FieldList(FormField(ExpenseLine), min_entries=4, max_entries=30, label="费用报销")
     returned_materials = FieldList(FormField(MaterialLine), min_entries=3, max_entries=30,

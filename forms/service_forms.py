@@ -1,5 +1,6 @@
 """Forms of the 技术服务单: the scan upload and the tablet path."""
-from datetime import date, datetime
+from datetime import date
+from decimal import Decimal
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -79,9 +80,8 @@ class TabletForm(Form):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if self.arrived_at.data and self.completed_at.data and self.completed_at.data < self.arrived_at.data:
-            self.completed_at.errors = list(self.completed_at.errors) + ["完成时间不能早于到达时间"]
-            ok = False
+        # The times are checked against the case by the rules every path shares (the view:
+        # records.cases.onsite_record.check_times).
         if self.charge.data == "paid" and self.amount.data is None:
             self.amount.errors = list(self.amount.errors) + ["有偿服务请填写收费金额"]
             ok = False
@@ -91,16 +91,18 @@ class TabletForm(Form):
                 ok = False
         return ok
 
-    def start_from(self, onsite: dict) -> None:
-        """Start from what the on-site steps recorded (arrival, completion, work done) where empty."""
-        for field, key in ((self.arrived_at, "arrived_at"), (self.completed_at, "completed_at")):
-            if onsite.get(key) and field.data is None:
-                try:
-                    field.data = to_local(datetime.fromisoformat(onsite[key])).replace(tzinfo=None)
-                except ValueError:
-                    pass
-        if onsite.get("work_done") and not self.work_done.data:
-            self.work_done.data = onsite["work_done"]
+    def start_from(self, pre: dict) -> None:
+        """Start, where empty, from what the on-site steps recorded (arrival, completion, work done)
+        and 服务性质 with its amount from the decision (``records.cases.onsite_record.tablet_prefill``)."""
+        for field in (self.arrived_at, self.completed_at):
+            if pre.get(field.name) and field.data is None:
+                field.data = to_local(pre[field.name]).replace(tzinfo=None, second=0, microsecond=0)
+        if pre.get("work_done") and not self.work_done.data:
+            self.work_done.data = pre["work_done"]
+        if pre.get("charge") and not self.charge.data:
+            self.charge.data = pre["charge"]
+        if pre.get("amount") is not None and self.amount.data is None:
+            self.amount.data = Decimal(f"{pre['amount']:.2f}")
 
     def to_data(self, signers: dict[str, str], signed_on: date) -> dict:
         """The filled fields as the archive keeps them (``records.service_forms``): times as

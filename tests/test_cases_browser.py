@@ -81,6 +81,7 @@ def sign_on_tablet(page, url: str):
     page.goto(f"/forms/case/{case_id_of(url)}/tablet")
     page.fill("#fault_found", "通信终端无法开机")
     page.fill("#cause", "主板电源管理芯片老化损坏")
+    page.fill("#work_done", "更换主板")
     page.fill("#parts-0-name", "主板")
     page.fill("#parts-0-qty", "1")
     page.check("#charge-0")  # 免费: the customer refused the fee, the VP approved the service
@@ -119,9 +120,17 @@ def onsite_to_close(as_user, url: str, sign: str = "scan"):
     page = as_user("tech", url)
     expect(page.locator("#action-arrive")).to_be_visible()
     submit(page, "arrive", "记录到达")
-    box = page.locator("#action-complete")
-    box.get_by_label("完成的工作").fill("更换电源模块，全面检测正常")
-    box.get_by_label("顾客评价", exact=True).select_option(label="满意")
+    if sign == "tablet":  # 6.2.6: the customer signs on the tablet, then 技质部 is called (issue 12)
+        sign_on_tablet(page, url)
+        page.goto(url)
+        box = page.locator("#action-complete")
+        expect(box.locator("#complete-signed")).to_contain_text("第 1 版")
+        expect(box.get_by_label("平板签署", exact=True)).to_be_checked()
+        expect(box.get_by_label("完成的工作")).to_have_value("更换主板")  # the signed form's, no quick rating
+    else:
+        box = page.locator("#action-complete")
+        box.get_by_label("纸质表单", exact=True).check()
+        box.get_by_label("完成的工作").fill("更换电源模块，全面检测正常")
     submit(page, "complete", "记录维修完毕")
     expect(page.locator("#action-record_return")).to_be_visible()  # may return, but unapproved
 
@@ -130,13 +139,11 @@ def onsite_to_close(as_user, url: str, sign: str = "scan"):
 
     page = as_user("tech", url)
     submit(page, "record_return", "记录返回")
-    # 6.2.7: the report waits for the signed 技术服务单, with links to where it is archived
-    expect(page.locator("#report-needs-form")).to_contain_text("尚未归档签字的《技术服务单》")
-    expect(page.locator("#report-needs-form a")).to_have_count(2)
     if sign == "scan":
+        # 6.2.7: the report waits for the signed 技术服务单, with links to where it is archived
+        expect(page.locator("#report-needs-form")).to_contain_text("尚未归档签字的《技术服务单》")
+        expect(page.locator("#report-needs-form a")).to_have_count(2)
         upload_scan(page, url)
-    else:
-        sign_on_tablet(page, url)
     page.goto(url)
     expect(page.locator("#report-form-version")).to_contain_text("第 1 版")
     box = page.locator("#action-report")
@@ -160,6 +167,7 @@ def onsite_to_close(as_user, url: str, sign: str = "scan"):
     review = page.locator("#confirm-review")  # what 技质部 confirms (6.2.8): the form and the evaluation
     expect(review).to_contain_text("主板电源管理芯片老化损坏" if sign == "tablet" else "电源模块过流保护元件损坏")
     expect(review.locator("#confirm-evaluation td[data-aspect='timeliness']")).to_have_text("基本满意")
+    expect(page.locator("#record-differences")).to_have_count(0)  # one record: taken as signed, no difference
     box = page.locator("#action-confirm")
     box.get_by_label("服务质量及顾客评价确认意见").fill("服务及时，顾客满意")
     box.get_by_label("差旅费：报销 800.00 元 核准金额").fill("750")

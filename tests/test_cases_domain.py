@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 
 from records.cases import deadlines as case_deadlines
-from records.cases import flow, queries, vocab, workflow
-from records.cases.steps import report as report_step
+from records.cases import flow, onsite_record, queries, vocab, workflow
 from records.cases.vocab import CaseError, NotPermitted
 from records.core.errors import DomainError, StaleRecord
 from records.jobs.overdue import run_overdue
@@ -536,20 +535,20 @@ def test_report_form_refusals_name_their_field(db, act, onsite_free_until, archi
 
 def test_report_prefill_from_the_onsite_steps_then_from_the_tablet_form(db, act, onsite_free_until, archive_signed_form):
     c = onsite_free_until("awaiting_report")
-    pre = report_step.report_prefill(db, c)
+    pre = onsite_record.report_prefill(db, c)
     assert pre["arrived_at"] == at("2026-12-01T09:30") and pre["completed_at"] == at("2026-12-02T10:30")
     assert pre["work_done"] == "更换电源模块，全面检测正常" and pre["charge"] == "free"
-    assert pre["ratings"] == {"overall": "satisfied"} and pre["remarks"] == "及时"  # the quick evaluation
+    assert pre["ratings"] == {} and pre["remarks"] == ""  # ratings come only from the signed form (no quick rating)
     assert pre["source"] is None
     archive_signed_form(db, c)  # a scan has no fields: nothing more to take
-    assert report_step.report_prefill(db, c)["source"] is None
+    assert onsite_record.report_prefill(db, c)["source"] is None
     fields = {"arrived_at": "2026-12-01 09:40", "completed_at": "2026-12-02 10:20", "fault_found": "输出电压为零",
               "cause": "保护元件损坏", "work_done": "更换电源模块", "charge": "paid", "amount": "1200.00",
               "parts": [{"name": "电源模块", "spec": "DY-12", "qty": 1, "note": ""}],
               "ratings": {"attitude": "satisfied", "skill": "basically", "timeliness": "unsatisfied",
                           "overall": "basically"}, "remarks": "希望更快到达", "customer_signer": "陈工"}
     doc = archive_signed_form(db, c, kind="tablet", fields=fields, reason="平板重签")
-    pre = report_step.report_prefill(db, c)
+    pre = onsite_record.report_prefill(db, c)
     assert pre["arrived_at"] == at("2026-12-01T09:40") and pre["completed_at"] == at("2026-12-02T10:20")
     assert (pre["fault_found"], pre["cause"], pre["work_done"]) == ("输出电压为零", "保护元件损坏", "更换电源模块")
     assert pre["parts"] == [{"part": "电源模块 DY-12", "quantity": 1}]
@@ -561,6 +560,7 @@ def test_report_prefill_from_the_onsite_steps_then_from_the_tablet_form(db, act,
     c = act(c, "report", "tech", "2026-12-03T10:00", text="已修复", **data)
     assert c["report"]["service_form"]["ratings"]["timeliness"] == "unsatisfied"
     assert c["report"]["form_version"]["version"] == 2
+    assert c["report"]["path"] == "tablet" and c["report"]["differences"] == []  # taken as signed: no difference
 
 
 # --- Where a case came from: a follow-up call (issue 6) ---------------------------------------

@@ -381,7 +381,12 @@ def test_report_needs_the_archived_form_then_shows_it_to_tq_at_confirmation(clie
     # a missing rating stays beside the table, typed values kept
     resp = client.post(f"/cases/{c['id']}/report", data=_report_post(c, **{"report-skill": ""}))
     assert resp.status_code == 400 and "请选择顾客对「技术水平」的评价" in html(resp) and "希望备件更充足" in html(resp)
+    # the values posted differ from the signed form (one record, 6.2.9): refused without a reason
     resp = client.post(f"/cases/{c['id']}/report", data=_report_post(c))
+    assert resp.status_code == 400 and "与顾客签字的《技术服务单》不一致" in html(resp)
+    assert "故障现象、故障原因、处理情况" in html(resp) and store.get("cases", c["id"])["state"] == "awaiting_report"
+    resp = client.post(f"/cases/{c['id']}/report",
+                       data=_report_post(c, **{"report-difference_reason": "顾客事后电话更正了评价"}))
     assert resp.status_code == 302
     c = store.get("cases", c["id"])
     f = c["report"]["service_form"]
@@ -400,6 +405,14 @@ def test_report_needs_the_archived_form_then_shows_it_to_tq_at_confirmation(clie
     assert [re.sub(r"<[^>]+>", "", x) for x in re.findall(r"<td[^>]*>(.*?)</td>", evaluation)] == [
         "满意", "满意", "基本满意", "满意"]
     assert 'id="report-evaluation"' in page
+    # … and, above it, every difference from the signed form with the reason given
+    block = re.search(r'id="record-differences".*?</table>', page, re.S).group(0)
+    rows = {m.group(1): m.group(2) for m in re.finditer(r'data-difference="([^"]+)">(.*?)</tr>', block, re.S)}
+    assert set(rows) == {"arrived_at", "completed_at", "fault_found", "cause", "work_done", "parts",  # no time signed
+                         "ratings.skill", "ratings.timeliness", "ratings.overall", "remarks"}
+    assert "平板上填写的故障现象" in rows["fault_found"] and "输出电压为零" in rows["fault_found"]
+    assert "电源模块 DY-12 × 2" in rows["parts"] and "顾客事后电话更正了评价" in rows["parts"]
+    assert page.index('id="record-differences"') < page.index('id="confirm-review"')
 
 
 def test_deadlines_show_clause_basis_start_and_due_everywhere(client, auth, store, make_case):

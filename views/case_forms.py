@@ -25,8 +25,7 @@ from forms.case_actions import ACTION_FORMS, ActionForm
 from forms.case_records import RECORD_FORMS
 from records import policy
 from records.calendar.workdays import parse_local, to_local
-from records.cases import flow, vocab
-from records.cases.steps import report as report_step
+from records.cases import flow, onsite_record, vocab
 from records.cases.steps.decision import allowed_solutions
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.fines import rulings
@@ -130,6 +129,14 @@ def _record_return_help(case: dict, user: dict) -> str | None:
             "请先电话反馈技质部，待其在系统中同意返回后再记录。")
 
 
+def _complete_defaults(case: dict) -> dict:
+    """维修完毕 from the tablet-signed 技术服务单 when there is one (6.2.6: one record)."""
+    pre = onsite_record.complete_prefill(store(), case)
+    if pre.get("completed_at"):
+        pre["completed_at"] = _naive_minute(pre["completed_at"])
+    return {k: v for k, v in pre.items() if v is not None}
+
+
 # --- The report and its confirmation (6.2.7, 6.2.8) ----------------------------------------------
 
 
@@ -139,7 +146,7 @@ def _naive_minute(dt: datetime | None) -> datetime | None:
 
 def _report_defaults(case: dict) -> dict:
     """The report form filled from the on-site steps and the tablet-signed form (if any)."""
-    pre = report_step.report_prefill(store(), case)
+    pre = onsite_record.report_prefill(store(), case)
     at = input_now()
     data = {
         "arrived_at": _naive_minute(pre["arrived_at"]) or at,
@@ -228,7 +235,7 @@ PREPARERS: dict[str, Preparer] = {
     "vp_decision": Preparer(),
     "dispatch": Preparer(choices=_dispatch_choices),
     "arrive": Preparer(),
-    "complete": Preparer(),
+    "complete": Preparer(defaults=_complete_defaults),
     "approve_return": Preparer(),
     "record_return": Preparer(help=_record_return_help),
     "report": Preparer(defaults=_report_defaults, choices=_report_choices),

@@ -14,7 +14,7 @@ from forms.case_actions import rule_line
 from forms.cases import CaseFilterForm, IntakeForm
 from records import policy
 from records.cases import deadlines as case_deadlines
-from records.cases import flow, queries, vocab, workflow
+from records.cases import flow, onsite_record, queries, vocab, workflow
 from records.cases.duplicates import possible_duplicates
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
@@ -62,7 +62,10 @@ def _service_form_info(case: dict) -> dict | None:
         return None
     versions = form_archive.archived_versions(store(), case["id"])
     latest = versions[-1] if versions else None
+    reported_id = ((case.get("report") or {}).get("form_version") or {}).get("id")
     return {"form_no": form_no, "versions": len(versions), "latest": latest,
+            "reported": next((v for v in versions if v["id"] == reported_id), None),  # the version the report names
+            "differences": onsite_record.differences(case),
             "latest_kind": form_fields.KINDS.get(latest["kind"], latest["kind"]) if latest else "",
             "prefilled": bool(latest and latest.get("fields")),
             "can_sign": form_archive.may_sign(case, current_user.username, frozenset(current_user.roles))}

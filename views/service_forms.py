@@ -19,6 +19,7 @@ from werkzeug.routing import BuildError
 
 from forms.base import options
 from forms.service_forms import TabletForm, UploadForm
+from records.cases import onsite_record
 from records.cases.flow import may_read
 from records.cases.vocab import TABLE as CASES
 from records.core import uploads
@@ -151,9 +152,11 @@ def tablet(case_id: int):
     form.technician_signer.choices = options(([] if default_signer else [("", "— 请选择签字的技术人员 —")]) + pairs)
     if request.method == "GET":
         form.technician_signer.data = default_signer
-        form.start_from(case.get("onsite") or {})
+        pre = onsite_record.tablet_prefill(case)
+        form.start_from({**pre, "completed_at": pre["completed_at"] or now()})  # signed right after the repair
     if form.validate_on_submit():
-        try:
+        try:  # the time rules of every path (维修完毕 and the report check the same)
+            onsite_record.check_times(case, now(), arrived=form.arrived_at.data, completed=form.completed_at.data)
             customer_sig = form_uploads.signature_png(form.customer_signature.data, "顾客签名", required=True)
             tech_sig = form_uploads.signature_png(form.technician_signature.data, "技术人员签名", required=False,
                                              field="technician_signature")
@@ -201,8 +204,9 @@ def download(file_id: int):
         current_app.logger.error("archived file %s unreadable: %s", file_id, exc)
         abort(500)
     resp = send_file(io.BytesIO(data), mimetype=meta["mime"], max_age=0, etag=meta["sha256"])
+    # ?inline=1: shown in the page or a tab (the scan beside its transcription at the confirmation, 6.2.8)
     resp.headers["Content-Disposition"] = content_disposition(meta["filename"], form_document.archived_ascii_filename(meta),
-                                                              attachment=True)
+                                                              attachment=request.args.get("inline") != "1")
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-SHA256"] = meta["sha256"]
     return resp

@@ -14,6 +14,7 @@
 - ``duplicates.py``       the open cases an intake may repeat (same product, same caller phone lately)
 - ``calendar_change.py``  a calendar correction and the deadlines it moves, in one transaction
 - ``timeline.py``         the case's timeline: its entry kinds (steps, corrections, 作废/合并/恢复, notes, attachments)
+- ``onsite_record.py``    one record of the on-site work: tablet or paper path, prefills, differences (6.2.6, 6.2.7)
 - ``notes.py``            notes and attachments on a case (photos, written confirmations, faxes), checked and kept
 - ``penalties.py``        the penalty register over the stored cases, the bulk ruling of proposals, issuing a month
 - ``steps/``              one handler per transition, by section of the regulation:

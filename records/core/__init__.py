@@ -12,6 +12,7 @@
 - ``digest.py``       per-shard digests of a table, recomputed only for the shards that changed
 - ``index.py``        summary indexes of a table (sorted rows, buckets per field value) over the digests
 - ``pdf.py``          HTML → PDF with WeasyPrint and the subset CJK font (附: the 技术服务单)
+- ``glyphs.py``       what the PDF fonts can draw: an emoji no font has prints as a visible replacement
 - ``mailer.py``       SMTP: settings, messages, one session for a batch
 - ``uploads.py``      the one checker of every upload (check_upload) and the company's upload caps
 - ``xlsx.py``         the one Excel/CSV writer: sheets (header, rows, widths, notes) → .xlsx; rows → CSV

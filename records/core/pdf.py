@@ -37,7 +37,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+import markupsafe
 
+from . import glyphs
 from .files import FileLock, atomic_write
 
 LOG = logging.getLogger(__name__)
@@ -59,6 +61,25 @@ class FetchRefused(ValueError):
     """A PDF template asked for a resource outside what it may use."""
 
 
+# --- characters no font here can draw (emoji from a tablet keyboard): records/core/glyphs.py ----
+EMOJI_TEXT = glyphs.EMOJI_TEXT
+
+
+def printable(text: str) -> str:
+    """``text`` as the PDF fonts can draw it (``glyphs.printable`` with Noto Sans CJK SC's characters)."""
+    source = _source("regular")
+    return glyphs.printable(text, glyphs.font_chars(str(source), NOTO_FAMILY) if source else frozenset())
+
+
+def _finalize(value):
+    """Every ``{{ … }}`` of a PDF template goes through ``printable`` (markup keeps its type)."""
+    if isinstance(value, str) and not value.isascii():
+        fixed = printable(value)
+        if fixed != value:
+            return markupsafe.Markup(fixed) if isinstance(value, markupsafe.Markup) else fixed
+    return value
+
+
 # --- templates ---------------------------------------------------------------------------
 _env: jinja2.Environment | None = None
 
@@ -73,6 +94,7 @@ def environment() -> jinja2.Environment:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=_finalize,
         )
     return _env
 

@@ -8,13 +8,15 @@ from records.calendar import time_limits as dl
 from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.core.transaction import Transaction
 from records.fines.proposals import add_proposal
+from records.service_forms import consistency
 from records.users.accounts import find_by_username, person_name
 
 from .. import input as checked
+from .. import onsite_record
 from ..deadlines import meet, set_deadline
 from ..flow import log
 from ..numbers import next_number
-from ..vocab import EVALUATIONS, TABLE, CaseError
+from ..vocab import TABLE, CaseError
 
 
 def dispatch(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
@@ -51,7 +53,7 @@ def arrive(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
     by = user["username"]
     departed = parse_local(case["dispatch"]["departed_at"])
     at = checked.when(data, "arrived_at", "到达时间", now, not_before=departed, before_label="出发时间")
-    case["onsite"] = {"arrived_at": iso_local(at), "work_done": "", "completed_at": None, "evaluation": None,
+    case["onsite"] = {"arrived_at": iso_local(at), "work_done": "", "completed_at": None,
                       "return_approved_by": None, "return_approved_at": None, "returned_at": None,
                       "returned_by": None, "return_unapproved": False}
     meet(case, "arrival", at)
@@ -62,19 +64,24 @@ def arrive(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
 
 
 def complete(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
-    """6.2.6: the repair is finished; the customer's quick evaluation."""
+    """6.2.6: the repair is finished, the customer signed the 技术服务单, 技质部 is told. On the
+    tablet path the signed version must be archived first and is the record (a value that differs
+    needs a reason); on the paper path the technician records the time and work (records.cases.onsite_record)."""
     by = user["username"]
+    path, signed = onsite_record.path_of(tx, case, data.get("form_path") or None)
+    record = consistency.signed_record(signed["fields"]) if signed else {}
     arrived = parse_local(case["onsite"]["arrived_at"])
-    work = checked.text(data, "work_done", "完成的工作")
-    at = checked.when(data, "completed_at", "完成时间", now, not_before=arrived, before_label="到达时间")
-    rating = data.get("evaluation") or ""
-    if rating and rating not in EVALUATIONS:
-        raise CaseError("请选择顾客评价", "evaluation")
-    remarks = checked.text(data, "evaluation_remarks", "顾客评价意见", required=False, max_len=1000)
-    case["onsite"].update(work_done=work, completed_at=iso_local(at),
-                          evaluation={"rating": rating, "remarks": remarks} if rating else None)
+    work = checked.text({"work_done": data.get("work_done") or record.get("work_done")}, "work_done", "完成的工作")
+    at = checked.when({"completed_at": data.get("completed_at") or record.get("completed_at")}, "completed_at",
+                      "完成时间", now, allow_future=True)
+    onsite_record.check_times(case, now, arrived=arrived, completed=at, departed=False)
+    diffs = onsite_record.differences_with_reason(signed, {"completed_at": at, "work_done": work}, data)
+    case["onsite"].update(work_done=work, completed_at=iso_local(at), form_path=path,
+                          form_version=onsite_record.version_ref(signed), differences=diffs)
     case["state"] = "completed"
-    log(case, by, now, "complete", f"维修完毕 {at:%Y-%m-%d %H:%M}：{work}")
+    how = f"按平板签署的技术服务单第 {signed['version']} 版" if signed else "纸质技术服务单"
+    log(case, by, now, "complete", f"维修完毕 {at:%Y-%m-%d %H:%M}（{how}）：{work}"
+        + (f"；与签字表单不一致 {len(diffs)} 项，原因：{diffs[0]['reason']}" if diffs else ""))
 
 
 def approve_return(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:

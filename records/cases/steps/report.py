@@ -5,13 +5,13 @@ from datetime import datetime
 
 from records.calendar import time_limits as dl
 from records.calendar.time_limits import Deadline
-from records.calendar.workdays import WorkCalendar, iso_local, parse_local, to_local
-from records.core.store import Store
+from records.calendar.workdays import WorkCalendar, iso_local
 from records.core.transaction import Transaction
 from records.fines.proposals import confirm_late_proposals
 from records.service_forms.archive import latest_version
 
 from .. import input as checked
+from .. import onsite_record
 from ..deadlines import meet, responsible, set_deadline
 from ..flow import collects_fee, log
 from ..vocab import ASPECTS, CHARGES, CONDITIONS, MAX_REPORT_PARTS, RATINGS, CaseError
@@ -22,12 +22,9 @@ FORM_NOT_ARCHIVED = ("尚未归档签字的《技术服务单》：请先上传�
 
 def service_form_fields(case: dict, data: dict, now: datetime) -> dict:
     """The filled fields and the customer's evaluation of the 技术服务单, as entered (6.2.6)."""
-    departed = parse_local(case["dispatch"]["departed_at"])
-    arrived = checked.when(data, "arrived_at", "到达时间", now, not_before=departed, before_label="出发时间")
-    completed = checked.when(data, "completed_at", "完成时间", now, not_before=arrived, before_label="到达时间")
-    returned = parse_local((case.get("onsite") or {}).get("returned_at"))
-    if returned is not None and completed.replace(second=0) > returned:
-        raise CaseError(f"完成时间不能晚于返回公司时间（{returned:%Y-%m-%d %H:%M}）", "completed_at")
+    arrived = checked.when(data, "arrived_at", "到达时间", now, allow_future=True)
+    completed = checked.when(data, "completed_at", "完成时间", now, allow_future=True)
+    onsite_record.check_times(case, now, arrived=arrived, completed=completed)  # the rules of every path
     fault_found = checked.text(data, "fault_found", "故障现象", max_len=1000)
     cause = checked.text(data, "cause", "故障原因", max_len=1000)
     work_done = checked.text(data, "work_done", "处理情况", max_len=2000)
@@ -65,6 +62,9 @@ def report(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
     if latest is None:
         raise CaseError(FORM_NOT_ARCHIVED)
     filled = service_form_fields(case, data, now)
+    # One record (6.2.9): what differs from the tablet-signed version needs a reason, shown at 6.2.8.
+    signed = onsite_record.signed_version(tx, case)
+    diffs = onsite_record.differences_with_reason(signed, filled, data)
     text = checked.text(data, "text", "书面汇报")
     outcome = checked.text(data, "form_outcome", "技术服务单结论", required=False, max_len=1000)
     expenses = []
@@ -85,6 +85,7 @@ def report(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
     case["report"] = {"text": text, "form_outcome": outcome, "service_form": filled,
                       "form_version": {"id": latest["id"], "version": latest["version"], "kind": latest["kind"],
                                        "form_no": latest.get("form_no"), "sha256": latest["sha256"]},
+                      "path": onsite_record.TABLET if signed else onsite_record.PAPER, "differences": diffs,
                       "expenses": expenses, "returned_materials": materials, "receipt_no": receipt,
                       "amount_collected": amount, "reported_by": by, "reported_at": iso_local(now)}
     meet(case, "report", now)
@@ -122,66 +123,6 @@ def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalend
     if n:
         text += f"（逾期，已提出 6.2.8 处罚建议 {n} 条）"
     log(case, by, now, "confirm", text)
-
-
-def _form_time(value) -> datetime | None:
-    """A time as the tablet form keeps it ("2026-03-03 10:20", local) or an ISO one."""
-    if not value:
-        return None
-    try:
-        return to_local(datetime.fromisoformat(str(value).strip()))
-    except ValueError:
-        return None
-
-
-def report_prefill(store: Store, case: dict) -> dict:
-    """What the report form starts with (the fields as ``perform("report")`` takes them).
-
-    From the on-site steps (arrival, completion, work done, the quick evaluation), the quote
-    (paid or free, the amount), and, when the latest archived version of the 技术服务单 was
-    signed on the tablet, from the fields and ratings filled there, which win. ``source``
-    names that version, or is None.
-    """
-    onsite = case.get("onsite") or {}
-    collect = collects_fee(case)
-    quick = (onsite.get("evaluation") or {})
-    out = {
-        "arrived_at": parse_local(onsite.get("arrived_at")),
-        "completed_at": parse_local(onsite.get("completed_at")),
-        "fault_found": "", "cause": "", "work_done": onsite.get("work_done") or "", "parts": [],
-        "charge": "paid" if collect else "free",
-        "amount": ((case.get("quote") or {}).get("total") if collect else None),
-        "ratings": {"overall": quick["rating"]} if quick.get("rating") in RATINGS else {},
-        "remarks": quick.get("remarks") or "",
-        "source": None,
-    }
-    latest = latest_version(store, case["id"])
-    fields = (latest or {}).get("fields") or {}
-    if not fields:
-        return out
-    for key in ("arrived_at", "completed_at"):
-        out[key] = _form_time(fields.get(key)) or out[key]
-    for key in ("fault_found", "cause", "work_done", "remarks"):
-        if str(fields.get(key) or "").strip():
-            out[key] = str(fields[key]).strip()
-    parts = []
-    for p in fields.get("parts") or []:
-        name = " ".join(x for x in (str(p.get("name") or "").strip(), str(p.get("spec") or "").strip()) if x)
-        if name:
-            parts.append({"part": name, "quantity": p.get("qty") or ""})
-    if parts:
-        out["parts"] = parts
-    if fields.get("charge") in CHARGES:
-        out["charge"] = fields["charge"]
-        try:
-            out["amount"] = float(fields.get("amount")) if fields["charge"] == "paid" else None
-        except (TypeError, ValueError):
-            out["amount"] = None
-    ratings = {k: v for k, v in (fields.get("ratings") or {}).items() if k in ASPECTS and v in RATINGS}
-    if ratings:
-        out["ratings"] = ratings
-    out["source"] = {"id": latest["id"], "version": latest["version"], "kind": latest["kind"]}
-    return out
 
 
 HANDLERS = {"report": report, "confirm": confirm}
