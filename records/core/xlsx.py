@@ -11,11 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIMETYPE = "text/csv"
@@ -25,6 +23,7 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # What a spreadsheet may take for the start of a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 64 * 1024  # bytes handed out at a time by the streaming writers
+_BAD_TITLE = re.compile(r"[\[\]:*?/\\]")  # what a sheet title may not hold
 
 
 @dataclass(frozen=True)
@@ -164,131 +163,45 @@ def stream_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Itera
         yield buf.getvalue().encode("utf-8")
 
 
-# --- The streaming .xlsx: SpreadsheetML written row by row into a zip handed out as it grows ---------
-_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
-_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_PARTS = {
-    "[Content_Types].xml": f'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    f'<Default Extension="xml" ContentType="application/xml"/>'
-    f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
-    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
-    f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/></Types>',
-    "_rels/.rels": f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" '
-    f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-    "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{_PKG}">'
-    f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
-    f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
-    # cell styles (s=): 0 plain, 1 bold (the header), 2 text with the quote prefix, 3 date-time, 4 date
-    "xl/styles.xml": f'<styleSheet xmlns="{_NS}"><numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm"/>'
-    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/>'
-    '</font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/>'
-    '</fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/>'
-    '<diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>',
-}
-_EPOCH = datetime(1899, 12, 30)
-_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;", '"': "&quot;"})
-_BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+def _stream_cell(ws, value: object, bold=None):
+    from openpyxl.cell import WriteOnlyCell
 
-
-class _Pipe(io.RawIOBase):
-    """A write-only, unseekable sink the zip writes into; ``take`` hands out what it holds."""
-
-    def __init__(self):
-        self.parts: list[bytes] = []
-        self.held = 0
-        self.written = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        data = bytes(data)
-        self.parts.append(data)
-        self.held += len(data)
-        self.written += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self.written
-
-    def take(self) -> bytes:
-        out, self.parts, self.held = b"".join(self.parts), [], 0
-        return out
-
-
-def _column(n: int) -> str:
-    name = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        name = chr(65 + r) + name
-    return name
-
-
-def _xml_text(value: str) -> str:
-    return _ILLEGAL.sub("", value).translate(_XML_ESCAPES)
-
-
-def _cell_xml(ref: str, value: object, style: int = 0) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (int, float, Decimal)):
-        return f'<c r="{ref}"><v>{value}</v></c>'
-    if isinstance(value, datetime):
-        serial = (value.replace(tzinfo=None) - _EPOCH).total_seconds() / 86400
-        return f'<c r="{ref}" s="3"><v>{serial!r}</v></c>'
-    if isinstance(value, date):
-        return f'<c r="{ref}" s="4"><v>{(value - _EPOCH.date()).days}</v></c>'
-    text = value if isinstance(value, str) else str(value)
-    if style == 0 and text.startswith(FORMULA_STARTS):
-        style = 2
-    s = f' s="{style}"' if style else ""
-    return f'<c r="{ref}" t="inlineStr"{s}><is><t xml:space="preserve">{_xml_text(text)}</t></is></c>'
+    cell = WriteOnlyCell(ws, value=_cell_value(value))
+    if isinstance(value, str):
+        cell.data_type = "s"  # "=..." is someone's text, not a formula
+        if looks_like_formula(value):
+            cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
+    if bold is not None:
+        cell.font = bold
+    return cell
 
 
 def stream_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[object]],
                 widths: Sequence[float | None] = ()) -> Iterator[bytes]:
-    """One sheet (a bold, frozen header, then ``rows``) as an .xlsx, handed out in chunks of
-    about ``CHUNK`` bytes while the rows are read: nothing is held but the current chunk.
+    """One sheet (a bold, frozen header, then ``rows``) as an .xlsx in chunks of ``CHUNK`` bytes.
 
-    Text is an inline string (formula-looking text with the quote prefix: Excel keeps it text,
-    even when the cell is edited), numbers stay numbers (a negative one too), dates and times
-    are Excel dates (a time zone is dropped: give local times), None an empty cell.
+    openpyxl's write-only mode (with lxml) writes the rows to a temporary file as they are read,
+    so memory stays flat whatever the row count; the file is handed out once complete. Text is
+    text (formula-looking text with the quote prefix), numbers stay numbers (a negative one too),
+    dates and times are Excel dates, None an empty cell.
     """
-    pipe = _Pipe()
-    title = _BAD_TITLE.sub("_", title)[:31] or "Sheet1"
-    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as zf:
-        for name, xml in _PARTS.items():
-            zf.writestr(name, _HEAD + xml)
-        zf.writestr("xl/workbook.xml", f'{_HEAD}<workbook xmlns="{_NS}" xmlns:r="{_REL}"><sheets>'
-                                       f'<sheet name="{_xml_text(title)}" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        yield pipe.take()
-        cols = "".join(f'<col min="{c}" max="{c}" width="{w}" customWidth="1"/>'
-                       for c, w in enumerate(widths, start=1) if w is not None)
-        letters = [_column(c) for c in range(1, len(header) + 1)]
-        with zf.open("xl/worksheets/sheet1.xml", "w") as fh:
-            fh.write((f'{_HEAD}<worksheet xmlns="{_NS}"><sheetViews><sheetView workbookViewId="0">'
-                      '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView>'
-                      f'</sheetViews>{f"<cols>{cols}</cols>" if cols else ""}<sheetData><row r="1">'
-                      + "".join(_cell_xml(f"{letters[i]}1", str(v), 1) for i, v in enumerate(header))
-                      + "</row>").encode())
-            for r, row in enumerate(rows, start=2):
-                while len(letters) < len(row):
-                    letters.append(_column(len(letters) + 1))
-                fh.write(f'<row r="{r}">{"".join(_cell_xml(f"{letters[i]}{r}", v) for i, v in enumerate(row))}</row>'
-                         .encode())
-                if pipe.held >= CHUNK:
-                    yield pipe.take()
-            fh.write(b"</sheetData></worksheet>")
-    yield pipe.take()
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=_BAD_TITLE.sub("_", title)[:31] or "Sheet1")
+    ws.freeze_panes = "A2"
+    for c, width in enumerate(widths, start=1):
+        if width is not None:
+            ws.column_dimensions[get_column_letter(c)].width = width
+    bold = Font(bold=True)
+    ws.append([_stream_cell(ws, str(name), bold) for name in header])
+    for row in rows:
+        # Only formula-looking text needs a styled cell; the rest goes in as plain values (fast).
+        ws.append([_stream_cell(ws, v) if looks_like_formula(v) else _cell_value(v) for v in row])
+    with tempfile.SpooledTemporaryFile(max_size=8 * CHUNK) as out:
+        wb.save(out)
+        out.seek(0)
+        while chunk := out.read(CHUNK):
+            yield chunk
