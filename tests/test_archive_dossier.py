@@ -1,0 +1,52 @@
+"""The case dossier (10; records/archive/dossier.py): one A4 PDF with the case's whole story, read
+back with pdftotext; fines as records/fines/visibility.py lets each reader see them; the case
+page's 「下载案卷 PDF」 for the case's readers only."""
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pytest
+
+from records.archive import dossier
+from records.calendar.corrections import current_calendar
+from records.fines.visibility import HIDDEN_TEXT
+from records.service_forms import archive as form_archive
+from tests.fixtures.archive import png_bytes
+from tests.fixtures.calendar import at
+from tests.fixtures.pdfs import flat, pdf_text
+
+
+@pytest.fixture
+def dossier_of(db, users):
+    """``dossier_of(case, reader)``: the dossier's text as ``reader`` gets it, and the PDF."""
+    def make(case, reader):
+        data = dossier.render(dossier.gather(db, case["id"]), users[reader], current_calendar(db), at("2026-12-04T09:00"))
+        return flat(pdf_text(data)), data
+    return make
+
+
+def test_the_dossier_tells_the_whole_story(db, closed_case, dossier_of):
+    c = closed_case()
+    started = time.perf_counter()
+    text, data = dossier_of(c, "manager")
+    seconds = time.perf_counter() - started
+    assert data.startswith(b"%PDF") and seconds < 10
+    form = form_archive.archived_versions(db, c["id"])[0]
+    photo = hashlib.sha256(png_bytes()).hexdigest()
+    for expected in (c["number"], "售后服务案卷", "刘参谋", "0312-5550101", "电源控制箱无输出",  # intake
+                     "现场服务·质保期内免费", "更换电源模块",  # decision, dispatch
+                     "确定解决方案", "书面汇报", "确认及费用审核", "按时完成",  # deadlines, whether met
+                     form["sha256"], "纸质扫描件",  # the signed form's version and its SHA-256
+                     "已修复", "1100.00", "1000.00", "超出住宿标准",  # report, expenses claimed / approved
+                     "顾客来电确认已恢复使用", "旧件.png", photo,  # a note, an attachment and its SHA-256
+                     "6.1.5", "来电记录缺少故障现象的细节"):  # the fine, for its reader
+        assert flat(expected) in text, expected
+    assert HIDDEN_TEXT not in text
+
+
+@pytest.mark.parametrize("reader, sees", [("engineer", False), ("tech", False), ("receiver", True), ("gm", True)])
+def test_fines_show_only_to_those_who_may_see_them(closed_case, dossier_of, reader, sees):
+    text, _ = dossier_of(closed_case(), reader)
+    assert ("来电记录缺少故障现象的细节" in text) is sees  # the proposal's facts: table and timeline
+    assert (HIDDEN_TEXT in text) is not sees
