@@ -61,7 +61,8 @@ CLAUSES: dict[str, tuple[str, ...]] = {
     "9.3": ("planned: reports",),
     "9.4": ("planned: reports",),
     "9.5": ("planned: reports",),
-    "10": ("service_forms.archive", "planned: archive"),
+    "10": ("service_forms.archive", "archive.dossier.render", "archive.yearly.write_archive",
+           "archive.verify.verify_archive"),
     "附": ("service_forms.fields", "service_forms.document", "service_forms.document.form_context"),
 }
 

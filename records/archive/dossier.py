@@ -317,7 +317,7 @@ def context(rec: CaseRecords, viewer: dict | None, cal: WorkCalendar, now: datet
 
 
 def render(rec: CaseRecords, viewer: dict | None, cal: WorkCalendar, now: datetime | None = None) -> bytes:
-    """The dossier PDF of ``rec`` for ``viewer`` (A4; pdf_templates/dossier.html)."""
+    """The dossier PDF of ``rec`` for ``viewer`` (A4; pdf_templates/dossier.html): 10, 技质部 keeps the records."""
     return render_template_pdf(TEMPLATE, context(rec, viewer, cal, now))
 
 

@@ -177,7 +177,7 @@ def _check_records(zf: zipfile.ZipFile, manifest: dict, by_record: dict, out: Ar
 
 
 def verify_archive(path: Path) -> ArchiveCheck:
-    """Check the yearly archive at ``path``; the first member or entry that does not match is named."""
+    """Check the yearly archive (10) at ``path``; the first member or entry that does not match is named."""
     out = ArchiveCheck(False)
     try:
         zf = zipfile.ZipFile(path)

@@ -219,7 +219,7 @@ README = """售后服务年度归档（《售后服务管理规定》第 10 条�
 
 def write_archive(store: Store, year: int, dest: Path, cal: WorkCalendar, now: datetime | None = None,
                   progress: Callable[[str, float], None] | None = None) -> tuple[Path, dict]:
-    """Write the yearly archive of ``year`` into ``dest``; return its path and the manifest.
+    """Write the yearly archive of ``year`` (10) into ``dest``; return its path and the manifest.
 
     ``progress(case number, seconds)`` is told the time each dossier took. Raises ArchiveError.
     """
