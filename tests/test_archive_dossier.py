@@ -26,7 +26,12 @@ def dossier_of(db, users):
     return make
 
 
-def test_the_dossier_tells_the_whole_story(db, closed_case, dossier_of):
+# Who reads the fine (records/fines/visibility.py): 技质部经理 (above), the person concerned (receiver),
+# the GM; not a 技质部 engineer nor a technician, who read 「有处罚建议（不公开）」 in its place.
+FINE_READERS = {"engineer": False, "tech": False, "receiver": True, "gm": True}
+
+
+def test_the_dossier_tells_the_whole_story_and_fines_only_to_their_readers(db, closed_case, dossier_of):
     c = closed_case()
     started = time.perf_counter()
     text, data = dossier_of(c, "manager")
@@ -43,15 +48,6 @@ def test_the_dossier_tells_the_whole_story(db, closed_case, dossier_of):
                      "6.1.5", "来电记录缺少故障现象的细节"):  # the fine, for its reader
         assert flat(expected) in text, expected
     assert HIDDEN_TEXT not in text
-
-
-# Who reads the fine (records/fines/visibility.py): the person concerned (receiver), the GM; not a
-# 技质部 engineer nor a technician, who read 「有处罚建议（不公开）」 in its place.
-FINE_READERS = {"engineer": False, "tech": False, "receiver": True, "gm": True}
-
-
-def test_fines_show_only_to_those_who_may_see_them(closed_case, dossier_of):
-    c = closed_case()
     for reader, sees in FINE_READERS.items():
         text, _ = dossier_of(c, reader)
         assert ("来电记录缺少故障现象的细节" in text) is sees, reader  # the proposal's facts: table and timeline
