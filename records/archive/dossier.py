@@ -173,9 +173,9 @@ def _decisions(case: dict, w: _Words) -> list[tuple[str, str]]:
 
 
 def _closure(case: dict, w: _Words) -> list[tuple[str, str]]:
+    """作废 / 合并 (the outcome itself is in the dossier's head)."""
     x = case.get("cancellation")
     rows = _rows(
-        ("结果", vocab.OUTCOMES.get(case.get("outcome"), "") if case.get("outcome") else vocab.STATES.get(case.get("state"), "")),
         ("作废/合并", (f"合并到 {x['into']['number']}" if x.get("outcome") == vocab.MERGED and x.get("into") else "作废")
          + f"（{w.by_at(x.get('by'), x.get('at'))}）：{x.get('reason', '')}" if x else ""),
         ("并入本案例", "、".join(m.get("number", "") for m in case.get("merged_from") or [])),
@@ -281,7 +281,7 @@ def _timeline(case: dict, notes: list[dict], viewer: dict | None, w: _Words) -> 
             text = HIDDEN_TEXT
         elif e.get("fines") and all_fines:
             text += f"（{e['fines']}）"
-        if e.get("reason"):
+        if e.get("reason") and e["reason"] not in text:
             text += f"；理由：{e['reason']}"
         if e.get("attachment"):
             text += f"（附件「{e['attachment'].get('filename', '')}」）"
