@@ -124,6 +124,10 @@ def _edit_record(name: str, data: bytes) -> bytes:
     return orjson.dumps(cases)
 
 
+def _drop_record(name: str, data: bytes) -> bytes:
+    return orjson.dumps([]) if name == "records/followups.json" else data
+
+
 def test_a_change_is_named_even_with_the_manifest_resealed(runner, written, tmp_path):
     with zipfile.ZipFile(written) as zf:
         target = next(n for n in zf.namelist() if n.startswith("dossiers/"))
@@ -133,7 +137,8 @@ def test_a_change_is_named_even_with_the_manifest_resealed(runner, written, tmp_
     assert result.exit_code == 1
     assert target in result.output and "SHA-256 与清单不符" in result.output
     for edit, named in ((_edit_entry, "audit/entries.jsonl 第 2 行"),  # an entry's own hash no longer holds
-                        (_edit_record, "records/cases.json")):  # a record is not what its entries rebuild
+                        (_edit_record, "records/cases.json"),  # a record is not what its entries rebuild
+                        (_drop_record, "归档中没有这条记录")):  # a record taken out, its entries left
         resealed = tmp_path / f"{edit.__name__}.zip"
         with zipfile.ZipFile(written) as src:
             rewritten(written, resealed, lambda name, data: _reseal(name, data, edit, src))

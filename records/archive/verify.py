@@ -12,8 +12,8 @@ In order, stopping at the first thing that does not match and naming it:
    directly follows another one of the archive links to it (``prev``), none lies beyond the chain
    head of ``head.json`` (the manifest's), and the entry at the head has the head's hash;
 4. every record in ``records/*.json`` is what its audit entries in the archive rebuild (each
-   entry carries the record's field changes), and the archive has as many of its entries as the
-   record lists (``_audit``).
+   entry carries the record's field changes), the archive has as many of its entries as the
+   record lists (``_audit``), and no entry is there of a record the archive does not hold.
 
 The manifest's own SHA-256 is printed when the archive is written and when it is checked: kept
 apart (in the backup mail, say), it shows that the manifest too is the one written then.
@@ -148,12 +148,14 @@ def _check_entries(zf: zipfile.ZipFile, head: dict, out: ArchiveCheck) -> dict[t
 
 
 def _check_records(zf: zipfile.ZipFile, manifest: dict, by_record: dict, out: ArchiveCheck) -> bool:
+    seen: set[tuple[str, int]] = set()
     for item in manifest.get("members") or []:
         name = item["name"]
         if not (name.startswith("records/") and name.endswith(".json")):
             continue
         table = name.removeprefix("records/").removesuffix(".json")
         for doc in orjson.loads(zf.read(name)):
+            seen.add((table, int(doc.get("id", 0))))
             entries = by_record.get((table, int(doc.get("id", 0))), [])
             rebuilt: dict = {}
             for entry in entries:
@@ -173,6 +175,12 @@ def _check_records(zf: zipfile.ZipFile, manifest: dict, by_record: dict, out: Ar
                                            f"{_short(theirs.get(field))}，按审计记录应为 {_short(mine.get(field))}）"), name
                 return False
             out.records += 1
+    stray = sorted(set(by_record) - seen)
+    if stray:
+        table, rid = stray[0]
+        out.message = f"{ENTRIES}：第 {by_record[stray[0]][0]['seq']} 条审计记录属于 {table} #{rid}，归档中没有这条记录"
+        out.member = ENTRIES
+        return False
     return True
 
 
