@@ -65,7 +65,8 @@ CLAUSES: dict[str, tuple[str, ...]] = {
     "9.4": ("planned: reports",),
     "9.5": ("reports.figures.manager_figures", "reports.assessments.send", "reports.assessments.may_edit",
             "reports.documents.month_workbook"),
-    "10": ("service_forms.archive", "planned: archive"),
+    "10": ("service_forms.archive", "archive.dossier.render", "archive.yearly.write_archive",
+           "archive.verify.verify_archive"),
     "附": ("service_forms.fields", "service_forms.document", "service_forms.document.form_context"),
 }
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from .archive_commands import archive, archive_verify
 from .cron_commands import followups, overdue
 from .data_commands import backup, restore, verify
 from .options import data_dir_option, open_store
@@ -201,3 +202,5 @@ cli.add_command(followups)
 cli.add_command(verify)  # data safety (issue 11)
 cli.add_command(backup)
 cli.add_command(restore)
+cli.add_command(archive)  # the yearly archive (issue 14)
+cli.add_command(archive_verify)

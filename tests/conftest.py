@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.fixtures.catalog",
     "tests.fixtures.service_forms",
     "tests.fixtures.cases",
+    "tests.fixtures.archive",
     "tests.fixtures.mail",
     "tests.browser_support",  # live_server, browser, page (browser tests)
 ]

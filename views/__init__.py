@@ -8,6 +8,7 @@ def register(app: Flask) -> None:
     from . import (
         admin,
         assessments,
+        archive,
         auth,
         calendar,
         case_notes,
@@ -51,5 +52,6 @@ def register(app: Flask) -> None:
         notifications,
         assessments,
         fines,
+        archive,
     ):
         app.register_blueprint(module.bp)
