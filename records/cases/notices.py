@@ -4,7 +4,9 @@
 ``plan`` says who is told of a step: the people of the step's ``notify`` rule (minus the one who
 took it: nobody is told of their own action), plus the fine notices of the proposals and rulings
 the step made (a proposal: the person concerned and every 技质部经理; a ruling: the person
-concerned). ``record`` writes it on the case (the step's timeline entry gets ``notified``, a new
+concerned, and who referred it to the GM; a referral: every GM and the person; a statement:
+every 技质部经理, and the GMs once referred), every recipient a reader of the fine
+(records.fines.visibility). ``record`` writes it on the case (the step's timeline entry gets ``notified``, a new
 proposal its ``notified``), and ``build`` makes the notices (``records.notifications``), queued by
 the caller in the step's own transaction. The overdue run tells its own proposals with
 ``fine_notices`` (the same keys: a proposal is told once, whoever made it).
