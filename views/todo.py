@@ -82,8 +82,9 @@ def _referred_fine_rows(store, user, now, cal):
     if "gm" not in (user.get("roles") or ()):
         return []
     return [Row(title=f"{f['clause']} {c.get('number') or '#' + str(c['id'])}：{f.get('amount') or 0} 元（报总经理裁定）",
-                detail=f"{c.get('customer_name', '')}；{f.get('referral_reason') or ''}",
-                url=url_for("cases.show", case_id=c["id"]) + "#action-gm_rule_fine", due=f.get("referred_at") or "",
+                detail=(f"{c.get('customer_name', '')}；{(f.get('referred_at') or '')[:16].replace('T', ' ')} 报总经理："
+                        f"{f.get('referral_reason') or ''}"),
+                url=url_for("cases.show", case_id=c["id"]) + "#action-gm_rule_fine", due="",  # no time limit
                 status="open")
             for c, f in case_queries.referred_fines(store)]
 

@@ -63,7 +63,7 @@ from datetime import datetime
 from typing import Callable
 
 from records.calendar.workdays import iso_local
-from records.fines.proposals import pending, rulable
+from records.fines.proposals import is_running, pending, rulable
 from records.users.roles import CASE_READERS, TQ_ROLES
 
 from .vocab import CANCELLED, STATES, is_live
@@ -149,7 +149,8 @@ QUOTE_READY = Guard(lambda c: bool(c.get("quote")) and quote_priced(c),
 HAS_PENDING_FINES = Guard(lambda c: bool(rulable(c)), "没有待处理的处罚建议（已报总经理的等待总经理裁定；"
                           "6.2.8 的延迟天数在确认完成前仍在累计）")
 WAITING_FINES = Guard(lambda c: bool(pending(c)), "没有等待处理的处罚建议")
-HAS_FINES = Guard(lambda c: bool(c.get("fines")), "当前不能执行该操作")
+HAS_FINES = Guard(lambda c: any(not is_running(f) for f in c.get("fines") or []),
+                  "没有可裁定的处罚建议（6.2.8 的延迟天数在确认完成前仍在累计）")
 LIVE = Guard(is_live, "该案例已作废或已合并，不能更正")
 NOT_ARRIVED = Guard(lambda c: not arrived(c), "技术人员已到达现场，不能作废或合并；请按流程办结")
 IS_CANCELLED = Guard(lambda c: c.get("outcome") == CANCELLED, "只有已作废的案例可以恢复")
