@@ -303,6 +303,21 @@ class GmRuleFineForm(ActionForm):
     submit = SubmitField("裁定")
 
 
+class ReferFineForm(ActionForm):
+    HELP = (f"特殊情况，报总经理指示执行（{policy.CONFIRM.clause}）：报总经理后，这条处罚建议等待总经理裁定，"
+            "技质部经理不能再确认或免除。")
+    key = SelectField("处罚建议", validators=[DataRequired("请选择处罚建议")])
+    reason = text_field("报总经理的理由（特殊情况）", max_len=1000)
+    submit = SubmitField("报总经理")
+
+
+class StateFineForm(ActionForm):
+    HELP = "处罚建议处理前，被处罚人本人可提出申辩或说明；技质部经理和总经理处理时可见。"
+    key = SelectField("处罚建议", validators=[DataRequired("请选择处罚建议")])
+    text = text_field("申辩/说明", max_len=1000)
+    submit = SubmitField("提交申辩/说明")
+
+
 class ProposeFineForm(ActionForm):
     HELP = (f"{rule_line(policy.FINE_RECORD_UNCLEAR)}（信息记录不清、不完整、不准确）；"
             f"{rule_line(policy.FINE_FALSIFIED_FORM)}。建议提出后仍须处理（确认或免除）。")
@@ -335,6 +350,8 @@ ACTION_FORMS = {
     "report": ReportForm,
     "confirm": ConfirmForm,
     "rule_fine": RuleFineForm,
+    "refer_fine": ReferFineForm,
     "gm_rule_fine": GmRuleFineForm,
+    "state_fine": StateFineForm,
     "propose_fine": ProposeFineForm,
 }

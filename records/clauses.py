@@ -46,7 +46,8 @@ CLAUSES: dict[str, tuple[str, ...]] = {
     "6.2.7": ("policy.REPORT", "calendar.time_limits.report_deadline", "cases.steps.report.report",
               "planned: materials"),
     "6.2.8": ("policy.CONFIRM", "policy.FINE_CONFIRM_LATE_PER_DAY", "calendar.time_limits.confirm_deadline",
-              "cases.steps.report.confirm", "fines.proposals.confirm_late_proposals", "fines.rulings.gm_rule",
+              "cases.steps.report.confirm", "fines.proposals.confirm_late_proposal", "fines.rulings.gm_rule",
+              "fines.rulings.refer", "cases.steps.fine_decisions.refer_fine",
               "cases.steps.fine_decisions.gm_rule_fine", "jobs.overdue.run_overdue"),
     "6.2.9": ("policy.FINE_FALSIFIED_FORM", "fines.proposals.add_manual", "cases.steps.fine_decisions.propose_fine",
               "cases.onsite_record.differences_with_reason"),
@@ -71,4 +72,4 @@ CLAUSES: dict[str, tuple[str, ...]] = {
 }
 
 # Transitions of records.cases.flow that implement no clause (housekeeping: correct, cancel, note).
-NONE: tuple[str, ...] = ("correct", "cancel", "merge", "restore")
+NONE: tuple[str, ...] = ("correct", "cancel", "merge", "restore", "state_fine")

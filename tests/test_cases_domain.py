@@ -153,28 +153,32 @@ def test_audit_adjustment_needs_a_reason(act, onsite_free_until):
 
 @pytest.mark.parametrize("confirmed, days", [
     ("2026-12-10T17:30", []),                       # at the due time: on time
-    ("2026-12-10T18:00", [(1, "2026-12-11")]),      # after the end of the 5th day
-    ("2026-12-11T16:00", [(1, "2026-12-11")]),
-    ("2026-12-12T10:00", [(1, "2026-12-11")]),      # Saturday: Monday not begun yet
-    ("2026-12-14T10:00", [(1, "2026-12-11"), (2, "2026-12-14")]),
-    ("2026-12-16T09:00", [(1, "2026-12-11"), (2, "2026-12-14"), (3, "2026-12-15"), (4, "2026-12-16")]),
+    ("2026-12-10T18:00", []),                       # after 17:30, before the next working day begins: not late
+    ("2026-12-11T09:00", ["2026-12-11"]),           # on the 6th working day: 1 day
+    ("2026-12-11T16:00", ["2026-12-11"]),
+    ("2026-12-12T10:00", ["2026-12-11"]),           # Saturday: Monday not begun yet
+    ("2026-12-14T10:00", ["2026-12-11", "2026-12-14"]),
+    ("2026-12-16T09:00", ["2026-12-11", "2026-12-14", "2026-12-15", "2026-12-16"]),
 ])
 def test_6_2_8_fifty_per_working_day_late(act, onsite_free_until, confirmed, days):
+    # issue 13: one 6.2.8 proposal per case, 50 元 × the working days begun after the due time
     c = onsite_free_until("awaiting_confirmation")
     c = act(c, "confirm", "manager", confirmed, quality="好", lines=[{}, {}])
-    got = [(int(f["key"].split(":")[1]), f["day"]) for f in c["fines"]]
-    assert got == days
-    assert all(f["clause"] == "6.2.8" and f["amount"] == 50 and f["person"] == "engineer" for f in c["fines"])
+    assert [(f["key"], f["late_days"], f["amount"], f["running"]) for f in c["fines"]] == (
+        [("confirm_late", days, 50 * len(days), False)] if days else [])
+    assert all(f["clause"] == "6.2.8" and f["person"] == "engineer" for f in c["fines"])
 
 
 def test_6_2_8_cron_and_step_never_double_a_day(db, act, onsite_free_until):
     c = onsite_free_until("awaiting_confirmation")
+    assert run_overdue(db, at("2026-12-10T18:00"), send_mail=False)["fines_proposed"] == 0  # flagged, no day begun
     assert run_overdue(db, at("2026-12-11T09:00"), send_mail=False)["fines_proposed"] == 1
     assert run_overdue(db, at("2026-12-11T15:00"), send_mail=False)["fines_proposed"] == 0
-    assert run_overdue(db, at("2026-12-14T09:00"), send_mail=False)["fines_proposed"] == 1
-    c = db.get("cases", c["id"])
-    c = act(c, "confirm", "manager", "2026-12-15T10:00", quality="好", lines=[{}, {}])
-    assert [f["key"] for f in c["fines"]] == ["confirm_late:1", "confirm_late:2", "confirm_late:3"]
+    assert run_overdue(db, at("2026-12-14T09:00"), send_mail=False)["fines_proposed"] == 1  # the count grows
+    [f] = db.get("cases", c["id"])["fines"]
+    assert (f["key"], f["days"], f["amount"], f["running"]) == ("confirm_late", 2, 100, True)
+    c = act(db.get("cases", c["id"]), "confirm", "manager", "2026-12-15T10:00", quality="好", lines=[{}, {}])
+    assert [(f["key"], f["days"], f["amount"], f["running"]) for f in c["fines"]] == [("confirm_late", 3, 150, False)]
 
 
 def test_return_without_approval_proposes_6_2_6_range(act, onsite_free_until):

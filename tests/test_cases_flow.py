@@ -46,5 +46,5 @@ def test_every_state_is_reachable_from_intake_and_can_reach_closed():
 
 
 def test_the_state_keeping_transitions_are_the_fine_steps():
-    assert sorted(a for a, t in flow.TRANSITIONS.items() if t.to is None) == ["gm_rule_fine", "propose_fine",
-                                                                            "rule_fine"]
+    assert sorted(a for a, t in flow.TRANSITIONS.items() if t.to is None) == [
+        "gm_rule_fine", "propose_fine", "refer_fine", "rule_fine", "state_fine"]  # issue 13: referral, statement

@@ -9,8 +9,8 @@ March):
   working hours);
 * case 2, a service request taken by 技质部 Mon 14:00: decision due Tue 14:30 (6.2.2);
 * case 3 (built by the ``confirm_case`` fixture), reported Wed 4 March: confirmation due Wed 11
-  March 17:30 (6.2.8, 5 working days); each working day late proposes 50 元 (one per day, never
-  twice).
+  March 17:30 (6.2.8, 5 working days); its one 6.2.8 proposal counts 50 元 per working day
+  begun late (issue 13), never twice.
 """
 from __future__ import annotations
 
@@ -184,28 +184,34 @@ def test_warning_within_two_working_hours_once(store, cron_world, data_dir, run)
     assert any(k.startswith(f"warn:{cron_world['c2']['id']}:decision:") and k.endswith(":engineer") for k in keys)
 
 
-def test_confirmation_late_one_proposal_per_working_day(store, cron_world, data_dir, run, confirm_case):
+def test_confirmation_late_one_proposal_counting_the_working_days(store, cron_world, data_dir, run, confirm_case):
+    # issue 13: one 6.2.8 proposal per case; a working day counts once it has begun after the due time
     c = confirm_case()
+    due_evening = run(data_dir, "overdue", "2026-03-11T18:00")  # after 17:30 on the due day: flagged only
+    assert "confirm" in {f["deadline"] for f in due_evening["flagged"] if f["case_id"] == c["id"]}
+    assert [f for f in due_evening["fines"] if f["case_id"] == c["id"]] == []
     s = run(data_dir, "overdue", "2026-03-13T09:00")  # Thu 12 = day 1, Fri 13 (begun) = day 2
     mine = [f for f in s["fines"] if f["case_id"] == c["id"]]
-    assert [(f["key"], f["clause"], f["amount"], f["person"], f["day"]) for f in mine] == [
-        ("confirm_late:1", "6.2.8", 50, "engineer", "2026-03-12"),
-        ("confirm_late:2", "6.2.8", 50, "engineer", "2026-03-13")]
-    assert [f["key"] for f in store.get(vocab.TABLE, c["id"])["fines"]] == ["confirm_late:1", "confirm_late:2"]
-    assert "confirm" in {f["deadline"] for f in s["flagged"]}
+    assert [(f["key"], f["clause"], f["amount"], f["person"], f["days"]) for f in mine] == [
+        ("confirm_late", "6.2.8", 100, "engineer", 2)]
+    [stored] = store.get(vocab.TABLE, c["id"])["fines"]
+    assert (stored["late_days"], stored["running"]) == (["2026-03-12", "2026-03-13"], True)
     assert sorted(k for k in inbox_keys(store) if k.startswith(f"fine:{c['id']}:")) == [
-        f"fine:{c['id']}:confirm_late:{k}:{r}" for k in (1, 2) for r in ("engineer", "manager")]  # one per day
+        f"fine:{c['id']}:confirm_late:{r}" for r in ("engineer", "manager")]  # told once
 
     assert run(data_dir, "overdue", "2026-03-13T16:00")["fines"] == []  # same day: nothing more
     mon = run(data_dir, "overdue", "2026-03-16T09:00")  # the weekend does not count
-    assert [(f["key"], f["day"]) for f in mon["fines"] if f["case_id"] == c["id"]] == [("confirm_late:3", "2026-03-16")]
-    assert f"fine:{c['id']}:confirm_late:3:manager" in inbox_keys(store)
+    assert [(f["key"], f["amount"], f["days"]) for f in mon["fines"] if f["case_id"] == c["id"]] == [
+        ("confirm_late", 150, 3)]
+    assert sorted(k for k in inbox_keys(store) if k.startswith(f"fine:{c['id']}:")) == [
+        f"fine:{c['id']}:confirm_late:{r}" for r in ("engineer", "manager")]  # the count grows untold
 
-    # confirmed late in the app on Tuesday: the workflow adds only day 4, never days 1–3 again
+    # confirmed late in the app on Tuesday: the count stops at 4 days, the proposal is told with it
     workflow.perform(store, cron_world["cal"], c["id"], "confirm", user(store, "engineer"),
                   {"quality": "服务良好", "lines": []}, now=at(2026, 3, 17, 9, 0))
-    keys = [f["key"] for f in store.get(vocab.TABLE, c["id"])["fines"]]
-    assert keys == ["confirm_late:1", "confirm_late:2", "confirm_late:3", "confirm_late:4"]
+    [f] = store.get(vocab.TABLE, c["id"])["fines"]
+    assert (f["key"], f["days"], f["amount"], f["running"]) == ("confirm_late", 4, 200, False)
+    assert {f"fine:{c['id']}:confirm_late:final:{r}" for r in ("engineer", "manager")} <= set(inbox_keys(store))
     assert [f for f in run(data_dir, "overdue", "2026-03-18T09:00")["fines"] if f["case_id"] == c["id"]] == []
 
 

@@ -80,8 +80,14 @@ PATHS = {
          dict(kind="record_unclear", person="receiver", facts="来电记录缺地址", items="1"), {"receiver/fine_proposed"}),
         ("rule_fine", "manager", "2026-12-02T09:00",
          dict(key="return_unapproved", decision="confirmed", amount="100", reason="造成额外差旅"), {"tech/fine_ruled"}),
+        # issue 13: the person's statement goes to the 技质部经理; a referral to the GM and the person;
+        # the GM's ruling to the person and to the manager who referred it
+        ("state_fine", "receiver", "2026-12-02T09:10", dict(key="record_unclear:1", text="顾客未提供地址"),
+         {"manager/fine_statement"}),
+        ("refer_fine", "manager", "2026-12-02T09:20", dict(key="record_unclear:1", reason="特殊情况"),
+         {"gm/fine_referred", "receiver/fine_referred"}),
         ("gm_rule_fine", "gm", "2026-12-02T10:00", dict(key="record_unclear:1", amount="0", reason="初犯"),
-         {"receiver/fine_ruled"}),
+         {"receiver/fine_ruled", "manager/fine_ruled"}),
     ]),
     # a unit the receiver could not find (待核实): 技质部 links it, and who did owns the case
     "unknown_unit": (("receiver", "service_request", "JX-NEW-1", {"engineer", "manager"}, dict(unverified=True)), [

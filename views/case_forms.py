@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from flask_login import current_user
+
 from forms.base import options
 from forms.case_actions import ACTION_FORMS, ActionForm
 from forms.case_records import RECORD_FORMS
@@ -29,7 +31,7 @@ from records.cases import flow, onsite_record, vocab
 from records.cases.steps.decision import allowed_solutions
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.fines import rulings
-from records.fines.proposals import amount_text, manual_kinds, pending
+from records.fines.proposals import amount_text, is_running, manual_kinds, pending, rulable
 from records.users import accounts
 from records.users.accounts import TABLE as USERS
 
@@ -52,9 +54,10 @@ def _active_users() -> list[dict]:
 
 
 def fine_label(f: dict, names: dict | None = None) -> str:
-    """A fine proposal in one line: clause, person, amount (or range), day, status."""
+    """A fine proposal in one line: clause, person, amount (or range), day(s), status (only its
+    readers see it: the forms that list fines are those of the fine's readers)."""
     amount = f"{f['amount']} 元" if f["amount"] is not None else f"{f['range'][0]}—{f['range'][1]} 元"
-    day = f"（{f['day']}）" if f.get("day") else ""
+    day = f"（{f['day']}）" if f.get("day") else (f"（延迟 {f['days']} 个工作日）" if f.get("days") else "")
     person = (names or {}).get(f["person"], f["person"]) if f["person"] else "技质部"
     return f"{f['clause']} {person} {amount}{day} [{rulings.STATUSES[f['status']]}]"
 
@@ -187,6 +190,13 @@ def _fine_choices(rows: Callable[[dict], list[dict]]):
     return choices
 
 
+def _own_fine_choices(form, case: dict) -> None:
+    """The person's own proposals waiting for a ruling (their statement, 申辩/说明)."""
+    me = current_user.username
+    form.key.choices = options([(f["key"], fine_label(f, accounts.display_names(store())))
+                                for f in pending(case) if f.get("person") == me])
+
+
 def _propose_fine_choices(form, case: dict) -> None:
     # The people of this case first (receiver, technicians), then everyone else.
     techs = flow.technicians(case)
@@ -241,8 +251,10 @@ PREPARERS: dict[str, Preparer] = {
     "report": Preparer(defaults=_report_defaults, choices=_report_choices),
     "confirm": Preparer(defaults=lambda case: {"lines": [{"approved": "", "reason": ""} for _ in _expenses(case)]},
                         choices=_confirm_choices),
-    "rule_fine": Preparer(choices=_fine_choices(pending)),
-    "gm_rule_fine": Preparer(choices=_fine_choices(lambda case: case.get("fines") or [])),
+    "rule_fine": Preparer(choices=_fine_choices(rulable)),
+    "refer_fine": Preparer(choices=_fine_choices(rulable)),
+    "gm_rule_fine": Preparer(choices=_fine_choices(lambda case: [f for f in case.get("fines") or [] if not is_running(f)])),
+    "state_fine": Preparer(choices=_own_fine_choices),
     "propose_fine": Preparer(choices=_propose_fine_choices),
     "correct": Preparer(defaults=_correct_defaults, choices=_correct_choices),
     "cancel": Preparer(),

@@ -15,11 +15,12 @@ from forms.cases import CaseFilterForm, IntakeForm
 from records import policy
 from records.cases import deadlines as case_deadlines
 from records.cases import flow, onsite_record, queries, vocab, workflow
+from records.cases import timeline as case_timeline
 from records.cases.duplicates import possible_duplicates
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
 from records.core.errors import DomainError, StaleRecord
-from records.fines import rulings
+from records.fines import proposals, rulings, visibility
 from records.service_forms import archive as form_archive
 from records.service_forms import fields as form_fields
 from records.users import accounts, roles
@@ -92,6 +93,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
     open_rows = [d for d in deadlines if d["status"] in ("open", "soon", "overdue")]
     urgent = min(open_rows, key=lambda d: d["due"]) if open_rows else None
     customer = (store().get(CUSTOMERS, case["customer_id"]) if case.get("customer_id") else None) or {}
+    fines, fines_hidden = case_fines(case, user, cal, at)
     return render_template(
         "cases/show.html", case=case, forms=forms, actions=[a for a in forms],
         titles={a: case_forms.title(a, case, user) for a in forms},
@@ -100,7 +102,9 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         next_steps=flow.next_steps(case), urgent=urgent, customer=customer,
         service_form=_service_form_info(case), source=_source_info(case),
         printed_at=at, printed_by=current_user.display_name,
-        timeline=case_notes.timeline_rows(case), note_form=case_notes.note_form(), live=vocab.is_live(case),
+        timeline=case_timeline.for_reader(case_notes.timeline_rows(case), case, user),
+        fines=fines, fines_hidden=fines_hidden, HIDDEN_TEXT=visibility.HIDDEN_TEXT,
+        note_form=case_notes.note_form(), live=vocab.is_live(case),
         deadlines=deadlines, error=error, names=accounts.display_names(store()),
         T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES, CHANNELS=vocab.CHANNELS,
         SOLUTIONS=vocab.SOLUTIONS, OUTCOMES=vocab.OUTCOMES, EVALUATIONS=vocab.EVALUATIONS,
@@ -108,6 +112,14 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         CONDITIONS=vocab.CONDITIONS, FINE_STATUSES=rulings.STATUSES, STATUS_LABELS=STATUS_LABELS,
         STATUS_CLASSES=STATUS_CLASSES, quote_total=flow.quote_total(case), fine_label=case_forms.fine_label,
         serials=_serial_options() if "resolve_unknown" in forms else [])
+
+
+def case_fines(case: dict, user: dict, cal, at) -> tuple[list[dict], int]:
+    """The case's fines ``user`` may read (GLOSSARY 处罚; records.fines.visibility), a running
+    6.2.8 count as of now, and how many others there are (shown as ``HIDDEN_TEXT``)."""
+    running = proposals.confirm_late_now(case, cal, at)
+    rows = [running if running and f["key"] == running["key"] else f for f in case.get("fines") or []]
+    return visibility.visible_fines(user, rows)
 
 
 def _serial_options() -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ from typing import Callable
 from flask import url_for
 
 from records.calendar.workdays import WorkCalendar
+from records.cases import queries as case_queries
 from records.core.store import Store
 from records.followups import tasks as followup_tasks
 
@@ -74,3 +75,18 @@ def _followup_rows(store, user, now, cal):
 
 
 register(Area("followups", "跟踪回访", 20, _followup_rows))
+
+
+def _referred_fine_rows(store, user, now, cal):
+    """待总经理裁定的处罚 (6.2.8 特殊情况，报总经理指示执行): for the GM, the proposals referred to him."""
+    if "gm" not in (user.get("roles") or ()):
+        return []
+    return [Row(title=f"{f['clause']} {c.get('number') or '#' + str(c['id'])}：{f.get('amount') or 0} 元（报总经理裁定）",
+                detail=(f"{c.get('customer_name', '')}；{(f.get('referred_at') or '')[:16].replace('T', ' ')} 报总经理："
+                        f"{f.get('referral_reason') or ''}"),
+                url=url_for("cases.show", case_id=c["id"]) + "#action-gm_rule_fine", due="",  # no time limit
+                status="open")
+            for c, f in case_queries.referred_fines(store)]
+
+
+register(Area("gm_fines", "待总经理裁定的处罚", 15, _referred_fine_rows))

@@ -37,7 +37,8 @@ not (6.2.6), the written report with the archived signed 技术服务单 (6.2.7)
 fee audit (6.2.8). The fine transitions (6.1.5, 6.2.8, 6.2.9) leave the state as it is.
 
 Who (``who``): a role, or "@receiver" / "@technician" / "@assignee" of this very case, or
-"@tq_before_decision": 技质部 while the case is not yet decided (``decided``).
+"@tq_before_decision": 技质部 while the case is not yet decided (``decided``), or "@fined": the
+person concerned by a proposal still waiting for its ruling (their statement, 申辩/说明).
 
 Who hears of a step (``notify``): each row names the people told when the step is taken (an
 inbox notice, and mail; ``records.cases.notices``), as ``Notify`` entries, each a set of
@@ -62,7 +63,7 @@ from datetime import datetime
 from typing import Callable
 
 from records.calendar.workdays import iso_local
-from records.fines.proposals import pending
+from records.fines.proposals import is_running, pending, rulable
 from records.users.roles import CASE_READERS, TQ_ROLES
 
 from .vocab import CANCELLED, STATES, is_live
@@ -145,8 +146,11 @@ NEEDS_PRICES = Guard(lambda c: bool((c.get("quote") or {}).get("parts")) and not
                      "报价中没有待定价的备件")
 QUOTE_READY = Guard(lambda c: bool(c.get("quote")) and quote_priced(c),
                     "请先编制报价，并等财务部填写全部备件价格（5.2.4）")
-HAS_PENDING_FINES = Guard(lambda c: bool(pending(c)), "没有待处理的处罚建议")
-HAS_FINES = Guard(lambda c: bool(c.get("fines")), "当前不能执行该操作")
+HAS_PENDING_FINES = Guard(lambda c: bool(rulable(c)), "没有待处理的处罚建议（已报总经理的等待总经理裁定；"
+                          "6.2.8 的延迟天数在确认完成前仍在累计）")
+WAITING_FINES = Guard(lambda c: bool(pending(c)), "没有等待处理的处罚建议")
+HAS_FINES = Guard(lambda c: any(not is_running(f) for f in c.get("fines") or []),
+                  "没有可裁定的处罚建议（6.2.8 的延迟天数在确认完成前仍在累计）")
 LIVE = Guard(is_live, "该案例已作废或已合并，不能更正")
 NOT_ARRIVED = Guard(lambda c: not arrived(c), "技术人员已到达现场，不能作废或合并；请按流程办结")
 IS_CANCELLED = Guard(lambda c: c.get("outcome") == CANCELLED, "只有已作废的案例可以恢复")
@@ -230,6 +234,10 @@ TRANSITIONS: dict[str, Transition] = {
                   notify=(Notify(("@technicians",)),)),
     "rule_fine": _t("处理处罚建议", "6.1.4", ANY_STATE, None, ("tq_manager",), guard=HAS_PENDING_FINES,
                     notify=FINE_NOTICES),
+    "refer_fine": _t("报总经理裁定（6.2.8 特殊情况）", "6.2.8", ANY_STATE, None, ("tq_manager",),
+                     guard=HAS_PENDING_FINES, todo=False, extra=True, notify=FINE_NOTICES),
+    "state_fine": _t("对处罚建议提出申辩/说明", None, ANY_STATE, None, ("@fined",), guard=WAITING_FINES, todo=False,
+                     extra=True, notify=FINE_NOTICES),
     "gm_rule_fine": _t("总经理裁定处罚（6.2.8）", "6.2.8", ANY_STATE, None, ("gm",), guard=HAS_FINES, todo=False,
                        notify=FINE_NOTICES),
     "propose_fine": _t("提出处罚建议（6.1.5、6.2.9）", "6.1.5", ANY_STATE, None, ("tq_manager",), todo=False,
@@ -283,6 +291,8 @@ def _fits(case: dict, user: dict, who: str) -> bool:
         return bool(name) and case.get("reply_assignee") == name
     if who == "@tq_before_decision":
         return bool(_roles(user) & set(TQ_ROLES)) and not decided(case)
+    if who == "@fined":
+        return bool(name) and any(f.get("person") == name for f in pending(case))
     return who in _roles(user)
 
 
@@ -358,13 +368,13 @@ def todo_actions(case: dict, user: dict) -> list[str]:
 
 def may_read(case: dict, user: dict) -> bool:
     """Whether the user may see the case (its page, its 技术服务单): a role of CASE_READERS
-    reads every case; anyone else the cases they take part in, as receiver, reply assignee or
-    one of the technicians sent."""
+    reads every case; anyone else the cases they take part in, as receiver, reply assignee,
+    one of the technicians sent, or the person concerned by one of its fine proposals."""
     if _roles(user) & set(CASE_READERS):
         return True
     name = user.get("username")
     return bool(name) and (case.get("received_by") == name or case.get("reply_assignee") == name
-                           or name in technicians(case))
+                           or name in technicians(case) or any(f.get("person") == name for f in case.get("fines") or []))
 
 
 def log(case: dict, by: str, now: datetime, action: str, text: str) -> None:

@@ -8,6 +8,12 @@ module, so whoever reads the table ``cases`` has them; ``aftersales migrate`` re
   ``aftersales recompute-deadlines`` after a company correction), and a 6.1.4 proposal for the
   receiver when the recording came after the deadline. Every case gains ``recorded_by``,
   ``caller_phone_digits`` and ``unverified``.
+- v2 → v3 (issue 13): one 6.2.8 proposal per case (``records.fines.proposals.CONFIRM_LATE``).
+  The per-day proposals ``confirm_late:<k>`` already ruled (confirmed, waived, referred, ruled
+  by the GM) stay as they are; those not ruled merge into the one proposal, 50 元 × their days
+  (``late_days``), still counting (``running``) while the confirmation is not made. Idempotent
+  (a case at v3 is never migrated again, and a case without per-day proposals is unchanged);
+  ``aftersales migrate`` writes it through the audited transaction, as every migration.
 """
 from __future__ import annotations
 
@@ -16,10 +22,10 @@ from records.calendar import time_limits as dl
 from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.catalog.phones import digits
 from records.core import schema
-from records.fines.proposals import add_proposal
+from records.fines.proposals import CONFIRM_LATE, OLD_PER_DAY, add_proposal, find
 
 OLD_WAITING = "awaiting_handover"  # the state of v1 that v2 no longer has
-schema.VERSIONS["cases"] = 2
+schema.VERSIONS["cases"] = 3
 
 
 @schema.migration("cases", 1)
@@ -53,4 +59,31 @@ def handed_over_at_recording(doc: dict) -> dict:
         text += f"；登记晚于 {policy.HANDOVER.value} 个工作小时，已提出 {policy.FINE_HANDOVER_LATE.clause} 处罚建议"
     doc["timeline"] = [*(doc.get("timeline") or []), {"at": iso_local(at), "by": "migrate", "action": "intake",
                                                       "label": "登记即传递技质部（6.1.3）", "text": text}]
+    return doc
+
+
+@schema.migration("cases", 2)
+def one_confirm_late_proposal(doc: dict) -> dict:
+    """v2 → v3: the unruled per-day 6.2.8 proposals of a case become its one proposal (6.2.8)."""
+    fines = list(doc.get("fines") or [])
+    merging = [f for f in fines if f["key"].startswith(OLD_PER_DAY) and f.get("status") == "proposed"]
+    if not merging or find(doc, CONFIRM_LATE) is not None:
+        return doc
+    rule = policy.FINE_CONFIRM_LATE_PER_DAY
+    first = min(merging, key=lambda f: f.get("proposed_at") or "")
+    days = sorted(f["day"] for f in merging if f.get("day"))
+    running = not ((doc.get("deadlines") or {}).get("confirm") or {}).get("done_at")
+    merged = {**first, "key": CONFIRM_LATE, "day": None, "late_days": days, "days": len(days),
+              "per_day": int(rule.value), "amount": int(rule.value) * len(days), "running": running,
+              "basis": (f"{rule.basis.format(n=rule.value)}：延迟 {len(days)} 个工作日（{'、'.join(days)}）"
+                        + ("，计数至确认完成为止" if running else "")),
+              "merged_from": [f["key"] for f in merging],
+              "notified": list(dict.fromkeys(p for f in merging for p in f.get("notified") or []))}
+    at = sum(1 for f in fines[:fines.index(first)] if f not in merging)  # where the first per-day one was
+    kept = [f for f in fines if f not in merging]
+    doc["fines"] = kept[:at] + [merged] + kept[at:]
+    doc["timeline"] = [*(doc.get("timeline") or []), {
+        "at": first.get("proposed_at"), "by": "migrate", "action": "fine_merge", "label": "数据升级",
+        "text": f"数据升级：{rule.clause} 逐日处罚建议 {len(merging)} 条合并为一条（每个工作日 {rule.value} 元）",
+        "fine_key": CONFIRM_LATE}]
     return doc

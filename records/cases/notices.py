@@ -4,7 +4,9 @@
 ``plan`` says who is told of a step: the people of the step's ``notify`` rule (minus the one who
 took it: nobody is told of their own action), plus the fine notices of the proposals and rulings
 the step made (a proposal: the person concerned and every 技质部经理; a ruling: the person
-concerned). ``record`` writes it on the case (the step's timeline entry gets ``notified``, a new
+concerned, and who referred it to the GM; a referral: every GM and the person; a statement:
+every 技质部经理, and the GMs once referred), every recipient a reader of the fine
+(records.fines.visibility). ``record`` writes it on the case (the step's timeline entry gets ``notified``, a new
 proposal its ``notified``), and ``build`` makes the notices (``records.notifications``), queued by
 the caller in the step's own transaction. The overdue run tells its own proposals with
 ``fine_notices`` (the same keys: a proposal is told once, whoever made it).
@@ -19,6 +21,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from records.calendar.workdays import parse_local, to_local
+from records.fines.visibility import may_see_fine
 from records.notifications.inbox import Notice
 from records.users.accounts import TABLE as USERS
 from records.users.roles import TQ_ENGINEER, TQ_MANAGER
@@ -28,7 +31,10 @@ from .flow import INTAKE_NOTIFY, TRANSITIONS, Notify, next_steps, technicians, t
 from .vocab import DEADLINE_LABELS, TABLE, TYPES
 
 STEP, FINE, RULING = "step", "fine_proposed", "fine_ruled"
+REFERRAL, STATEMENT = "fine_referred", "fine_statement"
+GM = "gm"
 RULED = {"confirmed": "已确认", "waived": "已免除", "gm_ruled": "总经理裁定"}
+
 
 
 def case_link(case_id: int) -> str:
@@ -94,26 +100,59 @@ def _ruling(fine: dict) -> tuple:
     return fine.get("status"), fine.get("final_amount"), fine.get("decided_at"), fine.get("gm_at")
 
 
+RULED_STATUSES = frozenset(RULED)
+
+
+def fine_events(before: Iterable[dict], case: dict) -> dict[str, list[dict]]:
+    """What happened to the fines of ``case`` since ``before`` (its fines earlier), by kind:
+    ``FINE`` new proposals (and a 6.2.8 proposal whose count the confirmation stopped: told
+    again with its final amount), ``RULING`` those ruled, ``REFERRAL`` those referred to the GM,
+    ``STATEMENT`` those the person added a statement to."""
+    old = {f["key"]: f for f in before}
+    out: dict[str, list[dict]] = {FINE: [], RULING: [], REFERRAL: [], STATEMENT: []}
+    for f in case.get("fines") or []:
+        was = old.get(f["key"])
+        if was is None or (was.get("running") and not f.get("running")):
+            out[FINE].append(f)
+            continue
+        if _ruling(was) != _ruling(f):
+            if f["status"] in RULED_STATUSES:
+                out[RULING].append(f)
+            elif f["status"] == "referred":
+                out[REFERRAL].append(f)
+        if len(f.get("statements") or []) > len(was.get("statements") or []):
+            out[STATEMENT].append(f)
+    return out
+
+
 def fine_changes(before: Iterable[dict], case: dict) -> tuple[list[dict], list[dict]]:
     """The proposals new on ``case`` since ``before`` (its fines earlier), and those ruled since."""
-    old = {f["key"]: f for f in before}
-    fines = case.get("fines") or []
-    return ([f for f in fines if f["key"] not in old],
-            [f for f in fines if f["key"] in old and _ruling(old[f["key"]]) != _ruling(f)])
+    events = fine_events(before, case)
+    return events[FINE], events[RULING]
 
 
-def fine_recipients(users: dict[str, dict], fine: dict, by: str, ruling: bool = False) -> list[str]:
-    """A proposal is told to the person concerned and every 技质部经理; a ruling to the person.
+def fine_recipients(users: dict[str, dict], fine: dict, by: str, ruling: bool = False, kind: str | None = None) -> list[str]:
+    """Who hears of an event on a fine, all of them its readers (records.fines.visibility): a
+    proposal the person concerned and every 技质部经理; a ruling the person; a referral every
+    GM and the person; a statement every 技质部经理 (and every GM once it is referred).
 
     Nobody is told of their own act (a ruling, a proposal made by hand); but a proposal the
     system made on a step (6.1.4, 6.2.6, 6.2.8) is told to its person even if they took the step.
     """
+    kind = kind or (RULING if ruling else FINE)
     person = fine.get("person")
-    out = _active(users, [person])
-    if not ruling:
-        out += _with_role(users, TQ_MANAGER)
-    auto = not ruling and not fine.get("manual")
-    return [p for p in dict.fromkeys(out) if p != by or (auto and p == person)]
+    if kind == STATEMENT:
+        out = _with_role(users, TQ_MANAGER) + (_with_role(users, GM) if fine.get("status") == "referred" else [])
+    elif kind == REFERRAL:
+        out = _with_role(users, GM) + _active(users, [person])
+    else:
+        out = _active(users, [person])
+        if kind == FINE:
+            out += _with_role(users, TQ_MANAGER)
+        elif fine.get("status") == "gm_ruled" and fine.get("referred_by"):
+            out += _active(users, [fine["referred_by"]])  # who referred it hears the GM's ruling
+    auto = kind == FINE and not fine.get("manual")
+    return [p for p in dict.fromkeys(out) if (p != by or (auto and p == person)) and may_see_fine(users.get(p), fine)]
 
 
 def plan(source, case: dict, action: str, by: str, fines_before: Iterable[dict] = ()) -> list[tuple]:
@@ -121,9 +160,8 @@ def plan(source, case: dict, action: str, by: str, fines_before: Iterable[dict] 
     fine or None)], the step notice first, then a notice per new proposal and per ruling."""
     users = _users(source)
     out: list[tuple] = [(p, STEP, None) for p in step_recipients(source, case, action, by, users)]
-    proposed, ruled = fine_changes(fines_before, case)
-    out += [(p, FINE, f) for f in proposed for p in fine_recipients(users, f, by)]
-    out += [(p, RULING, f) for f in ruled for p in fine_recipients(users, f, by, ruling=True)]
+    for kind, fines in fine_events(fines_before, case).items():
+        out += [(p, kind, f) for f in fines for p in fine_recipients(users, f, by, kind=kind)]
     return out
 
 
@@ -196,37 +234,62 @@ def _notice(case: dict, recipient: str, kind: str, subject: str, lines: list[str
                   link=case_link(case["id"]), ref={"table": TABLE, "id": case["id"]})
 
 
-def fine_notices(source, case: dict, proposed: Iterable[dict], ruled: Iterable[dict], by: str,
+def _fine_lines(case: dict, f: dict, names: dict[str, str]) -> list[str]:
+    person = names.get(f.get("person"), f.get("person")) if f.get("person") else "技质部"
+    return [_head(case), f"处罚建议（{f['clause']}）：{f['basis']}", f"责任人：{person}；建议金额：{_amount(f)}"]
+
+
+def fine_notices(source, case: dict, events: dict[str, list[dict]], by: str,
                  names: dict[str, str] | None = None) -> list[Notice]:
-    """The notices of new proposals (to the person concerned and every 技质部经理) and of
-    rulings (to the person concerned); the only notices that name a fine's person and amount."""
+    """The notices of the fines' events (``fine_events``): a new proposal, a ruling, a referral
+    to the GM, a statement; each to ``fine_recipients`` of its kind, all of them readers of the
+    fine: the only notices that name a fine's person and amount."""
     users = _users(source)
     names = names if names is not None else {n: u.get("display_name") or n for n, u in users.items()}
     title, out = case_title(case), []
-    for f in proposed:
-        person = names.get(f.get("person"), f.get("person")) if f.get("person") else "技质部"
-        lines = [_head(case), f"处罚建议（{f['clause']}）：{f['basis']}", f"责任人：{person}；建议金额：{_amount(f)}",
+    for f in events.get(FINE, ()):
+        final = "" if f.get("running") or f.get("days") is None else ":final"
+        lines = [*_fine_lines(case, f, names),
                  f"提出：{names.get(f.get('proposed_by'), f.get('proposed_by'))}，{_fmt(f.get('proposed_at'))}",
-                 "待技质部经理确认或免除（总经理可另行裁定，6.2.8）。", deadline_line(case)]
-        for p in fine_recipients(users, f, by):
+                 (f"{f['clause']} 的延迟天数计至技质部确认完成为止，确认后方可处理。" if f.get("running") else
+                  "待技质部经理确认或免除（特殊情况报总经理裁定，6.2.8）；责任人可在案例页面提出申辩或说明。"),
+                 deadline_line(case)]
+        for p in fine_recipients(users, f, by, kind=FINE):
             out.append(_notice(case, p, FINE, f"【处罚建议】{title}（{f['clause']}）", lines,
-                               f"fine:{case['id']}:{f['key']}:{p}"))
-    for f in ruled:
+                               f"fine:{case['id']}:{f['key']}{final}:{p}"))
+    for f in events.get(RULING, ()):
         gm = f.get("status") == "gm_ruled"
         at, who = (f.get("gm_at"), f.get("gm_by")) if gm else (f.get("decided_at"), f.get("decided_by"))
         result = RULED.get(f["status"], f["status"]) + ("" if f["status"] == "waived" else f" {f.get('final_amount')} 元")
         lines = [_head(case), f"处罚（{f['clause']}）：{f['basis']}", f"结果：{result}",
                  f"理由：{f.get('gm_reason') if gm else f.get('reason')}", f"裁定：{names.get(who, who)}，{_fmt(at)}", deadline_line(case)]
-        for p in fine_recipients(users, f, by, ruling=True):
+        for p in fine_recipients(users, f, by, kind=RULING):
             out.append(_notice(case, p, RULING, f"【处罚裁定】{title}（{f['clause']}）", lines,
                                f"ruling:{case['id']}:{f['key']}:{at}:{p}"))
+    for f in events.get(REFERRAL, ()):
+        lines = [*_fine_lines(case, f, names),
+                 f"报总经理裁定（6.2.8 特殊情况）：{names.get(f.get('referred_by'), f.get('referred_by'))}，"
+                 f"{_fmt(f.get('referred_at'))}；理由：{f.get('referral_reason')}",
+                 "请总经理在案例页面或「我的待办」裁定（金额、指示）。", deadline_line(case)]
+        for p in fine_recipients(users, f, by, kind=REFERRAL):
+            out.append(_notice(case, p, REFERRAL, f"【处罚报总经理】{title}（{f['clause']}）", lines,
+                               f"referral:{case['id']}:{f['key']}:{f.get('referred_at')}:{p}"))
+    for f in events.get(STATEMENT, ()):
+        st = (f.get("statements") or [{}])[-1]
+        lines = [*_fine_lines(case, f, names),
+                 f"申辩/说明（{names.get(st.get('by'), st.get('by'))}，{_fmt(st.get('at'))}）：{st.get('text', '')}",
+                 deadline_line(case)]
+        n = len(f.get("statements") or [])
+        for p in fine_recipients(users, f, by, kind=STATEMENT):
+            out.append(_notice(case, p, STATEMENT, f"【处罚申辩】{title}（{f['clause']}）", lines,
+                               f"statement:{case['id']}:{f['key']}:{n}:{p}"))
     return out
 
 
 def tell_fines(source, case: dict, proposed: list[dict], by: str) -> list[Notice]:
     """The notices of proposals made outside a step (the overdue run), each proposal's
     ``notified`` written on it (``case`` in memory, with its id)."""
-    made = fine_notices(source, case, proposed, (), by)
+    made = fine_notices(source, case, {FINE: proposed}, by)
     record(case, None, [(n.recipient, FINE, f) for f in proposed for n in made
                         if n.key.startswith(f"fine:{case['id']}:{f['key']}:")])
     return made
@@ -247,5 +310,4 @@ def build(source, case: dict, action: str, by: str, entry_index: int, told: list
              *_details(case, action), _next(case, names), deadline_line(case)]
     out = [_notice(case, p, STEP, f"【{label}】{case_title(case)}", lines, f"step:{case['id']}:{entry_index}:{action}:{p}")
            for p, kind, _ in told if kind == STEP]
-    proposed, ruled = fine_changes(fines_before, case)
-    return out + fine_notices(source, case, proposed, ruled, by, names)
+    return out + fine_notices(source, case, fine_events(fines_before, case), by, names)

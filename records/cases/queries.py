@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from records.calendar.workdays import to_local
 from records.core.store import Store
-from records.fines.proposals import pending
+from records.fines.proposals import pending, referred
 
 from . import index
 from .deadlines import most_urgent_due
@@ -119,3 +119,11 @@ def fines_year_total(store: Store, year: int) -> int:
     prefix = f"{year:04d}-"
     return sum(amount for r in index.rows(store).bucket("fined", True)
                for on, amount in r["fines_ruled"] if on.startswith(prefix))
+
+
+def referred_fines(store: Store) -> list[tuple[dict, dict]]:
+    """[(case, proposal)] of the proposals referred to the GM and waiting for his ruling (6.2.8
+    特殊情况，报总经理指示执行), oldest referral first; from the index (cases with a fine waiting)."""
+    ids = [r["id"] for r in index.live(store) if r["pending_fines"]]
+    out = [(case, fine) for case in store.docs(TABLE, ids) for fine in referred(case)]
+    return sorted(out, key=lambda cf: (cf[1].get("referred_at") or "", cf[0]["id"]))

@@ -14,6 +14,11 @@ The kinds of entry (``KINDS``), and where each is kept:
 - ``attachment``  a file with its note (a photo, the customer's written confirmation for 5.2.5, a
                   fax; ``attachment`` = {id, filename, size, mime, category}); table ``case_notes``
 
+Who reads a fine (GLOSSARY 处罚; records.fines.visibility): an entry about a fine names it
+(``fine_key``; the fine acts of records.cases.steps.fine_decisions, a correction that reassessed
+the 6.1.4 proposal); ``for_reader`` shows its text only to the fine's readers, everyone else
+reads ``HIDDEN_TEXT`` (an older entry of a fine act without ``fine_key``: the readers of every fine).
+
 Who was notified of an entry is no entry of its own: an entry on the case may carry
 ``notified`` (usernames), which the page shows under it (the notices of the steps add it).
 
@@ -26,6 +31,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from records.calendar.workdays import iso_local
+from records.fines.proposals import find
+from records.fines.visibility import HIDDEN_TEXT, may_see_fine, sees_all_fines
 
 from .flow import TRANSITIONS
 
@@ -75,3 +82,31 @@ def entries(case: dict, notes: list[dict]) -> list[dict]:
     own = [(e["at"], 0, i, {**e, "kind": kind_of(e)}) for i, e in enumerate(case.get("timeline") or [])]
     more = [(n["at"], 1, n["id"], note_entry(n)) for n in notes]
     return [row[3] for row in sorted(own + more, key=lambda r: r[:3])]
+
+
+FINE_ACTIONS = frozenset({"rule_fine", "refer_fine", "gm_rule_fine", "state_fine", "propose_fine", "fine_merge"})
+
+
+def may_read_entry(entry: dict, case: dict, user: dict | None) -> bool:
+    """Whether ``user`` reads what ``entry`` says of a fine (all of it when it says nothing)."""
+    key = entry.get("fine_key")
+    if key:
+        fine = find(case, key)
+        return fine is not None and may_see_fine(user, fine) or sees_all_fines(user)
+    if entry.get("action") in FINE_ACTIONS:
+        return sees_all_fines(user)
+    return True
+
+
+def for_reader(rows: list[dict], case: dict, user: dict | None) -> list[dict]:
+    """The timeline ``rows`` (``entries``) as ``user`` may read them: a fine's person, amount and
+    ruling only for its readers; others read ``HIDDEN_TEXT`` where they were."""
+    out = []
+    for row in rows:
+        if may_read_entry(row, case, user):
+            out.append(row)
+        elif row.get("kind") == "correction":
+            out.append({**row, "fines": HIDDEN_TEXT, "text": HIDDEN_TEXT})
+        else:
+            out.append({**row, "text": HIDDEN_TEXT})
+    return out

@@ -5,14 +5,19 @@ proposal is written in the same transaction as the step that caused it and the c
 it without another lookup. Each proposal::
 
     {key, clause, basis, person, amount (int | None), range ([lo, hi] | None), day (ISO | None),
-     status: "proposed" | "confirmed" | "waived" | "gm_ruled",
+     status: "proposed" | "referred" | "confirmed" | "waived" | "gm_ruled",
      proposed_at, proposed_by,
      final_amount, decided_by, decided_at, reason,          # the tq_manager's ruling
-     gm_by, gm_at, gm_reason}                               # the GM's ruling (6.2.8 特殊情况)
+     gm_by, gm_at, gm_reason,                               # the GM's ruling (6.2.8 特殊情况)
+     referred_by, referred_at, referral_reason,             # a tq_manager's referral to the GM
+     statements: [{by, at, text}]}                          # the person's 申辩/说明 before the ruling
 
 ``key`` is unique within a case: the same proposal is never made twice, whoever calls first
 (a workflow step or the scheduled script). Keys: ``"handover"`` (6.1.4), ``"return_unapproved"``
-(6.2.6), ``"confirm_late:<n>"`` (6.2.8, the n-th working day late), and the proposals a
+(6.2.6), ``"confirm_late"`` (6.2.8: one per case, 50 元 × the working days late, with
+``late_days``, ``days``, ``per_day`` and ``running`` while the confirmation is not made; the
+per-day ``"confirm_late:<n>"`` of before stay only where they were ruled, records.cases.migrations),
+and the proposals a
 tq_manager makes by hand (``add_manual``): ``"record_unclear:<n>"`` (6.1.5, 50 元 per item of
 unclear record, with the count ``items``) and ``"falsified_form:<n>"`` (6.2.9, 50—500 元), each
 with the facts (``facts``) that justify it.
@@ -27,7 +32,7 @@ from datetime import date, datetime
 
 from records import policy
 from records.calendar.time_limits import Deadline
-from records.calendar.workdays import WorkCalendar, iso_local, to_local
+from records.calendar.workdays import WorkCalendar, iso_local, parse_local, to_local
 from records.core.errors import DomainError
 
 
@@ -132,44 +137,98 @@ def add_manual(case: dict, kind: str, person: str, facts: str, now: datetime, by
     return fine
 
 
-# --- 6.2.8: 50 元 per working day late -------------------------------------------------------
+# --- 6.2.8: one proposal per case, 50 元 × the working days late -------------------------------
+
+CONFIRM_LATE = "confirm_late"  # the key of a case's one 6.2.8 proposal
+OLD_PER_DAY = CONFIRM_LATE + ":"  # the keys of the per-day proposals of before (records.cases.migrations)
 
 
-def late_days(cal: WorkCalendar, due: datetime, until: datetime) -> list[tuple[int, date]]:
-    """The working days late of a deadline ``due`` met (or still open) at ``until``.
+def late_days(cal: WorkCalendar, due: datetime, until: datetime) -> list[date]:
+    """The working days late of a deadline ``due`` met (or still open) at ``until`` (GLOSSARY 6.2.8).
 
-    Day 1 counts as soon as ``until`` is past ``due``; day k (k ≥ 2) once ``until`` is past the
-    start of the k-th working day after the due day (a working day begun late is a day late).
-    Each is returned as (k, the k-th working day after the due day), the day the 50 元 is for.
+    A working day counts once it has begun after the due time: confirmed on the 6th working day
+    = 1 day; confirmed after 17:30 on the 5th but before the next working day begins = none.
     """
     due, until = to_local(due), to_local(until)
-    out: list[tuple[int, date]] = []
-    if until <= due:
-        return out
-    d, k = due.date(), 0
-    while True:
+    out: list[date] = []
+    d = due.date()
+    if not cal.is_workday(d) or cal.working_periods(d)[0][0] < due:
         d = cal.next_workday(d)
-        k += 1
-        if k > 1 and until <= cal.working_periods(d)[0][0]:
-            return out
-        out.append((k, d))
+    while cal.working_periods(d)[0][0] < until:
+        out.append(d)
+        d = cal.next_workday(d)
+    return out
 
 
-def confirm_late_proposals(case: dict, cal: WorkCalendar, deadline: Deadline, until: datetime,
-                           person: str | None, now: datetime, by: str = "system") -> int:
-    """Add the 6.2.8 proposals (one per working day late, key per day); return how many."""
+def is_running(fine: dict) -> bool:
+    """Whether ``fine`` is a 6.2.8 proposal whose count still runs (the confirmation not made yet):
+    it cannot be ruled until then (records/fines/rulings.py)."""
+    return bool(fine.get("running"))
+
+
+def _confirm_late_basis(rule: policy.Rule, days: list[str], running: bool) -> str:
+    head = f"{rule.basis.format(n=rule.value)}：延迟 {len(days)} 个工作日（{'、'.join(days)}）"
+    return head + ("，计数至确认完成为止" if running else "")
+
+
+def confirm_late_proposal(case: dict, cal: WorkCalendar, deadline: Deadline, until: datetime,
+                          person: str | None, now: datetime, by: str = "system", final: bool = False) -> dict | None:
+    """Make or bring up to date the case's one 6.2.8 proposal (in memory): 50 元 × the working
+    days late at ``until`` (``late_days``), the days already covered by a ruled per-day proposal
+    of before left out. ``final``: the confirmation is made, the count stops (the proposal may
+    be ruled from then on). Return the proposal when it is new or changed, else None. A proposal
+    already ruled or referred is never changed."""
     rule = policy.FINE_CONFIRM_LATE_PER_DAY
-    added = 0
-    for k, day in late_days(cal, deadline.due, until):
-        basis = f"{rule.basis.format(n=rule.value)}（延迟第 {k} 个工作日：{day:%Y-%m-%d}）"
-        if add_proposal(case, f"confirm_late:{k}", rule, person, now, by=by, day=day, basis=basis):
-            added += 1
-    return added
+    covered = {f.get("day") for f in case.get("fines") or [] if f["key"].startswith(OLD_PER_DAY)}
+    days = [d.isoformat() for d in late_days(cal, deadline.due, until) if d.isoformat() not in covered]
+    fine = find(case, CONFIRM_LATE)
+    if fine is None:
+        if not days:
+            return None
+        fine = add_proposal(case, CONFIRM_LATE, rule, person, now, by=by)
+    elif fine["status"] != "proposed" or not is_running(fine):
+        return None
+    before = (fine.get("late_days"), fine.get("running"), fine.get("amount"))
+    days = sorted(set(days) | set(fine.get("late_days") or []))
+    fine.update(late_days=days, days=len(days), per_day=int(rule.value), amount=int(rule.value) * len(days),
+                running=not final, basis=_confirm_late_basis(rule, days, not final), counted_at=iso_local(until))
+    if (fine["late_days"], fine["running"], fine["amount"]) == before:
+        return None
+    return fine
+
+
+def confirm_late_now(case: dict, cal: WorkCalendar, now: datetime) -> dict | None:
+    """A copy of the case's running 6.2.8 proposal with its count as of ``now`` (the case page
+    shows the running count between two scheduled runs); None without one that runs."""
+    fine = find(case, CONFIRM_LATE)
+    entry = (case.get("deadlines") or {}).get("confirm")
+    if fine is None or not is_running(fine) or not entry:
+        return None
+    rule = policy.FINE_CONFIRM_LATE_PER_DAY
+    days = sorted(set(fine.get("late_days") or []) | {d.isoformat() for d in late_days(cal, parse_local(entry["due"]), now)})
+    covered = {f.get("day") for f in case.get("fines") or [] if f["key"].startswith(OLD_PER_DAY)}
+    days = [d for d in days if d not in covered]
+    return {**fine, "late_days": days, "days": len(days), "amount": int(rule.value) * len(days),
+            "basis": _confirm_late_basis(rule, days, True)}
+
+
+WAITING = ("proposed", "referred")  # a proposal not ruled yet: the tq_manager's, or the GM's once referred
 
 
 def pending(case: dict) -> list[dict]:
-    """The proposals of ``case`` still waiting for a ruling (6.1.4 … 6.2.9)."""
-    return [f for f in case.get("fines") or [] if f["status"] == "proposed"]
+    """The proposals of ``case`` still waiting for a ruling (6.1.4 … 6.2.9), referred ones included."""
+    return [f for f in case.get("fines") or [] if f["status"] in WAITING]
+
+
+def rulable(case: dict) -> list[dict]:
+    """The proposals a tq_manager may confirm or waive now: proposed, not referred to the GM, and
+    (6.2.8) not still counting."""
+    return [f for f in case.get("fines") or [] if f["status"] == "proposed" and not is_running(f)]
+
+
+def referred(case: dict) -> list[dict]:
+    """The proposals referred to the GM (6.2.8 特殊情况) and waiting for his ruling."""
+    return [f for f in case.get("fines") or [] if f["status"] == "referred"]
 
 
 def propose_missed(case: dict, key: str, deadline: Deadline, cal: WorkCalendar, now: datetime,
@@ -177,10 +236,14 @@ def propose_missed(case: dict, key: str, deadline: Deadline, cal: WorkCalendar, 
     """Add to ``case`` (in memory) the proposals its missed deadline ``key`` calls for, against
     ``person`` (the caller knows who answers for the deadline); return the new ones: 6.1.4 for
     a late hand-over (its person is the receiver), 6.2.8 per working day late (the 技质部 owner);
-    nothing for the other deadlines. The scheduled check's one way to propose (records.jobs.overdue)."""
-    before = {f["key"] for f in case.get("fines") or []}
+    nothing for the other deadlines. The scheduled check's one way to propose (records.jobs.overdue).
+
+    Returns the proposals new or changed: the 6.2.8 one is made once its first working day late
+    has begun and its count grows with each further day (``confirm_late_proposal``)."""
     if key == "handover":
-        add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, person, now, by=by)
-    elif key == "confirm":
-        confirm_late_proposals(case, cal, deadline, now, person, now, by=by)
-    return [f for f in case.get("fines") or [] if f["key"] not in before]
+        fine = add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, person, now, by=by)
+        return [fine] if fine else []
+    if key == "confirm":
+        fine = confirm_late_proposal(case, cal, deadline, now, person, now, by=by)
+        return [fine] if fine else []
+    return []

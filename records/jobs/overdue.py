@@ -8,12 +8,14 @@ Python: no Flask, no click.
 
 * every open deadline past due is flagged once (table ``overdue_flags``, one record per
   case and deadline) and its responsible person and every 技质部 manager are notified;
-* the fine proposals of 6.1.4 (late hand-over) and 6.2.8 (one per working day late) are made
-  with ``records.fines.proposals.propose_missed`` (``add_proposal`` / ``confirm_late_proposals``: the very
-  functions, persons and keys the workflow steps use), so nothing is proposed twice, whoever
-  comes first; each proposal is told once, by its own notice to the person concerned and the
-  技质部经理 (``records.cases.notices.tell_fines``, the keys the steps use); the overdue notice
-  does not repeat it;
+* the fine proposals of 6.1.4 (late hand-over) and 6.2.8 (one per case, 50 元 × the working
+  days late, its count brought up to date each time a further working day has begun; nothing
+  before the first one begins, GLOSSARY) are made with ``records.fines.proposals.propose_missed``
+  (``add_proposal`` / ``confirm_late_proposal``: the very functions, persons and keys the
+  workflow steps use), so nothing is proposed twice, whoever comes first; each proposal is told
+  once, by its own notice to the person concerned and the 技质部经理
+  (``records.cases.notices.tell_fines``, the keys the steps use); the overdue notice does not
+  repeat it;
 * every open deadline due within ``policy.WARN_WITHIN_WORKING_HOURS`` working hours (the same
   test the case pages use for amber) is warned of once to its responsible person;
 * then the queued e-mails are sent.
@@ -110,7 +112,7 @@ def _soon(candidates: list[dict], cal: WorkCalendar, now: datetime) -> list[tupl
 
 def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: bool = True) -> dict:
     """Flag every passed deadline once (6.1.3, 6.2.1, 6.2.2, 5.1.1.3, 6.2.7, 6.2.8), propose the
-    fines of a late hand-over (6.1.4) and of each working day a confirmation is late (6.2.8),
+    fines of a late hand-over (6.1.4) and of a late confirmation (6.2.8, its running count),
     warn of the deadlines due soon, notify, and send the queued mail."""
     now = to_local(now).replace(microsecond=0)
     persist = not dry_run  # the digests' cache files are written on real runs only
@@ -135,7 +137,7 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
             fine_told += len([n for n in tell_fines(store, planned_case, new, ACTOR) if n.key not in known])
             fine_rows += [{"case_id": item.case["id"], "case_number": item.case.get("number"), "deadline": item.key,
                            "key": f["key"], "clause": f["clause"], "person": f["person"], "amount": f["amount"],
-                           "day": f["day"]} for f in new]
+                           "days": f.get("days")} for f in new]
 
     # 2. flags and notices
     new_flags, notices, warnings = [], [], []
@@ -185,7 +187,7 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
                 if new:
                     new_notices += tell_fines(tx, case, new, ACTOR)  # who was told is written on each
                     tx.update(CASES, cid, {"fines": case["fines"]}, action="fine_proposed",
-                              note=f"定时检查：新增 {len(new)} 条处罚建议（{new[0]['clause']}）")
+                              note=f"定时检查：处罚建议（{new[0]['clause']}）新增或更新 {len(new)} 条")
                     fines_added += len(new)
             have = {d["key"] for d in tx.scan(FLAGS)} if new_flags else set()
             for flag in new_flags:

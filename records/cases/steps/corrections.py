@@ -242,7 +242,8 @@ def correct(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalend
     fine_text = reassess_handover(tx, case, by, now) if "received_at" in new else ""
     if fine_text:
         text += f"（{fine_text}）"
-    timeline.add(case, "correction", by, now, "correct", text, changes=changes, reason=reason, fines=fine_text)
+    timeline.add(case, "correction", by, now, "correct", text, changes=changes, reason=reason, fines=fine_text,
+                 **({"fine_key": "handover"} if fine_text else {}))  # its fine's readers only (GLOSSARY 处罚)
 
 
 HANDLERS = {"correct": correct}

@@ -1,32 +1,65 @@
-"""Fine proposals and rulings on a case (6.1.5, 6.2.8, 6.2.9; the rules are records.fines)."""
+"""Fine proposals and rulings on a case (6.1.5, 6.2.8, 6.2.9; the rules are records.fines):
+the tq_manager's ruling and referral to the GM, the GM's ruling, the person's statement, a
+manager's own proposal. Each act's timeline entry names its fine (``fine_key``): only the
+fine's readers read it (GLOSSARY: 处罚)."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from records.calendar.workdays import WorkCalendar
 from records.core.transaction import Transaction
-from records.fines.proposals import MANUAL, add_manual, manual_kinds
-from records.fines.rulings import STATUSES, gm_rule, rule
+from records.fines import rulings
+from records.fines.proposals import MANUAL, add_manual, find, manual_kinds
+from records.fines.rulings import STATUSES
 from records.users.accounts import find_by_username, person_name
 
 from ..flow import log
 from ..vocab import CaseError
 
 
+def _fine(case: dict, data: dict) -> dict:
+    fine = find(case, data.get("key") or "")
+    if fine is None:
+        raise CaseError("没有这条处罚建议", "key")
+    return fine
+
+
+def log_fine(case: dict, by: str, now: datetime, action: str, fine: dict, text: str) -> dict:
+    """The timeline entry of an act on one fine: ``fine_key`` names the fine, so that only its
+    readers see the text (records.cases.timeline.for_reader, GLOSSARY: 处罚)."""
+    log(case, by, now, action, text)
+    entry = case["timeline"][-1]
+    entry["fine_key"] = fine["key"]
+    return entry
+
+
 def rule_fine(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
     """6.1.4, 6.1.5, 6.2.6, 6.2.8, 6.2.9: a tq_manager confirms or waives a proposal, with a reason."""
-    f = rule(case, data.get("key") or "", data.get("decision") or "", data.get("amount"),
-                   data.get("reason") or "", user["username"], now)
-    log(case, user["username"], now, "rule_fine",
-         f"{f['clause']} {person_name(tx, f['person'])}：{STATUSES[f['status']]} {f['final_amount']} 元，{f['reason']}")
+    f = rulings.decide(_fine(case, data), user, now, data.get("decision") or "", data.get("amount"),
+                       data.get("reason") or "")
+    log_fine(case, user["username"], now, "rule_fine", f,
+             f"{f['clause']} {person_name(tx, f['person'])}：{STATUSES[f['status']]} {f['final_amount']} 元，{f['reason']}")
+
+
+def refer_fine(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
+    """6.2.8 (特殊情况，报总经理指示执行): a tq_manager refers a proposal to the GM, with the reason."""
+    f = rulings.refer(_fine(case, data), user, now, None, data.get("reason") or "")
+    log_fine(case, user["username"], now, "refer_fine", f,
+             f"{f['clause']} {person_name(tx, f['person'])}：报总经理裁定，{f['referral_reason']}")
 
 
 def gm_rule_fine(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
-    """6.2.8 (特殊情况，报总经理指示执行): the GM rules otherwise on any proposal."""
-    f = gm_rule(case, data.get("key") or "", data.get("amount"), data.get("reason") or "",
-                      user["username"], now)
-    log(case, user["username"], now, "gm_rule_fine",
-         f"{f['clause']} {person_name(tx, f['person'])}：总经理裁定 {f['final_amount']} 元，{f['gm_reason']}")
+    """6.2.8 (特殊情况，报总经理指示执行): the GM rules on any proposal, referred or not."""
+    f = rulings.gm_rule(_fine(case, data), user, now, data.get("amount"), data.get("reason") or "")
+    log_fine(case, user["username"], now, "gm_rule_fine", f,
+             f"{f['clause']} {person_name(tx, f['person'])}：总经理裁定 {f['final_amount']} 元，{f['gm_reason']}")
+
+
+def state_fine(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
+    """The person concerned adds a statement (申辩/说明) to their own proposal before the ruling."""
+    fine = _fine(case, data)
+    entry = rulings.add_statement(fine, user, now, None, data.get("text") or "")
+    log_fine(case, user["username"], now, "state_fine", fine, f"{fine['clause']} 申辩/说明：{entry['text']}")
 
 
 def propose_fine(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
@@ -48,8 +81,9 @@ def propose_fine(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkC
     f = add_manual(case, kind, person["username"], data.get("facts") or "", now, user["username"],
                          items=data.get("items") or 1)
     amount = f"{f['amount']} 元" if f["amount"] is not None else f"{f['range'][0]}—{f['range'][1]} 元（由技质部经理确定）"
-    log(case, user["username"], now, "propose_fine",
-         f"{f['clause']} {person.get('display_name') or person['username']}：{amount}；{f['facts']}")
+    log_fine(case, user["username"], now, "propose_fine", f,
+             f"{f['clause']} {person.get('display_name') or person['username']}：{amount}；{f['facts']}")
 
 
-HANDLERS = {"rule_fine": rule_fine, "gm_rule_fine": gm_rule_fine, "propose_fine": propose_fine}
+HANDLERS = {"rule_fine": rule_fine, "refer_fine": refer_fine, "gm_rule_fine": gm_rule_fine,
+            "state_fine": state_fine, "propose_fine": propose_fine}

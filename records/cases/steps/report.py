@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from records import policy
 from records.calendar import time_limits as dl
 from records.calendar.time_limits import Deadline
 from records.calendar.workdays import WorkCalendar, iso_local
 from records.core.transaction import Transaction
-from records.fines.proposals import confirm_late_proposals
+from records.fines.proposals import CONFIRM_LATE, confirm_late_proposal, find
 from records.service_forms.archive import latest_version
 
 from .. import input as checked
@@ -98,8 +99,8 @@ def report(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
 
 
 def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
-    """6.2.8: 技质部 confirms the service quality and audits the fees (its duty, 3.1); late → 6.2.8
-    proposals per day."""
+    """6.2.8: 技质部 confirms the service quality and audits the fees (its duty, 3.1); late → the
+    case's one 6.2.8 proposal, its count stopped here (50 元 × the working days begun late)."""
     by = user["username"]
     quality = checked.text(data, "quality", "服务质量及顾客评价确认意见")
     claimed = case["report"]["expenses"]
@@ -116,12 +117,13 @@ def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalend
     case["audit"] = {"quality": quality, "confirmed_by": by, "confirmed_at": iso_local(now), "lines": lines,
                      "approved_total": round(sum(x["approved"] for x in lines), 2)}
     entry = case["deadlines"]["confirm"]
-    n = confirm_late_proposals(case, cal, Deadline.from_dict(entry), now, responsible(case, "confirm"), now, by=by)
+    confirm_late_proposal(case, cal, Deadline.from_dict(entry), now, responsible(case, "confirm"), now, by=by,
+                          final=True)
     meet(case, "confirm", now)
     case["state"], case["outcome"] = "closed", "completed"
     text = f"确认服务质量，费用核准 {case['audit']['approved_total']:.2f} 元，结案"
-    if n:
-        text += f"（逾期，已提出 6.2.8 处罚建议 {n} 条）"
+    if find(case, CONFIRM_LATE) is not None:
+        text += f"（逾期，{policy.FINE_CONFIRM_LATE_PER_DAY.clause} 处罚建议见处罚一栏）"  # who and how much: the fine's readers only
     log(case, by, now, "confirm", text)
 
 
