@@ -8,6 +8,11 @@ module, so whoever reads the table ``cases`` has them; ``aftersales migrate`` re
   ``aftersales recompute-deadlines`` after a company correction), and a 6.1.4 proposal for the
   receiver when the recording came after the deadline. Every case gains ``recorded_by``,
   ``caller_phone_digits`` and ``unverified``.
+- v2 → v3 (issue 12): expense lines have a date and a category of one vocabulary
+  (``records.cases.expenses.CATEGORIES``). A line stored as free text (``{"item", "amount"}``)
+  becomes category 其他 (``other``) with its text kept, no date and no receipts; its audit line
+  (6.2.8) gains the category, no override and no rule. Idempotent: a line that has a category is
+  left as it is.
 """
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ from records.core import schema
 from records.fines.proposals import add_proposal
 
 OLD_WAITING = "awaiting_handover"  # the state of v1 that v2 no longer has
-schema.VERSIONS["cases"] = 2
+schema.VERSIONS["cases"] = 3
+OTHER = "other"  # records.cases.expenses.OTHER (that module sits above this one: named here, tested equal)
 
 
 @schema.migration("cases", 1)
@@ -53,4 +59,19 @@ def handed_over_at_recording(doc: dict) -> dict:
         text += f"；登记晚于 {policy.HANDOVER.value} 个工作小时，已提出 {policy.FINE_HANDOVER_LATE.clause} 处罚建议"
     doc["timeline"] = [*(doc.get("timeline") or []), {"at": iso_local(at), "by": "migrate", "action": "intake",
                                                       "label": "登记即传递技质部（6.1.3）", "text": text}]
+    return doc
+
+
+@schema.migration("cases", 2)
+def expense_categories(doc: dict) -> dict:
+    """v2 → v3: free-text expense lines become 其他 with their text kept (6.2.7, 6.2.8)."""
+    report = doc.get("report")
+    if report and report.get("expenses"):
+        report["expenses"] = [e if e.get("category") else {"date": None, "category": OTHER, "item": e.get("item", ""),
+                                                           "amount": e.get("amount"), "receipts": []}
+                              for e in report["expenses"]]
+    audit = doc.get("audit")
+    if audit and audit.get("lines"):
+        audit["lines"] = [x if "category" in x else {"date": None, "category": OTHER, **x, "override": False, "rule": None}
+                          for x in audit["lines"]]
     return doc
