@@ -10,6 +10,7 @@ import pytest
 from records.calendar.corrections import current_calendar
 from records.cases import flow, vocab, workflow
 from records.service_forms import archive as form_archive
+from tests.fixtures.service_forms import CONDUCT
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -342,7 +343,9 @@ def _report_post(c, **over):
             "report-parts-0-quantity": "1", "report-charge": "free", "report-attitude": "satisfied",
             "report-skill": "satisfied", "report-timeliness": "basically", "report-overall": "satisfied",
             "report-remarks": "希望备件更充足", "report-text": "已修复，运行正常", "report-expenses-0-item": "差旅费",
-            "report-expenses-0-amount": "800"}
+            "report-expenses-0-amount": "800", "report-expenses-0-category": "transport",
+            "report-expenses-0-date": _minute(c["onsite"]["arrived_at"])[:10],
+            **{f"report-{k}": v for k, v in CONDUCT.items()}}
     data.update(over)
     return data
 

@@ -10,6 +10,7 @@ def register(app: Flask) -> None:
         auth,
         calendar,
         case_notes,
+        case_report,
         cases,
         customers,
         filters,
@@ -30,5 +31,5 @@ def register(app: Flask) -> None:
     nav.init_app(app)
     mail_soon.init_app(app)
     for module in (auth, home, admin, customers, products, product_import, history, calendar, cases, case_notes,
-                   lookup, service_forms, followups, notifications):
+                   case_report, lookup, service_forms, followups, notifications):
         app.register_blueprint(module.bp)

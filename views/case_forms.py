@@ -171,7 +171,7 @@ def _confirm_choices(form, case: dict) -> None:
     for entry, e in zip(form.lines, _expenses(case)):
         text = f"{expenses.label(e)}：报销 {e['amount']:.2f} 元"
         if expenses.unrecognised(e, rows):
-            text += f"（{policy.ENTERTAINMENT.clause}：未事先征得主管领导同意，核准 0 元）"
+            text += f"（{policy.ENTERTAINMENT.clause}：未事先征得主管领导同意，核准 {policy.ENTERTAINMENT.value} 元）"
         elif e.get("category") == expenses.ENTERTAINMENT:
             text += f"（{policy.ENTERTAINMENT.clause}：主管领导已事先同意）"
         entry.label.text = text

@@ -6,6 +6,7 @@ their audit at the confirmation (6.2.8), with the 交际应酬 rule of 7.4.
   an amount and its receipts / 发票 (checked by ``records.core.uploads.check_upload``); every
   bad line is refused at once (``LineErrors``: each message beside its line);
 - ``keep_receipts``: the checked receipts' bytes stored as blobs, the line keeping their names;
+  ``read_receipt`` gives one back, byte for byte, to whoever may read the case;
 - ``audit_lines``: 技质部's approved amount per line (6.2.8): blank = as claimed, another amount
   needs a reason, more than claimed needs the override ticked and a reason; a 交际应酬 line
   without a prior approval of the technician's 主管领导 is approved at 0 citing 7.4, no override.
@@ -28,12 +29,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from records import policy
-from records.core.errors import DomainError
-from records.core.files import put_blob
+from records.core.errors import DomainError, RecordNotFound
+from records.core.files import put_blob, read_blob
+from records.core.store import Store
 from records.core.uploads import SCAN, CheckedUpload, check_upload
+from records.service_forms.archive import files_dir
 
 from .conduct import prior_approval
-from .vocab import CaseError
+from .flow import may_read
+from .vocab import TABLE, CaseError, NotPermitted
 
 # One vocabulary of expense categories; 交际应酬 is the 7.4 one.
 TRANSPORT, LODGING, ALLOWANCE, ENTERTAINMENT, OTHER = "transport", "lodging", "allowance", "entertainment", "other"
@@ -190,6 +194,22 @@ def keep_receipts(folder: Path, lines: list[ClaimLine], names: list[list[str]] |
             receipts.append({"sha256": sha, "size": len(f.data), "mime": f.mime, "type": f.kind, "filename": name})
         out.append(line.stored(receipts))
     return out
+
+
+def read_receipt(store: Store, case_id: int, line: int, number: int, user: dict) -> tuple[dict, bytes]:
+    """A receipt of an expense line (its stored entry and exact bytes), for a user who may read the
+    case. RecordNotFound: no such case, line or receipt; NotPermitted: the user may not read it."""
+    case = store.get(TABLE, int(case_id))
+    if case is None:
+        raise RecordNotFound(f"案例 #{case_id} 不存在")
+    if not may_read(case, user):
+        raise NotPermitted("只有可以查看该案例的人员可以查看收据和发票")
+    lines = (case.get("report") or {}).get("expenses") or []
+    receipts = lines[line].get("receipts") or [] if 0 <= line < len(lines) else []
+    if not 0 <= number < len(receipts):
+        raise RecordNotFound("收据不存在")
+    meta = receipts[number]
+    return meta, read_blob(files_dir(store), meta["sha256"])
 
 
 def total(lines: list[dict], key: str = "amount") -> float:
