@@ -426,7 +426,7 @@ def test_no_regulation_number_written_outside_policy():
 
     root = Path(__file__).resolve().parents[1]
     files = [root / "views/cases.py", root / "views/case_forms.py", root / "forms/cases.py",
-             root / "forms/case_actions.py", root / "views/home.py",
+             root / "forms/case_actions.py", root / "forms/case_report.py", root / "views/home.py",
              root / "views/templates/home.html", *sorted((root / "views/templates/cases").glob("**/*.html"))]
     pattern = re.compile(r"\d+\s*(个)?工作(小时|日)|\d+\s*(—\s*\d+\s*)?元|\d+\s*个?小时")
     found = [(f.name, m.group(0)) for f in files for m in pattern.finditer(f.read_text(encoding="utf-8"))]
