@@ -18,6 +18,7 @@ from records.calendar.workdays import WorkCalendar
 from records.cases import vocab
 from records.cases.duplicates import possible_duplicates
 from records.catalog import customers, phones
+from records.core import schema
 from records.core.errors import DomainError
 from records.core.store import Store
 from records.jobs.overdue import run_overdue
@@ -251,7 +252,7 @@ def test_cases_waiting_for_hand_over_are_handed_over_at_their_recording(tmp_path
     write_v1_cases(root)
     store = Store(root)
     on_time, late, answered, decided = (store.get(vocab.TABLE, i) for i in (1, 2, 3, 4))
-    assert on_time["_schema"] == 2 and on_time["state"] == "awaiting_decision"
+    assert on_time["_schema"] == schema.current(vocab.TABLE) and on_time["state"] == "awaiting_decision"  # v2, and on
     assert on_time["tq_received_at"] == on_time["deadlines"]["handover"]["done_at"] == "2026-11-27T10:00:00+08:00"
     assert on_time["deadlines"]["decision"]["due"] == "2026-11-30T10:30:00+08:00"  # 6.2.2 from the recording
     assert on_time["fines"] == [] and on_time["caller_phone_digits"] == "03125550101"
@@ -264,7 +265,8 @@ def test_cases_waiting_for_hand_over_are_handed_over_at_their_recording(tmp_path
     result = runner.invoke(["migrate", "--data-dir", str(root)])
     assert result.exit_code == 0 and "cases 4" in result.output, result.output
     stored = orjson.loads((root / "tables" / vocab.TABLE / "000000.json").read_bytes())[vocab.TABLE]
-    assert {d["_schema"] for d in stored.values()} == {2} and stored["2"]["state"] == "awaiting_decision"
+    assert {d["_schema"] for d in stored.values()} == {schema.current(vocab.TABLE)}
+    assert stored["2"]["state"] == "awaiting_decision"
     assert len(stored["2"]["fines"]) == 1
     assert runner.invoke(["migrate", "--data-dir", str(root)]).output.strip().endswith("无需迁移")
 
