@@ -1,5 +1,6 @@
 """Forms of the case workflow's actions: one per transition of ``records.cases.flow.TRANSITIONS``,
-in ``ACTION_FORMS`` under the action's name. Each carries the case's revision and its ``HELP``:
+in ``ACTION_FORMS`` under the action's name (the report, its confirmation and the 7.4 approvals:
+``forms.case_report.REPORT_FORMS``). Each carries the case's revision and its ``HELP``:
 why the action's card is there, in words for the person who takes it (shown above the form).
 
 Choices that come from the store or the case are set by the action's preparer
@@ -20,7 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from records import policy
 from records.cases.onsite_record import PATHS
-from records.cases.vocab import ASPECTS, CHARGES, CONDITIONS, MAX_REPORT_PARTS, RATINGS, SOLUTIONS
+from records.cases.vocab import SOLUTIONS
 from records.fines.proposals import MANUAL_LABELS, amount_text
 from records.policy import rule_text
 
@@ -207,76 +208,7 @@ class RecordReturnForm(ActionForm):
     submit = SubmitField("记录返回")
 
 
-# --- The report and its confirmation (6.2.7, 6.2.8) ----------------------------------------------
-
-
-class ExpenseLine(_Line):
-    item = StringField("费用项目", validators=[Optional(), Length(max=100)])
-    amount = StringField("金额（元）", validators=[Optional(), Length(max=20)])
-
-
-class MaterialLine(_Line):
-    part = StringField("返回物料", validators=[Optional(), Length(max=100)])
-    quantity = StringField("数量", validators=[Optional(), Length(max=10)])
-    condition = SelectField("状态", choices=options([("", "—"), *CONDITIONS.items()]), validators=[Optional()])
-
-
-class ReplacedPartLine(_Line):
-    part = StringField("更换零部件", validators=[Optional(), Length(max=100)])
-    quantity = StringField("更换数量", validators=[Optional(), Length(max=10)])
-
-
-def _rating(label: str) -> RadioField:
-    return RadioField(label, choices=options(RATINGS), validators=[InputRequired(f"请选择顾客对「{label}」的评价")])
-
-
-class ReportForm(ActionForm):
-    """6.2.7: the 技术服务单 as filled and evaluated on site, then the report, expenses and returns."""
-    HELP = ("先归档签字的《技术服务单》（上传扫描件或平板签署），再按表单填写现场情况和顾客评价，并以书面形式汇报；"
-            "《技术服务单》、费用报销单、返回物料及有偿服务的收款收据、款项交技质部"
-            f"（{rule_line(policy.REPORT)}）。")
-    arrived_at = datetime_field("到达时间", description="按技术服务单填写")
-    completed_at = datetime_field("完成时间", description="按技术服务单填写")
-    fault_found = text_field("故障现象", max_len=1000)
-    cause = text_field("故障原因", max_len=1000)
-    work_done = text_field("处理情况", max_len=2000)
-    parts = FieldList(FormField(ReplacedPartLine), min_entries=3, max_entries=MAX_REPORT_PARTS,
-                      label="更换零部件及数量")
-    charge = RadioField("有偿 / 无偿", choices=options(CHARGES), validators=[InputRequired("请选择有偿或无偿")])
-    amount = StringField("收费金额（元，有偿时填写）", validators=[Optional(), Length(max=20)])
-    attitude = _rating(ASPECTS["attitude"])
-    skill = _rating(ASPECTS["skill"])
-    timeliness = _rating(ASPECTS["timeliness"])
-    overall = _rating(ASPECTS["overall"])
-    remarks = text_field("顾客意见与建议", required=False, max_len=1000)
-    difference_reason = text_field("与签字表单不一致的原因", required=False, max_len=1000,
-                                   description="平板签署时：上面的内容与顾客签字的表单不同时必填；确认时技质部将看到差异（6.2.9）")
-    text = text_field("书面汇报", description="服务经过、发现的其他问题和建议等")
-    expenses = FieldList(FormField(ExpenseLine), min_entries=4, max_entries=30, label="费用报销")
-    returned_materials = FieldList(FormField(MaterialLine), min_entries=3, max_entries=30,
-                                   label="返回物料（含未使用和损坏品）")
-    receipt_no = text_field("收款收据号（有偿服务）", required=False, max_len=60, area=False)
-    amount_collected = StringField("收款金额（元，有偿服务）", validators=[Optional(), Length(max=20)])
-    submit = SubmitField("提交书面汇报")
-    RATING_FIELDS = tuple(ASPECTS)
-    RATINGS_LEGEND = "顾客服务质量评价（按技术服务单）"
-
-    def to_data(self) -> dict:
-        data = super().to_data()
-        data["ratings"] = {key: data.pop(key) for key in self.RATING_FIELDS if key in data}
-        return data
-
-
-class AuditLine(_Line):
-    approved = StringField("核准金额（元，空 = 按报销）", validators=[Optional(), Length(max=20)])
-    reason = StringField("调整理由", validators=[Optional(), Length(max=400)])
-
-
-class ConfirmForm(ActionForm):
-    HELP = f"核对技术服务单的现场情况和顾客评价，确认服务质量，再逐项审核费用；调整金额须写明理由（{rule_line(policy.CONFIRM)}）。"
-    quality = text_field("服务质量及顾客评价确认意见")
-    lines = FieldList(FormField(AuditLine), min_entries=0, max_entries=30, label="费用审核")
-    submit = SubmitField("确认并完成费用审核")
+# --- The report and its confirmation (6.2.7, 6.2.8) and the 7.4 approvals: forms.case_report ---
 
 
 # --- Fines (6.1.4, 6.1.5, 6.2.6, 6.2.8, 6.2.9) ----------------------------------------------------
@@ -347,8 +279,6 @@ ACTION_FORMS = {
     "complete": CompleteForm,
     "approve_return": ApproveReturnForm,
     "record_return": RecordReturnForm,
-    "report": ReportForm,
-    "confirm": ConfirmForm,
     "rule_fine": RuleFineForm,
     "refer_fine": ReferFineForm,
     "gm_rule_fine": GmRuleFineForm,

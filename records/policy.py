@@ -55,6 +55,16 @@ FINE_FALSIFIED_FORM = Rule("6.2.9", (50, 500), "弄虚作假填报技术服务�
 FOLLOW_UP = Rule("8.1", 3, "每季度（{n} 个月）电话跟踪顾客一次")
 ANNUAL_VISIT = Rule("8.2", 12, "每年至少一次电话巡访可靠性产品顾客")
 
+# --- Service conduct (section 7) -------------------------------------------------------------
+# 7.1–7.3: what the technician records on the report (records.cases.conduct.CHECKLIST).
+CONDUCT_PLAN = Rule("7.1", None, "到达现场后向顾客详细了解产品使用情况，并简要介绍确定的处理方案")
+CONDUCT_INSPECTION = Rule("7.2", None, "维修后询问顾客是否有其他故障需要排除，并对公司产品全面检测、检查")
+CONDUCT_CONTACT = Rule("7.3", None, "将自己的联系方式留给顾客直接联系人员，并记下顾客的联系方式")
+# 7.4: a 交际应酬 expense is not recognised (approved {n} 元) unless the technician's 主管领导
+# agreed beforehand. Reading: "beforehand" = given before the expense's date (the claim has a
+# date, not a time), i.e. on an earlier day (records.cases.conduct.prior_approval).
+ENTERTAINMENT = Rule("7.4", 0, "交际应酬费用未事先征得主管领导同意，不予认可（核准 {n} 元）")
+
 # --- Not regulation numbers: how early the UI warns of a deadline ----------------------------
 WARN_WITHIN_WORKING_HOURS = 2
 # Company parameter (not in the regulation): intake warns of a call from the same phone within

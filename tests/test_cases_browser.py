@@ -7,11 +7,15 @@
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from playwright.sync_api import expect
 
+from records.cases.conduct import CHECKLIST as CONDUCT_CHECKLIST
 from records.service_forms import archive as form_archive
 from tests.browser_support import draw, login
+from tests.fixtures.calendar import TZ
 from tests.fixtures.pdfs import page_image
 from tests.fixtures.users import PASSWORD
 
@@ -154,8 +158,18 @@ def onsite_to_close(as_user, url: str, sign: str = "scan"):
         expect(box.get_by_label("更换零部件 1")).to_have_value("主板")
         expect(box.get_by_label("及时性 基本满意", exact=True)).to_be_checked()
     box.get_by_label("书面汇报").fill("故障系电源模块损坏，已更换，运行正常。")
-    box.get_by_label("费用项目 1").fill("差旅费")
-    box.get_by_label("金额（元） 1").fill("800")
+    for key in CONDUCT_CHECKLIST:  # 7.1–7.3: each answered 是
+        box.locator(f"#report-{key}-0").check()
+    box.get_by_label("全面检测、检查的结果").fill("全面检测正常")
+    box.get_by_label("日期 1").fill(datetime.now(TZ).date().isoformat())
+    box.get_by_label("类别 1").select_option(label="交通")
+    box.get_by_label("费用内容 1").fill("差旅费")
+    box.get_by_label("金额（元） 1").fill("¥1,200")
+    box.get_by_label("金额（元） 2").fill("-5")  # not an amount: left out of the running total
+    expect(page.locator("#expense-total")).to_have_text("1,200.00")
+    box.get_by_label("金额（元） 2").fill("")
+    box.get_by_label("金额（元） 1").fill("８００")  # full-width digits
+    expect(page.locator("#expense-total")).to_have_text("800.00")
     box.get_by_label("返回物料 1").fill("电源模块")
     box.get_by_label("数量 1", exact=True).fill("1")
     box.get_by_label("状态 1").select_option(label="损坏品")
@@ -211,7 +225,9 @@ def test_in_warranty_onsite_repair_from_intake_to_close(page, live_server, data)
     expect(timeline).to_have_count(9)
     case = live_server.store.find("cases")[0]
     assert case["state"] == "closed" and case["outcome"] == "completed"
-    assert case["audit"]["lines"] == [{"item": "差旅费", "claimed": 800.0, "approved": 750.0, "reason": "超出差旅标准"}]
+    assert case["audit"]["lines"] == [{"date": datetime.now(TZ).date().isoformat(), "category": "transport",
+                                       "item": "差旅费", "claimed": 800.0, "approved": 750.0, "reason": "超出差旅标准",
+                                       "override": False, "rule": None}]
     assert case["report"]["returned_materials"] == [{"part": "电源模块", "quantity": 1, "condition": "damaged"}]
     form = case["report"]["service_form"]
     assert form["ratings"] == {"attitude": "satisfied", "skill": "satisfied", "timeliness": "basically",

@@ -18,7 +18,7 @@ from records.service_forms import fields as form_fields
 from records.users import roles
 from scripts import bench_workflow
 from tests.fixtures.calendar import at
-from tests.fixtures.service_forms import RATED, report_form
+from tests.fixtures.service_forms import CONDUCT, RATED, report_form
 
 
 def due(case, key):
@@ -134,7 +134,8 @@ def test_in_warranty_path_deadlines(cal, act, onsite_free_until):
     c = act(c, "confirm", "manager", "2026-12-10T17:00", quality="服务及时，顾客满意",
             lines=[{"approved": "", "reason": ""}, {"approved": "250", "reason": "超标准"}])
     assert (c["state"], c["outcome"]) == ("closed", "completed")
-    assert c["audit"]["lines"][1] == {"item": "住宿", "claimed": 300.0, "approved": 250.0, "reason": "超标准"}
+    assert c["audit"]["lines"][1] == {"date": "2026-12-01", "category": "lodging", "item": "住宿", "claimed": 300.0,
+                                      "approved": 250.0, "reason": "超标准", "override": False, "rule": None}
     assert c["audit"]["approved_total"] == 1050.0
     assert not c["fines"] and case_deadlines.open_deadlines(c) == []
     labels = [t["action"] for t in c["timeline"]]
@@ -148,7 +149,7 @@ def test_audit_adjustment_needs_a_reason(act, onsite_free_until):
     with pytest.raises(CaseError) as e:
         act(c, "confirm", "manager", "2026-12-04T10:00", quality="好",
             lines=[{"approved": "700"}, {"approved": ""}])
-    assert e.value.field == "reason"
+    assert e.value.field == "lines" and [(i, cell) for i, cell, _ in e.value.rows] == [(0, "reason")]  # beside its line
 
 
 @pytest.mark.parametrize("confirmed, days", [
@@ -561,7 +562,7 @@ def test_report_prefill_from_the_onsite_steps_then_from_the_tablet_form(db, act,
     assert pre["source"] == {"id": doc["id"], "version": 2, "kind": "tablet"}
     # the prefill goes through the report as it is
     data = {k: v for k, v in pre.items() if k != "source"}
-    c = act(c, "report", "tech", "2026-12-03T10:00", text="已修复", **data)
+    c = act(c, "report", "tech", "2026-12-03T10:00", text="已修复", **data, **CONDUCT)  # + the 7.x checklist
     assert c["report"]["service_form"]["ratings"]["timeliness"] == "unsatisfied"
     assert c["report"]["form_version"]["version"] == 2
     assert c["report"]["path"] == "tablet" and c["report"]["differences"] == []  # taken as signed: no difference

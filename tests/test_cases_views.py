@@ -10,6 +10,7 @@ import pytest
 from records.calendar.corrections import current_calendar
 from records.cases import flow, vocab, workflow
 from records.service_forms import archive as form_archive
+from tests.fixtures.service_forms import CONDUCT
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -342,7 +343,9 @@ def _report_post(c, **over):
             "report-parts-0-quantity": "1", "report-charge": "free", "report-attitude": "satisfied",
             "report-skill": "satisfied", "report-timeliness": "basically", "report-overall": "satisfied",
             "report-remarks": "希望备件更充足", "report-text": "已修复，运行正常", "report-expenses-0-item": "差旅费",
-            "report-expenses-0-amount": "800"}
+            "report-expenses-0-amount": "800", "report-expenses-0-category": "transport",
+            "report-expenses-0-date": _minute(c["onsite"]["arrived_at"])[:10],
+            **{f"report-{k}": v for k, v in CONDUCT.items()}}
     data.update(over)
     return data
 
@@ -436,7 +439,7 @@ def test_no_regulation_number_written_outside_policy():
 
     root = Path(__file__).resolve().parents[1]
     files = [root / "views/cases.py", root / "views/case_forms.py", root / "forms/cases.py",
-             root / "forms/case_actions.py", root / "views/home.py",
+             root / "forms/case_actions.py", root / "forms/case_report.py", root / "views/home.py",
              root / "views/templates/home.html", *sorted((root / "views/templates/cases").glob("**/*.html"))]
     pattern = re.compile(r"\d+\s*(个)?工作(小时|日)|\d+\s*(—\s*\d+\s*)?元|\d+\s*个?小时")
     found = [(f.name, m.group(0)) for f in files for m in pattern.finditer(f.read_text(encoding="utf-8"))]

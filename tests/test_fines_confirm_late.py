@@ -113,7 +113,7 @@ def test_per_day_proposals_merge_into_one_per_case(tmp_path, runner, users):
     write_v2_cases(root)
     store = Store(root)
     closed, waiting, ruled = (store.get(vocab.TABLE, i) for i in (1, 2, 3))
-    assert closed["_schema"] == schema.current(vocab.TABLE) == 3
+    assert closed["_schema"] == schema.current(vocab.TABLE) == 4
     assert [(f["key"], f["status"], f["amount"]) for f in closed["fines"]] == [
         ("handover", "proposed", 50), ("confirm_late:1", "confirmed", 50), ("confirm_late", "proposed", 150)]
     merged = closed["fines"][2]
@@ -136,9 +136,9 @@ def test_per_day_proposals_merge_into_one_per_case(tmp_path, runner, users):
     again = migrations.one_confirm_late_proposal(copy.deepcopy(store.get(vocab.TABLE, 1)))
     assert again["fines"] == store.get(vocab.TABLE, 1)["fines"]
     result = runner.invoke(["migrate", "--data-dir", str(root)])
-    assert result.exit_code == 0 and "cases 3" in result.output, result.output
+    assert result.exit_code == 0 and "cases 3" in result.output, result.output  # 3 cases migrated
     stored = orjson.loads((root / "tables" / vocab.TABLE / "000000.json").read_bytes())[vocab.TABLE]
-    assert {d["_schema"] for d in stored.values()} == {3}
+    assert {d["_schema"] for d in stored.values()} == {schema.current(vocab.TABLE)}
     assert [f["key"] for f in stored["1"]["fines"]] == ["handover", "confirm_late:1", "confirm_late"]
     assert runner.invoke(["migrate", "--data-dir", str(root)]).output.strip().endswith("无需迁移")
     entries = Store(root).history(vocab.TABLE, 1)  # audited: the migration's own entry

@@ -16,6 +16,7 @@ from records.notifications import inbox
 from records.users import accounts
 from tests.fixtures.calendar import at
 from tests.fixtures.service_forms import report_form
+from tests.fixtures.users import set_supervisor
 
 NEAR_FREE = dict(solution="onsite_free", analysis="电源模块损坏")
 DISPATCH = dict(plan="更换电源模块", precautions="断电后再开箱", departed_at=at("2026-11-30T09:30"))
@@ -25,7 +26,8 @@ ON_SITE = [
      {"engineer"}),
 ]
 REPORT = dict(text="已修复", **report_form("2026-11-30T13:30", "2026-12-01T10:30"),
-              expenses=[{"item": "差旅", "amount": "800"}], returned_materials=[])
+              expenses=[{"date": "2026-12-01", "category": "transport", "item": "差旅", "amount": "800"}],
+              returned_materials=[])
 
 # path: (intake: user, kind, serial; expected) and the steps (action, user, when, data, expected)
 PATHS = {
@@ -40,6 +42,10 @@ PATHS = {
          {"tech", "tech2"}),
         *ON_SITE,
         ("approve_return", "manager", "2026-12-01T11:10", {}, {"tech", "tech2"}),
+        # 7.4: the technician asks their 主管领导 (tech's is manager: ``set_supervisor`` below), who answers
+        ("request_approval", "tech", "2026-12-01T11:20", dict(purpose="招待顾客工作餐，约 300 元"), {"manager"}),
+        ("decide_approval", "manager", "2026-12-01T11:30", dict(request="1", agreed="yes",
+                                                                given_at=at("2026-12-01T11:25")), {"tech", "tech2"}),
         ("record_return", "tech", "2026-12-01T16:00", dict(returned_at=at("2026-12-01T15:00")), {"engineer"}),
         ("report", "tech", "2026-12-02T10:00", REPORT, {"engineer", "manager"}),
         ("confirm", "engineer", "2026-12-03T09:00", dict(quality="服务良好", lines=[{"approved": "700", "reason": "超标准"}]),
@@ -150,6 +156,7 @@ def check(db, case: dict, action: str, by: str, expected: set[str], made: list[d
 @pytest.mark.parametrize("path", PATHS)
 def test_each_step_tells_exactly_its_people(path, db, cal, users, world, new_case, act, archive_signed_form):
     (who, kind, serial, expected, *extra), steps = PATHS[path]
+    set_supervisor(db, "tech", "manager")  # 7.4: who a technician asks
     before = last_id(db)
     c = new_case(user=who, kind=kind, serial=serial, **(extra[0] if extra else {}))
     check(db, c, "intake", who, expected, made_since(db, before))
@@ -183,6 +190,7 @@ def test_notices_name_the_step_what_comes_next_and_the_deadline(db, new_case, ac
 
 def test_the_confirmation_tells_the_technicians_their_expenses_as_approved(db, new_case, act, archive_signed_form):
     _, steps = PATHS["onsite_free"]
+    set_supervisor(db, "tech", "manager")
     c = new_case(user="engineer", serial="IN-001")
     for action, by, when, data, _ in steps[:-1]:
         if action == "report":

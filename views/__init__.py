@@ -7,11 +7,12 @@ from flask import Flask
 def register(app: Flask) -> None:
     from . import (
         admin,
-        assessments,
         archive,
+        assessments,
         auth,
         calendar,
         case_notes,
+        case_report,
         cases,
         customers,
         exports,
@@ -53,5 +54,6 @@ def register(app: Flask) -> None:
         assessments,
         fines,
         archive,
+        case_report,
     ):
         app.register_blueprint(module.bp)

@@ -25,9 +25,10 @@ from flask_login import current_user
 from forms.base import options
 from forms.case_actions import ACTION_FORMS, ActionForm
 from forms.case_records import RECORD_FORMS
+from forms.case_report import REPORT_FORMS
 from records import policy
 from records.calendar.workdays import parse_local, to_local
-from records.cases import flow, onsite_record, vocab
+from records.cases import conduct, expenses, flow, onsite_record, vocab
 from records.cases.steps.decision import allowed_solutions
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.fines import rulings
@@ -37,7 +38,7 @@ from records.users.accounts import TABLE as USERS
 
 from .common import input_now, store
 
-TIME_FIELDS = ("responded_at", "departed_at", "arrived_at", "completed_at", "returned_at")
+TIME_FIELDS = ("responded_at", "departed_at", "arrived_at", "completed_at", "returned_at", "given_at")
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,32 @@ def _expenses(case: dict) -> list[dict]:
 
 
 def _confirm_choices(form, case: dict) -> None:
+    rows = conduct.approvals(case)
     for entry, e in zip(form.lines, _expenses(case)):
-        entry.label.text = f"{e['item']}：报销 {e['amount']:.2f} 元"
+        text = f"{expenses.label(e)}：报销 {e['amount']:.2f} 元"
+        if expenses.unrecognised(e, rows):
+            text += f"（{policy.ENTERTAINMENT.clause}：未事先征得主管领导同意，核准 {policy.ENTERTAINMENT.value} 元）"
+        elif e.get("category") == expenses.ENTERTAINMENT:
+            text += f"（{policy.ENTERTAINMENT.clause}：主管领导已事先同意）"
+        entry.label.text = text
+    contact = ((case.get("report") or {}).get("conduct") or {}).get("customer_contact")
+    customer = store().get(CUSTOMERS, case["customer_id"]) if case.get("customer_id") else None
+    if conduct.contact_is_new(customer, contact):
+        form.add_contact.label.text = (f"将顾客联系人 {contact['name']}（{contact['phone']}）加入"
+                                       f"「{customer['name']}」的联系人（{policy.CONDUCT_CONTACT.clause}）")
+    else:
+        del form.add_contact
+
+
+# --- 7.4: the 主管领导's prior approval of 交际应酬 -------------------------------------------------
+
+
+def _decide_approval_choices(form, case: dict) -> None:
+    names = accounts.display_names(store())
+    form.request.choices = options([
+        (str(a["id"]), f"{names.get(a['requested_by'], a['requested_by'])} "
+                       f"{to_local(parse_local(a['requested_at'])):%m-%d %H:%M} 申请：{a['purpose']}")
+        for a in conduct.approvals(case) if a["state"] == conduct.REQUESTED])
 
 
 # --- Fines (6.1.4, 6.1.5, 6.2.6, 6.2.8, 6.2.9) ----------------------------------------------------
@@ -251,6 +276,8 @@ PREPARERS: dict[str, Preparer] = {
     "report": Preparer(defaults=_report_defaults, choices=_report_choices),
     "confirm": Preparer(defaults=lambda case: {"lines": [{"approved": "", "reason": ""} for _ in _expenses(case)]},
                         choices=_confirm_choices),
+    "request_approval": Preparer(),
+    "decide_approval": Preparer(choices=_decide_approval_choices),
     "rule_fine": Preparer(choices=_fine_choices(rulable)),
     "refer_fine": Preparer(choices=_fine_choices(rulable)),
     "gm_rule_fine": Preparer(choices=_fine_choices(lambda case: [f for f in case.get("fines") or [] if not is_running(f)])),
@@ -261,7 +288,7 @@ PREPARERS: dict[str, Preparer] = {
     "merge": Preparer(),
     "restore": Preparer(),
 }
-FORMS: dict[str, type[ActionForm]] = {**ACTION_FORMS, **RECORD_FORMS}  # the flow's, then the record keeping's
+FORMS: dict[str, type[ActionForm]] = {**ACTION_FORMS, **REPORT_FORMS, **RECORD_FORMS}  # the flow's, record keeping's
 assert PREPARERS.keys() == flow.TRANSITIONS.keys() == FORMS.keys(), "one preparer and one form per action"
 
 

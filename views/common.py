@@ -98,6 +98,11 @@ def form_errors_to_fields(form, exc) -> None:
         target.errors = list(target.errors) + [str(exc)]
     else:
         form.form_errors.append(str(exc))
+    # A table's every bad line at once (records.cases.expenses.LineErrors): each beside its cell.
+    entries = getattr(target, "entries", None) or []
+    for index, cell, message in (getattr(exc, "rows", ()) if target is not None else ()):
+        sub = entries[index][cell] if index < len(entries) and cell in entries[index].form else target
+        sub.errors = list(sub.errors) + [message]
 
 
 def save_edit(form, save: Callable[[int], object], what: str, edit_url: str, done_url: str):

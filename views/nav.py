@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from flask import current_app, request, url_for
 from flask_login import current_user
 
-from records.reports.assessments import MENU_ROLES as ASSESSMENT_ROLES
 from records.fines.visibility import ALL_FINES_READERS
+from records.reports.assessments import MENU_ROLES as ASSESSMENT_ROLES
 from records.users import roles
 
 

@@ -37,8 +37,10 @@ not (6.2.6), the written report with the archived signed 技术服务单 (6.2.7)
 fee audit (6.2.8). The fine transitions (6.1.5, 6.2.8, 6.2.9) leave the state as it is.
 
 Who (``who``): a role, or "@receiver" / "@technician" / "@assignee" of this very case, or
-"@tq_before_decision": 技质部 while the case is not yet decided (``decided``), or "@fined": the
-person concerned by a proposal still waiting for its ruling (their statement, 申辩/说明).
+"@tq_before_decision": 技质部 while the case is not yet decided (``decided``), "@fined": the
+person concerned by a proposal still waiting for its ruling (their statement, 申辩/说明), or
+"@approver": the 主管领导 a technician's 7.4 request waits for (``request_approval`` /
+``decide_approval``, beside the flow like the extra actions: records.cases.steps.conduct).
 
 Who hears of a step (``notify``): each row names the people told when the step is taken (an
 inbox notice, and mail; ``records.cases.notices``), as ``Notify`` entries, each a set of
@@ -66,11 +68,15 @@ from records.calendar.workdays import iso_local
 from records.fines.proposals import is_running, pending, rulable
 from records.users.roles import CASE_READERS, TQ_ROLES
 
+from .conduct import approvers, pending_approvers
 from .vocab import CANCELLED, STATES, is_live
 
 TQ = tuple(TQ_ROLES)
 ANY_STATE = frozenset(STATES)
 OPEN_STATES = ANY_STATE - {"closed"}
+# Sent on site, not yet confirmed: when a technician may ask for a 7.4 approval and it is decided.
+SENT_STATES = frozenset({"on_route", "on_site", "completed", "return_approved", "awaiting_report",
+                         "awaiting_confirmation"})
 
 
 # --- Facts of a case the guards and the steps read ----------------------------------------------
@@ -157,6 +163,7 @@ IS_CANCELLED = Guard(lambda c: c.get("outcome") == CANCELLED, "只有已作废�
 EARLY_TQ = ("tq_manager", "@tq_before_decision")  # 技质部 before the decision, 技质部经理 after
 VERIFIED = Guard(lambda c: not c.get("unverified"),
                  "顾客单位或产品编号待核实：请技质部先核实（关联已有或新建顾客单位、产品），再确定解决方案（6.2.2）")
+APPROVAL_PENDING = Guard(lambda c: bool(pending_approvers(c)), "没有待审批的交际应酬申请（7.4）")
 UNVERIFIED_LEFT = Guard(lambda c: bool(c.get("unverified")), "该案例没有待核实的顾客单位或产品")
 
 
@@ -232,6 +239,10 @@ TRANSITIONS: dict[str, Transition] = {
                  notify=(Notify(("@tq_owner", "tq_manager")),)),
     "confirm": _t("确认及费用审核（6.2.8）", "6.2.8", {"awaiting_confirmation"}, {"closed"}, TQ,
                   notify=(Notify(("@technicians",)),)),
+    "request_approval": _t("申请交际应酬事先同意（7.4）", "7.4", SENT_STATES, None, ("@technician",), todo=False,
+                           extra=True, notify=(Notify(("@approver",)),)),
+    "decide_approval": _t("主管领导审批交际应酬（7.4）", "7.4", SENT_STATES, None, ("@approver",),
+                          guard=APPROVAL_PENDING, todo=False, extra=True, notify=(Notify(("@technicians",)),)),
     "rule_fine": _t("处理处罚建议", "6.1.4", ANY_STATE, None, ("tq_manager",), guard=HAS_PENDING_FINES,
                     notify=FINE_NOTICES),
     "refer_fine": _t("报总经理裁定（6.2.8 特殊情况）", "6.2.8", ANY_STATE, None, ("tq_manager",),
@@ -293,6 +304,8 @@ def _fits(case: dict, user: dict, who: str) -> bool:
         return bool(_roles(user) & set(TQ_ROLES)) and not decided(case)
     if who == "@fined":
         return bool(name) and any(f.get("person") == name for f in pending(case))
+    if who == "@approver":  # the 主管领导 a 7.4 request waits for
+        return bool(name) and name in pending_approvers(case)
     return who in _roles(user)
 
 
@@ -369,12 +382,14 @@ def todo_actions(case: dict, user: dict) -> list[str]:
 def may_read(case: dict, user: dict) -> bool:
     """Whether the user may see the case (its page, its 技术服务单): a role of CASE_READERS
     reads every case; anyone else the cases they take part in, as receiver, reply assignee,
-    one of the technicians sent, or the person concerned by one of its fine proposals."""
+    one of the technicians sent, the person concerned by one of its fine proposals, or the 主管领导
+    asked for a 7.4 approval."""
     if _roles(user) & set(CASE_READERS):
         return True
     name = user.get("username")
     return bool(name) and (case.get("received_by") == name or case.get("reply_assignee") == name
-                           or name in technicians(case) or any(f.get("person") == name for f in case.get("fines") or []))
+                            or name in technicians(case) or name in approvers(case)
+                            or any(f.get("person") == name for f in case.get("fines") or []))
 
 
 def log(case: dict, by: str, now: datetime, action: str, text: str) -> None:

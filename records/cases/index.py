@@ -54,7 +54,7 @@ def summarize(case: dict) -> dict:
     }
 
 
-CASES = TableIndex(TABLE, summarize, version="cases-3",
+CASES = TableIndex(TABLE, summarize, version="cases-4",
                    order=lambda r: (r["received_at"], r["id"]),
                    fields=("type", "state", "outcome", "customer_id", "product_id", "received_by", "technicians",
                            "live", "fined"))

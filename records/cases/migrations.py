@@ -14,6 +14,11 @@ module, so whoever reads the table ``cases`` has them; ``aftersales migrate`` re
   (``late_days``), still counting (``running``) while the confirmation is not made. Idempotent
   (a case at v3 is never migrated again, and a case without per-day proposals is unchanged);
   ``aftersales migrate`` writes it through the audited transaction, as every migration.
+- v3 → v4 (issue 12): expense lines have a date and a category of one vocabulary
+  (``records.cases.expenses.CATEGORIES``). A line stored as free text (``{"item", "amount"}``)
+  becomes category 其他 (``other``) with its text kept, no date and no receipts; its audit line
+  (6.2.8) gains the category, no override and no rule. Idempotent: a line that has a category is
+  left as it is.
 """
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ from records.core import schema
 from records.fines.proposals import CONFIRM_LATE, OLD_PER_DAY, add_proposal, find
 
 OLD_WAITING = "awaiting_handover"  # the state of v1 that v2 no longer has
-schema.VERSIONS["cases"] = 3
+schema.VERSIONS["cases"] = 4
+OTHER = "other"  # records.cases.expenses.OTHER (that module sits above this one: named here, tested equal)
 
 
 @schema.migration("cases", 1)
@@ -86,4 +92,19 @@ def one_confirm_late_proposal(doc: dict) -> dict:
         "at": first.get("proposed_at"), "by": "migrate", "action": "fine_merge", "label": "数据升级",
         "text": f"数据升级：{rule.clause} 逐日处罚建议 {len(merging)} 条合并为一条（每个工作日 {rule.value} 元）",
         "fine_key": CONFIRM_LATE}]
+    return doc
+
+
+@schema.migration("cases", 3)
+def expense_categories(doc: dict) -> dict:
+    """v3 → v4: free-text expense lines become 其他 with their text kept (6.2.7, 6.2.8)."""
+    report = doc.get("report")
+    if report and report.get("expenses"):
+        report["expenses"] = [e if e.get("category") else {"date": None, "category": OTHER, "item": e.get("item", ""),
+                                                           "amount": e.get("amount"), "receipts": []}
+                              for e in report["expenses"]]
+    audit = doc.get("audit")
+    if audit and audit.get("lines"):
+        audit["lines"] = [x if "category" in x else {"date": None, "category": OTHER, **x, "override": False, "rule": None}
+                          for x in audit["lines"]]
     return doc

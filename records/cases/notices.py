@@ -26,6 +26,7 @@ from records.notifications.inbox import Notice
 from records.users.accounts import TABLE as USERS
 from records.users.roles import TQ_ENGINEER, TQ_MANAGER
 
+from .conduct import latest_request
 from .deadlines import open_deadlines
 from .flow import INTAKE_NOTIFY, TRANSITIONS, Notify, next_steps, technicians, tq_owner
 from .vocab import DEADLINE_LABELS, TABLE, TYPES
@@ -74,6 +75,8 @@ def _people(case: dict, who: str, users: dict[str, dict]) -> list[str]:
         return _active(users, [case.get("reply_assignee")])
     if who == "@technicians":
         return _active(users, technicians(case))
+    if who == "@approver":  # the 主管领导 of the latest 7.4 request
+        return _active(users, [(latest_request(case) or {}).get("approver")])
     if who == "@fines":
         return []  # the fine notices tell them (``fine_notices``)
     return _with_role(users, who)

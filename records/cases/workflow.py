@@ -30,14 +30,15 @@ from . import notices
 from .deadlines import meet, set_deadline
 from .flow import TRANSITIONS, guard_message, guard_ok, log, may
 from .numbers import next_number
-from .steps import closure, corrections, decision, fine_decisions, onsite, quote, report, unknown
+from .steps import closure, conduct, corrections, decision, fine_decisions, onsite, quote, report, unknown
 from .steps import intake as intake_steps
 from .steps.intake import hand_over_at_recording
 from .vocab import CHANNELS, SOURCE_TABLES, SOURCES, STATES, TABLE, TYPES, UNVERIFIED, CaseError, NotPermitted
 
 # One handler per transition, from the steps modules named by the sections of the regulation.
 HANDLERS = {**intake_steps.HANDLERS, **decision.HANDLERS, **quote.HANDLERS, **onsite.HANDLERS, **report.HANDLERS,
-            **fine_decisions.HANDLERS, **corrections.HANDLERS, **closure.HANDLERS, **unknown.HANDLERS}
+            **fine_decisions.HANDLERS, **corrections.HANDLERS, **closure.HANDLERS, **unknown.HANDLERS,
+            **conduct.HANDLERS}
 assert HANDLERS.keys() == TRANSITIONS.keys(), sorted(HANDLERS.keys() ^ TRANSITIONS.keys())
 
 

@@ -6,13 +6,16 @@ from datetime import datetime
 from records import policy
 from records.calendar import time_limits as dl
 from records.calendar.time_limits import Deadline
-from records.calendar.workdays import WorkCalendar, iso_local
+from records.calendar.workdays import WorkCalendar, iso_local, parse_local
+from records.catalog.customers import TABLE as CUSTOMERS
 from records.core.transaction import Transaction
 from records.fines.proposals import CONFIRM_LATE, confirm_late_proposal, find
-from records.service_forms.archive import latest_version
+from records.service_forms.archive import files_dir, latest_version
 
+from .. import expenses as claim
 from .. import input as checked
 from .. import onsite_record
+from ..conduct import approvals, checklist, contact_is_new
 from ..deadlines import meet, responsible, set_deadline
 from ..flow import collects_fee, log
 from ..vocab import ASPECTS, CHARGES, CONDITIONS, MAX_REPORT_PARTS, RATINGS, CaseError
@@ -38,7 +41,7 @@ def service_form_fields(case: dict, data: dict, now: datetime) -> dict:
     charge = data.get("charge")
     if charge not in CHARGES:
         raise CaseError("请选择有偿或无偿（按技术服务单）", "charge")
-    amount = checked.money(data.get("amount"), "amount", "收费金额", required=(charge == "paid"))
+    amount = claim.money(data, "amount", "收费金额", required=(charge == "paid"))
     ratings = data.get("ratings") or {}
     if not isinstance(ratings, dict):
         raise CaseError("顾客评价格式不正确", "ratings")
@@ -56,7 +59,8 @@ def service_form_fields(case: dict, data: dict, now: datetime) -> dict:
 
 def report(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
     """6.2.7: the written report with the archived signed 技术服务单, its filled fields and the
-    customer's evaluation, the expenses, the returned materials and the fee collected."""
+    customer's evaluation, the conduct checklist (7.1–7.3), the expenses (a 交际应酬 line accepted
+    and marked, 7.4) with their receipts, the returned materials and the fee collected."""
     by = user["username"]
     # 6.2.7: the 技术服务单 is handed in with the report: its signed version must be archived.
     latest = latest_version(tx, case["id"])
@@ -68,10 +72,9 @@ def report(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
     diffs = onsite_record.differences_with_reason(signed, filled, data)
     text = checked.text(data, "text", "书面汇报")
     outcome = checked.text(data, "form_outcome", "技术服务单结论", required=False, max_len=1000)
-    expenses = []
-    for row in checked.lines(data, "expenses"):
-        item = checked.row_text(row, "item", "费用项目", "expenses")
-        expenses.append({"item": item, "amount": checked.money(row.get("amount"), "expenses", f"费用 {item} 的金额")})
+    conduct = checklist(data)
+    received = parse_local(case.get("received_at"))
+    lines = claim.claim_lines(data.get("expenses") or [], today=now.date(), earliest=received.date() if received else None)
     materials = []
     for row in checked.lines(data, "returned_materials"):
         part = checked.row_text(row, "part", "返回物料名称", "returned_materials")
@@ -82,46 +85,65 @@ def report(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
         materials.append({"part": part, "quantity": qty, "condition": cond})
     collect = collects_fee(case)
     receipt = checked.text(data, "receipt_no", "收款收据号", required=collect, max_len=60)
-    amount = checked.money(data.get("amount_collected"), "amount_collected", "收款金额", required=collect)
+    amount = claim.money(data, "amount_collected", "收款金额", required=collect)
+    expenses = claim.keep_receipts(files_dir(tx.store), lines)  # the bytes last: every check passed
     case["report"] = {"text": text, "form_outcome": outcome, "service_form": filled,
                       "form_version": {"id": latest["id"], "version": latest["version"], "kind": latest["kind"],
                                        "form_no": latest.get("form_no"), "sha256": latest["sha256"]},
                       "path": onsite_record.TABLET if signed else onsite_record.PAPER, "differences": diffs,
-                      "expenses": expenses, "returned_materials": materials, "receipt_no": receipt,
-                      "amount_collected": amount, "reported_by": by, "reported_at": iso_local(now)}
+                      "conduct": conduct, "expenses": expenses, "returned_materials": materials,
+                      "receipt_no": receipt, "amount_collected": amount, "reported_by": by, "reported_at": iso_local(now)}
     meet(case, "report", now)
     set_deadline(case, "confirm", dl.confirm_deadline(cal, now), case.get("tq_owner"))
     case["state"] = "awaiting_confirmation"
-    total = sum(e["amount"] for e in expenses)
+    social = sum(1 for e in expenses if e["category"] == claim.ENTERTAINMENT)
     log(case, by, now, "report",
          f"书面汇报（技术服务单第 {latest['version']} 版），顾客总体评价：{RATINGS[filled['ratings']['overall']]}，"
-         f"报销 {total:.2f} 元，返回物料 {len(materials)} 项")
+         f"报销 {claim.total(expenses):.2f} 元" + (f"（含交际应酬 {social} 项，7.4）" if social else "")
+         + f"，返回物料 {len(materials)} 项")
 
 
 def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
-    """6.2.8: 技质部 confirms the service quality and audits the fees (its duty, 3.1); late → the
-    case's one 6.2.8 proposal, its count stopped here (50 元 × the working days begun late)."""
+    """6.2.8: 技质部 confirms the service quality and audits the fees (its duty, 3.1): more than
+    claimed only with the override and a reason; a 交际应酬 line without the 主管领导's prior
+    approval at 0 (7.4). With one tick the customer's contact the technician took joins the
+    customer's contacts (7.3). Late → the case's one 6.2.8 proposal, its count stopped here
+    (50 元 × the working days begun late)."""
     by = user["username"]
     quality = checked.text(data, "quality", "服务质量及顾客评价确认意见")
     claimed = case["report"]["expenses"]
     rows = data.get("lines") or []
     if len(rows) != len(claimed):
         raise CaseError("审核行数与报销单不符，请刷新页面", "lines")
-    lines = []
-    for e, row in zip(claimed, rows):
-        approved = checked.money(row.get("approved"), "lines", f"{e['item']} 的核准金额", required=False)
-        approved = e["amount"] if approved is None else approved
-        reason = checked.text(row, "reason", f"{e['item']} 的调整理由", required=(approved != e["amount"]), max_len=400)
-        lines.append({"item": e["item"], "claimed": e["amount"], "approved": approved, "reason": reason})
+    lines = claim.audit_lines(claimed, rows, approvals(case))
+    added = None
+    contact = (case["report"].get("conduct") or {}).get("customer_contact")
+    if data.get("add_contact") and contact and case.get("customer_id"):
+        customer = tx.get(CUSTOMERS, case["customer_id"])
+        if contact_is_new(customer, contact):
+            tx.update(CUSTOMERS, customer["id"], {"contacts": [*(customer.get("contacts") or []),
+                                                              {"name": contact["name"], "phone": contact["phone"],
+                                                               "title": ""}]},
+                      note=f"{case.get('number', '')} 技术人员记下的顾客联系人（7.3）")
+            added = dict(contact)
     case["tq_owner"] = case.get("tq_owner") or by
     case["audit"] = {"quality": quality, "confirmed_by": by, "confirmed_at": iso_local(now), "lines": lines,
-                     "approved_total": round(sum(x["approved"] for x in lines), 2)}
+                     "approved_total": claim.total(lines, "approved"), "contact_added": added}
     entry = case["deadlines"]["confirm"]
     confirm_late_proposal(case, cal, Deadline.from_dict(entry), now, responsible(case, "confirm"), now, by=by,
                           final=True)
     meet(case, "confirm", now)
     case["state"], case["outcome"] = "closed", "completed"
-    text = f"确认服务质量，费用核准 {case['audit']['approved_total']:.2f} 元，结案"
+    text = f"确认服务质量，费用核准 {case['audit']['approved_total']:.2f} 元"
+    refused = sum(1 for x in lines if x.get("rule"))
+    over = sum(1 for x in lines if x.get("override"))
+    if refused:
+        text += f"（交际应酬 {refused} 项未事先征得主管领导同意，按 7.4 不予认可）"
+    if over:
+        text += f"（超额核准 {over} 项）"
+    if added:
+        text += f"，顾客联系人 {added['name']} 已加入顾客单位联系人（7.3）"
+    text += "，结案"
     if find(case, CONFIRM_LATE) is not None:
         text += f"（逾期，{policy.FINE_CONFIRM_LATE_PER_DAY.clause} 处罚建议见处罚一栏）"  # who and how much: the fine's readers only
     log(case, by, now, "confirm", text)
