@@ -25,7 +25,7 @@ from forms.case_actions import ACTION_FORMS, ActionForm
 from forms.case_records import RECORD_FORMS
 from records import policy
 from records.calendar.workdays import parse_local, to_local
-from records.cases import flow, vocab
+from records.cases import flow, queries, vocab
 from records.cases.steps import report as report_step
 from records.cases.steps.decision import allowed_solutions
 from records.catalog.customers import TABLE as CUSTOMERS
@@ -120,6 +120,8 @@ def _dispatch_choices(form, case: dict) -> None:
     form.technicians.choices = options(sorted(
         (u["username"], u.get("display_name") or u["username"])
         for u in _active_users() if "technician" in u.get("roles", [])))
+    load = queries.open_cases_by_technician(store())  # 6.2.5: whom to send, by their open cases
+    form.technicians.notes = {c.value: f"在办案例 {load.get(c.value, 0)} 件" for c in form.technicians.choices}
 
 
 def _record_return_help(case: dict, user: dict) -> str | None:
