@@ -211,7 +211,7 @@ class RecordReturnForm(ActionForm):
     # 6.2.6: before 技质部 has agreed, the first submission is refused with the consequence and
     # this box appears; only a second submission with it ticked records the return.
     confirm_unapproved = BooleanField(f"我已知晓：未经技质部同意返回，将按 {policy.FINE_RETURN_UNAPPROVED.clause} "
-                                      "提出处罚建议；仍要记录返回")
+                                      "提出处罚建议；仍要记录返回", render_kw={"required": True})
     SECOND_STEP = ("confirm_unapproved",)
     submit = SubmitField("记录返回")
 

@@ -116,6 +116,8 @@ def test_return_before_approval_is_a_confirmed_second_step(client, auth, store, 
     page = html(resp)
     assert 'name="record_return-confirm_unapproved"' in page and f'value="{back}"' in page
     assert "未经技质部同意返回，将按 6.2.6 提出处罚建议" in page and "50—500" in page
+    assert re.search(r'<input[^>]*is-invalid[^>]*name="record_return-confirm_unapproved"[^>]*required', page)
+    assert "请先电话反馈技质部；确需现在记录返回，请勾选确认后再次提交" in page  # the refusal beside the box
     assert store.get("cases", c["id"])["state"] == "completed"  # nothing recorded by the first submission
     resp = client.post(f"/cases/{c['id']}/record-return", data={**form, "record_return-confirm_unapproved": "y"})
     assert resp.status_code == 302
