@@ -5,7 +5,7 @@ import-linter, ``[tool.importlinter]`` in pyproject.toml, and tests/test_archite
 ``|`` marks siblings that do not import each other; *(planned)* are the homes later issues fill.
 
 - ``jobs/``           the scheduled runs (cron): the overdue check, the follow-up run     ── top
-- ``reports/`` | ``archive/``   *(planned)* section 9's reports and charts | section 10's exports
+- ``reports/`` | ``archive/``   section 9's assessments and reports | *(planned)* section 10's exports
 - ``technical_notices/``        *(planned)*
 - ``followups/``      8.1, 8.2: the follow-up call tasks and the calls recorded on them
 - ``cases/``          sections 5 and 6: the case workflow as one table, its steps and deadlines

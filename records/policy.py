@@ -75,6 +75,10 @@ DUPLICATE_CALL_DAYS = 7
 # the 邮件设置 page, who may queue it again.
 MAIL_MAX_ATTEMPTS = 10
 
+# Company parameter (company practice, not in the regulation): 返修 (GLOSSARY, 9.1) is a new
+# fault on the same serial received within this many days of an on-site repair (its work completed).
+REWORK_DAYS = 90
+
 
 def dispatch_bands_text() -> str:
     """5.1.1.3 in words, from the bands above (for forms and pages)."""

@@ -7,6 +7,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     from . import (
         admin,
+        assessments,
         auth,
         calendar,
         case_notes,
@@ -30,5 +31,5 @@ def register(app: Flask) -> None:
     nav.init_app(app)
     mail_soon.init_app(app)
     for module in (auth, home, admin, customers, products, product_import, history, calendar, cases, case_notes,
-                   lookup, service_forms, followups, notifications):
+                   lookup, service_forms, followups, notifications, assessments):
         app.register_blueprint(module.bp)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import current_app, request, url_for
 from flask_login import current_user
 
+from records.reports.assessments import MENU_ROLES as ASSESSMENT_ROLES
 from records.users import roles
 
 
@@ -27,6 +28,7 @@ NAV = [
     NavItem("查询案例", "lookup.index"),
     NavItem("服务案例", "cases.index", roles.CASE_READERS),
     NavItem("跟踪回访", "followups.index", roles.FOLLOWUP_ROLES),
+    NavItem("考核", "assessments.index", ASSESSMENT_ROLES),
     NavItem("顾客单位", "customers.index"),
     NavItem("产品", "products.index"),
     NavItem("消息", "notifications.index"),

@@ -1,0 +1,6 @@
+"""reports: section 9's evaluations and reports (9.1, 9.5 now; 9.2–9.4 planned, issue 17).
+
+- ``figures.py``      the assessments' figures from the records (pure): 9.1 per technician and quarter, 9.5 per 技质部 member and month
+- ``assessments.py``  考核 kept, sent and archived (9.1, 9.5): who may, the opinion or evaluation, the notices
+- ``documents.py``    the archived A4 PDF of an assessment and the month's Excel export (9.5)
+"""
