@@ -26,7 +26,7 @@ from records.fines.proposals import MANUAL_LABELS, amount_text
 from records.policy import rule_text
 
 from .base import CheckboxList, DecimalField, Form, datetime_field, options, rev_field, text_field
-from .widgets import LongSelect
+from .widgets import CheckboxTiles, LongSelect
 
 
 def rule_line(rule: policy.Rule) -> str:
@@ -47,6 +47,11 @@ class ActionForm(Form):
     HELP = ""  # why the action is there, for the person who takes it
     RATING_FIELDS: tuple[str, ...] = ()  # radio fields the page shows as one table (the evaluation)
     RATINGS_LEGEND = ""
+    SECOND_STEP: tuple[str, ...] = ()  # fields shown only once the domain asked for them (a confirmation)
+
+    def shown(self, field) -> bool:
+        """Whether the page shows ``field``: a second-step field only once it has an error or a value."""
+        return field.short_name not in self.SECOND_STEP or bool(field.errors or field.data)
 
     def rating_fields(self) -> list:
         return [self[key] for key in self.RATING_FIELDS if key in self]
@@ -172,10 +177,11 @@ class VpDecisionForm(ActionForm):
 
 class DispatchForm(ActionForm):
     HELP = "出发前将服务方案通知顾客，告知技术人员注意事项，并开具《技术服务单》交技术人员（6.2.5）。"
-    technicians = CheckboxList("售后服务技术人员", validators=[DataRequired("请选择至少一名技术人员")])
+    technicians = CheckboxList("售后服务技术人员", widget=CheckboxTiles(),
+                               validators=[DataRequired("请选择至少一名技术人员")])
     plan = text_field("告知顾客的服务方案")
     precautions = text_field("告知技术人员的注意事项")
-    departed_at = datetime_field("出发时间", description="可填计划出发时间")
+    departed_at = datetime_field("出发时间", description="可填计划出发时间：此前案例显示「待出发」，到时显示「已出发」")
     submit = SubmitField("开具技术服务单并派出")
 
 
@@ -205,6 +211,11 @@ class ApproveReturnForm(ActionForm):
 class RecordReturnForm(ActionForm):
     HELP = f"回到公司后记录返回时间；须按 {rule_line(policy.REPORT)}。"
     returned_at = datetime_field("返回公司时间")
+    # 6.2.6: before 技质部 has agreed, the first submission is refused with the consequence and
+    # this box appears; only a second submission with it ticked records the return.
+    confirm_unapproved = BooleanField(f"我已知晓：未经技质部同意返回，将按 {policy.FINE_RETURN_UNAPPROVED.clause} "
+                                      "提出处罚建议；仍要记录返回", render_kw={"required": True})
+    SECOND_STEP = ("confirm_unapproved",)
     submit = SubmitField("记录返回")
 
 

@@ -41,8 +41,16 @@ CONFIRM = Rule("6.2.8", 5, "汇报后 {n} 个工作日内完成确认及费用�
 DISPATCH = Rule(
     "5.1.1.3",
     ((300, 24), (1000, 48), (math.inf, 72)),
-    "路程 {km} 公里，接到请求后 {n} 小时内到达现场",
+    "路程 {km} 公里，{since}{n} 小时内到达现场",
 )
+# Where the 5.1.1.3 clock starts (GLOSSARY), with the clause that says so: in warranty when the
+# request was received; a paid service (out of warranty, or misuse in warranty, 5.1.1.2) when
+# the customer confirmed the fee (5.2.5, 6.2.4), or when the VP approved it after a refusal (6.2.4).
+DISPATCH_STARTS = {
+    "request": "接到请求后 ",
+    "confirmation": "顾客确认承担费用（5.2.5、6.2.4）后 ",
+    "approval": "分管副总批准（6.2.4）后 ",
+}
 
 # --- Fines (proposals; a tq_manager confirms or waives, the GM may rule otherwise) ---------
 FINE_HANDOVER_LATE = Rule("6.1.4", 50, "未按规定传递顾客信息，每次处罚责任人 {n} 元")

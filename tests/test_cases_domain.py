@@ -184,7 +184,12 @@ def test_6_2_8_cron_and_step_never_double_a_day(db, act, onsite_free_until):
 
 def test_return_without_approval_proposes_6_2_6_range(act, onsite_free_until):
     c = onsite_free_until("completed")
-    c = act(c, "record_return", "tech", "2026-12-02T16:00", returned_at=at("2026-12-02T15:00"))
+    # 6.2.6: a second step: the first submission is refused with the consequence, nothing recorded
+    with pytest.raises(CaseError) as e:
+        act(c, "record_return", "tech", "2026-12-02T16:00", returned_at=at("2026-12-02T15:00"))
+    assert e.value.field == "confirm_unapproved" and "6.2.6" in str(e.value) and "处罚建议" in str(e.value)
+    c = act(c, "record_return", "tech", "2026-12-02T16:00", returned_at=at("2026-12-02T15:00"),
+            confirm_unapproved=True)
     [f] = c["fines"]
     assert (f["clause"], f["person"], f["amount"], f["range"]) == ("6.2.6", "tech", None, [50, 500])
     assert c["onsite"]["return_unapproved"] is True

@@ -261,7 +261,8 @@ def test_return_without_approval_is_warned_and_free_report_asks_no_receipt(clien
     auth.login("tech")
     page = html(client.get(f"/cases/{c['id']}"))
     assert "技质部尚未确认、同意返回" in page and "6.2.6" in page
-    c = workflow.perform(store, cal, c["id"], "record_return", tech, {"returned_at": c["onsite"]["completed_at"]})
+    c = workflow.perform(store, cal, c["id"], "record_return", tech, {"returned_at": c["onsite"]["completed_at"],
+                                                                     "confirm_unapproved": True})
     page = html(client.get(f"/cases/{c['id']}"))
     assert 'id="action-report"' in page and "report-receipt_no" not in page
     assert "系统按期限记录自动提出" in page  # the 6.2.6 proposal is not the technician's own

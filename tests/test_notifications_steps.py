@@ -80,7 +80,7 @@ PATHS = {
         *ON_SITE,
         # 6.2.6: back without approval: the step to the owner, the proposal to the 技质部经理 and to
         # its person (a proposal the system made is not the technician's own act)
-        ("record_return", "tech", "2026-12-01T16:00", dict(returned_at=at("2026-12-01T15:00")),
+        ("record_return", "tech", "2026-12-01T16:00", dict(returned_at=at("2026-12-01T15:00"), confirm_unapproved=True),
          {"engineer", "manager/fine_proposed", "tech/fine_proposed"}),
         ("propose_fine", "manager", "2026-12-01T16:30",
          dict(kind="record_unclear", person="receiver", facts="来电记录缺地址", items="1"), {"receiver/fine_proposed"}),

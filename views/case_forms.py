@@ -28,7 +28,7 @@ from forms.case_records import RECORD_FORMS
 from forms.case_report import REPORT_FORMS
 from records import policy
 from records.calendar.workdays import parse_local, to_local
-from records.cases import conduct, expenses, flow, onsite_record, vocab
+from records.cases import conduct, expenses, flow, onsite_record, queries, vocab
 from records.cases.steps.decision import allowed_solutions
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.fines import rulings
@@ -123,6 +123,8 @@ def _dispatch_choices(form, case: dict) -> None:
     form.technicians.choices = options(sorted(
         (u["username"], u.get("display_name") or u["username"])
         for u in _active_users() if "technician" in u.get("roles", [])))
+    load = queries.open_cases_by_technician(store())  # 6.2.5: whom to send, by their open cases
+    form.technicians.notes = {c.value: f"在办案例 {load.get(c.value, 0)} 件" for c in form.technicians.choices}
 
 
 def _record_return_help(case: dict, user: dict) -> str | None:

@@ -35,7 +35,7 @@ from .filters import local_dt
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
 STATUS_LABELS = {"met": "按时完成", "met_late": "逾期完成", "overdue": "已逾期", "soon": "即将到期",
-                 "open": "进行中", "closed": "未发生（已结案）"}
+                 "open": "进行中", "closed": "未发生（已结案）", "provisional": "暂定（如需现场服务）"}
 STATUS_CLASSES = {"overdue": "overdue", "met_late": "overdue", "soon": "due-soon"}
 # The regulation's numbers in words, from records.policy (never written here): for the pages.
 RULES = {
@@ -94,6 +94,8 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
     urgent = min(open_rows, key=lambda d: d["due"]) if open_rows else None
     customer = (store().get(CUSTOMERS, case["customer_id"]) if case.get("customer_id") else None) or {}
     fines, fines_hidden = case_fines(case, user, cal, at)
+    provisional = case_deadlines.provisional_row(case, customer.get("distance_km"))  # shown, never counted
+    deadlines += [provisional] if provisional else []
     return render_template(
         "cases/show.html", case=case, forms=forms, actions=[a for a in forms],
         titles={a: case_forms.title(a, case, user) for a in forms},
@@ -105,7 +107,8 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         timeline=case_timeline.for_reader(case_notes.timeline_rows(case), case, user),
         fines=fines, fines_hidden=fines_hidden, HIDDEN_TEXT=visibility.HIDDEN_TEXT,
         note_form=case_notes.note_form(), live=vocab.is_live(case),
-        deadlines=deadlines, error=error, names=accounts.display_names(store()),
+        deadlines=deadlines, provisional=provisional, departure=case_deadlines.departure_label(case, at),
+        error=error, names=accounts.display_names(store()),
         T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES, CHANNELS=vocab.CHANNELS,
         SOLUTIONS=vocab.SOLUTIONS, OUTCOMES=vocab.OUTCOMES, EVALUATIONS=vocab.EVALUATIONS,
         ASPECTS=vocab.ASPECTS, RATINGS=vocab.RATINGS, CHARGES=vocab.CHARGES,

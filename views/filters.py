@@ -1,9 +1,11 @@
-"""Template filters: times shown in the company's time zone, roles in Chinese."""
+"""Template filters: times shown in the company's time zone, roles in Chinese, a case's state in words."""
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from records.calendar.workdays import now_local
+from records.cases.deadlines import state_label
 from records.policy import TIMEZONE
 from records.users.roles import ROLES
 
@@ -31,6 +33,12 @@ def role_name(role: str) -> str:
     return ROLES.get(role, role)
 
 
+def case_state(case: dict) -> str:
+    """The case's state as the pages show it now (「待出发」 / 「已出发」 from the departure time, 6.2.5)."""
+    return state_label(case, now_local())
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["dt"] = local_dt
     app.jinja_env.filters["role_name"] = role_name
+    app.jinja_env.filters["case_state"] = case_state

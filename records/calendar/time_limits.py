@@ -104,15 +104,24 @@ def _format_km(distance_km: float) -> str:
     return str(int(distance_km)) if float(distance_km).is_integer() else f"{distance_km}"
 
 
-def dispatch_deadline(start: datetime, distance_km: float) -> Deadline:
+def dispatch_basis(distance_km: float, since: str = "request") -> str:
+    """5.1.1.3's basis in words, naming where the clock starts (``policy.DISPATCH_STARTS``)."""
+    if since not in policy.DISPATCH_STARTS:
+        raise ValueError(f"未知的 5.1.1.3 起算点：{since!r}")
+    hours = policy.dispatch_hours(distance_km)  # validates distance_km (ValueError)
+    return policy.DISPATCH.basis.format(km=_format_km(distance_km), n=hours, since=policy.DISPATCH_STARTS[since])
+
+
+def dispatch_deadline(start: datetime, distance_km: float, since: str = "request") -> Deadline:
     """5.1.1.3: arrive on site within 24/48/72 clock hours (not working hours).
 
-    ``start`` is when the request was received (in warranty) or when the customer confirmed
-    the fee / the VP approved (out of warranty, 5.2.5, 6.2.4); the caller chooses.
+    ``start`` is when the request was received (in warranty, ``since="request"``) or when the
+    customer confirmed the fee (``"confirmation"``, 5.2.5, 6.2.4) / the VP approved
+    (``"approval"``, 6.2.4) for a paid service; the caller chooses, the basis says which.
     """
-    hours = policy.dispatch_hours(distance_km)  # validates distance_km (ValueError)
+    basis = dispatch_basis(distance_km, since)
+    hours = policy.dispatch_hours(distance_km)
     local = to_local(start)
     # Add in UTC so that the result is elapsed clock time whatever the zone's rules.
     due = to_local(local.astimezone(timezone.utc) + timedelta(hours=hours))
-    basis = policy.DISPATCH.basis.format(km=_format_km(distance_km), n=hours)
     return Deadline(policy.DISPATCH.clause, basis, local, due)

@@ -4,7 +4,8 @@
 - ``flow.py``             the transitions table (clause, from, to, who, guard), who may act and read
 - ``notices.py``          who hears of each step (``notify``) and of each fine, the notices' words
 - ``input.py``            the typed input of intake and the steps, checked
-- ``deadlines.py``        deadlines set, met, read (status, overdue, responsible), recomputed
+- ``deadlines.py``        deadlines set, met, read (status, overdue, responsible), recomputed; the provisional
+  5.1.1.3 arrival before the decision; 待出发 / 已出发 from the departure time (6.2.5)
 - ``numbers.py``          the yearly number series: FW (6.1.1, 6.1.2), JF (6.2.5)
 - ``workflow.py``         intake (6.1.1, 6.1.2) and ``perform`` (one transition, one handler)
 - ``index.py``            the case index: per case the fields the lists filter and sort on

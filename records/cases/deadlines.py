@@ -19,7 +19,7 @@ from records.core.store import Store
 from records.core.transaction import Transaction
 
 from .flow import technicians
-from .vocab import DEADLINE_LABELS, TABLE
+from .vocab import DEADLINE_LABELS, STATES, TABLE
 
 # Recomputed from their stored start when the working calendar changes (arrival is clock time).
 _WORKING_TIME_DEADLINES: dict[str, Callable[[WorkCalendar, datetime], Deadline]] = {
@@ -37,9 +37,49 @@ def recomputed(key: str, entry: dict, cal: WorkCalendar, start: datetime) -> Dea
     fn = _WORKING_TIME_DEADLINES.get(key)
     if fn is not None:
         return fn(cal, start)
-    if key == "arrival":  # 5.1.1.3: clock hours by the distance kept on the entry
-        return dl.dispatch_deadline(start, float(entry.get("distance_km") or 0))
+    if key == "arrival":  # 5.1.1.3: clock hours by the distance kept on the entry, from the same kind of start
+        return dl.dispatch_deadline(start, float(entry.get("distance_km") or 0), entry.get("since") or "request")
     return None
+
+
+# --- 5.1.1.3: where the arrival clock starts, and the provisional one before the decision ----------
+
+
+def arrival_since(case: dict) -> str:
+    """Where the case's 5.1.1.3 arrival clock starts (a key of ``policy.DISPATCH_STARTS``): the VP's
+    approval after a refusal (6.2.4), the customer's confirmation of the fee (5.2.5, 6.2.4), else
+    the request (in warranty, free on-site service: 5.1.1.3)."""
+    if (case.get("vp_approval") or {}).get("approved"):
+        return "approval"
+    if (case.get("customer_response") or {}).get("accepted"):
+        return "confirmation"
+    return "request"
+
+
+PROVISIONAL = "arrival_provisional"  # the key of the provisional arrival's row (never stored)
+
+
+def provisional_arrival(case: dict, distance_km: float | None) -> Deadline | None:
+    """The 5.1.1.3 arrival time an in-warranty fault would have if 技质部 decides on free on-site
+    service: from the request, by the customer's distance. Shown from intake until the decision
+    (after it the case has a real deadline, or none: phone guidance, paid service); read-time
+    only, never stored, so never flagged, counted or fined. None when it does not apply."""
+    if case.get("type") != "service_request" or case.get("state") == "closed" or case.get("decision"):
+        return None
+    if "arrival" in (case.get("deadlines") or {}) or not (case.get("warranty") or {}).get("in_warranty"):
+        return None
+    return dl.dispatch_deadline(parse_local(case["received_at"]), float(distance_km or 0), "request")
+
+
+def provisional_row(case: dict, distance_km: float | None) -> dict | None:
+    """``provisional_arrival`` as a row of the case page's deadline table (status "provisional",
+    its basis 「如需现场服务，5.1.1.3 到达时限 …」), or None."""
+    d = provisional_arrival(case, distance_km)
+    if d is None:
+        return None
+    basis = f"如需现场服务，{d.clause} 到达时限 {to_local(d.due):%Y-%m-%d %H:%M}（{d.basis}）"
+    return {"key": PROVISIONAL, "label": "到达现场（暂定）", **d.to_dict(), "basis": basis, "done_at": None,
+            "responsible": None, "status": "provisional", "left": ""}
 
 
 # --- Set and met by the workflow -------------------------------------------------------------
@@ -69,6 +109,27 @@ def responsible(case: dict, key: str) -> str | None:
     if key == "report":
         return techs[0] if techs else None
     return case.get("tq_owner")  # decision, confirm
+
+
+# --- 6.2.5: 待出发 / 已出发, from the departure time --------------------------------------------
+
+DEPARTURE_LABELS = {"waiting": "待出发", "departed": "已出发"}
+
+
+def departure_label(case: dict, now: datetime) -> str:
+    """「待出发」 until the dispatch's (planned) departure time has come, then 「已出发」 (6.2.5): a
+    label computed from the departure time, not a state; "" for a case not on its way."""
+    if case.get("state") != "on_route":
+        return ""
+    departed = (case.get("dispatch") or {}).get("departed_at")
+    waiting = bool(departed) and parse_local(departed) > to_local(now)
+    return DEPARTURE_LABELS["waiting" if waiting else "departed"]
+
+
+def state_label(case: dict, now: datetime) -> str:
+    """The case's state in words as the pages show it: ``STATES``, but a dispatched case says
+    whether its technicians have left yet (``departure_label``)."""
+    return departure_label(case, now) or STATES.get(case.get("state"), case.get("state") or "")
 
 
 # --- Deadlines at read time ----------------------------------------------------------------
@@ -126,6 +187,8 @@ _DEADLINE_ORDER = {key: i for i, key in enumerate(DEADLINE_LABELS)}
 def deadline_row(case: dict, key: str, cal: WorkCalendar, now: datetime) -> dict:
     """One deadline of the case with its label, status, time left and who answers for it."""
     entry = case["deadlines"][key]
+    if key == "arrival" and "since" not in entry:  # stored before the basis named its start
+        entry = {**entry, "basis": dl.dispatch_basis(float(entry.get("distance_km") or 0), arrival_since(case))}
     if case.get("state") == "closed" and not entry.get("done_at"):
         status, left = "closed", ""  # never due: the case closed without this step
     else:

@@ -29,7 +29,7 @@ from records.service_forms.fields import form_no_of
 from records.users.accounts import display_names
 
 from . import index
-from .deadlines import next_deadline_row
+from .deadlines import next_deadline_row, state_label
 from .flow import may_read, next_steps
 from .vocab import OUTCOMES, STATES, TABLE, TYPES
 
@@ -106,11 +106,12 @@ def matcher(store: Store, query: str) -> tuple[str, str, object]:
     return "unit", q, _unit_match(store, q)
 
 
-def status_label(case: dict) -> str:
-    """The case's state in words; a closed case says how it ended."""
+def status_label(case: dict, now: datetime | None = None) -> str:
+    """The case's state in words; a closed case says how it ended; with ``now``, a dispatched
+    case says 待出发 or 已出发 (6.2.5, ``deadlines.state_label``)."""
     if case.get("state") == "closed" and case.get("outcome"):
         return f"{STATES['closed']}（{OUTCOMES.get(case['outcome'], case['outcome'])}）"
-    return STATES.get(case.get("state"), case.get("state") or "")
+    return state_label(case, now) if now is not None else STATES.get(case.get("state"), case.get("state") or "")
 
 
 def status_row(case: dict, user: dict, cal: WorkCalendar, now: datetime, names: dict[str, str]) -> dict:
@@ -126,7 +127,7 @@ def status_row(case: dict, user: dict, cal: WorkCalendar, now: datetime, names: 
     return {
         "number": case.get("number") or "",
         "unit": case.get("customer_name") or "",
-        "status": status_label(case),
+        "status": status_label(case, now),
         "next_steps": [s["label"] for s in steps],
         "who": who,
         "due": {k: due.get(k) for k in DUE_KEYS} if due else None,

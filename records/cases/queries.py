@@ -1,5 +1,5 @@
-"""The lists of cases: 我的待办 (the cases waiting for a user), the search of the case list, and
-the home page's overview.
+"""The lists of cases: 我的待办 (the cases waiting for a user), the search of the case list, the
+home page's overview, and each technician's open cases (the dispatch picker).
 
 All read the case index (records/cases/index.py) first and then only the documents they show or
 check: the open cases for 我的待办 and the home page, one page of rows for the list.
@@ -46,6 +46,17 @@ def my_work(store: Store, user: dict, now: datetime) -> list[dict]:
 def todo(store: Store, user: dict, now: datetime) -> list[dict]:
     """我的待办 of the cases (the area's entry in the page's registry, views/todo.py): ``my_work``."""
     return my_work(store, user, now)
+
+
+def open_cases_by_technician(store: Store) -> dict[str, int]:
+    """{username: how many open cases they are sent on} from the case index (6.2.5: the dispatch
+    picker shows each technician's load); a technician on no open case is not in it."""
+    counts: dict[str, int] = {}
+    for r in index.live(store):
+        if r["open"]:
+            for name in r["technicians"]:
+                counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def search_words(q: str) -> list[str]:

@@ -10,7 +10,7 @@ from records.catalog.products import warranty
 from records.core.transaction import Transaction
 
 from .. import input as checked
-from ..deadlines import meet, set_deadline
+from ..deadlines import arrival_since, meet, set_deadline
 from ..flow import log
 from ..vocab import SOLUTIONS, CaseError
 
@@ -22,10 +22,14 @@ def warranty_of(product: dict, received_at: datetime) -> dict:
 
 
 def arrival_from(case: dict, start: datetime, tx: Transaction) -> None:
-    """Set 5.1.1.3's arrival deadline from ``start`` by the customer's distance."""
+    """Set 5.1.1.3's arrival deadline from ``start`` by the customer's distance; its basis names
+    the start (``arrival_since``: the request, the customer's confirmation 5.2.5 / 6.2.4, or the
+    VP's approval 6.2.4), kept on the entry as ``since``."""
     customer = tx.get(CUSTOMERS, case["customer_id"]) or {}
     km = float(customer.get("distance_km") or 0)
-    set_deadline(case, "arrival", dl.dispatch_deadline(start, km), case.get("tq_owner"), distance_km=km)
+    since = arrival_since(case)
+    set_deadline(case, "arrival", dl.dispatch_deadline(start, km, since), case.get("tq_owner"),
+                 distance_km=km, since=since)
 
 
 def go_onsite(case: dict, now: datetime, tx: Transaction) -> None:

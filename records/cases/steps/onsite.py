@@ -7,7 +7,7 @@ from records import policy
 from records.calendar import time_limits as dl
 from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.core.transaction import Transaction
-from records.fines.proposals import add_proposal
+from records.fines.proposals import add_proposal, amount_text
 from records.service_forms import consistency
 from records.users.accounts import find_by_username, person_name
 
@@ -93,12 +93,23 @@ def approve_return(tx: Transaction, case: dict, user: dict, data: dict, cal: Wor
     log(case, by, now, "approve_return", "技质部确认、同意返回" + (f"：{note}" if note else ""))
 
 
+def unapproved_return_warning() -> str:
+    """What a technician is told before recording a return 技质部 has not agreed to (6.2.6)."""
+    rule = policy.FINE_RETURN_UNAPPROVED
+    return (f"技质部尚未确认、同意返回：未经技质部同意返回，将按 {rule.clause} 提出处罚建议"
+            f"（{amount_text(rule)}，由技质部经理确定）。请先电话反馈技质部；确需现在记录返回，请勾选确认后再次提交。")
+
+
 def record_return(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
-    """6.2.6: back at the company; without approval a 6.2.6 proposal (50—500 元). Starts 6.2.7's deadline."""
+    """6.2.6: back at the company; without approval a 6.2.6 proposal (50—500 元), recorded only once
+    the technician confirmed it (``confirm_unapproved``: a second step, told its consequence). Starts
+    6.2.7's deadline."""
     by = user["username"]
     completed = parse_local(case["onsite"]["completed_at"])
     at = checked.when(data, "returned_at", "返回公司时间", now, not_before=completed, before_label="完成时间")
     approved = case["state"] == "return_approved"
+    if not approved and not data.get("confirm_unapproved"):
+        raise CaseError(unapproved_return_warning(), "confirm_unapproved")
     case["onsite"].update(returned_at=iso_local(at), returned_by=by, return_unapproved=not approved)
     set_deadline(case, "report", dl.report_deadline(cal, at), case["dispatch"]["technicians"][0])
     case["state"] = "awaiting_report"
