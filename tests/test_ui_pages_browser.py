@@ -115,6 +115,9 @@ def test_page_fits_every_width_and_passes_axe(entry, site_server, role_pages):
     problems = []
     for width, height in WIDTHS:
         page.set_viewport_size({"width": width, "height": height})
+        import os
+        if os.environ.get("UI_SHOTS"):
+            page.screenshot(path=f"/tmp/pages/{entry[0]}-{width}.png", full_page=True)
         for p in page.evaluate(OVERFLOW_JS, list(ALLOWED_SCROLLERS)):
             problems.append(f"{width}px: {p}")
         if width == AXE_WIDTH:

@@ -109,7 +109,7 @@ def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalend
     for e, row in zip(claimed, rows):
         approved = checked.money(row.get("approved"), "lines", f"{e['item']} 的核准金额", required=False)
         approved = e["amount"] if approved is None else approved
-        reason = checked.text(row, "reason", f"{e['item']} 的调整理由", required=(approved != e["amount"]), max_len=400)
+        reason = checked.text(row, "reason", f"{e['item']}的调整理由", required=(approved != e["amount"]), max_len=400)
         lines.append({"item": e["item"], "claimed": e["amount"], "approved": approved, "reason": reason})
     case["tq_owner"] = case.get("tq_owner") or by
     case["audit"] = {"quality": quality, "confirmed_by": by, "confirmed_at": iso_local(now), "lines": lines,
