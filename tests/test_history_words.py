@@ -9,6 +9,8 @@ import pytest
 
 from records.catalog import products
 from records.fines.visibility import HIDDEN_TEXT
+from records.followups import calls, tasks
+from records.users import accounts
 from tests.fixtures.calendar import at
 
 RAW = re.compile(r"[a-z]+_[a-z_]+|[{}\[\]]|\"\w+\":|\d{4}-\d\d-\d\dT\d\d|\+08:00|awaiting|onsite|service_request")
@@ -63,3 +65,27 @@ def test_a_product_history_names_its_customer(client, auth, app_world):
     text = visible_text(client.get(f"/history/products/{product['id']}").get_data(as_text=True))
     assert "顾客单位：某部队第一修理所" in text.replace(" ", "") and "IN-001" in text
     assert not RAW.search(text), RAW.search(text).group(0)
+
+
+def test_a_follow_up_call_and_a_user_read_in_words(client, auth, world, users):
+    called = at("2026-12-15T10:00")
+    plans = [p for p in tasks.plan_tasks(world.store, called)
+             if p["customer_id"] == world.near["id"] and p["kind"] == tasks.FOLLOW_UP]
+    with world.store.transaction("test") as tx:
+        [task] = tasks.create_tasks(tx, plans, called)
+    calls.record_call(world.store, task["id"], {
+        "called_at": called, "contact_name": "刘参谋", "contact_phone": "0312-5550101", "usage": "使用正常",
+        "guidance": "定期除尘", "problems": "询问保养周期", "create_case": True, "case_type": "consultation"},
+        users["engineer"], called)
+    vp = accounts.find_by_username(world.store, "vp")
+    accounts.update_user(world.store, vp["id"], "admin", display_name="副总", roles=["vp", "gm"])
+    for user, url, words in (
+            ("engineer", f"/history/followups/{task['id']}",
+             ("状态：待回访 → 已完成", "顾客单位：某部队第一修理所", "回访人：engineer-姓名", "反映的问题：询问保养周期")),
+            ("admin", f"/history/users/{vp['id']}", ("姓名：vp-姓名 → 副总", "角色：信息接收人、分管副总 → 总经理、分管副总"))):
+        auth.login(user)
+        text = visible_text(client.get(url).get_data(as_text=True)).replace(" ：", "：")
+        auth.logout()
+        for w in words:
+            assert w in text, (url, w)
+        assert not RAW.search(text), RAW.search(text).group(0)

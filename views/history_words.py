@@ -17,7 +17,9 @@ from records.cases import vocab
 from records.cases.flow import TRANSITIONS
 from records.fines.rulings import STATUSES as FINE_STATUSES
 from records.fines.visibility import HIDDEN_TEXT, may_see_fine, sees_all_fines
+from records.followups.tasks import DONE as FOLLOWUP_DONE
 from records.followups.tasks import KIND_NAMES as FOLLOWUP_KINDS
+from records.followups.tasks import OPEN as FOLLOWUP_OPEN
 from records.followups.tasks import STATUS_NAMES as FOLLOWUP_STATES
 from records.service_forms.fields import KINDS as FORM_KINDS
 from records.users.roles import ROLES
@@ -64,8 +66,11 @@ FIELDS = {
     "members": "成员", "phone": "电话", "unit": "顾客单位", "serial": "产品编号", "was": "登记时",
     "unit_text": "登记的顾客单位", "version": "版本", "item": "项目", "quantity": "数量", "condition": "状态",
     "part": "零部件", "unit_price": "单价", "priced_by": "报价人", "category": "类别",
+    # a follow-up task and its call (8.1, 8.2)
+    "clause": "条款", "period_start": "周期开始", "status": "状态", "created_at": "建立时间",
+    "contact_phone": "联系电话", "usage": "使用情况", "needs": "顾客需求", "problems": "反映的问题",
 }
-HIDDEN_FIELDS = frozenset({"id", "product_id", "caller_phone_digits", "sha256", "key", "notified", "action", "kind_of"})
+HIDDEN_FIELDS = frozenset({"id", "product_id", "case_id", "caller_phone_digits", "sha256", "key", "notified", "action", "kind_of"})
 USER_FIELDS = frozenset({"received_by", "recorded_by", "handed_over_by", "supervisor", "tq_owner", "reply_assignee",
                          "decided_by", "issued_by", "return_approved_by", "returned_by", "reported_by", "confirmed_by",
                          "sent_by", "by", "assignee", "called_by", "priced_by", "recorded", "person", "technicians",
@@ -74,6 +79,7 @@ WORDS = {  # fields whose stored values are keys of a vocabulary
     "state": {**vocab.STATES, **FOLLOWUP_STATES}, "type": vocab.TYPES, "channel": vocab.CHANNELS,
     "solution": vocab.SOLUTIONS, "outcome": vocab.OUTCOMES, "rating": vocab.EVALUATIONS, "charge": vocab.CHARGES,
     "condition": vocab.CONDITIONS, "roles": ROLES, "kind": {**FOLLOWUP_KINDS, **FORM_KINDS},
+    "status": {FOLLOWUP_OPEN: "待回访", FOLLOWUP_DONE: "已完成"},  # a follow-up task's stored status
 }
 ACTIONS = {
     "create": "创建", "update": "修改", "migrate": "数据版本升级", "login": "登录", "logout": "退出登录",
