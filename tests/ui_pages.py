@@ -53,6 +53,9 @@ PAGES: list[tuple[str, str, object]] = [
     ("产品详情", "tq_engineer", lambda s: f"/products/{s.product_id}"),
     ("产品变更记录", "tq_engineer", lambda s: f"/history/products/{s.product_id}"),
     ("修改密码", "technician", "/password"),
+    ("新建顾客单位", "tq_engineer", "/customers/new"),
+    ("登记产品", "tq_engineer", "/products/new"),
+    ("导入产品台账", "tq_engineer", "/products/import/"),
 ]
 
 
