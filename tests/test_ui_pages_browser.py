@@ -7,6 +7,7 @@ One browser, one login per role, one server for the whole module: the pages are 
 from __future__ import annotations
 
 import shutil
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 import pytest
@@ -89,20 +90,16 @@ def site_server(seeded_dir, tmp_path_factory, near_and_far, archive_signed_form)
 def role_pages(browser, site_server):
     """One logged-in page per role, opened when first needed and reused."""
     server, _ = site_server
-    opened, contexts = {}, []
+    opened = {}
+    with ExitStack() as stack:
+        def page_for(role: str):
+            if role not in opened:
+                pg = stack.enter_context(watched_page(browser, server, viewport={"width": 1366, "height": 768}))
+                login(pg, server, ROLE_USERS[role], PASSWORD)
+                opened[role] = pg
+            return opened[role]
 
-    def page_for(role: str):
-        if role not in opened:
-            ctx = watched_page(browser, server, viewport={"width": 1366, "height": 768})
-            contexts.append(ctx)
-            pg = ctx.__enter__()
-            login(pg, server, ROLE_USERS[role], PASSWORD)
-            opened[role] = pg
-        return opened[role]
-
-    yield page_for
-    for ctx in reversed(contexts):
-        ctx.__exit__(None, None, None)
+        yield page_for
 
 
 @pytest.mark.parametrize("entry", PAGES, ids=[e[0] for e in PAGES])
