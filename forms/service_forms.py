@@ -47,7 +47,7 @@ class PartForm(Form):
 
 
 def _rating_field(label: str) -> RadioField:
-    return RadioField(label, choices=RATING_CHOICES, validators=[InputRequired(f"请顾客选择{label}评价")])
+    return RadioField(label, choices=RATING_CHOICES, validators=[InputRequired(f"请顾客选择「{label}」")])
 
 
 class TabletForm(Form):

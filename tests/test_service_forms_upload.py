@@ -310,7 +310,7 @@ def test_tablet_post_makes_the_signed_pdf(client, auth, store, case):
     ({"customer_signature": "data:image/png;base64," + base64.b64encode(
         (lambda b: (Image.new("RGBA", (300, 100), (0, 0, 0, 0)).save(b, format="PNG"), b.getvalue())[1])(io.BytesIO())
     ).decode()}, "签名框是空的"),
-    ({"attitude": ""}, "请顾客选择服务态度评价"),
+    ({"attitude": ""}, "请顾客选择「服务态度」"),
     ({"completed_at": "2026-03-03T09:00"}, "完成时间不能早于到达时间"),
     ({"charge": "paid"}, "有偿服务请填写收费金额"),
 ])

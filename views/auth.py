@@ -40,6 +40,15 @@ class CurrentUser(UserMixin):
     def role_names(self) -> list[str]:
         return [ROLES[r] for r in sorted(self.roles) if r in ROLES]
 
+    @property
+    def main_role_names(self) -> list[str]:
+        """The roles worth naming, in ROLES' order: without those another one implies (a 技质部经理
+        is an engineer too; every employee takes calls as 信息接收人)."""
+        implied = {"tq_engineer"} if "tq_manager" in self.roles else set()
+        if self.roles - {"receiver"}:
+            implied.add("receiver")
+        return [label for r, label in ROLES.items() if r in self.roles - implied]
+
 
 @login_manager.user_loader
 def load_user(session_id: str):

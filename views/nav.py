@@ -33,7 +33,6 @@ NAV = [
     NavItem("处罚台账", "fines.index", ALL_FINES_READERS),
     NavItem("顾客单位", "customers.index"),
     NavItem("产品", "products.index"),
-    NavItem("消息", "notifications.index"),
     NavItem("用户管理", "admin.user_list", roles.ADMINS),
     NavItem("部门", "admin.departments_page", roles.ADMINS),
     NavItem("系统状态", "admin.status", roles.ADMINS),

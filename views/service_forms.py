@@ -28,6 +28,7 @@ from records.service_forms import archive as form_archive
 from records.service_forms import document as form_document
 from records.service_forms import fields as form_fields
 from records.service_forms import uploads as form_uploads
+from records.users.accounts import display_names
 
 from .common import actor, form_errors_to_fields, now, store
 
@@ -111,7 +112,8 @@ def archive(case_id: int):
     versions = form_archive.archived_versions(store(), case_id)
     can_sign = bool(form_fields.form_no_of(case)) and form_archive.may_sign(case, current_user.username, frozenset(current_user.roles))
     return render_template("service_forms/archive.html", case=case, form_no=form_fields.form_no_of(case),
-                           versions=versions, kinds=form_fields.KINDS, can_sign=can_sign)
+                           versions=versions, kinds=form_fields.KINDS, can_sign=can_sign,
+                           names=display_names(store()))
 
 
 @bp.route("/case/<int:case_id>/upload", methods=["GET", "POST"])
@@ -135,7 +137,7 @@ def upload(case_id: int):
             form_errors_to_fields(form, exc)
         else:
             how = "按二维码自动核对" if matched_by == "qr" else "按人工确认的编号"
-            flash(f"技术服务单 {form_no} 第 {doc['version']} 版已归档（{how}），SHA-256 {doc['sha256'][:16]}…", "success")
+            flash(f"技术服务单 {form_no} 第 {doc['version']} 版已归档（{how}）", "success")
             return redirect(url_for(".archive", case_id=case_id))
     return render_template("service_forms/upload.html", case=case, form=form, form_no=form_no, versions=versions)
 
@@ -169,7 +171,7 @@ def tablet(case_id: int):
         except DomainError as exc:
             form_errors_to_fields(form, exc)
         else:
-            flash(f"技术服务单 {form_no} 第 {doc['version']} 版已生成并归档，SHA-256 {doc['sha256'][:16]}…", "success")
+            flash(f"技术服务单 {form_no} 第 {doc['version']} 版已生成并归档", "success")
             return redirect(url_for(".archive", case_id=case_id))
     ctx = form_document.form_context(store(), case)
     return render_template("service_forms/tablet.html", case=case, form=form, form_no=form_no, ctx=ctx,

@@ -1,0 +1,64 @@
+"""The pages every layout and accessibility check visits (tests/test_ui_pages_browser.py).
+
+One entry per page: ``(name, role, url)``, where ``role`` is the role of the user who opens it
+(``ROLE_USERS`` names the seeded test user logged in for it) and ``url`` is a path, or a function
+of the seeded ``Site`` (its case, customer, product) returning one. Later issues append their
+pages here: every page in the menus of 技质部 and the technician, and the pages of a case.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the browser test seeds: a case on site with its signed form archived and a fine
+    proposal (``case_id``), a case waiting for 技质部's decision (``new_case_id``), their customer
+    and product."""
+
+    case_id: int
+    case_number: str
+    new_case_id: int
+    customer_id: int
+    product_id: int
+
+
+# The seeded test user (tests/fixtures/users.py) who opens a role's pages.
+ROLE_USERS = {"tq_engineer": "engineer", "tq_manager": "manager", "technician": "tech", "admin": "admin",
+              "receiver": "receiver", "finance": "finance", "vp": "vp", "gm": "gm", "sales": "sales"}
+
+_MENU = [  # the menu entries of 技质部 and the technician (views/nav.py)
+    ("首页", "/"), ("我的待办", "/cases/my"), ("登记来电", "/cases/new"), ("查询案例", lambda s: f"/lookup/?q={s.case_number}"),
+    ("服务案例", "/cases/"), ("顾客单位", "/customers/"), ("产品", "/products/"), ("消息", "/inbox/"),
+]
+
+PAGES: list[tuple[str, str, object]] = [
+    *[(name, "tq_engineer", url) for name, url in _MENU],
+    ("跟踪回访", "tq_engineer", "/followups/"),
+    ("工作日历", "tq_manager", "/calendar/"),
+    ("首页（经理）", "tq_manager", "/"),
+    ("服务案例（经理）", "tq_manager", "/cases/"),
+    *[(f"{name}（技术人员）", "technician", url) for name, url in _MENU],
+    ("案例（工程师）", "tq_engineer", lambda s: f"/cases/{s.case_id}"),
+    ("案例待决定（工程师）", "tq_engineer", lambda s: f"/cases/{s.new_case_id}"),
+    ("案例（经理）", "tq_manager", lambda s: f"/cases/{s.case_id}"),
+    ("案例（技术人员）", "technician", lambda s: f"/cases/{s.case_id}"),
+    ("技术服务单归档", "technician", lambda s: f"/forms/case/{s.case_id}"),
+    ("上传签字扫描件", "technician", lambda s: f"/forms/case/{s.case_id}/upload"),
+    ("平板现场签署", "technician", lambda s: f"/forms/case/{s.case_id}/tablet"),
+    ("案例变更记录（经理）", "tq_manager", lambda s: f"/history/cases/{s.case_id}"),
+    ("案例变更记录（技术人员）", "technician", lambda s: f"/history/cases/{s.case_id}"),
+    ("备注与附件", "tq_engineer", lambda s: f"/cases/{s.case_id}/notes"),
+    ("顾客单位详情", "tq_engineer", lambda s: f"/customers/{s.customer_id}"),
+    ("产品详情", "tq_engineer", lambda s: f"/products/{s.product_id}"),
+    ("产品变更记录", "tq_engineer", lambda s: f"/history/products/{s.product_id}"),
+    ("修改密码", "technician", "/password"),
+    ("新建顾客单位", "tq_engineer", "/customers/new"),
+    ("登记产品", "tq_engineer", "/products/new"),
+    ("导入产品台账", "tq_engineer", "/products/import/"),
+]
+
+
+def url_of(entry, site: Site) -> str:
+    url = entry[2]
+    return url(site) if callable(url) else url
