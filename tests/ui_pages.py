@@ -56,6 +56,17 @@ PAGES: list[tuple[str, str, object]] = [
     ("新建顾客单位", "tq_engineer", "/customers/new"),
     ("登记产品", "tq_engineer", "/products/new"),
     ("导入产品台账", "tq_engineer", "/products/import/"),
+    # issue 13: the penalty register and the assessments (9.1, 9.5)
+    ("处罚台账（经理）", "tq_manager", "/fines/"),
+    ("处罚台账（财务部）", "finance", "/fines/"),
+    ("处罚台账（本人：6.1.4 建议）", "receiver", "/fines/"),
+    ("处罚按月发放", "finance", "/fines/months"),
+    ("我的待办（总经理）", "gm", "/cases/my"),
+    ("考核", "tq_engineer", "/assessments/"),
+    ("考核（技术人员）", "technician", "/assessments/"),
+    ("技术人员季度考核", "tq_engineer", "/assessments/technicians/2026Q4/tech"),
+    ("售后管理人员月度考核", "tq_manager", "/assessments/managers"),
+    ("售后管理人员月度考核（个人）", "tq_manager", "/assessments/managers/2026-11/engineer"),
 ]
 
 
