@@ -69,3 +69,11 @@ class DepartmentForm(Form):
 class DepartmentRenameForm(DepartmentForm):
     """A department's new name, on the revision it was read at (the stale check needs it)."""
     rev = rev_field(required=True)
+
+
+class ParameterForm(Form):
+    """A company parameter's new value (公司参数, GLOSSARY); checked against its limits by records.policy."""
+    value = StringField("数值", validators=[DataRequired("请输入数值"), Length(max=12, message="数值太长")])
+    note = StringField("修改说明", validators=[Optional(), Length(max=200, message="说明不能超过 200 个字")],
+                       description="为何修改（记入变更记录）")
+    submit = SubmitField("保存")

@@ -1,24 +1,29 @@
 """Administration: users (create, edit roles, department and 主管领导, reset password, disable —
-never delete), the list of departments (create, rename, deactivate, remove when unused), and the
-system status (the scheduled runs' results, the mail that could not be sent)."""
+never delete — with the hand-over of their open work), the list of departments (create, rename,
+deactivate, remove when unused), the company parameters (公司参数, GLOSSARY), and the system
+status (the scheduled runs' results, the mail that could not be sent)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from forms.admin import (
     ConfirmForm,
     DepartmentForm,
     DepartmentRenameForm,
+    ParameterForm,
     ResetPasswordForm,
     UserCreateForm,
     UserEditForm,
 )
 from forms.base import options
+from records import policy
+from records.core import parameters
 from records.core.errors import DomainError
 from records.jobs import run_log
 from records.notifications import outbox
 from records.users import accounts, departments
-from records.users.roles import ADMINS
+from records.users.roles import ADMINS, PARAMETER_SETTERS
 
-from .common import actor, form_errors_to_fields, roles_required, save_edit, store
+from .common import actor, form_errors_to_fields, roles_required, save_edit, store, user_doc
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -202,3 +207,48 @@ def status():
     """系统状态: each scheduled run's last result and failures; the mail marked failed."""
     return render_template("admin/status.html", runs=run_log.run_status(store()),
                            mail=outbox.outbox_status(store()))
+
+
+# --- Company parameters (公司参数, GLOSSARY; definitions in records/policy.py) ---------------------
+
+
+@bp.app_template_global("company_parameter")
+def company_parameter(key: str) -> dict:
+    """A company parameter as a page that uses it names it: label, value in force, unit, and the
+    settings page's address for those who may set it ("公司参数：…", common/parameter.html)."""
+    p = policy.COMPANY_PARAMETERS[key]
+    may = current_user.is_authenticated and policy.may_set_parameter(current_user.roles, key)
+    return {"key": key, "label": p.label, "value": policy.parameter(store(), key), "unit": p.unit,
+            "url": url_for("admin.parameter_edit", key=key) if may else ""}
+
+
+@bp.get("/parameters")
+@roles_required(*PARAMETER_SETTERS)
+def parameters_page():
+    """公司参数: every company parameter, its value in force and default, who sets it, where it is used."""
+    stored = parameters.all_values(store())
+    rows = [{"p": p, "value": policy.parameter(store(), key), "stored": key in stored,
+             "may_set": policy.may_set_parameter(current_user.roles, key)}
+            for key, p in policy.COMPANY_PARAMETERS.items()]
+    return render_template("admin/parameters.html", rows=rows)
+
+
+@bp.route("/parameters/<key>", methods=["GET", "POST"])
+@roles_required(*PARAMETER_SETTERS)
+def parameter_edit(key: str):
+    p = policy.COMPANY_PARAMETERS.get(key) or abort(404)
+    if not policy.may_set_parameter(current_user.roles, key):
+        abort(403)
+    current = policy.parameter(store(), key)
+    form = ParameterForm(data={"value": str(current)} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            value = policy.set_parameter(store(), key, form.value.data, user_doc(), form.note.data or "")
+        except DomainError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            flash(f"已将「{p.label}」设为 {value} {p.unit}", "success")
+            return redirect(url_for(".parameters_page"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("admin/parameter_edit.html", form=form, p=p, current=current,
+                           history=parameters.history(store(), key)), status
