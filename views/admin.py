@@ -9,6 +9,7 @@ from forms.admin import (
     ConfirmForm,
     DepartmentForm,
     DepartmentRenameForm,
+    DisableForm,
     ParameterForm,
     ResetPasswordForm,
     UserCreateForm,
@@ -18,12 +19,13 @@ from forms.base import options
 from records import policy
 from records.core import parameters
 from records.core.errors import DomainError
+from records.followups import handover
 from records.jobs import run_log
 from records.notifications import outbox
 from records.users import accounts, departments
-from records.users.roles import ADMINS, PARAMETER_SETTERS
+from records.users.roles import ADMINS, PARAMETER_SETTERS, TQ_ENGINEER, TQ_ROLES
 
-from .common import actor, form_errors_to_fields, roles_required, save_edit, store, user_doc
+from .common import actor, form_errors_to_fields, now, roles_required, save_edit, store, user_doc
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -118,6 +120,8 @@ def user_reset_password(user_id: int):
 @roles_required(*ADMINS)
 def user_set_active(user_id: int, on: int):
     user = store().get(accounts.TABLE, user_id) or abort(404)
+    if not on:  # disabling has a second step: the page with their open work (user_disable)
+        return redirect(url_for(".user_disable", user_id=user_id))
     if ConfirmForm().validate_on_submit():
         try:
             accounts.set_active(store(), user_id, bool(on), actor())
@@ -126,6 +130,49 @@ def user_set_active(user_id: int, on: int):
         else:
             flash(f"已{'启用' if on else '停用'}用户 {user['username']}", "success")
     return redirect(url_for(".user_list"))
+
+
+# 停用: who may take over each kind of open work (records/cases/reassign.py checks it again)
+_SUCCESSOR_ROLES = {"owner": TQ_ROLES, "technician": ("technician",), "followup": (TQ_ENGINEER,)}
+
+
+def _successor_choices(form, user: dict) -> None:
+    people = sorted((u for u in store().scan(accounts.TABLE) if u.get("active", True) and u["id"] != user["id"]),
+                    key=lambda u: u.get("display_name") or u["username"])
+    for kind in (*handover.KINDS, "all"):
+        roles = _SUCCESSOR_ROLES.get(kind)
+        first = "— 请选择 —" if kind == "all" else "— 同统一接手人 —"
+        field = getattr(form, f"to_{kind}")
+        field.choices = options([("", first)] + [
+            (u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）") for u in people
+            if not roles or set(u.get("roles") or ()) & set(roles)])
+
+
+@bp.route("/users/<int:user_id>/disable", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def user_disable(user_id: int):
+    """停用 (second step): the user's open work, and its hand-over with the disabling in one step."""
+    user = store().get(accounts.TABLE, user_id) or abort(404)
+    if not user.get("active", True):
+        return redirect(url_for(".user_list"))
+    form = DisableForm()
+    _successor_choices(form, user)
+    work = handover.open_work(store(), user["username"])
+    if not handover.has_open_work(work):
+        form.submit.label.text = "确认停用"
+    if form.validate_on_submit():
+        successors = {k: getattr(form, f"to_{k}").data or form.to_all.data or "" for k in handover.KINDS}
+        try:
+            handover.disable_and_hand_over(store(), user_id, successors, actor(), now())
+        except DomainError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            moved = sum(len(rows) for rows in work.values())
+            flash(f"已停用用户 {user['username']}" + (f"，{moved} 项工作已交接" if moved else ""), "success")
+            return redirect(url_for(".user_list"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("admin/user_disable.html", form=form, user=user, work=work, kinds=handover.KINDS,
+                           busy=handover.has_open_work(work)), status
 
 
 # --- Departments (部门, GLOSSARY) ------------------------------------------------------------------
