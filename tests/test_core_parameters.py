@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from records import policy
+from records.cases.duplicates import possible_duplicates
 from records.core import parameters
 from records.core.store import Store
 from records.notifications import inbox, outbox, smtp_settings
 from records.notifications.inbox import Notice
+from tests.fixtures.calendar import at
 from tests.fixtures.mail import set_email
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -94,3 +96,12 @@ def test_a_lower_mail_limit_takes_effect_at_the_next_run(store, smtp):
         outbox.deliver(store, NOW)
         states.append(next(d for d in store.scan(inbox.TABLE) if d["key"] == "held")["email"]["state"])
     assert states == ["pending", "failed"]  # the 2nd try was the last, not the 10th
+
+
+@pytest.mark.parametrize("days, flagged", [(None, True), ("3", True), ("2", False)])
+def test_the_duplicate_call_window_follows_the_parameter(db, new_case, days, flagged):
+    from_phone = new_case(now="2026-11-27T16:00")  # the same caller's phone, three days before
+    if days:
+        policy.set_parameter(db, "duplicate_call_days", days, ADMIN)
+    found = possible_duplicates(db, "", "0312-5550101", at("2026-11-30T15:00"))
+    assert [r["case"]["id"] for r in found] == ([from_phone["id"]] if flagged else [])
