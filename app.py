@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from records.core.files import StorageError
 from records.core.store import Store
-from records.users import install, sessions
+from records.users import install
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = PROJECT_DIR / "data"
@@ -78,9 +78,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         SECRET_KEY=_secret_key(data_dir),
         DEMO=folder_kind == install.DEMO,  # a banner on every page (base.html)
         IDLE_MINUTES=30,
-        # company practice: a session ends this many hours after its login (records/users/sessions.py)
-        SESSION_MAX_HOURS=float(os.environ.get("AFTERSALES_SESSION_HOURS") or
-                                sessions.MAX_AGE.total_seconds() / 3600),
+        # company practice: a session ends this many hours after its login; None: the company
+        # parameter session_hours set on the page 公司参数 (records/users/sessions.py session_max_age)
+        SESSION_MAX_HOURS=float(os.environ["AFTERSALES_SESSION_HOURS"]) if os.environ.get("AFTERSALES_SESSION_HOURS")
+        else None,
         # Behind the HTTPS proxy: how many proxies' X-Forwarded-For entries to trust (ProxyFix);
         # 0 = none, the connection's address is the client's (the login throttle counts per address).
         PROXY_HOPS=int(os.environ.get("AFTERSALES_PROXY_HOPS") or 1) if https else 0,

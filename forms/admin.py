@@ -1,4 +1,4 @@
-from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from records.users.accounts import MIN_PASSWORD_LENGTH
@@ -69,3 +69,29 @@ class DepartmentForm(Form):
 class DepartmentRenameForm(DepartmentForm):
     """A department's new name, on the revision it was read at (the stale check needs it)."""
     rev = rev_field(required=True)
+
+
+class ParameterForm(Form):
+    """A company parameter's new value (公司参数, GLOSSARY); checked against its limits by records.policy."""
+    value = StringField("数值", validators=[DataRequired("请输入数值"), Length(max=12, message="数值太长")])
+    note = StringField("修改说明", validators=[Optional(), Length(max=200, message="说明不能超过 200 个字")],
+                       description="为何修改（记入变更记录）")
+    submit = SubmitField("保存")
+
+
+def _successor_field(label: str):
+    """A successor for one kind of open work; the choices (active users who may take it) are set by the view."""
+    return SelectField(label, default="", validators=[Optional()])
+
+
+class DisableForm(Form):
+    """停用用户: the second step, on the page that lists their open work; one successor per kind,
+    or one for all (a kind left empty takes the one for all)."""
+    confirmed = HiddenField(default="1", validators=[DataRequired("请在确认页面上确认停用")])
+    to_all = _successor_field("统一接手人")
+    to_owner = _successor_field("案例负责人由谁接手")
+    to_reply = _successor_field("咨询答复由谁接手（6.2.1）")
+    to_technician = _successor_field("派出的技术人员由谁接替（6.2.5）")
+    to_deadline = _successor_field("时限责任人由谁接手")
+    to_followup = _successor_field("跟踪回访由谁接手（8.1、8.2）")
+    submit = SubmitField("停用并交接")

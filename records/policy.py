@@ -10,6 +10,9 @@ import math
 from dataclasses import dataclass
 from datetime import time
 
+from records.core import parameters
+from records.core.errors import DomainError
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -85,9 +88,94 @@ DUPLICATE_CALL_DAYS = 7
 # the 邮件设置 page, who may queue it again.
 MAIL_MAX_ATTEMPTS = 10
 
+# Company parameter (company practice, not in the regulation): a session ends this many hours
+# after its login, whatever the activity (records/users/sessions.py).
+SESSION_HOURS = 12
+
 # Company parameter (company practice, not in the regulation): 返修 (GLOSSARY, 9.1) is a new
 # fault on the same serial received within this many days of an on-site repair (its work completed).
 REWORK_DAYS = 90
+
+
+# --- 公司参数 (GLOSSARY: company parameters; company practice, not in the regulation) ---------
+# The numbers above marked "company parameter" are the defaults; the admin (财务部 the labour
+# rate) may set each on the page 公司参数 (/admin/parameters); the stored value wins
+# (``parameter``), and every change is audited with its before and after (records/core/parameters.py).
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A company parameter: its key, label, unit, default, limits, who sets it, which pages use it."""
+
+    key: str
+    label: str
+    unit: str
+    default: int
+    minimum: int
+    maximum: int
+    setters: tuple[str, ...]  # roles that may set it
+    used_on: tuple[str, ...]  # the pages (in users' words) that use it
+    basis: str  # what it does, in Chinese
+
+
+COMPANY_PARAMETERS: dict[str, Parameter] = {p.key: p for p in (
+    Parameter("mail_max_attempts", "邮件最多尝试次数", "次", MAIL_MAX_ATTEMPTS, 1, 100, ("admin",), ("邮件设置",),
+              "一封通知邮件被拒或发送失败时，最多尝试的次数（每次定时运行尝试一次），之后标为发送失败"),
+    Parameter("session_hours", "登录有效时长", "小时", SESSION_HOURS, 1, 72, ("admin",), ("登录",),
+              "登录后满此时长自动退出，无论是否在操作（环境变量 AFTERSALES_SESSION_HOURS 优先）"),
+    Parameter("rework_days", "返修认定天数", "天", REWORK_DAYS, 1, 730, ("admin",), ("技术人员考核（9.1）",),
+              "同一产品编号在现场维修完毕后此天数内再次报故障，计为返修"),
+    Parameter("duplicate_call_days", "重复来电提示天数", "天", DUPLICATE_CALL_DAYS, 1, 365, ("admin",),
+              ("登记来电",), "登记来电时，提示同一电话在此天数内的来电"),
+    Parameter("labour_rate", "人工费率", "元/人·工作日", 0, 0, 100000, ("finance", "admin"), ("外部故障成本（9.4，计划中）",),
+              "人工费 = 出发至返回的工作日数 × 派出人数 × 人工费率（由财务部设定；0 表示尚未设定）"),
+    Parameter("claim_reply_days", "供应商索赔答复期限", "日历天", 15, 1, 365, ("admin",), ("供应商索赔（3.1，计划中）",),
+              "索赔发出后，供应商应在此天数内答复"),
+    Parameter("notice_ack_days", "技术通报确认期限", "天", 30, 1, 365, ("admin",), ("技术通报（计划中）",),
+              "顾客在此天数内未确认收到技术通报，转为跟踪任务（每份通报可另设）"),
+)}
+
+
+class ParameterError(DomainError):
+    pass
+
+
+def parameter(source, key: str) -> int:
+    """The company parameter ``key`` in force: the value stored on the page 公司参数, else the
+    default above (``source``: a Store or an open Transaction)."""
+    definition = COMPANY_PARAMETERS[key]
+    return parameters.get(source, key, definition.default)
+
+
+def check_parameter(key: str, raw) -> int:
+    """``raw`` as a valid value of ``key`` (a whole number within its limits), or ParameterError on "value"."""
+    definition = COMPANY_PARAMETERS.get(key)
+    if definition is None:
+        raise ParameterError("没有这个公司参数", "value")
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise ParameterError(f"{definition.label}必须是整数", "value") from None
+    if not definition.minimum <= value <= definition.maximum:
+        raise ParameterError(f"{definition.label}须在 {definition.minimum}—{definition.maximum} {definition.unit}之间",
+                             "value")
+    return value
+
+
+def may_set_parameter(roles, key: str) -> bool:
+    return bool(set(roles or ()) & set(COMPANY_PARAMETERS[key].setters))
+
+
+def set_parameter(store, key: str, raw, user: dict, note: str = "") -> int:
+    """Set the company parameter ``key`` (checked, by one of its setters), audited with before and after."""
+    value = check_parameter(key, raw)
+    if not may_set_parameter(user.get("roles"), key):
+        raise ParameterError("无权设置此参数", "value")
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise ParameterError("说明不能超过 200 个字", "note")
+    parameters.set_value(store, key, value, user["username"], note)
+    return value
 
 
 def dispatch_bands_text() -> str:

@@ -215,7 +215,9 @@ def test_disabled_user_cannot_log_in_and_keeps_their_records(app, admin, store):
     count = store.count("users")
     sid = user(store, "sales")["id"]
 
-    r = admin.post(f"/admin/users/{sid}/active/0")
+    # disabling is a second step: the page with their open work (tests/test_admin_disable_reassign.py)
+    assert admin.post(f"/admin/users/{sid}/active/0").headers["Location"].endswith(f"/admin/users/{sid}/disable")
+    r = admin.post(f"/admin/users/{sid}/disable", data={"confirmed": "1"})
     assert r.status_code == 302
     assert "已停用" in admin.get("/admin/users").get_data(as_text=True)
     doc = store.get("users", sid)
@@ -247,7 +249,7 @@ def test_user_history_page_shows_the_changes(app, admin, store):
     admin.post(f"/admin/users/{doc['id']}", data={"rev": str(doc["_rev"]), "display_name": "副总",
                                                    "email": "vp@example.cn", "roles": ["vp", "gm"]})
     admin.post(f"/admin/users/{doc['id']}/password", data={"pw-password": NEW_PASSWORD})
-    admin.post(f"/admin/users/{doc['id']}/active/0")
+    admin.post(f"/admin/users/{doc['id']}/disable", data={"confirmed": "1"})
     admin.post(f"/admin/users/{doc['id']}/active/1")
 
     actions = [(e["action"], e["actor"]) for e in store.history("users", doc["id"])]
@@ -283,10 +285,10 @@ def test_admin_forms_work_with_csrf_on(csrf_app, csrf_token_from):
                   data={"pw-password": "Another-pass-2026", "pw-csrf_token": pw_token}).status_code == 302
     assert sessions.authenticate(store, "wanglei", "Another-pass-2026")
 
-    assert c.post(f"/admin/users/{uid}/active/0").status_code == 400
+    assert c.post(f"/admin/users/{uid}/disable", data={"confirmed": "1"}).status_code == 400
     assert user(store, "wanglei")["active"] is True
-    list_token = csrf_token_from(c.get("/admin/users").get_data(as_text=True))
-    assert c.post(f"/admin/users/{uid}/active/0", data={"csrf_token": list_token}).status_code == 302
+    list_token = csrf_token_from(c.get(f"/admin/users/{uid}/disable").get_data(as_text=True))
+    assert c.post(f"/admin/users/{uid}/disable", data={"confirmed": "1", "csrf_token": list_token}).status_code == 302
     assert user(store, "wanglei")["active"] is False
 
 
@@ -297,7 +299,7 @@ def _admin_id(store):
 def test_last_active_admin_cannot_be_disabled_or_demoted(client, auth, store):
     auth.login("admin")
     admin_id = _admin_id(store)
-    r = client.post(f"/admin/users/{admin_id}/active/0", follow_redirects=True)
+    r = client.post(f"/admin/users/{admin_id}/disable", data={"confirmed": "1"}, follow_redirects=True)
     assert "最后一个启用的系统管理员" in r.text
     assert store.get("users", admin_id)["active"] is True
     user = store.get("users", admin_id)
@@ -311,7 +313,7 @@ def test_a_second_admin_makes_demotion_possible(client, auth, store):
     accounts.create_user(store, "admin2", "Another-password-1", ["admin"], "test")
     auth.login("admin")
     admin_id = _admin_id(store)
-    r = client.post(f"/admin/users/{admin_id}/active/0", follow_redirects=True)
+    r = client.post(f"/admin/users/{admin_id}/disable", data={"confirmed": "1"}, follow_redirects=True)
     assert "已停用用户 admin" in r.get_data(as_text=True)
     assert store.get("users", admin_id)["active"] is False
 

@@ -57,7 +57,8 @@ def test_the_app_ends_an_old_login_and_says_why(client, auth, store):
     assert user(store, "receiver")["_sessions"] == {}
 
 
-@pytest.mark.parametrize("env,hours", [(None, 12.0), ("8", 8.0), ("0.5", 0.5)])
+# None: no override, the company parameter session_hours (default 12, policy.SESSION_HOURS) is in force
+@pytest.mark.parametrize("env,hours", [(None, None), ("8", 8.0), ("0.5", 0.5)])
 def test_the_lifetime_is_a_setting(data_dir, monkeypatch, env, hours):
     if env is not None:
         monkeypatch.setenv("AFTERSALES_SESSION_HOURS", env)

@@ -314,7 +314,7 @@ def test_admin_disabling_a_user_ends_their_sessions(app, client, store):
     admin = app.test_client()
     login(admin, "admin")
     sid = user(store, "sales")["id"]
-    assert admin.post(f"/admin/users/{sid}/active/0").status_code == 302
+    assert admin.post(f"/admin/users/{sid}/disable", data={"confirmed": "1"}).status_code == 302
     assert redirects_to_login(client.get("/"))
     assert redirects_to_login(stolen.get("/"))
     assert user(store, "sales")["_sessions"] == {}

@@ -135,6 +135,7 @@ def test_admin_pages_and_actions_are_403_for_non_admins(client, store, username)
         (f"/admin/users/{me['id']}", {"rev": str(me["_rev"]), "display_name": "我", "roles": ["admin"]}),
         (f"/admin/users/{admin['id']}/password", {"pw-password": "Taken-over-2026!"}),
         (f"/admin/users/{admin['id']}/active/0", {}),
+        (f"/admin/users/{admin['id']}/disable", {"confirmed": "1"}),
     ]
     for url, data in posts:
         assert client.post(url, data=data).status_code == 403, url

@@ -1,24 +1,31 @@
 """Administration: users (create, edit roles, department and 主管领导, reset password, disable —
-never delete), the list of departments (create, rename, deactivate, remove when unused), and the
-system status (the scheduled runs' results, the mail that could not be sent)."""
+never delete — with the hand-over of their open work), the list of departments (create, rename,
+deactivate, remove when unused), the company parameters (公司参数, GLOSSARY), and the system
+status (the scheduled runs' results, the mail that could not be sent)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from forms.admin import (
     ConfirmForm,
     DepartmentForm,
     DepartmentRenameForm,
+    DisableForm,
+    ParameterForm,
     ResetPasswordForm,
     UserCreateForm,
     UserEditForm,
 )
 from forms.base import options
+from records import policy
+from records.core import parameters
 from records.core.errors import DomainError
+from records.followups import handover
 from records.jobs import run_log
 from records.notifications import outbox
 from records.users import accounts, departments
-from records.users.roles import ADMINS
+from records.users.roles import ADMINS, PARAMETER_SETTERS, TQ_ENGINEER, TQ_ROLES
 
-from .common import actor, form_errors_to_fields, roles_required, save_edit, store
+from .common import actor, form_errors_to_fields, now, roles_required, save_edit, store, user_doc
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -113,6 +120,8 @@ def user_reset_password(user_id: int):
 @roles_required(*ADMINS)
 def user_set_active(user_id: int, on: int):
     user = store().get(accounts.TABLE, user_id) or abort(404)
+    if not on:  # disabling has a second step: the page with their open work (user_disable)
+        return redirect(url_for(".user_disable", user_id=user_id))
     if ConfirmForm().validate_on_submit():
         try:
             accounts.set_active(store(), user_id, bool(on), actor())
@@ -121,6 +130,49 @@ def user_set_active(user_id: int, on: int):
         else:
             flash(f"已{'启用' if on else '停用'}用户 {user['username']}", "success")
     return redirect(url_for(".user_list"))
+
+
+# 停用: who may take over each kind of open work (records/cases/reassign.py checks it again)
+_SUCCESSOR_ROLES = {"owner": TQ_ROLES, "technician": ("technician",), "followup": (TQ_ENGINEER,)}
+
+
+def _successor_choices(form, user: dict) -> None:
+    people = sorted((u for u in store().scan(accounts.TABLE) if u.get("active", True) and u["id"] != user["id"]),
+                    key=lambda u: u.get("display_name") or u["username"])
+    for kind in (*handover.KINDS, "all"):
+        roles = _SUCCESSOR_ROLES.get(kind)
+        first = "— 请选择 —" if kind == "all" else "— 同统一接手人 —"
+        field = getattr(form, f"to_{kind}")
+        field.choices = options([("", first)] + [
+            (u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）") for u in people
+            if not roles or set(u.get("roles") or ()) & set(roles)])
+
+
+@bp.route("/users/<int:user_id>/disable", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def user_disable(user_id: int):
+    """停用 (second step): the user's open work, and its hand-over with the disabling in one step."""
+    user = store().get(accounts.TABLE, user_id) or abort(404)
+    if not user.get("active", True):
+        return redirect(url_for(".user_list"))
+    form = DisableForm()
+    _successor_choices(form, user)
+    work = handover.open_work(store(), user["username"])
+    if not handover.has_open_work(work):
+        form.submit.label.text = "确认停用"
+    if form.validate_on_submit():
+        successors = {k: getattr(form, f"to_{k}").data or form.to_all.data or "" for k in handover.KINDS}
+        try:
+            handover.disable_and_hand_over(store(), user_id, successors, actor(), now())
+        except DomainError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            moved = sum(len(rows) for rows in work.values())
+            flash(f"已停用用户 {user['username']}" + (f"，{moved} 项工作已交接" if moved else ""), "success")
+            return redirect(url_for(".user_list"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("admin/user_disable.html", form=form, user=user, work=work, kinds=handover.KINDS,
+                           busy=handover.has_open_work(work)), status
 
 
 # --- Departments (部门, GLOSSARY) ------------------------------------------------------------------
@@ -202,3 +254,48 @@ def status():
     """系统状态: each scheduled run's last result and failures; the mail marked failed."""
     return render_template("admin/status.html", runs=run_log.run_status(store()),
                            mail=outbox.outbox_status(store()))
+
+
+# --- Company parameters (公司参数, GLOSSARY; definitions in records/policy.py) ---------------------
+
+
+@bp.app_template_global("company_parameter")
+def company_parameter(key: str) -> dict:
+    """A company parameter as a page that uses it names it: label, value in force, unit, and the
+    settings page's address for those who may set it ("公司参数：…", common/parameter.html)."""
+    p = policy.COMPANY_PARAMETERS[key]
+    may = current_user.is_authenticated and policy.may_set_parameter(current_user.roles, key)
+    return {"key": key, "label": p.label, "value": policy.parameter(store(), key), "unit": p.unit,
+            "url": url_for("admin.parameter_edit", key=key) if may else ""}
+
+
+@bp.get("/parameters")
+@roles_required(*PARAMETER_SETTERS)
+def parameters_page():
+    """公司参数: every company parameter, its value in force and default, who sets it, where it is used."""
+    stored = parameters.all_values(store())
+    rows = [{"p": p, "value": policy.parameter(store(), key), "stored": key in stored,
+             "may_set": policy.may_set_parameter(current_user.roles, key)}
+            for key, p in policy.COMPANY_PARAMETERS.items()]
+    return render_template("admin/parameters.html", rows=rows)
+
+
+@bp.route("/parameters/<key>", methods=["GET", "POST"])
+@roles_required(*PARAMETER_SETTERS)
+def parameter_edit(key: str):
+    p = policy.COMPANY_PARAMETERS.get(key) or abort(404)
+    if not policy.may_set_parameter(current_user.roles, key):
+        abort(403)
+    current = policy.parameter(store(), key)
+    form = ParameterForm(data={"value": str(current)} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            value = policy.set_parameter(store(), key, form.value.data, user_doc(), form.note.data or "")
+        except DomainError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            flash(f"已将「{p.label}」设为 {value} {p.unit}", "success")
+            return redirect(url_for(".parameters_page"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("admin/parameter_edit.html", form=form, p=p, current=current,
+                           history=parameters.history(store(), key)), status

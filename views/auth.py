@@ -56,7 +56,8 @@ def load_user(session_id: str):
     if not user_id.isdigit() or not token:
         return None
     idle = timedelta(minutes=current_app.config["IDLE_MINUTES"])
-    max_age = timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    hours = current_app.config["SESSION_MAX_HOURS"]  # the environment's, else the company parameter
+    max_age = timedelta(hours=hours) if hours else sessions.session_max_age(store())
     check = sessions.check_session(store(), int(user_id), token, idle, max_age=max_age)
     if check.user is None:
         session["_auth_reason"] = check.reason

@@ -37,6 +37,7 @@ NAV = [
     NavItem("部门", "admin.departments_page", roles.ADMINS),
     NavItem("系统状态", "admin.status", roles.ADMINS),
     NavItem("工作日历", "calendar.year", roles.CALENDAR_EDITORS),
+    NavItem("公司参数", "admin.parameters_page", roles.PARAMETER_SETTERS),
 ]
 
 

@@ -6,11 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from forms.notifications import ActionForm, SmtpSettingsForm, TestMailForm
+from records import policy
 from records.core.errors import DomainError
 from records.core.mailer import MailError, send_test_mail
 from records.notifications import inbox, outbox, smtp_settings
 from records.notifications.inbox import NotificationError
-from records.policy import MAIL_MAX_ATTEMPTS
 from records.users.roles import ADMINS
 
 from .common import Pager, actor, form_errors_to_fields, is_local_path, now, page_arg, roles_required, store
@@ -94,7 +94,7 @@ def _settings_page(form: SmtpSettingsForm, test_form: TestMailForm):
     return render_template("notifications/settings.html", form=form, test_form=test_form, settings=s.public(),
                            status=outbox.outbox_status(store()), action_form=ActionForm(),
                            states=inbox.EMAIL_STATES, failed=outbox.failed_messages(store(), limit=50),
-                           max_attempts=MAIL_MAX_ATTEMPTS)
+                           max_attempts=policy.parameter(store(), "mail_max_attempts"))
 
 
 @bp.route("/settings", methods=["GET", "POST"])

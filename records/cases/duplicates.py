@@ -1,7 +1,7 @@
 """The cases a new call may repeat, named at intake (6.1.1, 6.1.2) so the receiver can look
 before recording it twice: an open case for the same product, or a case from the same caller
-phone (its digits alone) received in the last ``policy.DUPLICATE_CALL_DAYS`` days (a company
-parameter). A warning only: the receiver may still go on.
+phone (its digits alone) received in the last ``duplicate_call_days`` days (公司参数, ``policy.parameter``; default
+``policy.DUPLICATE_CALL_DAYS``). A warning only: the receiver may still go on.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def possible_duplicates(source, serial: str, phone: str, now: datetime) -> list[
     open Transaction, anything with ``scan``). ``why``: "product" and/or "phone"."""
     key = serial_key(serial or "")
     wanted = digits(phone)
-    since = iso_local(to_local(now) - timedelta(days=policy.DUPLICATE_CALL_DAYS))
+    since = iso_local(to_local(now) - timedelta(days=policy.parameter(source, "duplicate_call_days")))
     out = []
     for case in source.scan(TABLE):
         if not is_live(case):  # a cancelled or merged case is no longer the call's record

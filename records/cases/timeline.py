@@ -47,7 +47,7 @@ KINDS = {
     "attachment": "附件",
 }
 ON_CASE = frozenset({"step", "correction", "cancel", "merge", "merged_in", "restore"})
-LABELS = {"merged_in": "其他案例并入本案例"}  # the labels of entries that are no transition
+LABELS = {"merged_in": "其他案例并入本案例", "handover": "停用交接"}  # the labels of entries that are no transition
 
 
 def add(case: dict, kind: str, by: str, now: datetime, action: str, text: str, **fields) -> dict:

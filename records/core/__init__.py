@@ -15,5 +15,6 @@
 - ``glyphs.py``       what the PDF fonts can draw: an emoji no font has prints as a visible replacement
 - ``mailer.py``       SMTP: settings, messages, one session for a batch
 - ``uploads.py``      the one checker of every upload (check_upload) and the company's upload caps
+- ``parameters.py``  named settings kept in one audited table (get, set, history); their meaning is decided above
 - ``xlsx.py``         the one Excel/CSV writer: sheets (header, rows, widths, notes) → .xlsx; rows → CSV
 """

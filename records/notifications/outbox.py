@@ -134,8 +134,8 @@ def deliver(store: Store, now: datetime, dry_run: bool = False, limit: int | Non
     outbox status). A message the server refuses for a while (4xx) stays queued with its
     attempt counted and is skipped for this run (``deferred``): the messages after it still go
     out, so one message refused every time never holds up the rest. One refused for good
-    (5xx), one that cannot be built, and one tried ``policy.MAIL_MAX_ATTEMPTS`` times (a
-    company parameter) are marked failed: the 邮件设置 page lists them for the admin. ``ids``: only these
+    (5xx), one that cannot be built, and one tried ``policy.parameter(store, "mail_max_attempts")``
+    times (公司参数, default ``policy.MAIL_MAX_ATTEMPTS``) are marked failed: the 邮件设置 page lists them for the admin. ``ids``: only these
     notices (the app sends a step's own mail at once, ``records.notifications.courier``); the
     rest wait for the scheduled run.
     """
@@ -173,8 +173,8 @@ RECONNECTS_PER_RUN = 3  # sessions a run opens again after one broke on a messag
 
 def _deliver_locked(store: Store, now: datetime, ids: list[int], settings: SmtpSettings,
                     result: dict, actor: str) -> None:
-    """Send ``ids`` in order. Each message's tries are counted; at ``policy.MAIL_MAX_ATTEMPTS``
-    (a company parameter) it is marked failed for the admin. A message that cannot even be
+    """Send ``ids`` in order. Each message's tries are counted; at the company parameter
+    ``mail_max_attempts`` (``policy.parameter``) it is marked failed for the admin. A message that cannot even be
     built is failed at once; one that breaks the session costs a reconnection (at most
     ``RECONNECTS_PER_RUN``), so that it never holds up the messages after it."""
     todo = list(ids)
@@ -211,7 +211,7 @@ def _send_one(store: Store, now: datetime, mailer: Mailer, settings: SmtpSetting
     try:
         mailer.send(msg)
     except MailError as exc:
-        give_up = exc.permanent or attempts >= policy.MAIL_MAX_ATTEMPTS
+        give_up = exc.permanent or attempts >= policy.parameter(store, "mail_max_attempts")
         error = str(exc) if not give_up or exc.permanent else f"{exc}（已尝试 {attempts} 次，不再重试）"
         _mark(store, actor, doc_id, state=FAILED if give_up else PENDING, attempts=attempts, last_error=error,
               last_attempt_at=stamp(now))

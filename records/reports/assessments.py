@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from records import policy
 from records.core.errors import DomainError
 from records.core.files import put_blob, read_blob
 from records.core.store import Store
@@ -94,7 +95,8 @@ def compute_all(store: Store, kind: str, span: Span, people: list[str], now: dat
     """person → the figures of each of ``people`` (the records read once, for the lists)."""
     cases = list(store.scan(CASES))
     if kind == TECHNICIAN:
-        return {p: technician_figures(cases, p, span, now) for p in people}
+        rework_days = policy.parameter(store, "rework_days")  # 公司参数 (GLOSSARY 返修)
+        return {p: technician_figures(cases, p, span, now, rework_days) for p in people}
     followups = list(store.scan(FOLLOWUPS))
     return {p: manager_figures(cases, followups, p, span, now) for p in people}
 

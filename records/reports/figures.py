@@ -87,9 +87,10 @@ def _service_row(case: dict) -> dict:
             "issued_at": (case.get("dispatch") or {}).get("issued_at")}
 
 
-def _reworks(live: list[dict], span: Span) -> list[dict]:
+def _reworks(live: list[dict], span: Span, rework_days: int = policy.REWORK_DAYS) -> list[dict]:
     """返修 (9.1, GLOSSARY): each live fault received in ``span`` on a serial repaired on site
-    (work completed) within ``policy.REWORK_DAYS`` days before, with the latest such repair."""
+    (work completed) within ``rework_days`` days before (公司参数, default ``policy.REWORK_DAYS``),
+    with the latest such repair."""
     repairs: dict[object, list[tuple[datetime, dict]]] = {}
     for c in live:
         done = parse_local((c.get("onsite") or {}).get("completed_at"))
@@ -104,7 +105,7 @@ def _reworks(live: list[dict], span: Span) -> list[dict]:
         if not before:
             continue
         done, earlier = max(before, key=lambda pair: pair[0])
-        if received - done <= timedelta(days=policy.REWORK_DAYS):
+        if received - done <= timedelta(days=rework_days):
             out.append({"case_id": c["id"], "number": c.get("number", ""), "received_at": c.get("received_at"),
                         "earlier_id": earlier["id"], "earlier_number": earlier.get("number", ""),
                         "repaired_at": (earlier.get("onsite") or {}).get("completed_at"),
@@ -112,7 +113,8 @@ def _reworks(live: list[dict], span: Span) -> list[dict]:
     return out
 
 
-def technician_figures(cases: Iterable[dict], username: str, span: Span, now: datetime) -> dict:
+def technician_figures(cases: Iterable[dict], username: str, span: Span, now: datetime,
+                       rework_days: int = policy.REWORK_DAYS) -> dict:
     """9.1: one technician's quarter, from the records: services (every technician sent counts
     the case), the on-time rates of arrival (5.1.1.3) and report (6.2.7), the customer's ratings
     on the signed 技术服务单 (four aspects: counts and share 满意), returns without 技质部's
@@ -153,7 +155,7 @@ def technician_figures(cases: Iterable[dict], username: str, span: Span, now: da
              for c in all_cases for f in c.get("fines") or []
              if f.get("person") == username and f.get("status") in FINAL and f.get("final_amount")
              and span.holds(parse_local(ruled_on(f)))]
-    reworks = [r for r in _reworks(live, span) if username in r["technicians"]]
+    reworks = [r for r in _reworks(live, span, rework_days) if username in r["technicians"]]
     return {"kind": "technician", "period": span.label, "person": username,
             "services": [_service_row(c) for c in services], "service_count": len(services),
             "rates": rates, "ratings": ratings, "returns_unapproved": unapproved,

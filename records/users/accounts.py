@@ -166,13 +166,19 @@ def set_password(store: Store, user_id: int, password: str, actor: str) -> None:
 
 
 def set_active(store: Store, user_id: int, active: bool, actor: str) -> dict:
-    """Disable or enable a user; never delete (their records stay theirs)."""
+    """Disable or enable a user; never delete (their records stay theirs). Disabling with the
+    hand-over of their open work: records.followups.handover."""
     with store.transaction(actor) as tx:
-        if not active:
-            _keep_an_admin(tx, user_id, None)
-        user = tx.update(TABLE, user_id, {"active": active})
-        if not active:
-            tx.touch(TABLE, user_id, {"_sessions": {}})
+        return set_active_tx(tx, user_id, active)
+
+
+def set_active_tx(tx: Transaction, user_id: int, active: bool) -> dict:
+    """``set_active`` inside an open transaction: disabling ends every session of the user."""
+    if not active:
+        _keep_an_admin(tx, user_id, None)
+    user = tx.update(TABLE, user_id, {"active": active})
+    if not active:
+        tx.touch(TABLE, user_id, {"_sessions": {}})
     return user
 
 

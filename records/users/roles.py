@@ -31,6 +31,9 @@ FOLLOWUP_ROLES = TQ_ROLES
 FOLLOWUP_MANAGERS = ("tq_manager",)
 # Who administers users and the mail settings.
 ADMINS = ("admin",)
+# Who opens the page 公司参数: each parameter names the roles that may set it (records/policy.py
+# COMPANY_PARAMETERS; 财务部 the labour rate); the page shows the rest read-only.
+PARAMETER_SETTERS = ("admin", "finance")
 # Who sees, on the home page, how many cases are late anywhere: 技质部, the VP and the GM.
 OVERVIEW_READERS = (*TQ_ROLES, "vp", "gm")
 # Who rules on fine proposals (the tq_manager; the GM otherwise, 6.2.8): the home page shows

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from records import policy
 from records.core.store import Store
 
 from . import throttle
@@ -28,10 +29,16 @@ from .accounts import (
 )
 
 # 公司参数 (GLOSSARY: a company parameter, not in the regulation; the default is company
-# practice): a session ends this long after its login, whatever the activity. The app's
+# practice, ``policy.SESSION_HOURS``): a session ends this long after its login, whatever the
+# activity. The admin sets it on the page 公司参数 (``session_max_age``); the app's
 # SESSION_MAX_HOURS setting (AFTERSALES_SESSION_HOURS) overrides it. The tablet page's draft
 # outlives it (signature.js keeps it per case and form version, not per session).
-MAX_AGE = timedelta(hours=12)
+MAX_AGE = timedelta(hours=policy.SESSION_HOURS)
+
+
+def session_max_age(store: Store) -> timedelta:
+    """The session lifetime in force: the company parameter ``session_hours`` (stored or default)."""
+    return timedelta(hours=policy.parameter(store, "session_hours"))
 
 # Sessions unused this long are dropped when the user logs in again (a browser closed
 # without logging out leaves its token behind); far longer than any idle timeout.

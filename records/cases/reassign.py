@@ -1,0 +1,134 @@
+"""A person's open work on the cases, and its hand-over to successors (when the admin disables them).
+
+The kinds of open work (``CASE_KINDS``), on cases not closed:
+
+- ``owner``       the case's 技质部 owner (``flow.tq_owner``): the 6.2.2 / 6.2.8 deadlines and the
+                  steps' notices answer to this person
+- ``reply``       the person 技质部 asked to answer a consultation (6.2.1, ``reply_assignee``)
+- ``technician``  a technician sent (6.2.5) who has not arrived on site yet (``flow.arrived``):
+                  who has arrived did the work, and stays on the case
+- ``deadline``    the person answerable for an open deadline (``deadlines.responsible``) that
+                  the moves above do not already move
+
+Never the person of a fine: a fine proposal or ruling stays with whom it concerns. The follow-up
+calls (8.1, 8.2) are a layer up (records/followups/handover.py), which disables the person and
+hands over everything in one transaction.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from records.core.transaction import Transaction
+from records.users.accounts import TABLE as USERS
+from records.users.roles import is_tq
+
+from .deadlines import responsible
+from .flow import arrived, technicians
+from .timeline import add
+from .vocab import DEADLINE_LABELS, TABLE, CaseError, is_live
+
+CASE_KINDS = {
+    "owner": "负责的案例（技质部负责人）",
+    "reply": "待答复的咨询（6.2.1）",
+    "technician": "已派出、尚未到达现场（6.2.5）",
+    "deadline": "负责的时限",
+}
+
+
+def _open(case: dict) -> bool:
+    return case.get("state") != "closed" and is_live(case)
+
+
+def _open_deadline_keys(case: dict) -> list[str]:
+    return [k for k, e in (case.get("deadlines") or {}).items() if not e.get("done_at")]
+
+
+def _deadline_route(case: dict, username: str, key: str) -> str | None:
+    """Which move takes ``username``'s open deadline ``key`` along (a kind of ``CASE_KINDS``), or
+    None when they do not answer for it."""
+    entry = case["deadlines"][key]
+    if (entry.get("responsible") or responsible(case, key)) != username:
+        return None
+    if key == "consult_reply" and case.get("state") == "awaiting_reply" and case.get("reply_assignee") == username:
+        return "reply"
+    if key in ("decision", "confirm", "arrival", "consult_reply") and case.get("tq_owner") == username:
+        return "owner"
+    if key == "arrival" and username in technicians(case) and not arrived(case):
+        return "technician"
+    return "deadline"
+
+
+def open_case_work(source, username: str) -> dict[str, list[dict]]:
+    """kind → rows ``{case_id, number, what}`` of ``username``'s open work on the cases
+    (``source``: a Store or an open Transaction)."""
+    out: dict[str, list[dict]] = {k: [] for k in CASE_KINDS}
+    for case in source.scan(TABLE):
+        if not _open(case):
+            continue
+        row = {"case_id": case["id"], "number": case.get("number", ""), "customer": case.get("customer_name", "")}
+        if case.get("tq_owner") == username:
+            out["owner"].append({**row, "what": "技质部负责人"})
+        if case.get("state") == "awaiting_reply" and case.get("reply_assignee") == username:
+            out["reply"].append({**row, "what": "答复咨询"})
+        if username in technicians(case) and not arrived(case):
+            out["technician"].append({**row, "what": "派出，未到达"})
+        for key in _open_deadline_keys(case):
+            if _deadline_route(case, username, key) == "deadline":
+                out["deadline"].append({**row, "key": key, "what": DEADLINE_LABELS.get(key, key)})
+    return out
+
+
+def check_successor(tx: Transaction, kind: str, username: str, successor: str | None) -> dict:
+    """The successor's user document, if they may take over work of ``kind``; CaseError on ``to_<kind>``."""
+    field = f"to_{kind}"
+    if not successor:
+        raise CaseError("请选择接手人", field)
+    if successor == username:
+        raise CaseError("接手人不能是被停用的人", field)
+    user = next((u for u in tx.scan(USERS) if u["username"] == successor), None)
+    if user is None or not user.get("active", True):
+        raise CaseError(f"没有在职的用户 {successor}", field)
+    if kind == "owner" and not is_tq(user):
+        raise CaseError("案例负责人须为技质部人员", field)
+    if kind == "technician" and "technician" not in (user.get("roles") or ()):
+        raise CaseError("接手的须为售后服务技术人员", field)
+    return user
+
+
+def hand_over_cases_tx(tx: Transaction, username: str, successors: dict[str, str], by: str,
+                       now: datetime) -> dict[str, list[dict]]:
+    """Move ``username``'s open case work (as ``open_case_work`` finds it inside ``tx``) to
+    ``successors`` (kind → username, checked by ``check_successor`` for each kind with work);
+    each case changed gets one timeline entry. Returns the work moved, as ``open_case_work``."""
+    work = open_case_work(tx, username)
+    names = {k: check_successor(tx, k, username, successors.get(k)) for k, rows in work.items() if rows}
+    to = {k: u["username"] for k, u in names.items()}
+    touched = sorted({r["case_id"] for rows in work.values() for r in rows})
+    for case_id in touched:
+        case = tx.require(TABLE, case_id)
+        routes = {k: _deadline_route(case, username, k) for k in _open_deadline_keys(case)}
+        done = []
+        if "owner" in to and case.get("tq_owner") == username:
+            case["tq_owner"] = to["owner"]
+            done.append(f"技质部负责人改为 {_name(names['owner'])}")
+        if "reply" in to and case.get("state") == "awaiting_reply" and case.get("reply_assignee") == username:
+            case["reply_assignee"] = to["reply"]
+            done.append(f"答复人改为 {_name(names['reply'])}")
+        if "technician" in to and username in technicians(case) and not arrived(case):
+            techs = [t for t in technicians(case) if t != username]
+            case["dispatch"]["technicians"] = ([to["technician"]] if to["technician"] not in techs else []) + techs
+            done.append(f"派出的技术人员改为 {_name(names['technician'])}")
+        for key, route in routes.items():
+            entry = case["deadlines"][key]
+            if route is None or (route != "deadline" and entry.get("responsible") is None):
+                continue  # not theirs, or answers to whoever now holds the role on the case
+            entry["responsible"] = to[route]
+            if route == "deadline":
+                done.append(f"时限「{DEADLINE_LABELS.get(key, key)}」责任人改为 {_name(names['deadline'])}")
+        add(case, "step", by, now, "handover", f"{username} 停用，工作交接：" + "；".join(done))
+        tx.update(TABLE, case_id, case, action="handover", note=f"{username} 停用，工作交接")
+    return work
+
+
+def _name(user: dict) -> str:
+    return user.get("display_name") or user["username"]
