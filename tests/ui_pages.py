@@ -67,6 +67,12 @@ PAGES: list[tuple[str, str, object]] = [
     ("技术人员季度考核", "tq_engineer", "/assessments/technicians/2026Q4/tech"),
     ("售后管理人员月度考核", "tq_manager", "/assessments/managers"),
     ("售后管理人员月度考核（个人）", "tq_manager", "/assessments/managers/2026-11/engineer"),
+    # issue 15: the admin's pages
+    ("用户管理", "admin", "/admin/users"),
+    ("停用用户（交接）", "admin", "/admin/users/2/disable"),
+    ("公司参数", "admin", "/admin/parameters"),
+    ("公司参数（邮件重试）", "admin", "/admin/parameters/mail_max_attempts"),
+    ("公司参数（财务部）", "finance", "/admin/parameters"),
 ]
 
 
