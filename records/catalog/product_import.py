@@ -95,6 +95,7 @@ def check_rows(reader: Store | Transaction, parsed: ParsedImport) -> tuple[list[
     """([(row, checked row)], every error found); the rows only if there is no error at all."""
     colname = {f: parsed.columns.get(f) or COLUMNS[f][0] for f in COLUMNS}
     by_name = {c["name"]: c for c in reader.scan(customers.TABLE)}
+    known = {c["id"] for c in by_name.values()}
     seen: dict[str, int] = {}  # serial -> first row with it in this file
     today = today_local()
     clean: list[tuple[int, dict]] = []
@@ -166,7 +167,7 @@ def check_rows(reader: Store | Transaction, parsed: ParsedImport) -> tuple[list[
                     "customer_id": customer["id"], "delivery_date": delivery, "warranty_months": months,
                     "reliability": reliability, "remarks": text["remarks"]}
             try:  # the same rules as the form, so an imported product is like a registered one
-                clean.append((r.row, products.normalise(reader, data)))
+                clean.append((r.row, products.normalise(reader, data, known)))
             except DomainError as exc:
                 err(_FIELD_OF_PRODUCT.get(exc.field or "", "serial_no"), str(exc))
         if too_long:  # one error for a cell too long to read, instead of what its cut text gave
