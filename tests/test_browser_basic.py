@@ -90,7 +90,7 @@ def test_product_import_in_the_browser(page, live_server):
     page.get_by_label("产品台账文件").set_input_files(
         {"name": "台账.csv", "mimeType": "text/csv", "buffer": bad.encode("utf-8-sig")})
     with page.expect_navigation():
-        page.get_by_role("button", name="检查并导入").click()
+        page.get_by_role("button", name="上传并检查").click()
     expect(page.locator("#import-errors tbody tr")).to_have_count(2)
     expect(page.locator("#import-errors")).to_contain_text("不存在的单位")
     assert live_server.store.count(products.TABLE) == 0
@@ -99,7 +99,10 @@ def test_product_import_in_the_browser(page, live_server):
     page.get_by_label("产品台账文件").set_input_files(
         {"name": "台账.csv", "mimeType": "text/csv", "buffer": good.encode("gb18030")})
     with page.expect_navigation():
-        page.get_by_role("button", name="检查并导入").click()
+        page.get_by_role("button", name="上传并检查").click()
+    expect(page.locator("#import-new tbody tr")).to_have_count(2)  # issue 15: a preview, then the confirmation
+    with page.expect_navigation():
+        page.get_by_role("button", name="只导入新产品").click()
     expect(page.get_by_role("alert").filter(has_text="导入")).to_have_text("已从 台账.csv 导入 2 个产品")
     expect(page.locator("tbody tr", has_text="西北铁路局")).to_have_count(2)
 

@@ -1,6 +1,8 @@
 """The working calendar page (issue 3): a year at a glance and the company's corrections.
 
-Anyone logged in may look; only 系统管理员 and 技质部经理 may correct a date (403 otherwise).
+Anyone logged in may look; only 系统管理员 and 技质部经理 may correct a date (403 otherwise): one
+day, a range of days, or a pasted list (issue 15), each in one transaction that also recomputes
+the open deadlines (records/cases/calendar_change.py).
 """
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forms.calendar import CorrectionForm, RemoveCorrectionForm
+from forms.calendar import CorrectionForm, ListCorrectionForm, RangeCorrectionForm, RemoveCorrectionForm
 from records.calendar import corrections
-from records.calendar.corrections import CalendarError
+from records.calendar.corrections import CalendarError, CalendarListError
 from records.calendar.workdays import MAKEUP_WORKDAY_NAME, WorkCalendar, today_local
 from records.cases import calendar_change
 from records.users.roles import CALENDAR_EDITORS
@@ -93,7 +95,8 @@ def year_months(cal: WorkCalendar, overview: dict) -> list[dict]:
     return months
 
 
-def _render_year(year: int, form: CorrectionForm | None = None, status: int = 200):
+def _render_year(year: int, form: CorrectionForm | None = None, status: int = 200,
+                 range_form: RangeCorrectionForm | None = None, list_form: ListCorrectionForm | None = None):
     cal = corrections.current_calendar(store())
     overview = cal.year_overview(year)
     every = corrections.list_corrections(store())
@@ -116,6 +119,8 @@ def _render_year(year: int, form: CorrectionForm | None = None, status: int = 20
         kinds=KINDS, periods=_fmt_periods(cal), corrections=this_year,
         other_years=sorted(other_years.items()), can_edit=can_edit, form=form if can_edit else None,
         remove_form=RemoveCorrectionForm() if can_edit else None,
+        range_form=(range_form or RangeCorrectionForm(formdata=None)) if can_edit else None,
+        list_form=(list_form or ListCorrectionForm(formdata=None)) if can_edit else None,
     ), status
 
 
@@ -146,6 +151,56 @@ def correct():
     if not corrections.MIN_YEAR <= shown <= corrections.MAX_YEAR:
         shown = today_local().year
     return _render_year(shown, form, 400)
+
+
+def _saved(records: list[dict], changed: int) -> None:
+    days = f"{records[0]['date']} 至 {records[-1]['date']}" if len(records) > 1 else records[0]["date"]
+    flash(f"已保存 {len(records)} 天的校正（{days}，其中 {changed} 天有变化）"
+          + (RECOMPUTED_NOTE if changed else ""), "success")
+
+
+def _year_of(value, default: int | None = None) -> int:
+    try:
+        shown = corrections.parse_day(value).year
+    except CalendarError:
+        shown = default or request.args.get("year", type=int) or today_local().year
+    return shown if corrections.MIN_YEAR <= shown <= corrections.MAX_YEAR else today_local().year
+
+
+@bp.post("/corrections/range")
+@roles_required(*CALENDAR_EDITORS)
+def correct_range():
+    form = RangeCorrectionForm()
+    if form.validate_on_submit():
+        try:
+            records = corrections.range_fields(form.start.data, form.end.data, form.workday_value,
+                                               form.reason.data, actor())
+            stored, changed = calendar_change.set_corrections(store(), records, actor())
+        except CalendarError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            _saved(stored, changed)
+            return redirect(url_for(".year", year=int(stored[0]["date"][:4])))
+    return _render_year(_year_of(form.start.data), status=400, range_form=form)
+
+
+@bp.post("/corrections/list")
+@roles_required(*CALENDAR_EDITORS)
+def correct_list():
+    form = ListCorrectionForm()
+    if form.validate_on_submit():
+        try:
+            records = corrections.list_fields(form.text.data, form.workday_value, form.reason.data, actor())
+            stored, changed = calendar_change.set_corrections(store(), records, actor())
+        except CalendarListError as exc:
+            form.text.errors = list(form.text.errors) + [str(exc)] + [f"第 {n} 行：{m}" for n, m in exc.lines]
+        except CalendarError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            _saved(stored, changed)
+            return redirect(url_for(".year", year=int(stored[0]["date"][:4])))
+    first = next((line for line in (form.text.data or "").splitlines() if line.strip()), "")
+    return _render_year(_year_of(first.strip()[:10]), status=400, list_form=form)
 
 
 @bp.post("/corrections/<day>/remove")

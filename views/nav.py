@@ -36,6 +36,7 @@ NAV = [
     NavItem("用户管理", "admin.user_list", roles.ADMINS),
     NavItem("部门", "admin.departments_page", roles.ADMINS),
     NavItem("系统状态", "admin.status", roles.ADMINS),
+    NavItem("邮件设置", "notifications.settings", roles.ADMINS),
     NavItem("工作日历", "calendar.year", roles.CALENDAR_EDITORS),
     NavItem("公司参数", "admin.parameters_page", roles.PARAMETER_SETTERS),
 ]

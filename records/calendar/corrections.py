@@ -13,6 +13,11 @@ called on every page view, so it is kept on the Store (``store.derived``) and re
 when a ``calendar_days`` shard file changed (checked with one ``stat`` per shard, so another
 process's change is seen at once). The calendar returned is shared: do not change it.
 
+Many dates at once (issue 15): ``range_fields`` (every day from–to, one kind, one reason) and
+``list_fields`` (a pasted list, one date a line, optionally 班/休 and a note: a year's 调休 in one
+go) check every date and every line first and refuse with all the bad lines named
+(``CalendarListError.lines``); ``set_corrections_tx`` stores them in one transaction.
+
 A change and the recomputation of every open deadline that depends on the calendar are one
 transaction, opened by ``records.cases.calendar_change`` (the layer that knows cases): it calls
 ``set_correction_tx`` / ``remove_correction_tx`` here, then recomputes the deadlines with
@@ -23,7 +28,9 @@ Plain Python: no Flask.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
 
 from records.core.errors import DomainError
 from records.core.store import Store
@@ -34,12 +41,19 @@ from .workdays import Correction, WorkCalendar
 TABLE = "calendar_days"
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_REASON_LENGTH = 200
+MAX_DAYS_AT_ONCE = 366  # company practice: a range or a pasted list covers at most a year's days
 _DERIVED_KEY = "calendar"  # in store.derived: (signature, WorkCalendar)
-
-
 
 class CalendarError(DomainError):
     """A refused calendar correction; ``field`` is the form field it concerns."""
+
+
+class CalendarListError(CalendarError):
+    """A pasted list refused: ``lines`` holds every bad line as (line number, message)."""
+
+    def __init__(self, lines: list[tuple[int, str]]):
+        super().__init__(f"清单中有 {len(lines)} 行有误，未保存任何校正", "text")
+        self.lines = lines
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -193,3 +207,87 @@ def remove_correction_tx(tx: Transaction, day: date) -> dict:
 def calendar_in(tx: Transaction) -> WorkCalendar:
     """The company calendar as the open transaction ``tx`` sees it (its own changes included)."""
     return WorkCalendar.default(_corrections_of(tx.scan(TABLE)))
+
+
+# --- Many dates at once (issue 15) -----------------------------------------------------------
+
+# the words a pasted line may give its kind (the longest first, so 「休息日」 is not read as 「休」)
+KIND_WORDS = {"工作日": True, "上班": True, "补班": True, "班": True,
+              "休息日": False, "休息": False, "放假": False, "休": False}
+_KIND_RE = "|".join(sorted(KIND_WORDS, key=len, reverse=True))
+_LINE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?=$|[\s,;:、，；：]|" + _KIND_RE + ")"
+                      r"[\s,;:、，；：]*(" + _KIND_RE + r")?[\s,;:、，；：]*(.*)$")
+
+
+def range_fields(start: object, end: object, is_workday: object, reason: object, actor: object) -> list[dict]:
+    """The records correcting every day from ``start`` to ``end`` (both included) the same way."""
+    try:
+        first = parse_day(start)
+    except CalendarError as exc:
+        raise CalendarError(str(exc), "start") from None
+    try:
+        last = parse_day(end)
+    except CalendarError as exc:
+        raise CalendarError(str(exc), "end") from None
+    if last < first:
+        raise CalendarError("结束日期不能早于开始日期", "end")
+    days = (last - first).days + 1
+    if days > MAX_DAYS_AT_ONCE:
+        raise CalendarError(f"一次最多校正 {MAX_DAYS_AT_ONCE} 天（所选为 {days} 天）", "end")
+    return [correction_fields(first + timedelta(days=n), is_workday, reason, actor) for n in range(days)]
+
+
+def list_fields(text: object, is_workday: object, reason: object, actor: object) -> list[dict]:
+    """The records of a pasted list: one date a line (2026-10-10、2026/10/10 or 2026年10月10日),
+    then optionally 班/休 (工作日、上班、休息日、休息…) and a note; a line without them takes
+    ``is_workday`` (None: it must say) and ``reason``. Every line is checked; CalendarListError
+    names all the bad ones (blank lines are skipped, their numbers still count)."""
+    check_actor(actor)
+    default_reason = " ".join(str(reason or "").split())
+    bad: list[tuple[int, str]] = []
+    out: list[dict] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(str(text or "").splitlines(), start=1):
+        line = unicodedata.normalize("NFKC", raw).strip()
+        if not line:
+            continue
+        m = _LINE_RE.match(line)
+        if not m:
+            bad.append((number, f"无法识别日期：{line[:30]}（每行以日期开头，如 2026-10-10 班 国庆调休）"))
+            continue
+        kind = KIND_WORDS[m[4]] if m[4] else is_workday
+        if not isinstance(kind, bool):
+            bad.append((number, "请注明「班」或「休」，或在上方选择该日为工作日还是休息日"))
+            continue
+        try:
+            fields = correction_fields(f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}", kind,
+                                       m[5].strip() or default_reason, actor)
+        except CalendarError as exc:
+            message = str(exc)
+            if exc.field == "day" and "格式" in message:
+                message = f"日期不存在：{m[1]}-{m[2]}-{m[3]}"
+            bad.append((number, message))
+            continue
+        if fields["date"] in seen:
+            bad.append((number, f"{fields['date']} 与第 {seen[fields['date']]} 行重复"))
+            continue
+        seen[fields["date"]] = number
+        out.append(fields)
+    if not bad and not out:
+        raise CalendarError("请粘贴日期清单，每行一个日期", "text")
+    if not bad and len(out) > MAX_DAYS_AT_ONCE:
+        raise CalendarError(f"一次最多校正 {MAX_DAYS_AT_ONCE} 天（清单中有 {len(out)} 天）", "text")
+    if bad:
+        raise CalendarListError(bad)
+    return out
+
+
+def set_corrections_tx(tx: Transaction, records: list[dict]) -> tuple[list[dict], int]:
+    """Store checked corrections (``range_fields`` / ``list_fields``) inside ``tx``; return the
+    records and how many changed. The caller recomputes the deadlines in ``tx``."""
+    stored, changed = [], 0
+    for fields in records:
+        record, did = set_correction_tx(tx, fields)
+        stored.append(record)
+        changed += did
+    return stored, changed

@@ -18,6 +18,7 @@ from records.calendar.corrections import (
     parse_day,
     remove_correction_tx,
     set_correction_tx,
+    set_corrections_tx,
 )
 from records.core.store import Store
 
@@ -35,6 +36,18 @@ def set_correction(store: Store, day: object, is_workday: bool, reason: str, act
         if changed:
             recompute_open_deadlines_tx(tx, calendar_in(tx))
     return record
+
+
+def set_corrections(store: Store, records: list[dict], actor: str) -> tuple[list[dict], int]:
+    """Store many checked corrections (``corrections.range_fields`` / ``list_fields``) in one
+    transaction, all or nothing, and recompute the open deadlines once, as ``set_correction``
+    does for one; returns the stored records and how many changed."""
+    check_actor(actor)
+    with store.transaction(actor) as tx:
+        stored, changed = set_corrections_tx(tx, records)
+        if changed:
+            recompute_open_deadlines_tx(tx, calendar_in(tx))
+    return stored, changed
 
 
 def remove_correction(store: Store, day: object, actor: str) -> dict:

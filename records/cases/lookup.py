@@ -9,6 +9,8 @@ deadline), and links to the case only for those who may read it today (``flow.ma
 
 ``cases_of``: the cases of a customer or a product, with the same link rule, and
 ``parts_replaced``: the parts the technicians' reports say were replaced (6.2.7).
+``undecided_of``: the open cases of some products still awaiting the 6.2.2 decision (the
+product ledger import lists them beside the products it would change).
 
 The matching is a predicate over ``store.page`` (a full scan): an index can replace the scan
 without changing the rules.
@@ -169,3 +171,16 @@ def parts_replaced(case: dict) -> list[dict]:
     [{part, quantity}]; none before the report."""
     form = (case.get("report") or {}).get("service_form") or {}
     return [{"part": p.get("part") or "", "quantity": p.get("quantity")} for p in form.get("parts") or []]
+
+
+def undecided_of(store: Store, product_ids) -> list[dict]:
+    """The open cases of these products still without their 6.2.2 decision (待确定解决方案), oldest
+    first: [{case_id, number, product_id, serial, received}]. Their warranty stays the one fixed at
+    intake; 技质部 reads them again when a product's data changes (the ledger import's preview)."""
+    wanted = set(product_ids)
+    table = index.rows(store)
+    rows = [r for pid in wanted for r in table.bucket("product_id", pid) if r["state"] == "awaiting_decision"]
+    rows.sort(key=lambda r: (r["received_at"], r["id"]))
+    return [{"case_id": c["id"], "number": c.get("number") or "", "product_id": c.get("product_id"),
+             "serial": c.get("product_serial") or "", "received": (c.get("received_at") or "")[:16].replace("T", " ")}
+            for c in store.docs(TABLE, [r["id"] for r in rows])]

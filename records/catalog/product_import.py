@@ -1,24 +1,38 @@
-"""Import of an existing product list (产品台账) from .xlsx or .csv — all rows or none.
+"""Import of the company's product list (产品台账, .xlsx or .csv), which is cumulative: a preview,
+then the new rows imported and, when asked, the changed ones updated — all or nothing.
 
-``records.catalog.import_parser.parse`` reads the file into rows; ``validate`` checks every row
-against the store and the rest of the file and collects every error as (row, column, reason);
-``import_products`` inserts the rows in one transaction (``products.create_many``) only when
-there is no error at all.
+``records.catalog.import_parser.parse`` reads the file into rows; ``check_rows`` checks every row
+against the customers and the rest of the file and collects every error as (row, column, reason)
+(a serial already in the store is no error: the ledger is re-sent whole); ``preview`` sorts the
+clean rows into new, unchanged and changed (which fields, old → new) by the serial (6.2.2: a
+product's warranty is read from it; cases keep the warranty fixed at their intake, a product
+update never touches them). ``confirm`` re-reads the same file (kept server-side by its SHA-256:
+``keep_upload`` / ``kept_upload``, never rows sent back by the browser), sorts it again inside one
+audited transaction, refuses if anything moved since the preview (``token``), then inserts the new
+rows and, with ``update_changed``, updates the changed products.
 
 No Flask here: the view only passes the uploaded bytes through.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from records.calendar.workdays import today_local
 from records.core.errors import DomainError
+from records.core.files import StorageError, put_blob, read_blob
 from records.core.store import Store
+from records.core.transaction import Transaction
 from records.core.uploads import MAX_CELL_CHARS, MAX_ERRORS_SHOWN, shorten
 
 from . import customers, products
 from .import_parser import (
     COLUMNS,
+    ImportFileError,
     ImportRowError,
     ParsedImport,
     cell_text,
@@ -29,14 +43,42 @@ from .import_parser import (
     parse_months,
 )
 
+# Company practice (not regulation numbers): how much of a preview the page lists, how long an
+# uploaded ledger waits for its confirmation.
+PREVIEW_ROWS_SHOWN = 200
+KEPT_UPLOAD_HOURS = 24
+PENDING_DIR = ("cache", "imports")  # under the data folder; "cache" is left out of backups
+
+COMPARED = ("customer_id", "model", "name", "delivery_date", "warranty_months", "reliability", "remarks")
+LABELS = {"customer_id": "顾客单位", "model": "型号", "name": "产品名称", "delivery_date": "交付日期",
+          "warranty_months": "质保期（月）", "reliability": "可靠性产品", "remarks": "备注"}
+
+
+class ImportChanged(DomainError):
+    """The store (or the kept file) changed between the preview and the confirmation."""
+
+
+@dataclass
+class Change:
+    row: int
+    product: dict  # as stored
+    new: dict  # the row, checked (``products.normalise``)
+    fields: list[tuple[str, str, str]]  # (label, old, new) as shown
+
 
 @dataclass
 class ImportResult:
-    imported: list[dict] = field(default_factory=list)
+    rows: int = 0  # data rows read
+    header_row: int = 1
+    ignored_columns: list[str] = field(default_factory=list)
     errors: list[ImportRowError] = field(default_factory=list)  # the first MAX_ERRORS_SHOWN
     error_count: int = 0  # all of them
-    rows: int = 0  # data rows read
-    ignored_columns: list[str] = field(default_factory=list)
+    new: list[tuple[int, dict]] = field(default_factory=list)  # (row, checked row)
+    unchanged: list[tuple[int, dict]] = field(default_factory=list)  # (row, stored product)
+    changed: list[Change] = field(default_factory=list)
+    token: str = ""  # what the preview showed, for the confirmation
+    imported: list[dict] = field(default_factory=list)  # after ``confirm``: inserted
+    updated: list[dict] = field(default_factory=list)  # after ``confirm``: updated
 
     @property
     def ok(self) -> bool:
@@ -49,14 +91,14 @@ _FIELD_OF_PRODUCT = {"model": "model", "name": "name", "serial_no": "serial_no",
 _LIMITS = {"model": 60, "name": 100, "serial_no": 60, "remarks": 1000}
 
 
-def validate(store: Store, parsed: ParsedImport) -> tuple[list[dict], list[ImportRowError]]:
-    """(rows ready for ``products.create_many``, every error found); clean rows only if no error."""
+def check_rows(reader: Store | Transaction, parsed: ParsedImport) -> tuple[list[tuple[int, dict]], list[ImportRowError]]:
+    """([(row, checked row)], every error found); the rows only if there is no error at all."""
     colname = {f: parsed.columns.get(f) or COLUMNS[f][0] for f in COLUMNS}
-    by_name = {c["name"]: c for c in store.scan(customers.TABLE)}
-    existing = {products.serial_key(p["serial_no"]): p for p in store.scan(products.TABLE)}
+    by_name = {c["name"]: c for c in reader.scan(customers.TABLE)}
+    known = {c["id"] for c in by_name.values()}
     seen: dict[str, int] = {}  # serial -> first row with it in this file
     today = today_local()
-    clean: list[dict] = []
+    clean: list[tuple[int, dict]] = []
     errors: list[ImportRowError] = []
 
     for r in parsed:
@@ -84,9 +126,7 @@ def validate(store: Store, parsed: ParsedImport) -> tuple[list[dict], list[Impor
         serial = text["serial_no"]
         if serial:
             same = products.serial_key(serial)
-            if same in existing:
-                err("serial_no", products.clash_message(existing[same]))
-            elif same in seen:
+            if same in seen:
                 err("serial_no", f"产品编号 {shorten(serial)} 与本文件第 {seen[same]} 行重复")
             else:
                 seen[same] = r.row
@@ -127,7 +167,7 @@ def validate(store: Store, parsed: ParsedImport) -> tuple[list[dict], list[Impor
                     "customer_id": customer["id"], "delivery_date": delivery, "warranty_months": months,
                     "reliability": reliability, "remarks": text["remarks"]}
             try:  # the same rules as the form, so an imported product is like a registered one
-                clean.append(products.normalise(store, data))
+                clean.append((r.row, products.normalise(reader, data, known)))
             except DomainError as exc:
                 err(_FIELD_OF_PRODUCT.get(exc.field or "", "serial_no"), str(exc))
         if too_long:  # one error for a cell too long to read, instead of what its cut text gave
@@ -138,23 +178,112 @@ def validate(store: Store, parsed: ParsedImport) -> tuple[list[dict], list[Impor
     return ([] if errors else clean), errors
 
 
-def import_products(store: Store, filename: str, data: bytes, actor: str) -> ImportResult:
-    """Parse, validate, and insert every row in one transaction — or nothing, with the errors.
+def validate(store: Store | Transaction, parsed: ParsedImport) -> tuple[list[dict], list[ImportRowError]]:
+    """(the checked rows, every error found); the rows only if there is no error at all."""
+    rows, errors = check_rows(store, parsed)
+    return [c for _, c in rows], errors
 
-    Raises ImportFileError when the file itself cannot be used (its ``errors`` may hold
-    header problems as (row, column, reason)).
-    """
-    parsed = parse(filename, data)
-    result = ImportResult(rows=len(parsed), ignored_columns=parsed.ignored)
-    clean, errors = validate(store, parsed)
+
+def _stored(product: dict, f: str):
+    """A stored product's field as a checked row has it (older records may lack the optional ones)."""
+    value = product.get(f)
+    if f == "remarks":
+        return value or ""
+    if f == "reliability":
+        return bool(value)
+    return value
+
+
+def _shown(f: str, value, names: dict[int, str]) -> str:
+    if f == "customer_id":
+        return names.get(value, f"#{value}")
+    if f == "reliability":
+        return "是" if value else "否"
+    return "" if value is None else str(value)
+
+
+def _sort(reader: Store | Transaction, parsed: ParsedImport) -> ImportResult:
+    """Check every row, then sort the clean ones by the stored products (indexed by serial once)."""
+    result = ImportResult(rows=len(parsed), header_row=parsed.header_row, ignored_columns=parsed.ignored)
+    rows, errors = check_rows(reader, parsed)
     if errors:
         result.errors, result.error_count = errors[:MAX_ERRORS_SHOWN], len(errors)
         return result
-    try:
-        result.imported = products.create_many(store, clean, actor)
-    except products.ProductError:
-        # Someone registered one of these serials between the check and the commit: check again.
-        _, errors = validate(store, parsed)
-        errors = errors or [ImportRowError(parsed.header_row, COLUMNS["serial_no"][0], "导入时产品编号冲突，请重试")]
-        result.errors, result.error_count = errors[:MAX_ERRORS_SHOWN], len(errors)
+    existing = {products.serial_key(p["serial_no"]): p for p in reader.scan(products.TABLE)}
+    names = {c["id"]: c["name"] for c in reader.scan(customers.TABLE)}
+    for row, new in rows:
+        old = existing.get(products.serial_key(new["serial_no"]))
+        if old is None:
+            result.new.append((row, new))
+            continue
+        diff = [f for f in COMPARED if _stored(old, f) != new[f]]
+        if not diff:
+            result.unchanged.append((row, old))
+        else:
+            result.changed.append(Change(row, old, new, [(LABELS[f], _shown(f, _stored(old, f), names),
+                                                          _shown(f, new[f], names)) for f in diff]))
+    plan = [["new", new] for _, new in result.new] + [
+        ["changed", c.product["id"], c.product["_rev"], c.new] for c in result.changed]
+    result.token = hashlib.sha256(json.dumps(plan, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return result
+
+
+def preview(store: Store, filename: str, data: bytes) -> ImportResult:
+    """What importing the file would do: its errors, or its new, unchanged and changed rows.
+
+    Raises ImportFileError when the file itself cannot be used (its ``errors`` may hold
+    header problems as (row, column, reason))."""
+    return _sort(store, parse(filename, data))
+
+
+def confirm(store: Store, filename: str, data: bytes, actor: str, token: str | None = None,
+            update_changed: bool = False) -> ImportResult:
+    """Insert the new rows and, with ``update_changed``, update the changed products, in one
+    audited transaction — or nothing (the errors, or ImportChanged when ``token`` is given and the
+    preview it names is no longer what the file would do)."""
+    parsed = parse(filename, data)
+    with store.transaction(actor) as tx:
+        result = _sort(tx, parsed)
+        if not result.ok:
+            return result
+        if token is not None and token != result.token:
+            raise ImportChanged("预览之后系统中的产品或顾客单位有了变化，请重新核对下面的预览后再确认")
+        result.imported = [tx.insert(products.TABLE, new) for _, new in result.new]
+        if update_changed:
+            result.updated = [tx.update(products.TABLE, c.product["id"], {f: c.new[f] for f in COMPARED},
+                                        expect_rev=c.product["_rev"], note=f"产品台账导入（第 {c.row} 行）")
+                              for c in result.changed]
+    return result
+
+
+def import_products(store: Store, filename: str, data: bytes, actor: str,
+                    update_changed: bool = False) -> ImportResult:
+    """Preview and confirm at once (scripts and tests): every new row, all or nothing."""
+    return confirm(store, filename, data, actor, update_changed=update_changed)
+
+
+# --- the uploaded file between the preview and the confirmation -------------------------------
+def _pending_dir(store: Store) -> Path:
+    return store.root.joinpath(*PENDING_DIR)
+
+
+def keep_upload(store: Store, data: bytes) -> str:
+    """Keep the uploaded bytes until the confirmation; returns their SHA-256 (older ones go)."""
+    folder = _pending_dir(store)
+    if folder.is_dir():
+        old = time.time() - KEPT_UPLOAD_HOURS * 3600
+        for path in folder.iterdir():
+            try:
+                if path.stat().st_mtime < old:
+                    os.unlink(path)
+            except OSError:
+                pass
+    return put_blob(folder, data)
+
+
+def kept_upload(store: Store, sha256: str) -> bytes:
+    """The bytes kept under ``sha256`` by ``keep_upload``; ImportFileError if they are gone."""
+    try:
+        return read_blob(_pending_dir(store), sha256)
+    except (OSError, ValueError, StorageError):
+        raise ImportFileError(f"上传的文件已失效（超过 {KEPT_UPLOAD_HOURS} 小时或已被清理），请重新上传") from None

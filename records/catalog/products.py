@@ -42,7 +42,9 @@ def warranty(product: dict, on: date) -> Warranty:
     return Warranty(delivered <= on <= last_day, last_day, on)
 
 
-def normalise(store: Store | Transaction, data: dict) -> dict:
+def normalise(store: Store | Transaction, data: dict, customer_ids: set[int] | None = None) -> dict:
+    """The product's fields checked; ``customer_ids``: the customers known to exist (a caller
+    checking many rows at once reads them once), else each is looked up in ``store``."""
     model = (data.get("model") or "").strip()
     name = (data.get("name") or "").strip()
     serial = (data.get("serial_no") or "").strip()
@@ -58,7 +60,7 @@ def normalise(store: Store | Transaction, data: dict) -> dict:
         customer_id = int(data.get("customer_id"))
     except (TypeError, ValueError):
         raise ProductError("请选择顾客单位", "customer_id") from None
-    if store.get(CUSTOMERS, customer_id) is None:
+    if (customer_id not in customer_ids) if customer_ids is not None else store.get(CUSTOMERS, customer_id) is None:
         raise ProductError("顾客单位不存在", "customer_id")
     delivery = data.get("delivery_date")
     if isinstance(delivery, str):
