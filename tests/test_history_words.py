@@ -89,3 +89,19 @@ def test_a_follow_up_call_and_a_user_read_in_words(client, auth, world, users):
         for w in words:
             assert w in text, (url, w)
         assert not RAW.search(text), RAW.search(text).group(0)
+
+
+def test_the_history_hides_a_ruling_from_those_who_may_not_see_the_fine(client, auth, world, new_case, act):
+    """GLOSSARY 处罚: the history page reads a timeline entry about a fine as the case page does."""
+    case = new_case(received_at=at("2026-11-25T09:00"))  # recorded late: a 6.1.4 proposal on the receiver
+    case = act(case, "rule_fine", "manager", "2026-11-27T17:00", key="handover", decision="confirmed", amount="50",
+               reason="确属延迟，已提醒")
+    seen = {}
+    for user in ("engineer", "tech", "sales", "receiver", "manager"):
+        auth.login(user)
+        seen[user] = client.get(f"/history/cases/{case['id']}").get_data(as_text=True)
+        auth.logout()
+    for user in ("engineer", "tech", "sales"):
+        assert "确属延迟，已提醒" not in seen[user] and "有处罚建议（不公开）" in seen[user], user
+    for user in ("receiver", "manager"):  # the person concerned and 技质部经理
+        assert "确属延迟，已提醒" in seen[user], user

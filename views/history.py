@@ -52,7 +52,8 @@ def show(table: str, record_id: int):
         abort(404)  # not 403: whether such a record exists is not for this user to learn
     words = Words(reader=current_user.doc, users=display_names(s),
                   departments={d["id"]: d.get("name", "") for d in s.scan("departments")} if table == "users" else {},
-                  customers={c["id"]: c.get("name", "") for c in s.scan("customers")} if table in ("products", "followups") else {})
+                  customers={c["id"]: c.get("name", "") for c in s.scan("customers")} if table in ("products", "followups") else {},
+                  case=record if table == "cases" else None)
     rows = [{"seq": e["seq"], "ts": e["ts"], "actor": words.who(e.get("actor")), "action": action_label(e["action"]),
              "note": e.get("note") or "", "changes": describe(e, words)} for e in reversed(s.history(table, record_id))]
     return render_template("common/history.html", table=table, label=label, record=record,

@@ -98,6 +98,7 @@ class Words:
     users: dict[str, str] = field(default_factory=dict)
     departments: dict[int, str] = field(default_factory=dict)
     customers: dict[int, str] = field(default_factory=dict)
+    case: dict | None = None  # the case whose history is read: whose fines an entry speaks of
 
     def who(self, username) -> str:
         if not username:
@@ -229,7 +230,8 @@ def timeline_lines(before, after, words: Words) -> list[str]:
             continue
         kind = case_timeline.kind_of(e)
         head = f"{local_dt(e.get('at'))} {e.get('label') or case_timeline.KINDS.get(kind, '')} · {words.who(e.get('by'))}"
-        body = [e.get("text") or ""]
+        readable = case_timeline.may_read_entry(e, words.case or {}, words.reader)  # GLOSSARY 处罚: as the case page
+        body = [(e.get("text") or "") if readable else HIDDEN_TEXT]
         for c in e.get("changes") or []:
             body.append(f"更正{c.get('label', '')}：{c.get('before') or '（空）'} → {c.get('after') or '（空）'}")
         if e.get("reason"):
