@@ -21,6 +21,7 @@ from records.catalog import customers, phones
 from records.core import schema
 from records.core.errors import DomainError
 from records.core.store import Store
+from records.fines.visibility import PROPOSED_TEXT
 from records.jobs.overdue import run_overdue
 from tests.fixtures.calendar import at
 
@@ -260,7 +261,7 @@ def test_cases_waiting_for_hand_over_are_handed_over_at_their_recording(tmp_path
     assert [(f["clause"], f["person"], f["proposed_by"]) for f in late["fines"]] == [("6.1.4", "receiver", "migrate")]
     assert (answered["state"], answered["outcome"]) == ("closed", "answered")
     assert decided["state"] == "awaiting_dispatch" and decided["deadlines"]["handover"]["done_at"] is None
-    assert [t["action"] for t in late["timeline"]] == ["intake"] and "6.1.4" in late["timeline"][0]["text"]
+    assert [t["action"] for t in late["timeline"]] == ["intake"] and PROPOSED_TEXT in late["timeline"][0]["text"]  # the clause names the person: readers only
 
     result = runner.invoke(["migrate", "--data-dir", str(root)])
     assert result.exit_code == 0 and "cases 4" in result.output, result.output

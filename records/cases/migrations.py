@@ -28,6 +28,7 @@ from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.catalog.phones import digits
 from records.core import schema
 from records.fines.proposals import CONFIRM_LATE, OLD_PER_DAY, add_proposal, find
+from records.fines.visibility import PROPOSED_TEXT
 
 OLD_WAITING = "awaiting_handover"  # the state of v1 that v2 no longer has
 schema.VERSIONS["cases"] = 4
@@ -62,7 +63,7 @@ def handed_over_at_recording(doc: dict) -> dict:
     text = "数据升级：登记即传递技质部（6.1.3），按登记时间计"
     doc["fines"] = list(doc.get("fines") or [])
     if late and add_proposal(doc, "handover", policy.FINE_HANDOVER_LATE, doc.get("received_by"), at, by="migrate"):
-        text += f"；登记晚于 {policy.HANDOVER.value} 个工作小时，已提出 {policy.FINE_HANDOVER_LATE.clause} 处罚建议"
+        text += f"；登记晚于 {policy.HANDOVER.value} 个工作小时，{PROPOSED_TEXT}"  # the fine's readers only
     doc["timeline"] = [*(doc.get("timeline") or []), {"at": iso_local(at), "by": "migrate", "action": "intake",
                                                       "label": "登记即传递技质部（6.1.3）", "text": text}]
     return doc

@@ -14,6 +14,9 @@ from collections.abc import Iterable
 ALL_FINES_READERS = ("tq_manager", "gm", "finance")
 # What everyone else reads where a fine would be.
 HIDDEN_TEXT = "有处罚建议（不公开）"
+# What a step's timeline text says when it made a proposal: that one exists, never whose or under
+# which clause (the clause and the step's actor would name the person); details in the fines table.
+PROPOSED_TEXT = "已提出处罚建议（见处罚一栏）"
 
 
 def sees_all_fines(user: dict | None) -> bool:

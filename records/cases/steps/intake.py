@@ -13,6 +13,7 @@ from records.calendar import time_limits as dl
 from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.core.transaction import Transaction
 from records.fines.proposals import add_proposal
+from records.fines.visibility import PROPOSED_TEXT
 from records.users.accounts import find_by_username
 
 from .. import input as checked
@@ -44,8 +45,8 @@ def hand_over_at_recording(case: dict, cal: WorkCalendar, by: str, now: datetime
         texts.append(f"登记即传递技质部（{policy.HANDOVER.clause}）")
         if now > d.due:
             add_proposal(case, "handover", policy.FINE_HANDOVER_LATE, case["received_by"], now, by=by)
-            texts.append(f"登记晚于来电后 {policy.HANDOVER.value} 个工作小时，"
-                         f"已提出 {policy.FINE_HANDOVER_LATE.clause} 处罚建议")
+            # who is fined and under which clause: the fine's readers only (GLOSSARY 处罚)
+            texts.append(f"登记晚于来电后 {policy.HANDOVER.value} 个工作小时，{PROPOSED_TEXT}")
     case["tq_received_at"] = iso_local(tq_at)
     if case["type"] == "consultation":
         if case.get("direct_answer"):

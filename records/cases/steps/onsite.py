@@ -8,6 +8,7 @@ from records.calendar import time_limits as dl
 from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.core.transaction import Transaction
 from records.fines.proposals import add_proposal, amount_text
+from records.fines.visibility import PROPOSED_TEXT
 from records.service_forms import consistency
 from records.users.accounts import find_by_username, person_name
 
@@ -116,7 +117,7 @@ def record_return(tx: Transaction, case: dict, user: dict, data: dict, cal: Work
     text = f"返回公司 {at:%Y-%m-%d %H:%M}"
     if not approved:
         add_proposal(case, "return_unapproved", policy.FINE_RETURN_UNAPPROVED, by, now, by=by)
-        text += "（未经技质部同意返回，已提出 6.2.6 处罚建议，金额由技质部经理确定）"
+        text += f"（未经技质部同意返回；{PROPOSED_TEXT}）"  # who and how much: the fine's readers only
     log(case, by, now, "record_return", text)
 
 

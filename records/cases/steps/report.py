@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from records import policy
 from records.calendar import time_limits as dl
 from records.calendar.time_limits import Deadline
 from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.core.transaction import Transaction
 from records.fines.proposals import CONFIRM_LATE, confirm_late_proposal, find
+from records.fines.visibility import PROPOSED_TEXT
 from records.service_forms.archive import files_dir, latest_version
 
 from .. import expenses as claim
@@ -145,7 +145,7 @@ def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalend
         text += f"，顾客联系人 {added['name']} 已加入顾客单位联系人（7.3）"
     text += "，结案"
     if find(case, CONFIRM_LATE) is not None:
-        text += f"（逾期，{policy.FINE_CONFIRM_LATE_PER_DAY.clause} 处罚建议见处罚一栏）"  # who and how much: the fine's readers only
+        text += f"（逾期；{PROPOSED_TEXT}）"  # who and how much: the fine's readers only (GLOSSARY 处罚)
     log(case, by, now, "confirm", text)
 
 
