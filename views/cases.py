@@ -14,7 +14,7 @@ from forms.case_actions import rule_line
 from forms.cases import CaseFilterForm, IntakeForm
 from records import policy
 from records.cases import deadlines as case_deadlines
-from records.cases import flow, onsite_record, queries, vocab, workflow
+from records.cases import flow, idle, onsite_record, queries, vocab, workflow
 from records.cases.duplicates import possible_duplicates
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
@@ -89,6 +89,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
     forms = {a: case_forms.form_for(a, case) for a in flow.allowed_actions(case, user) + extras}  # extras once
     forms.update(failed or {})
     deadlines = case_deadlines.deadline_rows(case, cal, at)
+    deadlines += idle.idle_rows(case, cal, at, idle.step_hours(store()))  # company limits (公司规定)
     open_rows = [d for d in deadlines if d["status"] in ("open", "soon", "overdue")]
     urgent = min(open_rows, key=lambda d: d["due"]) if open_rows else None
     customer = (store().get(CUSTOMERS, case["customer_id"]) if case.get("customer_id") else None) or {}
