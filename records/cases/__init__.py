@@ -17,6 +17,7 @@
 - ``onsite_record.py``    one record of the on-site work: tablet or paper path, prefills, differences (6.2.6, 6.2.7)
 - ``notes.py``            notes and attachments on a case (photos, written confirmations, faxes), checked and kept
 - ``idle.py``             company time limits of the steps with no clock in the regulation (报价、定价、顾客确认、副总审批、电话指导)
+- ``quotation.py``        the printable 报价单 of a paid service (5.2.3—5.2.5, 6.2.4): an A4 PDF
 - ``penalties.py``        the penalty register over the stored cases, the bulk ruling of proposals, issuing a month
 - ``steps/``              one handler per transition, by section of the regulation:
   ``intake.py`` (6.1.3, 6.2.1), ``unknown.py`` (待核实, 6.2.2), ``decision.py`` (6.2.2, 6.2.3), ``quote.py`` (5.2.3—5.2.5, 6.2.4),
