@@ -70,7 +70,7 @@ def quotation_context(store: Store, case: dict, now: datetime) -> dict:
 
 
 def render_quotation(store: Store, case: dict, now: datetime) -> bytes:
-    """The case's 报价单 as PDF bytes."""
+    """The case's 报价单 (5.2.5, 6.2.4) as PDF bytes."""
     return render_template_pdf("quotation.html", quotation_context(store, case, now))
 
 
