@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from records import policy
-from records.cases import idle
+from records.calendar.corrections import current_calendar
+from records.cases import idle, workflow
 from records.jobs.overdue import FLAGS, run_overdue
 from records.notifications import inbox
 from tests.fixtures.calendar import at
@@ -69,9 +70,6 @@ def test_flagged_once_by_the_overdue_run_never_fined(db, paid_until, cal):
 
 
 def test_shown_on_the_case_page(client, auth, app_world, make_case, store):
-    from records.calendar.corrections import current_calendar
-    from records.cases import workflow
-
     c = make_case(username="engineer", roles=("tq_engineer",))
     engineer = {"username": "engineer", "roles": ["tq_engineer"]}
     workflow.perform(store, current_calendar(store), c["id"], "decide", engineer,
