@@ -6,6 +6,7 @@ why the action's card is there, in words for the person who takes it (shown abov
 Choices that come from the store or the case are set by the action's preparer
 (``views/case_forms.py``). Every number of the regulation comes from records.policy.
 """
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,7 +22,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from records import policy
 from records.cases.onsite_record import PATHS
+from records.cases.steps.quote import SEND_METHODS
 from records.cases.vocab import SOLUTIONS
+from records.core.uploads import MAX_BYTES
 from records.fines.proposals import MANUAL_LABELS, amount_text
 from records.policy import rule_text
 
@@ -150,7 +153,13 @@ class PriceForm(ActionForm):
 
 
 class SendQuoteForm(ActionForm):
-    HELP = "确认已将解决方案和收费标准通知顾客（5.2.5、6.2.4），然后等待顾客确认。"
+    HELP = ("先打印或下载《报价单》（PDF）发给顾客，再记录发送方式、时间和接收人（5.2.5、6.2.4）；"
+            f"报价有效期 {policy.QUOTE_VALID_DAYS} 天（公司规定），然后等待顾客确认。")
+    method = RadioField("通知方式", choices=options(list(SEND_METHODS.items())),
+                        validators=[InputRequired("请选择通知方式")])
+    sent_at = datetime_field("发出时间")
+    recipient = text_field("顾客方接收人", max_len=40, area=False)
+    address = text_field("传真号、邮箱或地址", required=False, max_len=200, area=False)
     submit = SubmitField("已将方案和费用通知顾客")
 
 
@@ -161,7 +170,16 @@ class CustomerResponseForm(ActionForm):
     responded_at = datetime_field("顾客答复时间")
     person = text_field("顾客方答复人", max_len=40, area=False)
     note = text_field("备注", required=False, max_len=1000)
+    confirmation = FileField("顾客书面确认（可选）", description="签字或盖章的报价单回执、传真或邮件：PDF、JPEG 或 PNG，最大 20 MB")
     submit = SubmitField("记录顾客意见")
+    MULTIPART = True
+
+    def to_data(self) -> dict:
+        data = super().to_data()
+        fs = data.pop("confirmation", None)
+        content = fs.stream.read(MAX_BYTES + 1) if fs and getattr(fs, "filename", "") else None
+        data["confirmation"], data["confirmation_filename"] = content, (fs.filename if content else "")
+        return data
 
 
 class VpDecisionForm(ActionForm):

@@ -1,7 +1,18 @@
-"""Forms of the follow-up calls (8.1, 8.2): the list filter, recording a call, re-assigning."""
-from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, SubmitField, TextAreaField
+"""Forms of the follow-up calls (8.1, 8.2): the list filter, creating the period's tasks, recording
+a call or an attempt, re-assigning."""
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from records.followups.calls import ATTEMPT_OUTCOMES
 from records.followups.tasks import CASE_TYPES, STATUS_NAMES
 
 from .base import Form, options, rev_field
@@ -32,6 +43,7 @@ class CallForm(Form):
     create_case = BooleanField("由反映的问题建立服务案例")
     case_type = SelectField("案例类型", choices=options([("", "—")] + list(CASE_TYPES.items())), validate_choice=False)
     serial_no = SelectField("产品（质量问题必选）", choices=options([("", "—")]), validate_choice=False)
+    complete_partner = BooleanField("同时完成")  # label set by the page: the other kind's call of the period
     submit = SubmitField("保存回访记录")
 
     def to_data(self) -> dict:
@@ -40,7 +52,27 @@ class CallForm(Form):
             "contact_phone": self.contact_phone.data, "usage": self.usage.data, "guidance": self.guidance.data,
             "needs": self.needs.data, "problems": self.problems.data, "create_case": self.create_case.data,
             "case_type": self.case_type.data, "serial_no": self.serial_no.data,
+            "complete_partner": bool(self.complete_partner.data) if "complete_partner" in self else False,
         }
+
+
+class AttemptForm(Form):
+    """A call that did not complete the task: 未接通, or 改期 with the new date."""
+    rev = rev_field(required=True)
+    attempted_at = DateTimeLocalField("联系时间", format="%Y-%m-%dT%H:%M", validators=[DataRequired("请填写联系时间")])
+    outcome = RadioField("结果", choices=options(list(ATTEMPT_OUTCOMES.items())), validators=[DataRequired("请选择结果")])
+    new_date = DateField("改期至（改期时必填）", validators=[Optional()])
+    note = StringField("说明", validators=[Optional(), Length(max=500)])
+    submit = SubmitField("记录联系尝试（不完成任务）")
+
+    def to_data(self) -> dict:
+        return {"attempted_at": self.attempted_at.data, "outcome": self.outcome.data,
+                "new_date": self.new_date.data, "note": self.note.data}
+
+
+class CreateTasksForm(Form):
+    """技质部经理 creates the tasks of the current quarter (8.1) and year (8.2) now."""
+    submit = SubmitField("生成本期回访任务")
 
 
 class ReassignForm(Form):

@@ -92,6 +92,17 @@ MAIL_MAX_ATTEMPTS = 10
 # after its login, whatever the activity (records/users/sessions.py).
 SESSION_HOURS = 12
 
+# Company parameters (company practice, not in the regulation): the working hours a case may wait
+# in a step the regulation gives no time limit (records/cases/idle.py, read through
+# ``idle.step_hours`` only). Shown on the case page as 「公司规定」, flagged once by the overdue
+# run, never fined. Keys: guidance 电话指导中, quote 编制费用报价, price 待财务定价,
+# customer 待顾客确认费用, vp 待分管副总批准.
+IDLE_STEP_HOURS = {"guidance": 16, "quote": 8, "price": 8, "customer": 40, "vp": 16}
+
+# Company parameter (company practice, not in the regulation): a 报价单 (5.2.5) holds for this
+# many days from the day it is sent (records/cases/quotation.py).
+QUOTE_VALID_DAYS = 30
+
 # Company parameter (company practice, not in the regulation): 返修 (GLOSSARY, 9.1) is a new
 # fault on the same serial received within this many days of an on-site repair (its work completed).
 REWORK_DAYS = 90

@@ -262,6 +262,7 @@ def test_out_of_warranty_refused_by_customer_approved_by_vp(page, live_server, d
     submit(page, "price", "保存价格")
 
     page = as_user("engineer", url)
+    page.locator("#action-send_quote").get_by_label("传真", exact=True).check()  # how it was sent (5.2.5); to the caller by default
     submit(page, "send_quote", "已将方案和费用通知顾客")
     expect(page.locator("#quote")).to_contain_text("5500.00")
 

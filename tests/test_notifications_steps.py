@@ -20,6 +20,7 @@ from tests.fixtures.users import set_supervisor
 
 NEAR_FREE = dict(solution="onsite_free", analysis="电源模块损坏")
 DISPATCH = dict(plan="更换电源模块", precautions="断电后再开箱", departed_at=at("2026-11-30T09:30"))
+SENT = dict(method="email", recipient="陈工")  # how and to whom the 报价单 went (5.2.5)
 ON_SITE = [
     ("arrive", "tech", "2026-11-30T14:00", dict(arrived_at=at("2026-11-30T13:30")), set()),
     ("complete", "tech", "2026-12-01T11:00", dict(work_done="更换电源模块", completed_at=at("2026-12-01T10:30")),
@@ -56,7 +57,7 @@ PATHS = {
         ("quote", "engineer", "2026-11-30T09:00", dict(service_fee="2000", parts=[{"part": "主板", "quantity": "1"}]),
          {"finance"}),
         ("price", "finance", "2026-11-30T10:00", dict(prices=["3500"]), {"engineer"}),
-        ("send_quote", "manager", "2026-11-30T10:30", {}, {"sales"}),
+        ("send_quote", "manager", "2026-11-30T10:30", SENT, {"sales"}),
         ("customer_response", "sales", "2026-11-30T15:00",
          dict(accepted="no", responded_at=at("2026-11-30T14:00"), person="陈工"), {"vp"}),
         ("vp_decision", "vp", "2026-11-30T16:00", dict(approved="yes", reason="保障任务需要"), {"engineer"}),
@@ -64,7 +65,7 @@ PATHS = {
     "paid_accepted": (("engineer", "service_request", "OUT-001", set()), [
         ("decide", "engineer", "2026-11-27T17:00", dict(solution="onsite_paid", analysis="主板损坏"), set()),
         ("quote", "engineer", "2026-11-30T09:00", dict(service_fee="2000", parts=[]), set()),  # no parts to price
-        ("send_quote", "engineer", "2026-11-30T10:30", {}, {"sales"}),
+        ("send_quote", "engineer", "2026-11-30T10:30", SENT, {"sales"}),
         ("customer_response", "sales", "2026-11-30T15:00",
          dict(accepted="yes", responded_at=at("2026-11-30T14:00"), person="陈工"), {"engineer"}),
     ]),

@@ -38,7 +38,7 @@ from records.users.accounts import TABLE as USERS
 
 from .common import input_now, store
 
-TIME_FIELDS = ("responded_at", "departed_at", "arrived_at", "completed_at", "returned_at", "given_at")
+TIME_FIELDS = ("responded_at", "departed_at", "arrived_at", "completed_at", "returned_at", "given_at", "sent_at")
 
 
 @dataclass(frozen=True)
@@ -267,7 +267,7 @@ PREPARERS: dict[str, Preparer] = {
     "quote": Preparer(defaults=_quote_defaults, title=_quote_title),
     "price": Preparer(defaults=lambda case: {"prices": [p.get("unit_price") for p in _quoted_parts(case)]},
                       choices=_price_choices),
-    "send_quote": Preparer(),
+    "send_quote": Preparer(defaults=lambda case: {"recipient": case.get("caller_name") or ""}),
     "customer_response": Preparer(),
     "vp_decision": Preparer(),
     "dispatch": Preparer(choices=_dispatch_choices),

@@ -6,7 +6,9 @@ form is prepared by views/case_forms.py (defaults, choices, title, help).
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from forms.base import options
@@ -14,7 +16,7 @@ from forms.case_actions import rule_line
 from forms.cases import CaseFilterForm, IntakeForm
 from records import policy
 from records.cases import deadlines as case_deadlines
-from records.cases import flow, onsite_record, queries, vocab, workflow
+from records.cases import flow, idle, onsite_record, queries, quotation, vocab, workflow
 from records.cases import timeline as case_timeline
 from records.cases.duplicates import possible_duplicates
 from records.catalog.customers import TABLE as CUSTOMERS
@@ -31,6 +33,7 @@ from . import case_forms, case_notes, todo
 from .common import Pager, calendar, form_errors_to_fields, input_now, now, page_arg, store, user_doc
 from .exports import export, export_format
 from .filters import local_dt
+from .service_forms import content_disposition
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -90,6 +93,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
     forms = {a: case_forms.form_for(a, case) for a in flow.allowed_actions(case, user) + extras}  # extras once
     forms.update(failed or {})
     deadlines = case_deadlines.deadline_rows(case, cal, at)
+    deadlines += idle.idle_rows(case, cal, at, idle.step_hours(store()))  # company limits (公司规定)
     open_rows = [d for d in deadlines if d["status"] in ("open", "soon", "overdue")]
     urgent = min(open_rows, key=lambda d: d["due"]) if open_rows else None
     customer = (store().get(CUSTOMERS, case["customer_id"]) if case.get("customer_id") else None) or {}
@@ -114,6 +118,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         ASPECTS=vocab.ASPECTS, RATINGS=vocab.RATINGS, CHARGES=vocab.CHARGES,
         CONDITIONS=vocab.CONDITIONS, FINE_STATUSES=rulings.STATUSES, STATUS_LABELS=STATUS_LABELS,
         STATUS_CLASSES=STATUS_CLASSES, quote_total=flow.quote_total(case), fine_label=case_forms.fine_label,
+        has_quotation=quotation.available(case), SEND_METHODS=quotation.SEND_METHODS,
         serials=_serial_options() if "resolve_unknown" in forms else [])
 
 
@@ -286,6 +291,23 @@ def show(case_id: int):
     if not flow.may_read(case, user_doc()):
         abort(403)
     return _render_show(case)
+
+
+@bp.get("/<int:case_id>/quotation.pdf")
+@login_required
+def quotation_pdf(case_id: int):
+    """The case's 报价单 (5.2.5, 6.2.4): A4 PDF, as sent (or a draft before)."""
+    case = _get_case(case_id)
+    if not flow.may_read(case, user_doc()):
+        abort(403)
+    if not quotation.available(case):
+        abort(404)
+    data = quotation.render_quotation(store(), case, now())
+    resp = send_file(io.BytesIO(data), mimetype="application/pdf", max_age=0)
+    resp.headers["Content-Disposition"] = content_disposition(
+        quotation.filename(case), quotation.ascii_filename(case), request.args.get("download") == "1")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 # --- One POST endpoint per action --------------------------------------------------------------

@@ -17,7 +17,11 @@ A recorded call (``status`` becomes ``done``)::
              "needs", "problems", "case_id", "recorded_at"}
 
 Tasks are assigned to the least-loaded active 技质部 engineer (fewest open tasks; ties by
-username, so equal loads go round-robin). Recording a call is records/followups/calls.py.
+username, so equal loads go round-robin), with one rule first: the 8.1 and 8.2 calls of one
+customer in one period go to one engineer (``partners``: the open task of the other kind whose
+period overlaps; a new task takes its partner's engineer, a reassignment moves both), so that one
+call can complete both. Attempts that did not reach the customer (未接通、改期) are kept in
+``attempts`` without completing the task. Recording a call is records/followups/calls.py.
 Plain Python: no Flask.
 """
 from __future__ import annotations
@@ -119,13 +123,29 @@ class Assigner:
         return who
 
 
+def overlaps(a: dict, b: dict) -> bool:
+    """Whether two tasks' periods share a day (a quarter of 8.1 lies in the year of 8.2)."""
+    return a["period_start"] <= b["due"] and b["period_start"] <= a["due"]
+
+
+def partners(tasks, task: dict) -> list[dict]:
+    """The open tasks of the other kind for the same customer whose period overlaps ``task``'s:
+    the calls one engineer makes together (8.1 and 8.2), and one call may complete."""
+    return sorted((t for t in tasks if t["status"] == OPEN and t["customer_id"] == task["customer_id"]
+                   and t["kind"] != task["kind"] and overlaps(t, task)),
+                  key=lambda t: t.get("id") or 0)
+
+
 def plan_tasks(store: Store, now: datetime) -> list[dict]:
     """The tasks of the current periods that do not exist yet, each with its assignee: a quarterly
     call to every customer with a delivered product (8.1), a yearly one to every user of a
-    reliability product (8.2)."""
+    reliability product (8.2). A customer's 8.1 and 8.2 calls of one period go to one engineer:
+    the engineer of its open partner task (``partners``) when still active, else the least loaded."""
     today = local_day(now)
-    keys = {t["key"] for t in store.scan(TABLE)}
-    assigner = Assigner(engineers(store), open_load(store))
+    existing = list(store.scan(TABLE))
+    keys = {t["key"] for t in existing}
+    active = set(engineers(store))
+    assigner = Assigner(sorted(active), open_load(store))
     names = {c["id"]: c["name"] for c in store.scan(CUSTOMERS)}
     plans = []
     for kind, customer_ids in eligible_customers(store, today).items():
@@ -135,12 +155,19 @@ def plan_tasks(store: Store, now: datetime) -> list[dict]:
             key = task_key(kind, cid, period.label)
             if key in keys:
                 continue
-            plans.append({
+            plan = {
                 "key": key, "kind": kind, "clause": rule.clause, "customer_id": cid,
                 "customer_name": names.get(cid, ""), "period": period.label,
                 "period_start": period.start.isoformat(), "due": period.end.isoformat(),
-                "assignee": assigner.next(), "status": OPEN, "call": None,
-            })
+                "assignee": None, "status": OPEN, "call": None, "attempts": [],
+            }
+            paired = [t.get("assignee") for t in partners(existing + plans, plan) if t.get("assignee") in active]
+            if paired:
+                plan["assignee"] = paired[0]
+                assigner.load[paired[0]] += 1
+            else:
+                plan["assignee"] = assigner.next()
+            plans.append(plan)
     return plans
 
 
@@ -162,11 +189,20 @@ def create_tasks(tx: Transaction, plans: list[dict], now: datetime) -> list[dict
 def plan_reassignments(store: Store) -> list[tuple[dict, str | None]]:
     """Open tasks whose assignee is gone (disabled, no longer an engineer, or none): new assignee."""
     active = set(engineers(store))
-    stranded = [t for t in store.scan(TABLE) if t["status"] == OPEN and t.get("assignee") not in active]
+    tasks = list(store.scan(TABLE))
+    stranded = [t for t in tasks if t["status"] == OPEN and t.get("assignee") not in active]
     if not stranded or not active:
         return []
     assigner = Assigner(sorted(active), open_load(store))
-    return [(dict(t), assigner.next()) for t in sorted(stranded, key=lambda t: t["id"])]
+    moved: dict[int, str] = {}
+    out = []
+    for t in sorted(stranded, key=lambda t: t["id"]):  # partners stay together (one engineer)
+        paired = [moved.get(p["id"], p.get("assignee")) for p in partners(tasks, t)]
+        paired = [who for who in paired if who in active]
+        who = paired[0] if paired else assigner.next()
+        moved[t["id"]] = who
+        out.append((dict(t), who))
+    return out
 
 
 def reassign(store: Store, task_id: int, username: str, actor: str, *, expect_rev: int) -> dict:
@@ -178,7 +214,12 @@ def reassign(store: Store, task_id: int, username: str, actor: str, *, expect_re
         task = tx.require(TABLE, task_id)
         if task["status"] != OPEN:
             raise FollowUpError("已完成的回访不能改派")
-        return tx.update(TABLE, task_id, {"assignee": username}, expect_rev=expect_rev, note="改派回访任务")
+        done = tx.update(TABLE, task_id, {"assignee": username}, expect_rev=expect_rev, note="改派回访任务")
+        for p in partners(tx.scan(TABLE), task):  # 8.1 and 8.2 of one period: one engineer
+            if p.get("assignee") != username:
+                tx.update(TABLE, p["id"], {"assignee": username},
+                          note=f"随{KIND_NAMES[task['kind']]}（{task['clause']}）改派：同一顾客同期的回访由一人负责")
+        return done
 
 
 # --- Listing -----------------------------------------------------------------------------------

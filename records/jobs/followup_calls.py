@@ -8,7 +8,8 @@ the overlap lock and the output. Plain Python: no Flask, no click.
 ``run_followups`` (8.1, 8.2): creates the call tasks of the current quarter / year, assigns
 them (and re-assigns the tasks of engineers who left), reminds the assignee of a new task,
 of a task due within ``followups.REMIND_DAYS_BEFORE`` days and of an overdue task, and sends
-the queued e-mails.
+the queued e-mails. 技质部经理 runs the same function from the follow-up page (``actor``: who, in
+the audit trail; the app then sends the new notices' mail itself, ``send_mail=False``).
 """
 from __future__ import annotations
 
@@ -28,11 +29,13 @@ def _task_title(task: dict, customer_name: str) -> str:
     return f"{customer_name} {followups.KIND_NAMES[task['kind']]}（{task['clause']}，{task['period']}）"
 
 
-def run_followups(store: Store, now: datetime, dry_run: bool = False, send_mail: bool = True) -> dict:
+def run_followups(store: Store, now: datetime, dry_run: bool = False, send_mail: bool = True,
+                  actor: str = ACTOR) -> dict:
     """Create and assign the follow-up calls of the current quarter (8.1) and year (8.2),
-    re-assign those of engineers who left, remind the assignees, send the queued mail."""
+    re-assign those of engineers who left, remind the assignees, send the queued mail.
+    ``actor``: the scheduled run (default) or the 技质部经理 who pressed the page's button."""
     now = to_local(now).replace(microsecond=0)
-    if not dry_run:  # as the overdue run: a short-lived process starts from the index's cache file
+    if not dry_run and actor == ACTOR:  # a short-lived process starts from the index's cache file
         keep_index_on_disk(store)
     today = now.date()
     plans = followups.plan_tasks(store, now)
@@ -87,7 +90,7 @@ def run_followups(store: Store, now: datetime, dry_run: bool = False, send_mail:
             reminders[kind] += 1
         made = len(pairs)
     elif plans or moves or open_pairs:
-        with store.transaction(ACTOR) as tx:
+        with store.transaction(actor) as tx:
             for t, who in moves:
                 fresh = tx.get(followups.TABLE, t["id"])
                 if fresh and fresh["status"] == followups.OPEN and fresh.get("assignee") == t.get("assignee"):

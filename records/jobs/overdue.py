@@ -18,6 +18,9 @@ Python: no Flask, no click.
   repeat it;
 * every open deadline due within ``policy.WARN_WITHIN_WORKING_HOURS`` working hours (the same
   test the case pages use for amber) is warned of once to its responsible person;
+* every step the regulation gives no clock (电话指导中, 编制费用报价, 待财务定价, 待顾客确认费用,
+  待分管副总批准) waited past its company limit (``records.cases.idle``) is flagged once and told,
+  never fined;
 * then the queued e-mails are sent.
 
 Speed: a run reads only what changed since the last run. The open cases with an open deadline,
@@ -34,6 +37,7 @@ from records import policy
 from records.calendar.corrections import current_calendar
 from records.calendar.time_limits import Deadline
 from records.calendar.workdays import WorkCalendar, iso_local, to_local
+from records.cases import idle
 from records.cases.deadlines import deadline_status, open_deadlines, overdue_in, responsible
 from records.cases.notices import tell_fines
 from records.cases.vocab import DEADLINE_LABELS
@@ -78,15 +82,16 @@ def _recipients(responsible: str | None, managers: list[str]) -> list[str]:
 
 
 def _open_case(doc: dict):
-    """Digest of the cases table: the open cases with a deadline not yet met (whole documents)."""
+    """Digest of the cases table: the open cases with a deadline not yet met, or waiting in a step
+    with a company limit (records.cases.idle) (whole documents)."""
     if doc.get("state") == "closed":
         return None
-    if any(not e.get("done_at") for e in (doc.get("deadlines") or {}).values()):
+    if doc.get("state") in idle.STATES or any(not e.get("done_at") for e in (doc.get("deadlines") or {}).values()):
         return doc
     return None
 
 
-_open_cases = ShardDigest(CASES, _open_case, version="1")
+_open_cases = ShardDigest(CASES, _open_case, version="2")
 _flag_keys = ShardDigest(FLAGS, lambda d: d["key"], version="1", combine=set)
 
 
@@ -171,6 +176,10 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
             notices.append(Notice(r, "warning", f"【即将到期】{title}：{_label(key)}（{d.clause}）", body,
                                   key=k, link=case_link(case["id"]), ref={"table": CASES, "id": case["id"]}))
 
+    idle_flags, idle_notices = idle.plan_flags(store, candidates, cal, now, flagged, managers, case_link)
+    new_flags += idle_flags
+    notices += idle_notices
+
     new_notices = [n for n in notices if n.key not in known]
     fines_added, made = len(fine_rows), len({n.key for n in new_notices}) + fine_told
 
@@ -202,7 +211,8 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
     return {
         "command": "overdue", "now": now.isoformat(), "dry_run": dry_run,
         "overdue": len(items),
-        "flagged": new_flags,
+        "flagged": [f for f in new_flags if not f.get("idle")],
+        "idle_flagged": idle_flags,
         "fines_proposed": fines_added,
         "fines": fine_rows,
         "warnings": warnings,

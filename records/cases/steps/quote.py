@@ -1,15 +1,29 @@
-"""Paid on-site service (5.2.3—5.2.5, 6.2.4): the quote, its prices, the customer's answer, the VP."""
+"""Paid on-site service (5.2.3—5.2.5, 6.2.4): the quote, its prices, the customer's answer, the VP.
+
+Sending (5.2.5, 6.2.4) records how (``SEND_METHODS``), when and to whom the 报价单
+(records/cases/quotation.py) went, and fixes its validity (``policy.QUOTE_VALID_DAYS``, company
+practice). The customer's answer may attach their written confirmation: checked as every upload
+(records.cases.notes.check_attachment), its bytes kept by SHA-256 and a ``case_notes`` attachment
+(category ``confirmation``) written in the step's own transaction, so it is listed on the case page.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
+from records import policy
 from records.calendar.workdays import WorkCalendar, iso_local, parse_local
+from records.core.errors import DomainError
+from records.core.files import put_blob
 from records.core.transaction import Transaction
 
 from .. import input as checked
+from .. import notes
 from ..flow import log, quote_total
 from ..vocab import CaseError
 from .decision import arrival_from
+
+SEND_METHODS = {"mail": "邮寄", "fax": "传真", "email": "电子邮件", "in_person": "面交", "phone": "电话"}
 
 
 def quote(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
@@ -46,9 +60,21 @@ def send_quote(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCal
     """5.2.5, 6.2.4: the solution and the fees are told to the customer."""
     by = user["username"]
     q = case["quote"]
-    q["sent_by"], q["sent_at"], q["total"] = by, iso_local(now), quote_total(case)
+    method = data.get("method")
+    if method not in SEND_METHODS:
+        raise CaseError("请选择通知方式", "method")
+    drafted = parse_local(q.get("drafted_at"))
+    at = checked.when(data, "sent_at", "发出时间", now, not_before=drafted, before_label="编制报价的时间",
+                      default_now=True)
+    recipient = checked.text(data, "recipient", "顾客方接收人", max_len=40)
+    address = checked.text(data, "address", "传真号、邮箱或地址", required=False, max_len=200)
+    days = int(policy.QUOTE_VALID_DAYS)
+    q.update(sent_by=by, sent_at=iso_local(at), recorded_at=iso_local(now), total=quote_total(case),
+             method=method, recipient=recipient, address=address, valid_days=days,
+             valid_until=(at.date() + timedelta(days=days)).isoformat())
     case["state"] = "awaiting_customer"
-    log(case, by, now, "send_quote", f"已将解决方案和费用通知顾客，合计 {q['total']:.2f} 元")
+    log(case, by, now, "send_quote", f"已将解决方案和费用以{SEND_METHODS[method]}通知顾客 {recipient}"
+        f"（{at:%Y-%m-%d %H:%M}），合计 {q['total']:.2f} 元，报价有效期至 {q['valid_until']}")
 
 
 def customer_response(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
@@ -61,7 +87,11 @@ def customer_response(tx: Transaction, case: dict, user: dict, data: dict, cal: 
     person = checked.text(data, "person", "顾客方答复人", max_len=40)
     note = checked.text(data, "note", "备注", required=False)
     case["customer_response"] = {"accepted": accepted, "responded_at": iso_local(at), "person": person,
-                                 "note": note, "recorded_by": by, "recorded_at": iso_local(now)}
+                                 "note": note, "recorded_by": by, "recorded_at": iso_local(now),
+                                 "confirmation_note_id": None}
+    if data.get("confirmation"):
+        attached = _attach_confirmation(tx, case, by, now, data["confirmation"], data.get("confirmation_filename"))
+        case["customer_response"]["confirmation_note_id"] = attached["id"]
     if accepted:
         case["state"] = "awaiting_dispatch"
         arrival_from(case, at, tx)  # 5.2.5: from the confirmation
@@ -69,6 +99,21 @@ def customer_response(tx: Transaction, case: dict, user: dict, data: dict, cal: 
     else:
         case["state"] = "awaiting_vp"
         log(case, by, now, "customer_response", f"{person} 拒绝承担费用（{at:%Y-%m-%d %H:%M}），报分管副总")
+
+
+def _attach_confirmation(tx: Transaction, case: dict, by: str, now: datetime, content: bytes,
+                         filename: str | None) -> dict:
+    """The customer's written confirmation (5.2.5) as a case attachment, in the step's transaction."""
+    try:
+        file = notes.check_attachment(content, str(filename or ""))
+    except DomainError as exc:
+        raise CaseError(str(exc), "confirmation") from exc
+    name = Path(str(filename or "").replace("\\", "/")).name.strip()[:notes.MAX_FILENAME] or f"顾客书面确认.{file.ext}"
+    sha = put_blob(notes.files_dir(tx.store), file.data)  # the bytes first: a note never names a missing file
+    return tx.insert(notes.TABLE, {
+        "case_id": case["id"], "kind": "attachment", "text": "顾客书面确认（随顾客答复上传，5.2.5）", "by": by,
+        "at": iso_local(now), "file": {"sha256": sha, "size": len(file.data), "mime": file.mime, "type": file.kind,
+                                       "filename": name, "category": "confirmation"}})
 
 
 def vp_decision(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
