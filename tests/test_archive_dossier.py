@@ -69,3 +69,36 @@ def test_the_case_page_offers_the_dossier_to_the_cases_readers_only(client, auth
     auth.login("admin")  # no case reader, and no part in this case: the case page's own rule
     assert client.get(f"/cases/{c['id']}").status_code == 403
     assert client.get(f"/archive/cases/{c['id']}/dossier.pdf").status_code == 403
+
+
+# --- the timeline's entries about a fine: the case page's one rule (records.cases.timeline.for_reader) ---
+def _late_handover(new_case, act, then):
+    """A call recorded two days after it came in: a 6.1.4 proposal against ``receiver``; ``then``
+    = [(action, user, time, data)] taken on it."""
+    c = new_case(received_at=at("2026-11-25T09:00"))
+    for action, user, now, data in then:
+        c = act(c, action, user, now, **data)
+    return c
+
+
+STATEMENT = ("state_fine", "receiver", "2026-11-27T16:30", {"key": "handover", "text": "申辩内容甲"})
+REFERRAL = ("refer_fine", "manager", "2026-11-27T17:00", {"key": "handover", "reason": "转报理由乙"})
+RULING = ("rule_fine", "manager", "2026-11-27T17:00", {"key": "handover", "decision": "confirmed", "amount": "50",
+                                                       "reason": "裁定理由丙"})
+CORRECTION = ("correct", "manager", "2026-11-27T17:10", {"received_at": at("2026-11-27T15:30"), "reason": "时间登记错"})
+
+
+@pytest.mark.parametrize("then, secrets", [
+    ([STATEMENT, REFERRAL], ("申辩内容甲", "转报理由乙", "报总经理裁定，")),        # the person's statement, the referral
+    ([RULING, CORRECTION], ("裁定理由丙", "处罚已处理")),                        # a correction after the ruling
+])
+@pytest.mark.parametrize("reader, sees", [("engineer", False), ("tech", False), ("manager", True), ("receiver", True)])
+def test_the_timelines_fine_entries_only_for_the_fines_readers(db, users, cal, new_case, act, then, secrets, reader, sees):
+    c = _late_handover(new_case, act, then)
+    rows = dossier.context(dossier.gather(db, c["id"]), users[reader], cal, at("2026-11-28T10:00"))["timeline"]
+    text = "\n".join(f"{r['label']} {r['text']}" for r in rows)
+    for secret in secrets:
+        assert (secret in text) is sees, (reader, secret)
+    assert (HIDDEN_TEXT in text) is not sees, reader
+    if CORRECTION in then:  # the correction itself is no secret: its change and reason read by all
+        assert "收到时间：2026-11-25 09:00 → 2026-11-27 15:30。理由：时间登记错" in text

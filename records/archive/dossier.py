@@ -6,7 +6,8 @@ dispatch, on site), every deadline with whether it was met, the signed 技术服
 with its SHA-256, when it was archived and by whom), the written report, the expenses as audited
 (claimed and approved), the notes and attachments (each file with its SHA-256), the fines and the
 timeline. Fines follow records/fines/visibility.py: a reader who may not see a fine reads
-``HIDDEN_TEXT`` where it would be, in the fines table and in the timeline's fine entries.
+``HIDDEN_TEXT`` where it would be, in the fines table and in the timeline's entries about a fine (the
+case page's rule, records.cases.timeline.for_reader).
 
 ``gather`` collects a case's records from the live store; the yearly archive builds the same
 ``CaseRecords`` from its snapshot. ``context`` turns them into plain rows (the PDF template only
@@ -27,14 +28,12 @@ from records.core.errors import RecordNotFound
 from records.core.pdf import render_template_pdf
 from records.core.store import Store
 from records.fines.rulings import STATUSES as FINE_STATUSES
-from records.fines.visibility import HIDDEN_TEXT, sees_all_fines, visible_fines
+from records.fines.visibility import HIDDEN_TEXT, visible_fines
 from records.service_forms import archive as form_archive
 from records.service_forms.fields import KINDS as FORM_KINDS
 from records.users.accounts import display_names
 
 TEMPLATE = "dossier.html"
-# The timeline entries that name a fine's person and amount: shown only to who sees every fine.
-FINE_ACTIONS = frozenset({"rule_fine", "gm_rule_fine", "propose_fine"})
 DEADLINE_STATUS = {"met": "按时完成", "met_late": "逾期完成", "overdue": "已逾期", "soon": "即将到期",
                    "open": "进行中", "closed": "未发生（已结案）"}
 # The reader of a dossier kept in the yearly archive: 技质部's own record, every fine shown.
@@ -272,16 +271,17 @@ def _notes(notes: list[dict], w: _Words) -> list[dict]:
 
 
 def _timeline(case: dict, notes: list[dict], viewer: dict | None, w: _Words) -> list[dict]:
-    # A fine's entry names its person and amount: shown to who may see every fine of this case.
-    all_fines = sees_all_fines(viewer) or visible_fines(viewer, case.get("fines") or [])[1] == 0
+    # The case page's one rule (records.cases.timeline.for_reader / may_read_entry): what an entry
+    # says of a fine only for that fine's readers; everyone else reads HIDDEN_TEXT in its place.
     out = []
-    for e in timeline.entries(case, notes):
+    for e in timeline.for_reader(timeline.entries(case, notes), case, viewer):
+        readable = timeline.may_read_entry(e, case, viewer)
         text = e.get("text", "")
-        if e.get("action") in FINE_ACTIONS and not all_fines:
-            text = HIDDEN_TEXT
-        elif e.get("fines") and all_fines:
-            text += f"（{e['fines']}）"
-        if e.get("reason") and e["reason"] not in text:
+        if e.get("kind") == "correction" and e.get("changes"):  # as the case page: changes, reason, fine
+            text = "；".join(f"{c.get('label', '')}：{c.get('before') or '（空）'} → {c.get('after') or '（空）'}"
+                            for c in e["changes"]) + f"。理由：{e.get('reason', '')}"
+            text += f"（{e['fines']}）" if e.get("fines") else ""
+        elif readable and e.get("reason") and e["reason"] not in text:
             text += f"；理由：{e['reason']}"
         if e.get("attachment"):
             text += f"（附件「{e['attachment'].get('filename', '')}」）"
