@@ -4,9 +4,12 @@ whole story, generated on demand (the case page's 「下载案卷 PDF」) and fo
 What it holds: the intake, the decisions (solution, quote, the customer's and the VP's answers,
 dispatch, on site), every deadline with whether it was met, the signed 技术服务单 versions (each
 with its SHA-256, when it was archived and by whom), the written report, the expenses as audited
-(claimed and approved), the notes and attachments (each file with its SHA-256), the fines and the
-timeline. Fines follow records/fines/visibility.py: a reader who may not see a fine reads
-``HIDDEN_TEXT`` where it would be, in the fines table and in the timeline's fine entries.
+(each line's date, category, claimed and approved amounts, the override and its reason, the
+7.4 rule; every receipt with its SHA-256), the 7.1–7.3 checklist, the 7.4 approvals, the values
+that differ from the signed form with their reason, the notes and attachments (each file with its
+SHA-256), the fines and the timeline. Fines follow records/fines/visibility.py: a reader who may not see a fine reads
+``HIDDEN_TEXT`` where it would be, in the fines table and in the timeline's entries about a fine (the
+case page's rule, records.cases.timeline.for_reader).
 
 ``gather`` collects a case's records from the live store; the yearly archive builds the same
 ``CaseRecords`` from its snapshot. ``context`` turns them into plain rows (the PDF template only
@@ -15,26 +18,27 @@ prints), ``render`` makes the PDF (records/core/pdf.py, pdf_templates/dossier.ht
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
+from records import policy
 from records.calendar.workdays import WorkCalendar, now_local, parse_local, to_local
+from records.cases import conduct as case_conduct
 from records.cases import deadlines as case_deadlines
+from records.cases import expenses as case_expenses
 from records.cases import notes as case_notes
-from records.cases import timeline, vocab
+from records.cases import onsite_record, timeline, vocab
 from records.cases.flow import quote_total
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.core.errors import RecordNotFound
 from records.core.pdf import render_template_pdf
 from records.core.store import Store
 from records.fines.rulings import STATUSES as FINE_STATUSES
-from records.fines.visibility import HIDDEN_TEXT, sees_all_fines, visible_fines
+from records.fines.visibility import HIDDEN_TEXT, visible_fines
 from records.service_forms import archive as form_archive
 from records.service_forms.fields import KINDS as FORM_KINDS
 from records.users.accounts import display_names
 
 TEMPLATE = "dossier.html"
-# The timeline entries that name a fine's person and amount: shown only to who sees every fine.
-FINE_ACTIONS = frozenset({"rule_fine", "gm_rule_fine", "propose_fine"})
 DEADLINE_STATUS = {"met": "按时完成", "met_late": "逾期完成", "overdue": "已逾期", "soon": "即将到期",
                    "open": "进行中", "closed": "未发生（已结案）"}
 # The reader of a dossier kept in the yearly archive: 技质部's own record, every fine shown.
@@ -214,19 +218,69 @@ def _report(case: dict, w: _Words) -> list[tuple[str, str]]:
     return rows
 
 
-def _expenses(case: dict) -> dict | None:
+def _conduct(case: dict) -> dict | None:
+    """The report's 7.1–7.3 checklist (records.cases.conduct.CHECKLIST, the case page's words)."""
+    c = (case.get("report") or {}).get("conduct")
+    if not c:
+        return None
+    contact = c.get("customer_contact") or {}
+    added = (case.get("audit") or {}).get("contact_added")
+    return {"rows": [(clause, text, "是" if c.get(key) else "否") for key, (clause, text) in case_conduct.CHECKLIST.items()],
+            "result": c.get("inspection_result", ""),
+            "contact": f"{contact.get('name', '')} {contact.get('phone', '')}".strip() if contact else "未记录",
+            "added": f"顾客联系人 {added.get('name', '')} {added.get('phone', '')} 已加入顾客单位联系人（7.3）" if added else ""}
+
+
+def _expense_note(e: dict, line: dict | None, approvals: list[dict], w: _Words) -> str:
+    """What 7.4 says of a 交际应酬 line (the 7.4 text itself is the audited line's reason)."""
+    if e.get("category") != case_expenses.ENTERTAINMENT or (line and line.get("rule")):
+        return ""
+    clause = policy.ENTERTAINMENT.clause
+    approval = next((a for a in approvals if line and a.get("id") == line.get("approval")), None)
+    if approval is None and not line:
+        if case_expenses.unrecognised(e, approvals):
+            return f"{clause}：未事先征得主管领导同意，确认时核准 {policy.ENTERTAINMENT.value} 元"
+        approval = case_conduct.prior_approval(approvals, date.fromisoformat(e["date"]))
+    return f"{clause}：主管领导已事先同意（{w.by_at(approval.get('decided_by') or approval.get('approver'), approval.get('given_at'))}）" \
+        if approval else ""
+
+
+def _expenses(case: dict, w: _Words) -> dict | None:
+    """The expense lines as audited (6.2.7, 6.2.8, 7.4): each line in the case page's words
+    (records.cases.expenses.label), claimed and approved, the override and its reason, and every
+    receipt with its SHA-256."""
     claimed = (case.get("report") or {}).get("expenses") or []
     if not claimed:
         return None
     lines = (case.get("audit") or {}).get("lines") or []
-    rows = []
+    approvals = case_conduct.approvals(case)
+    rows, receipts = [], []
     for i, e in enumerate(claimed):
         line = lines[i] if i < len(lines) else None
-        rows.append({"item": e.get("item", ""), "claimed": money(e.get("amount")),
+        reason = "；".join(x for x in ((line or {}).get("reason", ""), _expense_note(e, line, approvals, w)) if x)
+        rows.append({"n": i + 1, "label": case_expenses.label(e), "claimed": money(e.get("amount")),
                      "approved": money(line.get("approved")) if line else "待审核",
-                     "reason": (line or {}).get("reason", "")})
-    return {"rows": rows, "claimed_total": money(sum(float(e.get("amount") or 0) for e in claimed)),
+                     "override": bool((line or {}).get("override")), "reason": reason})
+        receipts += [{"n": i + 1, "filename": f.get("filename", ""), "size": size_text(f.get("size")),
+                      "sha256": f.get("sha256", "")} for f in e.get("receipts") or []]
+    return {"rows": rows, "receipts": receipts, "claimed_total": money(case_expenses.total(claimed)),
             "approved_total": money(case["audit"].get("approved_total")) if case.get("audit") else "待审核"}
+
+
+def _approvals(case: dict, w: _Words) -> list[dict]:
+    """The 主管领导's prior approvals of 交际应酬 (7.4), as the case page lists them."""
+    return [{"requested": w.by_at(a.get("requested_by"), a.get("requested_at")), "purpose": a.get("purpose", ""),
+             "approver": w.who(a.get("approver")), "state": case_conduct.APPROVAL_STATES.get(a.get("state"), a.get("state")),
+             "given": when(a.get("given_at")), "recorded": when(a.get("recorded_at")), "note": a.get("note", "")}
+            for a in case_conduct.approvals(case)]
+
+
+def _differences(case: dict) -> list[dict]:
+    """The values entered that differ from the signed 技术服务单, with their reason (6.2.9;
+    records.cases.onsite_record.differences, as the case page shows them)."""
+    return [{"step": d.get("step", ""), "label": d.get("label", ""), "signed": d.get("signed") or "（空）",
+             "reported": d.get("reported") or "（空）", "reason": d.get("reason", "")}
+            for d in onsite_record.differences(case)]
 
 
 def _deadlines(case: dict, cal: WorkCalendar, now: datetime, w: _Words) -> list[dict]:
@@ -272,16 +326,17 @@ def _notes(notes: list[dict], w: _Words) -> list[dict]:
 
 
 def _timeline(case: dict, notes: list[dict], viewer: dict | None, w: _Words) -> list[dict]:
-    # A fine's entry names its person and amount: shown to who may see every fine of this case.
-    all_fines = sees_all_fines(viewer) or visible_fines(viewer, case.get("fines") or [])[1] == 0
+    # The case page's one rule (records.cases.timeline.for_reader / may_read_entry): what an entry
+    # says of a fine only for that fine's readers; everyone else reads HIDDEN_TEXT in its place.
     out = []
-    for e in timeline.entries(case, notes):
+    for e in timeline.for_reader(timeline.entries(case, notes), case, viewer):
+        readable = timeline.may_read_entry(e, case, viewer)
         text = e.get("text", "")
-        if e.get("action") in FINE_ACTIONS and not all_fines:
-            text = HIDDEN_TEXT
-        elif e.get("fines") and all_fines:
-            text += f"（{e['fines']}）"
-        if e.get("reason") and e["reason"] not in text:
+        if e.get("kind") == "correction" and e.get("changes"):  # as the case page: changes, reason, fine
+            text = "；".join(f"{c.get('label', '')}：{c.get('before') or '（空）'} → {c.get('after') or '（空）'}"
+                            for c in e["changes"]) + f"。理由：{e.get('reason', '')}"
+            text += f"（{e['fines']}）" if e.get("fines") else ""
+        elif readable and e.get("reason") and e["reason"] not in text:
             text += f"；理由：{e['reason']}"
         if e.get("attachment"):
             text += f"（附件「{e['attachment'].get('filename', '')}」）"
@@ -309,7 +364,8 @@ def context(rec: CaseRecords, viewer: dict | None, cal: WorkCalendar, now: datet
         "report": _report(case, w), "closure": _closure(case, w),
         "deadlines": _deadlines(case, cal, now, w),
         "forms": _forms(rec.versions, w),
-        "expenses": _expenses(case),
+        "conduct": _conduct(case), "expenses": _expenses(case, w), "approvals": _approvals(case, w),
+        "differences": _differences(case),
         "fines": fines, "fines_hidden": hidden, "hidden_text": HIDDEN_TEXT,
         "notes": _notes(rec.notes, w),
         "timeline": _timeline(case, rec.notes, viewer, w),
