@@ -144,6 +144,11 @@ COMPANY_PARAMETERS: dict[str, Parameter] = {p.key: p for p in (
               "索赔发出后，供应商应在此天数内答复"),
     Parameter("notice_ack_days", "技术通报确认期限", "天", 30, 1, 365, ("admin",), ("技术通报（计划中）",),
               "顾客在此天数内未确认收到技术通报，转为跟踪任务（每份通报可另设）"),
+    # The steps with no clock in the regulation (records/cases/idle.py): flagged, never fined.
+    *(Parameter(f"idle_{step}_hours", f"{label}时限", "工作小时", IDLE_STEP_HOURS[step], 1, 400, ("admin",),
+                ("案例页面", "逾期检查"), f"案例在「{label}」停留超过此工作小时数时提示并由逾期检查通知（不处罚）")
+      for step, label in (("guidance", "电话指导中"), ("quote", "编制费用报价"), ("price", "待财务定价"),
+                          ("customer", "待顾客确认费用"), ("vp", "待分管副总批准"))),
 )}
 
 

@@ -50,9 +50,11 @@ STATES = frozenset({"awaiting_guidance_result", "quoting", "awaiting_customer", 
 
 
 def step_hours(store: Store | None = None) -> dict[str, float]:
-    """The working hours of each step: the company's defaults (``policy.IDLE_STEP_HOURS``).
-    Every reader goes through here, so that a settings table can later override them."""
-    return {k: float(v) for k, v in policy.IDLE_STEP_HOURS.items()}
+    """The working hours of each step: the company parameters ``idle_<step>_hours`` as set on the
+    page 公司参数 (``store`` given), else their defaults (``policy.IDLE_STEP_HOURS``)."""
+    if store is None:
+        return {k: float(v) for k, v in policy.IDLE_STEP_HOURS.items()}
+    return {k: float(policy.parameter(store, f"idle_{k}_hours")) for k in policy.IDLE_STEP_HOURS}
 
 
 def current_step(case: dict) -> IdleStep | None:
