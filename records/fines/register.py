@@ -24,6 +24,7 @@ from records.users.accounts import TABLE as USERS
 from records.users.departments import TABLE as DEPARTMENTS
 
 from .ledger import ruled_on
+from .proposals import fine_amount_text
 from .rulings import STATUSES
 
 FINAL = ("confirmed", "waived", "gm_ruled")  # a ruled proposal: its amount is final (until the GM rules)
@@ -60,14 +61,6 @@ def first_open(month: str, issued: Mapping[str, dict]) -> str:
     return month
 
 
-def proposed_text(fine: dict) -> str:
-    """The proposed amount in words: "50", or the range left to the manager "50—500"."""
-    if fine.get("amount") is not None:
-        return str(fine["amount"])
-    lo, hi = fine.get("range") or (None, None)
-    return f"{lo}—{hi}" if lo is not None else ""
-
-
 def line_of(case: dict, fine: dict, who: Mapping[str, Person]) -> dict:
     """One fine of a case as a register row (no month yet): its facts, amounts and rulings."""
     status = fine.get("status") or "proposed"
@@ -78,7 +71,7 @@ def line_of(case: dict, fine: dict, who: Mapping[str, Person]) -> dict:
         "clause": fine.get("clause") or "", "basis": fine.get("basis") or "",
         "person": fine.get("person") or "", "person_name": person.name if person else (fine.get("person") or ""),
         "department": person.department if person else "",
-        "proposed": proposed_text(fine), "proposed_at": fine.get("proposed_at") or "",
+        "proposed": fine_amount_text(fine, unit=False), "proposed_at": fine.get("proposed_at") or "",
         "confirmed": fine.get("final_amount") if status == "confirmed" else None,
         "waived": (fine.get("amount") if fine.get("amount") is not None else 0) if status == "waived" else None,
         "gm_amount": fine.get("final_amount") if status == "gm_ruled" else None,
