@@ -23,11 +23,10 @@ from records.core.transaction import Transaction
 from records.users.accounts import TABLE as USERS
 from records.users.departments import TABLE as DEPARTMENTS
 
-from .ledger import ruled_on
+from .ledger import final_amount, ruled_on
 from .proposals import fine_amount_text
 from .rulings import STATUSES
 
-FINAL = ("confirmed", "waived", "gm_ruled")  # a ruled proposal: its amount is final (until the GM rules)
 KINDS = {"line": "处罚", "correction": "更正"}
 
 
@@ -65,7 +64,7 @@ def line_of(case: dict, fine: dict, who: Mapping[str, Person]) -> dict:
     """One fine of a case as a register row (no month yet): its facts, amounts and rulings."""
     status = fine.get("status") or "proposed"
     person = who.get(fine.get("person") or "")
-    final = fine.get("final_amount") if status in FINAL else None
+    final = final_amount(fine)
     return {
         "case_id": case["id"], "case_number": case.get("number") or f"#{case['id']}", "key": fine["key"],
         "clause": fine.get("clause") or "", "basis": fine.get("basis") or "",
@@ -79,7 +78,7 @@ def line_of(case: dict, fine: dict, who: Mapping[str, Person]) -> dict:
         "decided_by": fine.get("decided_by") or "", "decided_at": fine.get("decided_at") or "",
         "reason": fine.get("reason") or "",
         "gm_by": fine.get("gm_by") or "", "gm_at": fine.get("gm_at") or "", "gm_reason": fine.get("gm_reason") or "",
-        "ruled_on": ruled_on(fine) if status in FINAL else "",
+        "ruled_on": ruled_on(fine) if final is not None else "",
         "final": final, "kind": "line", "amount": None, "month": "", "frozen": False,
     }
 
