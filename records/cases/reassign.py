@@ -20,6 +20,7 @@ from datetime import datetime
 
 from records.core.transaction import Transaction
 from records.users.accounts import TABLE as USERS
+from records.users.accounts import display_name
 from records.users.roles import is_tq
 
 from .deadlines import responsible
@@ -110,25 +111,23 @@ def hand_over_cases_tx(tx: Transaction, username: str, successors: dict[str, str
         done = []
         if "owner" in to and case.get("tq_owner") == username:
             case["tq_owner"] = to["owner"]
-            done.append(f"技质部负责人改为 {_name(names['owner'])}")
+            done.append(f"技质部负责人改为 {display_name(names['owner'])}")
         if "reply" in to and case.get("state") == "awaiting_reply" and case.get("reply_assignee") == username:
             case["reply_assignee"] = to["reply"]
-            done.append(f"答复人改为 {_name(names['reply'])}")
+            done.append(f"答复人改为 {display_name(names['reply'])}")
         if "technician" in to and username in technicians(case) and not arrived(case):
             techs = [t for t in technicians(case) if t != username]
             case["dispatch"]["technicians"] = ([to["technician"]] if to["technician"] not in techs else []) + techs
-            done.append(f"派出的技术人员改为 {_name(names['technician'])}")
+            done.append(f"派出的技术人员改为 {display_name(names['technician'])}")
         for key, route in routes.items():
             entry = case["deadlines"][key]
             if route is None or (route != "deadline" and entry.get("responsible") is None):
                 continue  # not theirs, or answers to whoever now holds the role on the case
             entry["responsible"] = to[route]
             if route == "deadline":
-                done.append(f"时限「{DEADLINE_LABELS.get(key, key)}」责任人改为 {_name(names['deadline'])}")
+                done.append(f"时限「{DEADLINE_LABELS.get(key, key)}」责任人改为 {display_name(names['deadline'])}")
         add(case, "step", by, now, "handover", f"{username} 停用，工作交接：" + "；".join(done))
         tx.update(TABLE, case_id, case, action="handover", note=f"{username} 停用，工作交接")
     return work
 
 
-def _name(user: dict) -> str:
-    return user.get("display_name") or user["username"]

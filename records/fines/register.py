@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from records.core.store import Store
 from records.core.transaction import Transaction
 from records.users.accounts import TABLE as USERS
+from records.users.accounts import display_name
 from records.users.departments import TABLE as DEPARTMENTS
 
 from .ledger import final_amount, ruled_on
@@ -39,7 +40,7 @@ class Person:
 def people(source: Store | Transaction) -> dict[str, Person]:
     """username → display name and department name ("" without one), for the register's columns."""
     depts = {d["id"]: d["name"] for d in source.scan(DEPARTMENTS) if not d.get("removed")}
-    return {u["username"]: Person(u.get("display_name") or u["username"], depts.get(u.get("department_id"), ""))
+    return {u["username"]: Person(display_name(u), depts.get(u.get("department_id"), ""))
             for u in source.scan(USERS)}
 
 
