@@ -17,13 +17,14 @@ from forms.admin import (
 )
 from forms.base import options
 from records import policy
+from records.cases.reassign import may_succeed
 from records.core import parameters
 from records.core.errors import DomainError
 from records.followups import handover
 from records.jobs import run_log
 from records.notifications import outbox
 from records.users import accounts, departments
-from records.users.roles import ADMINS, PARAMETER_SETTERS, TQ_ENGINEER, TQ_ROLES
+from records.users.roles import ADMINS, PARAMETER_SETTERS
 
 from .common import actor, form_errors_to_fields, now, roles_required, save_edit, store, user_doc
 
@@ -132,20 +133,15 @@ def user_set_active(user_id: int, on: int):
     return redirect(url_for(".user_list"))
 
 
-# 停用: who may take over each kind of open work (records/cases/reassign.py checks it again)
-_SUCCESSOR_ROLES = {"owner": TQ_ROLES, "technician": ("technician",), "followup": (TQ_ENGINEER,)}
-
-
 def _successor_choices(form, user: dict) -> None:
     people = sorted((u for u in store().scan(accounts.TABLE) if u.get("active", True) and u["id"] != user["id"]),
                     key=lambda u: u.get("display_name") or u["username"])
     for kind in (*handover.KINDS, "all"):
-        roles = _SUCCESSOR_ROLES.get(kind)
         first = "— 请选择 —" if kind == "all" else "— 同统一接手人 —"
         field = getattr(form, f"to_{kind}")
         field.choices = options([("", first)] + [
             (u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）") for u in people
-            if not roles or set(u.get("roles") or ()) & set(roles)])
+            if kind == "all" or may_succeed(kind, u)])
 
 
 @bp.route("/users/<int:user_id>/disable", methods=["GET", "POST"])
