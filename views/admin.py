@@ -135,12 +135,12 @@ def user_set_active(user_id: int, on: int):
 
 def _successor_choices(form, user: dict) -> None:
     people = sorted((u for u in store().scan(accounts.TABLE) if u.get("active", True) and u["id"] != user["id"]),
-                    key=lambda u: u.get("display_name") or u["username"])
+                    key=accounts.display_name)
     for kind in (*handover.KINDS, "all"):
         first = "— 请选择 —" if kind == "all" else "— 同统一接手人 —"
         field = getattr(form, f"to_{kind}")
         field.choices = options([("", first)] + [
-            (u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）") for u in people
+            (u["username"], f"{accounts.display_name(u)}（{u['username']}）") for u in people
             if kind == "all" or may_succeed(kind, u)])
 
 
@@ -164,7 +164,7 @@ def user_disable(user_id: int):
             form_errors_to_fields(form, exc)
         else:
             moved = sum(len(rows) for rows in work.values())
-            flash(f"已停用用户 {user['username']}" + (f"，{moved} 项工作已交接" if moved else ""), "success")
+            flash(f"已停用用户 {accounts.display_name(user)}" + (f"，{moved} 项工作已交接" if moved else ""), "success")
             return redirect(url_for(".user_list"))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("admin/user_disable.html", form=form, user=user, work=work, kinds=handover.KINDS,
@@ -294,4 +294,4 @@ def parameter_edit(key: str):
             return redirect(url_for(".parameters_page"))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("admin/parameter_edit.html", form=form, p=p, current=current,
-                           history=parameters.history(store(), key)), status
+                           history=parameters.history(store(), key), names=accounts.display_names(store())), status
