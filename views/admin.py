@@ -49,7 +49,7 @@ def _placement_choices(form, user: dict | None = None) -> None:
             depts.append((d["id"], d["name"] + ("" if d.get("active", True) else "（已停用）")))
     form.department_id.choices = options(depts)
     people = [("", "— 无 —")]
-    for u in sorted(store().scan(accounts.TABLE), key=lambda u: (u.get("display_name") or u["username"])):
+    for u in sorted(store().scan(accounts.TABLE), key=accounts.display_name):
         if u["username"] == user.get("username"):
             continue
         if u.get("active", True) or u["username"] == user.get("supervisor"):

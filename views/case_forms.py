@@ -121,7 +121,7 @@ def _price_choices(form, case: dict) -> None:
 
 def _dispatch_choices(form, case: dict) -> None:
     form.technicians.choices = options(sorted(
-        (u["username"], u.get("display_name") or u["username"])
+        (u["username"], accounts.display_name(u))
         for u in _active_users() if "technician" in u.get("roles", [])))
     load = queries.open_cases_by_technician(store())  # 6.2.5: whom to send, by their open cases
     form.technicians.notes = {c.value: f"在办案例 {load.get(c.value, 0)} 件" for c in form.technicians.choices}
