@@ -134,4 +134,4 @@ def test_disabling_asks_first_and_hands_over_in_one_step(world, busy):
     assert store.get("users", uid)["active"] is False
     assert store.get(CASES, busy["owned"]["id"])["tq_owner"] == "manager"
     assert store.get(FOLLOWUPS, busy["task"]["id"])["assignee"] == "manager"
-    assert "已停用用户 allround" in admin.get("/admin/users").get_data(as_text=True)
+    assert "已停用用户 全能" in admin.get("/admin/users").get_data(as_text=True)

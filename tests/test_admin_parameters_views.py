@@ -30,6 +30,7 @@ def test_the_admin_sees_every_parameter_with_its_default_and_use(client):
     for p in policy.COMPANY_PARAMETERS.values():
         assert p.label in html and f"/admin/parameters/{p.key}" in html
     assert "公司惯例" in html and "返修认定天数" in html and "技术人员考核（9.1）" in html
+    assert "records/" not in html  # no internal paths in users' words
     assert 'href="/admin/parameters"' in html  # in the menu
 
 
@@ -75,6 +76,8 @@ def test_finance_sets_the_labour_rate(client, store):
     assert client.post("/admin/parameters/labour_rate", data={"value": "450"}).status_code == 302
     assert policy.parameter(store, "labour_rate") == 450
     assert parameters.history(store, "labour_rate")[-1]["by"] == "finance"
+    history = client.get("/admin/parameters/labour_rate").get_data(as_text=True)
+    assert "finance-姓名" in history[history.index('id="parameter-history"'):]  # who, by the name people know
     assert client.post("/admin/parameters/mail_max_attempts", data={"value": "3"}).status_code == 403
 
 

@@ -314,7 +314,7 @@ def test_a_second_admin_makes_demotion_possible(client, auth, store):
     auth.login("admin")
     admin_id = _admin_id(store)
     r = client.post(f"/admin/users/{admin_id}/disable", data={"confirmed": "1"}, follow_redirects=True)
-    assert "已停用用户 admin" in r.get_data(as_text=True)
+    assert "已停用用户 admin-姓名" in r.get_data(as_text=True)  # by the name people know
     assert store.get("users", admin_id)["active"] is False
 
 

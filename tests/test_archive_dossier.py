@@ -15,7 +15,7 @@ from records.fines.visibility import HIDDEN_TEXT
 from records.service_forms import archive as form_archive
 from tests.fixtures.archive import png_bytes
 from tests.fixtures.calendar import at
-from tests.fixtures.pdfs import flat, pdf_text
+from tests.fixtures.pdfs import flat, font_names, pdf_text
 
 
 @pytest.fixture
@@ -36,6 +36,7 @@ def test_the_dossier_tells_the_whole_story_and_fines_only_to_their_readers(db, c
     c = closed_case()
     text, data = dossier_of(c, "manager")  # its time is a figure for the bench, not a test that flakes
     assert data.startswith(b"%PDF")
+    assert {"FormCJK", "FormCJK-Bold"} <= font_names(data)  # pdf_templates/fonts.css, @imported (hashes: monospace)
     form = form_archive.archived_versions(db, c["id"])[0]
     photo = hashlib.sha256(png_bytes()).hexdigest()
     for expected in (c["number"], "售后服务案卷", "刘参谋", "0312-5550101", "电源控制箱无输出",  # intake

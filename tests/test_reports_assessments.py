@@ -10,7 +10,7 @@ from records.fines.visibility import HIDDEN_TEXT
 from records.reports import assessments as a
 from records.reports.figures import manager_figures, month_span, quarter_span, technician_figures
 from tests.fixtures.assessments import NOW, dl, quarter, with_ids
-from tests.fixtures.pdfs import flat, pdf_text
+from tests.fixtures.pdfs import flat, font_names, pdf_text
 
 Q3 = quarter_span("2026Q3")
 SEPT = month_span("2026-09")
@@ -132,7 +132,9 @@ def test_send_tells_the_people_archives_the_pdf_and_is_final(stored_quarter, use
     assert sorted(told) == ["manager", "sales", "tech"]
     assert told["tech"]["link"] == f"/assessments/{doc['id']}" and "200" not in told["sales"]["body"]
 
-    full = flat(pdf_text(a.pdf_for(store, doc, users["tech"])))
+    full_pdf = a.pdf_for(store, doc, users["tech"])
+    assert font_names(full_pdf) == {"FormCJK", "FormCJK-Bold"}  # pdf_templates/fonts.css, @imported
+    full = flat(pdf_text(full_pdf))
     assert "售后服务技术人员季度考核表" in full and "2026年第3季度" in full and "到达及时性有待提高。" in full
     assert "合计200" in full and HIDDEN_TEXT not in full
     public = flat(pdf_text(a.pdf_for(store, doc, users["sales"])))

@@ -197,6 +197,7 @@ def test_restricted_fetcher_blocks_even_unescaped_html(recorder, tmp_path):
                 f"127.0.0.1:{port}/bg", "secret.png", "records/core/pdf.py"):
         assert bad in refused, bad
     assert any(u.endswith("service_form.css") for u in fetcher.served)
+    assert any(u.endswith("fonts.css") for u in fetcher.served)  # the @import: inside pdf_templates/
 
 
 def test_fetcher_rules(tmp_path):

@@ -17,13 +17,14 @@ from forms.admin import (
 )
 from forms.base import options
 from records import policy
+from records.cases.reassign import may_succeed
 from records.core import parameters
 from records.core.errors import DomainError
 from records.followups import handover
 from records.jobs import run_log
 from records.notifications import outbox
 from records.users import accounts, departments
-from records.users.roles import ADMINS, PARAMETER_SETTERS, TQ_ENGINEER, TQ_ROLES
+from records.users.roles import ADMINS, PARAMETER_SETTERS
 
 from .common import actor, form_errors_to_fields, now, roles_required, save_edit, store, user_doc
 
@@ -48,7 +49,7 @@ def _placement_choices(form, user: dict | None = None) -> None:
             depts.append((d["id"], d["name"] + ("" if d.get("active", True) else "（已停用）")))
     form.department_id.choices = options(depts)
     people = [("", "— 无 —")]
-    for u in sorted(store().scan(accounts.TABLE), key=lambda u: (u.get("display_name") or u["username"])):
+    for u in sorted(store().scan(accounts.TABLE), key=accounts.display_name):
         if u["username"] == user.get("username"):
             continue
         if u.get("active", True) or u["username"] == user.get("supervisor"):
@@ -132,20 +133,15 @@ def user_set_active(user_id: int, on: int):
     return redirect(url_for(".user_list"))
 
 
-# 停用: who may take over each kind of open work (records/cases/reassign.py checks it again)
-_SUCCESSOR_ROLES = {"owner": TQ_ROLES, "technician": ("technician",), "followup": (TQ_ENGINEER,)}
-
-
 def _successor_choices(form, user: dict) -> None:
     people = sorted((u for u in store().scan(accounts.TABLE) if u.get("active", True) and u["id"] != user["id"]),
-                    key=lambda u: u.get("display_name") or u["username"])
+                    key=accounts.display_name)
     for kind in (*handover.KINDS, "all"):
-        roles = _SUCCESSOR_ROLES.get(kind)
         first = "— 请选择 —" if kind == "all" else "— 同统一接手人 —"
         field = getattr(form, f"to_{kind}")
         field.choices = options([("", first)] + [
-            (u["username"], f"{u.get('display_name') or u['username']}（{u['username']}）") for u in people
-            if not roles or set(u.get("roles") or ()) & set(roles)])
+            (u["username"], f"{accounts.display_name(u)}（{u['username']}）") for u in people
+            if kind == "all" or may_succeed(kind, u)])
 
 
 @bp.route("/users/<int:user_id>/disable", methods=["GET", "POST"])
@@ -168,7 +164,7 @@ def user_disable(user_id: int):
             form_errors_to_fields(form, exc)
         else:
             moved = sum(len(rows) for rows in work.values())
-            flash(f"已停用用户 {user['username']}" + (f"，{moved} 项工作已交接" if moved else ""), "success")
+            flash(f"已停用用户 {accounts.display_name(user)}" + (f"，{moved} 项工作已交接" if moved else ""), "success")
             return redirect(url_for(".user_list"))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("admin/user_disable.html", form=form, user=user, work=work, kinds=handover.KINDS,
@@ -298,4 +294,4 @@ def parameter_edit(key: str):
             return redirect(url_for(".parameters_page"))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("admin/parameter_edit.html", form=form, p=p, current=current,
-                           history=parameters.history(store(), key)), status
+                           history=parameters.history(store(), key), names=accounts.display_names(store())), status

@@ -16,7 +16,7 @@ from records.core.xlsx import XLSX_MIMETYPE
 from records.fines.visibility import HIDDEN_TEXT, may_see_fine
 from records.reports import assessments as a
 from records.reports.documents import month_workbook, percent, period_text
-from records.users.accounts import display_names, find_by_username
+from records.users.accounts import display_name, display_names, find_by_username
 from records.users.departments import departments
 
 from .common import form_errors_to_fields, now, roles_required, store, user_doc
@@ -89,7 +89,7 @@ def _recipient_choices(person: str) -> list[tuple[str, str]]:
     depts = {d["id"]: d["name"] for d in departments(store())}
     users = sorted((u for u in store().scan("users") if u.get("active", True) and u["username"] != person),
                    key=lambda u: (depts.get(u.get("department_id"), "~"), u["username"]))
-    return [(u["username"], f"{depts.get(u.get('department_id'), '未分部门')} · {u.get('display_name') or u['username']}")
+    return [(u["username"], f"{depts.get(u.get('department_id'), '未分部门')} · {display_name(u)}")
             for u in users]
 
 

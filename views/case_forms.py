@@ -32,7 +32,7 @@ from records.cases import conduct, expenses, flow, onsite_record, queries, vocab
 from records.cases.steps.decision import allowed_solutions
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.fines import rulings
-from records.fines.proposals import amount_text, is_running, manual_kinds, pending, rulable
+from records.fines.proposals import amount_text, fine_amount_text, is_running, manual_kinds, pending, rulable
 from records.users import accounts
 from records.users.accounts import TABLE as USERS
 
@@ -57,7 +57,7 @@ def _active_users() -> list[dict]:
 def fine_label(f: dict, names: dict | None = None) -> str:
     """A fine proposal in one line: clause, person, amount (or range), day(s), status (only its
     readers see it: the forms that list fines are those of the fine's readers)."""
-    amount = f"{f['amount']} 元" if f["amount"] is not None else f"{f['range'][0]}—{f['range'][1]} 元"
+    amount = fine_amount_text(f)
     day = f"（{f['day']}）" if f.get("day") else (f"（延迟 {f['days']} 个工作日）" if f.get("days") else "")
     person = (names or {}).get(f["person"], f["person"]) if f["person"] else "技质部"
     return f"{f['clause']} {person} {amount}{day} [{rulings.STATUSES[f['status']]}]"
@@ -121,7 +121,7 @@ def _price_choices(form, case: dict) -> None:
 
 def _dispatch_choices(form, case: dict) -> None:
     form.technicians.choices = options(sorted(
-        (u["username"], u.get("display_name") or u["username"])
+        (u["username"], accounts.display_name(u))
         for u in _active_users() if "technician" in u.get("roles", [])))
     load = queries.open_cases_by_technician(store())  # 6.2.5: whom to send, by their open cases
     form.technicians.notes = {c.value: f"在办案例 {load.get(c.value, 0)} 件" for c in form.technicians.choices}

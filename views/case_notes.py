@@ -6,9 +6,7 @@ is downloaded byte for byte by whoever may read its case (403 for anyone else).
 """
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import login_required
 
 from forms.case_records import NoteForm
@@ -20,8 +18,7 @@ from records.core.errors import DomainError, RecordNotFound
 from records.core.files import StorageError
 from records.core.uploads import EXT, MAX_BYTES
 
-from .common import form_errors_to_fields, store, user_doc
-from .service_forms import content_disposition
+from .common import file_response, form_errors_to_fields, store, user_doc
 
 bp = Blueprint("case_notes", __name__, url_prefix="/cases")
 
@@ -84,10 +81,5 @@ def download(note_id: int):
         current_app.logger.error("attachment %s unreadable: %s", note_id, exc)
         abort(500)
     f = note["file"]
-    resp = send_file(io.BytesIO(data), mimetype=f["mime"], max_age=0, etag=f["sha256"])
     ext = EXT.get(f.get("type"), "bin")
-    resp.headers["Content-Disposition"] = content_disposition(f["filename"], f"attachment-{note_id}.{ext}",
-                                                              attachment=True)
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Content-SHA256"] = f["sha256"]
-    return resp
+    return file_response(data, f["mime"], f["filename"], f"attachment-{note_id}.{ext}", sha256=f["sha256"])

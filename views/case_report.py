@@ -3,9 +3,7 @@ may read the case (403 for anyone else). The report and its confirmation themsel
 of the case page (views/cases.py, forms/case_report.py)."""
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, abort, current_app
 from flask_login import login_required
 
 from records.cases import conduct, expenses
@@ -14,8 +12,7 @@ from records.core.errors import RecordNotFound
 from records.core.files import StorageError
 from records.core.uploads import EXT
 
-from .common import store, user_doc
-from .service_forms import content_disposition
+from .common import file_response, store, user_doc
 
 bp = Blueprint("case_report", __name__, url_prefix="/cases")
 
@@ -32,12 +29,8 @@ def receipt(case_id: int, line: int, number: int):
     except (StorageError, OSError) as exc:
         current_app.logger.error("receipt %s/%s/%s unreadable: %s", case_id, line, number, exc)
         abort(500)
-    resp = send_file(io.BytesIO(data), mimetype=meta["mime"], max_age=0, etag=meta["sha256"])
-    resp.headers["Content-Disposition"] = content_disposition(meta["filename"], f"receipt-{case_id}-{line + 1}-{number + 1}"
-                                                              f".{EXT.get(meta.get('type'), 'bin')}",
-                                                              attachment=True)
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    ascii_name = f"receipt-{case_id}-{line + 1}-{number + 1}.{EXT.get(meta.get('type'), 'bin')}"
+    return file_response(data, meta["mime"], meta["filename"], ascii_name, sha256=meta["sha256"])
 
 
 @bp.app_context_processor

@@ -246,7 +246,7 @@ def index():
     f.customer_id.choices = options([("", "全部顾客单位")] + sorted(
         ((c["id"], c["name"]) for c in s.scan(CUSTOMERS)), key=lambda x: x[1]))
     f.technician.choices = options([("", "全部技术人员")] + sorted(
-        (u["username"], u.get("display_name") or u["username"]) for u in s.scan(USERS)
+        (u["username"], accounts.display_name(u)) for u in s.scan(USERS)
         if "technician" in u.get("roles", [])))
     f.validate()
 

@@ -1,12 +1,14 @@
 """Helpers every blueprint uses: the store, the time, the calendar, the current user and actor,
-role checks, paging."""
+role checks, paging, a file download."""
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from functools import wraps
 from typing import Callable
+from urllib.parse import quote
 
-from flask import abort, current_app, flash, redirect, request
+from flask import Response, abort, current_app, flash, redirect, request, send_file
 from flask_login import current_user, login_required
 
 from records.calendar.corrections import current_calendar
@@ -122,3 +124,24 @@ def save_edit(form, save: Callable[[int], object], what: str, edit_url: str, don
         return None
     flash("已保存", "success")
     return redirect(done_url)
+
+
+def content_disposition(filename: str, ascii_name: str, attachment: bool = True) -> str:
+    """``attachment; filename="service-form-JF2026-0001.pdf"; filename*=UTF-8''<the Chinese name>``.
+
+    Old clients take the plain ASCII name; the others the UTF-8 one (RFC 6266 / RFC 5987).
+    """
+    kind = "attachment" if attachment else "inline"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def file_response(data: bytes, mimetype: str, filename: str, ascii_name: str, *, attachment: bool = True,
+                  sha256: str | None = None) -> Response:
+    """A private download of ``data`` named ``filename`` (``ascii_name`` for old clients), never
+    cached; ``sha256``: a stored file's hash, sent as its ETag and ``X-Content-SHA256``."""
+    resp = send_file(io.BytesIO(data), mimetype=mimetype, max_age=0, **({"etag": sha256} if sha256 else {}))
+    resp.headers["Content-Disposition"] = content_disposition(filename, ascii_name, attachment)
+    resp.headers["Cache-Control"] = "private, no-store"
+    if sha256:
+        resp.headers["X-Content-SHA256"] = sha256
+    return resp

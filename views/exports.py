@@ -10,11 +10,12 @@ URL with its filters, no page number, and the format).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from urllib.parse import quote
 
 from flask import Response, request, stream_with_context, url_for
 
 from records.core.xlsx import CSV_MIMETYPE, XLSX_MIMETYPE, stream_csv, stream_xlsx
+
+from .common import content_disposition
 
 FORMATS = {"xlsx": XLSX_MIMETYPE, "csv": CSV_MIMETYPE + "; charset=utf-8"}
 
@@ -34,9 +35,8 @@ def export(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]
     else:
         body = stream_csv(header, rows)
     ascii_name = "export." + fmt
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     return Response(stream_with_context(body), mimetype=FORMATS[fmt],
-                    headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": content_disposition(name, ascii_name), "Cache-Control": "no-store"})
 
 
 def export_url(fmt: str) -> str:

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from records.calendar.workdays import now_local
 from records.cases.deadlines import state_label
+from records.fines.proposals import fine_amount_text, per_day_text
 from records.policy import TIMEZONE
 from records.users.roles import ROLES
 
@@ -42,3 +43,5 @@ def init_app(app) -> None:
     app.jinja_env.filters["dt"] = local_dt
     app.jinja_env.filters["role_name"] = role_name
     app.jinja_env.filters["case_state"] = case_state
+    app.jinja_env.filters["fine_amount"] = fine_amount_text
+    app.jinja_env.filters["fine_per_day"] = per_day_text

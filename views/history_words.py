@@ -16,6 +16,7 @@ from records.cases import timeline as case_timeline
 from records.cases import vocab
 from records.cases.expenses import label as expense_label
 from records.cases.flow import TRANSITIONS
+from records.fines.proposals import fine_amount_text
 from records.fines.rulings import STATUSES as FINE_STATUSES
 from records.fines.visibility import HIDDEN_TEXT, may_see_fine, sees_all_fines
 from records.followups.tasks import DONE as FOLLOWUP_DONE
@@ -198,14 +199,7 @@ def fine_text(fine: dict, words: Words) -> str:
     """A fine as its reader may see it: clause, person, amount and status, or ``HIDDEN_TEXT``."""
     if not may_see_fine(words.reader, fine):
         return f"{fine.get('clause', '')} {HIDDEN_TEXT}".strip()
-    if fine.get("final_amount") is not None:
-        amount = f"{value_text('amount', fine['final_amount'], words)} 元"
-    elif fine.get("amount") is not None:
-        amount = f"{value_text('amount', fine['amount'], words)} 元"
-    elif fine.get("range"):
-        amount = f"{fine['range'][0]}—{fine['range'][1]} 元"
-    else:
-        amount = ""
+    amount = fine_amount_text(fine, final=True)
     person = words.who(fine["person"]) if fine.get("person") else "技质部"
     status = FINE_STATUSES.get(fine.get("status"), "")
     reason = f"：{fine['reason']}" if fine.get("reason") else ""

@@ -10,10 +10,7 @@ minutes), so a form filled on site for longer than the idle limit keeps its CSRF
 """
 from __future__ import annotations
 
-import io
-from urllib.parse import quote
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
@@ -30,7 +27,7 @@ from records.service_forms import fields as form_fields
 from records.service_forms import uploads as form_uploads
 from records.users.accounts import display_names
 
-from .common import actor, form_errors_to_fields, now, store
+from .common import actor, file_response, form_errors_to_fields, now, store
 
 bp = Blueprint("service_forms", __name__, url_prefix="/forms")
 
@@ -59,22 +56,6 @@ def _require_signer(case: dict) -> None:
         abort(403, "只有派往该案例的售后服务技术人员和技质部可以上传或签署技术服务单")
 
 
-def content_disposition(filename: str, ascii_name: str, attachment: bool) -> str:
-    """``attachment; filename="service-form-JF2026-0001.pdf"; filename*=UTF-8''<the Chinese name>``.
-
-    Old clients take the plain ASCII name; the others the UTF-8 one (RFC 6266 / RFC 5987).
-    """
-    kind = "attachment" if attachment else "inline"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def _pdf_response(data: bytes, filename: str, ascii_name: str, attachment: bool):
-    resp = send_file(io.BytesIO(data), mimetype="application/pdf", max_age=0)
-    resp.headers["Content-Disposition"] = content_disposition(filename, ascii_name, attachment)
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
-
-
 def case_url(case_id: int) -> str | None:
     try:
         return url_for("cases.show", case_id=case_id)
@@ -93,14 +74,14 @@ def pdf(case_id: int):
     case = _issued_case_or_404(case_id)
     _require_reader(case)
     data = form_document.render_case_form(store(), case)
-    return _pdf_response(data, form_document.pdf_filename(case), form_document.pdf_ascii_filename(case),
+    return file_response(data, "application/pdf", form_document.pdf_filename(case), form_document.pdf_ascii_filename(case),
                          attachment=request.args.get("download") == "1")
 
 
 @bp.get("/blank.pdf")
 @login_required
 def blank():
-    return _pdf_response(form_document.render_blank_form(), form_document.pdf_filename(None), form_document.pdf_ascii_filename(None),
+    return file_response(form_document.render_blank_form(), "application/pdf", form_document.pdf_filename(None), form_document.pdf_ascii_filename(None),
                          attachment=request.args.get("download") == "1")
 
 
@@ -205,10 +186,6 @@ def download(file_id: int):
     except (DomainError, OSError) as exc:
         current_app.logger.error("archived file %s unreadable: %s", file_id, exc)
         abort(500)
-    resp = send_file(io.BytesIO(data), mimetype=meta["mime"], max_age=0, etag=meta["sha256"])
     # ?inline=1: shown in the page or a tab (the scan beside its transcription at the confirmation, 6.2.8)
-    resp.headers["Content-Disposition"] = content_disposition(meta["filename"], form_document.archived_ascii_filename(meta),
-                                                              attachment=request.args.get("inline") != "1")
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Content-SHA256"] = meta["sha256"]
-    return resp
+    return file_response(data, meta["mime"], meta["filename"], form_document.archived_ascii_filename(meta),
+                         attachment=request.args.get("inline") != "1", sha256=meta["sha256"])

@@ -32,6 +32,7 @@ from records.catalog.customers import TABLE as CUSTOMERS
 from records.core.errors import RecordNotFound
 from records.core.pdf import render_template_pdf
 from records.core.store import Store
+from records.fines.proposals import fine_amount_text
 from records.fines.rulings import STATUSES as FINE_STATUSES
 from records.fines.visibility import HIDDEN_TEXT, visible_fines
 from records.service_forms import archive as form_archive
@@ -301,7 +302,7 @@ def _fines(case: dict, viewer: dict | None, w: _Words) -> tuple[list[dict], int]
     shown, hidden = visible_fines(viewer, case.get("fines") or [])
     rows = []
     for f in shown:
-        amount = f"{f['amount']} 元" if f.get("amount") is not None else "{}—{} 元".format(*(f.get("range") or ["", ""]))
+        amount = fine_amount_text(f)
         result = ""
         if f.get("decided_by"):
             result = f"{FINE_STATUSES.get(f['status'], '')} {f.get('final_amount') if f['status'] == 'confirmed' else ''}，" \

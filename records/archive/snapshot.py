@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 
 from records.core import schema
-from records.core.audit import GENESIS
+from records.core.audit import AuditTrail
 from records.core.files import TEMP_PREFIX
 from records.core.store import Store
 from records.core.transaction import copy_doc
@@ -50,31 +50,12 @@ class Snapshot:
 
     def entries(self, offsets: list[int]) -> list[dict]:
         """The audit entries at ``offsets`` (those a record keeps), as they were at the snapshot."""
-        out = []
-        wanted = sorted(o for o in set(offsets) if o < self.audit_size)
-        if not wanted:
-            return out
-        with open(self.audit_path, "rb") as fh:
-            for off in wanted:
-                fh.seek(off)
-                out.append(orjson.loads(fh.readline()))
-        return out
+        return AuditTrail(self.audit_path).read_at(sorted(o for o in set(offsets) if o < self.audit_size))
 
     def head(self) -> dict:
         """The chain head at the snapshot: the last entry's sequence number and hash."""
-        if self.audit_size == 0:
-            return {"seq": 0, "hash": GENESIS, "audit_bytes": 0}
-        block = 4096
-        with open(self.audit_path, "rb") as fh:
-            while True:
-                start = max(self.audit_size - block, 0)
-                fh.seek(start)
-                buf = fh.read(self.audit_size - start).rstrip(b"\n")
-                nl = buf.rfind(b"\n")
-                if nl >= 0 or start == 0:
-                    last = orjson.loads(buf[nl + 1:])
-                    return {"seq": last["seq"], "hash": last["hash"], "audit_bytes": self.audit_size}
-                block *= 2
+        tail = AuditTrail(self.audit_path).tail(upto=self.audit_size)
+        return {"seq": tail.seq, "hash": tail.hash, "audit_bytes": self.audit_size}
 
 
 def existing_tables(store: Store) -> list[str]:

@@ -28,14 +28,13 @@ from pathlib import Path
 
 import orjson
 
-from records.core import schema
-from records.core.audit import entry_hash
+from records.core.audit import link_problem
+from records.core.replay import fields, matches, rebuild, short
 
 from .yearly import CHUNK, FORMAT  # yearly imports records.cases.vocab: the case migrations are registered
 
 MANIFEST = "manifest.json"
 ENTRIES = "audit/entries.jsonl"
-SHOWN = 60
 
 
 @dataclass
@@ -57,27 +56,6 @@ def _sha256_of(zf: zipfile.ZipFile, name: str) -> str:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _fields(doc: dict) -> dict:
-    return {k: v for k, v in doc.items() if v is not None and not k.startswith("_")}
-
-
-def _short(value) -> str:
-    text = orjson.dumps(value).decode() if value is not None else "（无）"
-    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
-
-
-def _matches(table: str, rebuilt: dict, stored: dict) -> bool:
-    if _fields(rebuilt) == _fields(stored):
-        return True
-    for version in range(1, int(stored.get("_schema", 1))):  # a record upgraded on read (records/core/schema.py)
-        try:
-            if _fields(schema.upgrade(table, {**rebuilt, "_schema": version})) == _fields(stored):
-                return True
-        except (KeyError, TypeError, ValueError, AttributeError, RuntimeError):
-            continue
-    return False
 
 
 def _check_members(zf: zipfile.ZipFile, manifest: dict, out: ArchiveCheck) -> bool:
@@ -123,16 +101,10 @@ def _check_entries(zf: zipfile.ZipFile, head: dict, out: ArchiveCheck) -> dict[t
                 out.message, out.member = f"{where}：不是一条审计记录", ENTRIES
                 return None
             where += f"（审计记录第 {seq} 条）"
-            problem = ""
-            if entry_hash(entry) != entry.get("hash"):
-                problem = "内容与其哈希不符——记录被修改"
-            elif prev is not None and seq <= prev["seq"]:
-                problem = "序号未按顺序排列——记录被调换或重复"
-            elif prev is not None and seq == prev["seq"] + 1 and entry.get("prev") != prev["hash"]:
-                problem = "与上一条记录的哈希链接不符"
-            elif seq > int(head["seq"]):
+            problem = link_problem(entry, prev, selection=True)
+            if not problem and seq > int(head["seq"]):
                 problem = f"在归档时的链头（第 {head['seq']} 条）之后——不属于此次归档"
-            elif seq == int(head["seq"]) and entry.get("hash") != head["hash"]:
+            if not problem and seq == int(head["seq"]) and entry.get("hash") != head["hash"]:
                 problem = "哈希与归档时的链头不符"
             if problem:
                 out.message, out.member = f"{where}：{problem}", ENTRIES
@@ -157,22 +129,17 @@ def _check_records(zf: zipfile.ZipFile, manifest: dict, by_record: dict, out: Ar
         for doc in orjson.loads(zf.read(name)):
             seen.add((table, int(doc.get("id", 0))))
             entries = by_record.get((table, int(doc.get("id", 0))), [])
-            rebuilt: dict = {}
-            for entry in entries:
-                if entry.get("action") == "create":
-                    rebuilt = {}
-                for field, (_, after) in (entry.get("changes") or {}).items():
-                    rebuilt[field] = after
+            rebuilt = rebuild(entries)
             what = f"{name}：{table} #{doc.get('id')}"
             if len(entries) != len(doc.get("_audit") or []):
                 out.message, out.member = (f"{what} 列有 {len(doc.get('_audit') or [])} 条审计条目，归档中有 "
                                            f"{len(entries)} 条"), name
                 return False
-            if not _matches(table, rebuilt, doc):
-                mine, theirs = _fields(rebuilt), _fields(doc)
+            if not matches(table, rebuilt, doc):
+                mine, theirs = fields(rebuilt), fields(doc)
                 field = next(k for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k))
                 out.message, out.member = (f"{what} 的字段 {field} 与审计记录重建的不符（归档中为 "
-                                           f"{_short(theirs.get(field))}，按审计记录应为 {_short(mine.get(field))}）"), name
+                                           f"{short(theirs.get(field))}，按审计记录应为 {short(mine.get(field))}）"), name
                 return False
             out.records += 1
     stray = sorted(set(by_record) - seen)

@@ -50,6 +50,7 @@ from records.followups.tasks import TABLE as FOLLOWUPS
 from records.service_forms.archive import TABLE as FORM_FILES
 from records.service_forms.archive import files_dir
 from records.users.accounts import TABLE as USERS
+from records.users.accounts import display_names
 
 from . import dossier, snapshot
 
@@ -231,7 +232,7 @@ def write_archive(store: Store, year: int, dest: Path, cal: WorkCalendar, now: d
     snap = snapshot.take(store, list(READ_TABLES) + optional_tables(snapshot.existing_tables(store)))
     head = snap.head()
     sel = select(snap, int(year))
-    names = {u["username"]: u.get("display_name") or u["username"] for u in snap.scan(USERS)}
+    names = display_names(snap)
     hashes: set[str] = set()
     offsets: list[int] = []
     for docs in sel.records.values():

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from records.calendar.workdays import parse_local, to_local
+from records.fines.proposals import fine_amount_text
 from records.fines.visibility import may_see_fine
 from records.notifications.inbox import Notice
 from records.users.accounts import TABLE as USERS
@@ -226,13 +227,6 @@ def _details(case: dict, action: str) -> list[str]:
     return []
 
 
-def _amount(fine: dict) -> str:
-    if fine.get("amount") is not None:
-        return f"{fine['amount']} 元"
-    lo, hi = fine.get("range") or (None, None)
-    return f"{lo}—{hi} 元（由技质部经理确定）"
-
-
 def _notice(case: dict, recipient: str, kind: str, subject: str, lines: list[str], key: str) -> Notice:
     return Notice(recipient, kind, subject, "\n".join(x for x in lines if x), key=key,
                   link=case_link(case["id"]), ref={"table": TABLE, "id": case["id"]})
@@ -240,7 +234,7 @@ def _notice(case: dict, recipient: str, kind: str, subject: str, lines: list[str
 
 def _fine_lines(case: dict, f: dict, names: dict[str, str]) -> list[str]:
     person = names.get(f.get("person"), f.get("person")) if f.get("person") else "技质部"
-    return [_head(case), f"处罚建议（{f['clause']}）：{f['basis']}", f"责任人：{person}；建议金额：{_amount(f)}"]
+    return [_head(case), f"处罚建议（{f['clause']}）：{f['basis']}", f"责任人：{person}；建议金额：{fine_amount_text(f, note=True)}"]
 
 
 def fine_notices(source, case: dict, events: dict[str, list[dict]], by: str,

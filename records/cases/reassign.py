@@ -20,7 +20,8 @@ from datetime import datetime
 
 from records.core.transaction import Transaction
 from records.users.accounts import TABLE as USERS
-from records.users.roles import is_tq
+from records.users.accounts import display_name
+from records.users.roles import TQ_ENGINEER, TQ_ROLES
 
 from .deadlines import responsible
 from .flow import arrived, technicians
@@ -78,6 +79,19 @@ def open_case_work(source, username: str) -> dict[str, list[dict]]:
     return out
 
 
+# 停用: who may take over each kind of open work (any active user for a kind not named here), and
+# what a wrong one is told; records/followups/handover.py adds the kind "followup" to the cases'.
+SUCCESSOR_ROLES = {"owner": TQ_ROLES, "technician": ("technician",), "followup": (TQ_ENGINEER,)}
+SUCCESSOR_REFUSED = {"owner": "案例负责人须为技质部人员", "technician": "接手的须为售后服务技术人员",
+                     "followup": "跟踪回访只能交给在职的技质部工程师"}
+
+
+def may_succeed(kind: str, user: dict) -> bool:
+    """Whether ``user`` has a role that may take over open work of ``kind`` (``SUCCESSOR_ROLES``)."""
+    roles = SUCCESSOR_ROLES.get(kind)
+    return not roles or bool(set(user.get("roles") or ()) & set(roles))
+
+
 def check_successor(tx: Transaction, kind: str, username: str, successor: str | None) -> dict:
     """The successor's user document, if they may take over work of ``kind``; CaseError on ``to_<kind>``."""
     field = f"to_{kind}"
@@ -88,10 +102,8 @@ def check_successor(tx: Transaction, kind: str, username: str, successor: str | 
     user = next((u for u in tx.scan(USERS) if u["username"] == successor), None)
     if user is None or not user.get("active", True):
         raise CaseError(f"没有在职的用户 {successor}", field)
-    if kind == "owner" and not is_tq(user):
-        raise CaseError("案例负责人须为技质部人员", field)
-    if kind == "technician" and "technician" not in (user.get("roles") or ()):
-        raise CaseError("接手的须为售后服务技术人员", field)
+    if not may_succeed(kind, user):
+        raise CaseError(SUCCESSOR_REFUSED[kind], field)
     return user
 
 
@@ -110,25 +122,23 @@ def hand_over_cases_tx(tx: Transaction, username: str, successors: dict[str, str
         done = []
         if "owner" in to and case.get("tq_owner") == username:
             case["tq_owner"] = to["owner"]
-            done.append(f"技质部负责人改为 {_name(names['owner'])}")
+            done.append(f"技质部负责人改为 {display_name(names['owner'])}")
         if "reply" in to and case.get("state") == "awaiting_reply" and case.get("reply_assignee") == username:
             case["reply_assignee"] = to["reply"]
-            done.append(f"答复人改为 {_name(names['reply'])}")
+            done.append(f"答复人改为 {display_name(names['reply'])}")
         if "technician" in to and username in technicians(case) and not arrived(case):
             techs = [t for t in technicians(case) if t != username]
             case["dispatch"]["technicians"] = ([to["technician"]] if to["technician"] not in techs else []) + techs
-            done.append(f"派出的技术人员改为 {_name(names['technician'])}")
+            done.append(f"派出的技术人员改为 {display_name(names['technician'])}")
         for key, route in routes.items():
             entry = case["deadlines"][key]
             if route is None or (route != "deadline" and entry.get("responsible") is None):
                 continue  # not theirs, or answers to whoever now holds the role on the case
             entry["responsible"] = to[route]
             if route == "deadline":
-                done.append(f"时限「{DEADLINE_LABELS.get(key, key)}」责任人改为 {_name(names['deadline'])}")
+                done.append(f"时限「{DEADLINE_LABELS.get(key, key)}」责任人改为 {display_name(names['deadline'])}")
         add(case, "step", by, now, "handover", f"{username} 停用，工作交接：" + "；".join(done))
         tx.update(TABLE, case_id, case, action="handover", note=f"{username} 停用，工作交接")
     return work
 
 
-def _name(user: dict) -> str:
-    return user.get("display_name") or user["username"]

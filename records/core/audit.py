@@ -42,6 +42,31 @@ def diff(before: dict | None, after: dict | None) -> dict:
     return out
 
 
+def link_problem(entry: dict, prev: dict | None, *, selection: bool = False) -> str:
+    """'' when ``entry`` holds after ``prev`` (the entry read before it; None: the first), else why.
+
+    The whole trail (``verify``): the first entry links to GENESIS, each next one to the one
+    before and follows it in sequence. A ``selection`` of it (a yearly archive's entries): the
+    entries run in sequence, and one that directly follows the previous links to it. Every
+    entry hashes to its own ``hash`` (its ``prev`` is part of what is hashed).
+    """
+    prev_seq, prev_hash = (prev["seq"], prev["hash"]) if prev is not None else (0, GENESIS)
+    seq = entry.get("seq")
+    if selection:
+        if prev is not None and seq <= prev_seq:
+            return "序号未按顺序排列——记录被调换或重复"
+        linked = prev is not None and seq == prev_seq + 1
+    else:
+        linked = True
+    if linked and entry.get("prev") != prev_hash:
+        return "与上一条记录的哈希链接不符（记录被删除、插入或调换）"
+    if not selection and seq != prev_seq + 1:
+        return "序号不连续"
+    if entry_hash(entry) != entry.get("hash"):
+        return "内容与哈希不符（记录被修改）"
+    return ""
+
+
 @dataclass
 class Tail:
     size: int
@@ -61,10 +86,11 @@ class AuditTrail:
     def __init__(self, path: Path):
         self.path = path
 
-    def tail(self) -> Tail:
-        """Size, last sequence number and last hash (read from the end of the file)."""
+    def tail(self, upto: int | None = None) -> Tail:
+        """Size, last sequence number and last hash (read from the end of the file; ``upto``: as
+        the trail was at that size, e.g. a snapshot's)."""
         try:
-            size = os.path.getsize(self.path)
+            size = os.path.getsize(self.path) if upto is None else upto
         except FileNotFoundError:
             return Tail(0, 0, GENESIS)
         if size == 0:
@@ -146,7 +172,7 @@ class AuditTrail:
         check of records/core/replay.py rebuilds the records in the same pass); ``upto``: stop
         at this byte offset (the trail's size when the records were read).
         """
-        prev, count, offset = GENESIS, 0, 0
+        prev, count, offset = None, 0, 0
         if not self.path.exists():
             return VerifyResult(True, 0)
         with open(self.path, "rb") as fh:
@@ -159,13 +185,10 @@ class AuditTrail:
                     return VerifyResult(False, count, lineno, "该行不是有效的 JSON")
                 if not isinstance(entry, dict):
                     return VerifyResult(False, count, lineno, "该行不是一条审计记录")
-                if entry.get("prev") != prev:
-                    return VerifyResult(False, count, lineno, "与上一条记录的哈希链接不符（记录被删除、插入或调换）")
-                if entry.get("seq") != count + 1:
-                    return VerifyResult(False, count, lineno, "序号不连续")
-                if entry_hash(entry) != entry.get("hash"):
-                    return VerifyResult(False, count, lineno, "内容与哈希不符（记录被修改）")
-                prev = entry["hash"]
+                problem = link_problem(entry, prev)
+                if problem:
+                    return VerifyResult(False, count, lineno, problem)
+                prev = entry
                 count += 1
                 if on_entry is not None:
                     on_entry(offset, entry)

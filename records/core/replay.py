@@ -66,40 +66,61 @@ class _Replay:
             key = (str(entry["table"]), int(entry["id"]))
             changes = entry.get("changes") or {}
             doc = self.docs.get(key)
-            if doc is None or entry.get("action") == "create":
-                if doc is None and entry.get("action") != "create" and changes and self.problem is None:
-                    self.problem = DataCheck(False, message=f"审计记录第 {entry['seq']} 行修改了 {key[0]} #{key[1]}，"
-                                             "但此前没有创建它的记录", first_bad_line=entry["seq"],
-                                             table=key[0], record_id=key[1])
-                doc = self.docs[key] = {}
-                self.offsets.setdefault(key, [])
-            for name, (_, after) in changes.items():
-                doc[name] = after
-            self.offsets[key].append(offset)
+            if doc is None and entry.get("action") != "create" and changes and self.problem is None:
+                self.problem = DataCheck(False, message=f"审计记录第 {entry['seq']} 行修改了 {key[0]} #{key[1]}，"
+                                         "但此前没有创建它的记录", first_bad_line=entry["seq"],
+                                         table=key[0], record_id=key[1])
+            self.docs[key] = apply_entry(doc, entry)
+            self.offsets.setdefault(key, []).append(offset)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if self.problem is None:
                 self.problem = DataCheck(False, message=f"审计记录第 {entry.get('seq')} 行的内容无法解读（{exc!r}）",
                                          first_bad_line=entry.get("seq"))
 
 
-def _fields(doc: dict) -> dict:
+def apply_entry(doc: dict | None, entry: dict) -> dict:
+    """The record after ``entry`` (one audit entry of it) from ``doc`` (None: none yet); a
+    ``create`` starts the record afresh."""
+    if doc is None or entry.get("action") == "create":
+        doc = {}
+    for name, (_, after) in (entry.get("changes") or {}).items():
+        doc[name] = after
+    return doc
+
+
+def rebuild(entries: list[dict]) -> dict:
+    """A record's fields replayed from its audit entries, in order."""
+    doc = None
+    for entry in entries:
+        doc = apply_entry(doc, entry)
+    return doc or {}
+
+
+def fields(doc: dict) -> dict:
+    """The audited fields of a record (bookkeeping ``_`` fields and None values left out)."""
     return {k: v for k, v in doc.items() if v is not None and not k.startswith("_")}
 
 
-def _short(value) -> str:
+def short(value) -> str:
+    """A value as shown in a message (JSON, cut at MAX_SHOWN characters)."""
     text = orjson.dumps(value).decode() if value is not None else "（无）"
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
 
 
-def _explained_by_migration(table: str, rebuilt: dict, stored: dict) -> bool:
+def explained_by_migration(table: str, rebuilt: dict, stored: dict) -> bool:
     """The stored fields are the rebuilt ones after registered migrations (see the docstring)."""
     for version in range(1, int(stored.get("_schema", 1))):
         try:
-            if _fields(schema.upgrade(table, {**rebuilt, "_schema": version})) == _fields(stored):
+            if fields(schema.upgrade(table, {**rebuilt, "_schema": version})) == fields(stored):
                 return True
         except (KeyError, TypeError, ValueError, AttributeError, RuntimeError):
             continue
     return False
+
+
+def matches(table: str, rebuilt: dict, stored: dict) -> bool:
+    """The stored record is the one its entries rebuild (or that after the table's migrations)."""
+    return fields(rebuilt) == fields(stored) or explained_by_migration(table, rebuilt, stored)
 
 
 def _read_raw(root: Path) -> dict[str, list[tuple[Path, bytes]]]:
@@ -151,11 +172,11 @@ def _compare(table: str, rid: int, rebuilt: dict | None, offsets: list[int], sto
                 + ("，该文件为空" if empty else "") + "）——记录被删除或文件被清空")
     if rebuilt is None:
         return f"{table} #{rid}：数据文件中有此记录，审计记录中却没有它的任何变更——记录未经审计写入"
-    mine, theirs = _fields(rebuilt), _fields(stored)
-    if mine != theirs and not _explained_by_migration(table, rebuilt, stored):
+    mine, theirs = fields(rebuilt), fields(stored)
+    if mine != theirs and not explained_by_migration(table, rebuilt, stored):
         name = next(k for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k))
-        return (f"{table} #{rid}：字段 {name} 与审计记录重建的不符（存储的值 {_short(theirs.get(name))}，"
-                f"按审计记录应为 {_short(mine.get(name))}）")
+        return (f"{table} #{rid}：字段 {name} 与审计记录重建的不符（存储的值 {short(theirs.get(name))}，"
+                f"按审计记录应为 {short(mine.get(name))}）")
     if stored.get("_audit", []) != offsets:
         return f"{table} #{rid}：记录所列的审计条目（_audit）与审计记录中它的条目不符"
     return ""

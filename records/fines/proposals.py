@@ -48,6 +48,33 @@ def amount_text(rule: policy.Rule) -> str:
     return f"{value} 元"
 
 
+def fine_amount_text(fine: dict, *, note: bool = False, unit: bool = True, final: bool = False) -> str:
+    """A fine's proposed amount in words: "50 元", or the range left to the manager "50—500 元"
+    (``note``: "（由技质部经理确定）" after it), "" when it has neither. ``unit``: without " 元";
+    ``final``: the final amount once the fine has one."""
+    def number(value) -> str:
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+    suffix = " 元" if unit else ""
+    if final and fine.get("final_amount") is not None:
+        return number(fine["final_amount"]) + suffix
+    if fine.get("amount") is not None:
+        return number(fine["amount"]) + suffix
+    lo, hi = fine.get("range") or (None, None)
+    if lo is None:
+        return ""
+    return f"{number(lo)}—{number(hi)}{suffix}" + ("（由技质部经理确定）" if note else "")
+
+
+def per_day_text(fine: dict) -> str:
+    """A 6.2.8 proposal's amount worked out: "50 元 × 3 个工作日" ("" for a fine not counted in days);
+    the per-day amount the proposal stored, else the regulation's (6.2.8)."""
+    if not fine.get("days"):
+        return ""
+    per_day = fine.get("per_day") or policy.FINE_CONFIRM_LATE_PER_DAY.value
+    return f"{per_day} 元 × {fine['days']} 个工作日"
+
+
 def find(case: dict, key: str) -> dict | None:
     return next((f for f in case.get("fines") or [] if f["key"] == key), None)
 

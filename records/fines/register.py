@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from records.core.store import Store
 from records.core.transaction import Transaction
 from records.users.accounts import TABLE as USERS
+from records.users.accounts import display_name
 from records.users.departments import TABLE as DEPARTMENTS
 
-from .ledger import ruled_on
+from .ledger import final_amount, ruled_on
+from .proposals import fine_amount_text
 from .rulings import STATUSES
 
-FINAL = ("confirmed", "waived", "gm_ruled")  # a ruled proposal: its amount is final (until the GM rules)
 KINDS = {"line": "处罚", "correction": "更正"}
 
 
@@ -39,7 +40,7 @@ class Person:
 def people(source: Store | Transaction) -> dict[str, Person]:
     """username → display name and department name ("" without one), for the register's columns."""
     depts = {d["id"]: d["name"] for d in source.scan(DEPARTMENTS) if not d.get("removed")}
-    return {u["username"]: Person(u.get("display_name") or u["username"], depts.get(u.get("department_id"), ""))
+    return {u["username"]: Person(display_name(u), depts.get(u.get("department_id"), ""))
             for u in source.scan(USERS)}
 
 
@@ -60,25 +61,17 @@ def first_open(month: str, issued: Mapping[str, dict]) -> str:
     return month
 
 
-def proposed_text(fine: dict) -> str:
-    """The proposed amount in words: "50", or the range left to the manager "50—500"."""
-    if fine.get("amount") is not None:
-        return str(fine["amount"])
-    lo, hi = fine.get("range") or (None, None)
-    return f"{lo}—{hi}" if lo is not None else ""
-
-
 def line_of(case: dict, fine: dict, who: Mapping[str, Person]) -> dict:
     """One fine of a case as a register row (no month yet): its facts, amounts and rulings."""
     status = fine.get("status") or "proposed"
     person = who.get(fine.get("person") or "")
-    final = fine.get("final_amount") if status in FINAL else None
+    final = final_amount(fine)
     return {
         "case_id": case["id"], "case_number": case.get("number") or f"#{case['id']}", "key": fine["key"],
         "clause": fine.get("clause") or "", "basis": fine.get("basis") or "",
         "person": fine.get("person") or "", "person_name": person.name if person else (fine.get("person") or ""),
         "department": person.department if person else "",
-        "proposed": proposed_text(fine), "proposed_at": fine.get("proposed_at") or "",
+        "proposed": fine_amount_text(fine, unit=False), "proposed_at": fine.get("proposed_at") or "",
         "confirmed": fine.get("final_amount") if status == "confirmed" else None,
         "waived": (fine.get("amount") if fine.get("amount") is not None else 0) if status == "waived" else None,
         "gm_amount": fine.get("final_amount") if status == "gm_ruled" else None,
@@ -86,7 +79,7 @@ def line_of(case: dict, fine: dict, who: Mapping[str, Person]) -> dict:
         "decided_by": fine.get("decided_by") or "", "decided_at": fine.get("decided_at") or "",
         "reason": fine.get("reason") or "",
         "gm_by": fine.get("gm_by") or "", "gm_at": fine.get("gm_at") or "", "gm_reason": fine.get("gm_reason") or "",
-        "ruled_on": ruled_on(fine) if status in FINAL else "",
+        "ruled_on": ruled_on(fine) if final is not None else "",
         "final": final, "kind": "line", "amount": None, "month": "", "frozen": False,
     }
 

@@ -8,7 +8,7 @@ from records.core.transaction import Transaction
 from records.core.xlsx import Sheet, workbook
 from records.fines.visibility import HIDDEN_TEXT
 from records.service_forms.fields import COMPANY
-from records.users.accounts import display_names, find_by_username
+from records.users.accounts import display_name, display_names, find_by_username
 from records.users.departments import department_of
 
 TECHNICIAN_TITLE = "售后服务技术人员季度考核表"
@@ -27,7 +27,7 @@ def period_text(label: str) -> str:
 def name(source: Store | Transaction, username: str | None) -> str:
     """A person's display name (the username when none is set)."""
     user = find_by_username(source, username) if username else None
-    return (user or {}).get("display_name") or username or ""
+    return display_name(user) if user else (username or "")
 
 
 def percent(value) -> str:

@@ -19,13 +19,12 @@ from records.calendar.workdays import parse_local, to_local
 from records.cases.deadlines import responsible
 from records.cases.flow import technicians
 from records.cases.vocab import ASPECTS, RATINGS, is_live
-from records.fines.ledger import ruled_on
+from records.fines.ledger import final_amount, ruled_on
 
 # 9.5: a 技质部 member's own deadlines, each with its clause (6.2.1, 6.2.2, 6.2.8).
 MANAGER_DEADLINES = {"consult_reply": ("6.2.1", "答复咨询"), "decision": ("6.2.2", "确定解决方案"),
                      "confirm": ("6.2.8", "确认及费用审核")}
 FOLLOWUP_LABELS = {"follow_up": ("8.1", "季度电话跟踪"), "annual_visit": ("8.2", "年度电话巡访")}
-FINAL = ("confirmed", "gm_ruled")  # the statuses of a fine whose amount stands
 
 
 @dataclass(frozen=True)
@@ -151,9 +150,9 @@ def technician_figures(cases: Iterable[dict], username: str, span: Span, now: da
                            "satisfied_share": rate(counts["satisfied"], total)}
     unapproved = [_service_row(c) for c in services if (c.get("onsite") or {}).get("return_unapproved")]
     fines = [{"case_id": c["id"], "number": c.get("number", ""), "clause": f["clause"], "basis": f.get("basis", ""),
-              "amount": f["final_amount"], "ruled_at": ruled_on(f)}
+              "amount": final_amount(f), "ruled_at": ruled_on(f)}
              for c in all_cases for f in c.get("fines") or []
-             if f.get("person") == username and f.get("status") in FINAL and f.get("final_amount")
+             if f.get("person") == username and final_amount(f)  # final, not waived (0): the register's rule
              and span.holds(parse_local(ruled_on(f)))]
     reworks = [r for r in _reworks(live, span, rework_days) if username in r["technicians"]]
     return {"kind": "technician", "period": span.label, "person": username,

@@ -213,9 +213,15 @@ def users_with_role(store: Store, role: str) -> list[dict]:
     return [u for u in store.find(TABLE, lambda u: role in u["roles"] and u.get("active", True))]
 
 
-def display_names(store: Store) -> dict[str, str]:
-    """username → the name shown to people (the username when none is set)."""
-    return {u["username"]: u.get("display_name") or u["username"] for u in store.scan(TABLE)}
+def display_name(user: dict) -> str:
+    """The name a user is shown by (the username when none is set)."""
+    return user.get("display_name") or user["username"]
+
+
+def display_names(source: Store | Transaction) -> dict[str, str]:
+    """username → the name shown to people (the username when none is set); ``source``: anything
+    that scans the users (a store, a transaction, an archive's snapshot)."""
+    return {u["username"]: display_name(u) for u in source.scan(TABLE)}
 
 
 def public(user: dict) -> dict:

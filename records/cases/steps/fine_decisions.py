@@ -9,7 +9,7 @@ from datetime import datetime
 from records.calendar.workdays import WorkCalendar
 from records.core.transaction import Transaction
 from records.fines import rulings
-from records.fines.proposals import MANUAL, add_manual, find, manual_kinds
+from records.fines.proposals import MANUAL, add_manual, find, fine_amount_text, manual_kinds
 from records.fines.rulings import STATUSES
 from records.users.accounts import find_by_username, person_name
 
@@ -80,7 +80,7 @@ def propose_fine(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkC
             raise CaseError("6.2.9 的责任人应是派往该案例、填报技术服务单的售后服务技术人员", "person")
     f = add_manual(case, kind, person["username"], data.get("facts") or "", now, user["username"],
                          items=data.get("items") or 1)
-    amount = f"{f['amount']} 元" if f["amount"] is not None else f"{f['range'][0]}—{f['range'][1]} 元（由技质部经理确定）"
+    amount = fine_amount_text(f, note=True)
     log_fine(case, user["username"], now, "propose_fine", f,
              f"{f['clause']} {person.get('display_name') or person['username']}：{amount}；{f['facts']}")
 
