@@ -6,9 +6,7 @@ form is prepared by views/case_forms.py (defaults, choices, title, help).
 """
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forms.base import options
@@ -30,10 +28,9 @@ from records.users.accounts import TABLE as USERS
 from records.users.roles import CASE_READERS as READERS
 
 from . import case_forms, case_notes, todo
-from .common import Pager, calendar, form_errors_to_fields, input_now, now, page_arg, store, user_doc
+from .common import Pager, calendar, file_response, form_errors_to_fields, input_now, now, page_arg, store, user_doc
 from .exports import export, export_format
 from .filters import local_dt
-from .service_forms import content_disposition
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -303,11 +300,8 @@ def quotation_pdf(case_id: int):
     if not quotation.available(case):
         abort(404)
     data = quotation.render_quotation(store(), case, now())
-    resp = send_file(io.BytesIO(data), mimetype="application/pdf", max_age=0)
-    resp.headers["Content-Disposition"] = content_disposition(
-        quotation.filename(case), quotation.ascii_filename(case), request.args.get("download") == "1")
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return file_response(data, "application/pdf", quotation.filename(case), quotation.ascii_filename(case),
+                         attachment=request.args.get("download") == "1")
 
 
 # --- One POST endpoint per action --------------------------------------------------------------

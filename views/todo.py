@@ -21,7 +21,9 @@ from flask import url_for
 from records.calendar.workdays import WorkCalendar
 from records.cases import queries as case_queries
 from records.core.store import Store
+from records.fines.proposals import fine_amount_text
 from records.followups import tasks as followup_tasks
+from records.users.accounts import display_names
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,9 @@ def _referred_fine_rows(store, user, now, cal):
     """待总经理裁定的处罚 (6.2.8 特殊情况，报总经理指示执行): for the GM, the proposals referred to him."""
     if "gm" not in (user.get("roles") or ()):
         return []
-    return [Row(title=f"{f['clause']} {c.get('number') or '#' + str(c['id'])}：{f.get('amount') or 0} 元（报总经理裁定）",
+    names = display_names(store)  # the GM reads every fine (GLOSSARY 处罚): whose, and how much
+    return [Row(title=(f"{f['clause']} {c.get('number') or '#' + str(c['id'])}：{names.get(f.get('person'), f.get('person') or '')} "
+                       f"{fine_amount_text(f, note=True)}（报总经理裁定）"),
                 detail=(f"{c.get('customer_name', '')}；{(f.get('referred_at') or '')[:16].replace('T', ' ')} 报总经理："
                         f"{f.get('referral_reason') or ''}"),
                 url=url_for("cases.show", case_id=c["id"]) + "#action-gm_rule_fine", due="",  # no time limit
