@@ -8,7 +8,6 @@ def register(app: Flask) -> None:
     from . import (
         admin,
         archive,
-        assessments,
         auth,
         calendar,
         case_notes,
@@ -27,6 +26,7 @@ def register(app: Flask) -> None:
         notifications,
         product_import,
         products,
+        reports,
         service_forms,
     )
 
@@ -51,7 +51,7 @@ def register(app: Flask) -> None:
         service_forms,
         followups,
         notifications,
-        assessments,
+        reports,
         fines,
         archive,
         case_report,

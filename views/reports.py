@@ -8,8 +8,8 @@ import io
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
-from forms.assessments import ManagerAssessmentForm, MonthForm, QuarterForm, TechnicianAssessmentForm
 from forms.base import options
+from forms.reports import ManagerAssessmentForm, MonthForm, QuarterForm, TechnicianAssessmentForm
 from records.calendar.periods import quarter_label
 from records.core.errors import DomainError
 from records.core.xlsx import XLSX_MIMETYPE
@@ -21,7 +21,7 @@ from records.users.departments import departments
 
 from .common import form_errors_to_fields, now, roles_required, store, user_doc
 
-bp = Blueprint("assessments", __name__, url_prefix="/assessments")
+bp = Blueprint("reports", __name__, url_prefix="/assessments")  # section 9 (9.1, 9.5 now); users read 考核
 PAGES = {a.TECHNICIAN: "technician", a.MANAGER: "manager"}  # the endpoint of each kind's page
 
 
@@ -49,7 +49,7 @@ def index():
         people = a.subjects(store(), a.TECHNICIAN)
         figures = a.compute_all(store(), a.TECHNICIAN, span, [p["username"] for p in people], now())
         rows = [{"person": p, "f": figures[p["username"]], "doc": docs.get(p["username"])} for p in people]
-    return render_template("assessments/index.html", form=form, span=span, rows=rows, period_text=period_text,
+    return render_template("reports/index.html", form=form, span=span, rows=rows, period_text=period_text,
                            percent=percent, mine=a.sent_to_me(store(), user["username"]), kinds=a.KINDS,
                            names=display_names(store()), statuses=a.STATUSES,
                            may_list=a.may_list(user, a.TECHNICIAN), may_list_managers=a.may_list(user, a.MANAGER),
@@ -66,7 +66,7 @@ def managers():
     people = a.subjects(store(), a.MANAGER)
     figures = a.compute_all(store(), a.MANAGER, span, [p["username"] for p in people], now())
     rows = [{"person": p, "f": figures[p["username"]], "doc": docs.get(p["username"])} for p in people]
-    return render_template("assessments/managers.html", form=form, span=span, rows=rows, period_text=period_text,
+    return render_template("reports/managers.html", form=form, span=span, rows=rows, period_text=period_text,
                            percent=percent, statuses=a.STATUSES)
 
 
@@ -114,7 +114,7 @@ def _page(kind: str, period: str, username: str, form=None, status: int = 200):
     if editable and form is None:
         form = _form(kind, person["username"], doc)
     fines_shown = may_see_fine(user, {"person": person["username"]})
-    return render_template("assessments/show.html", kind=kind, span=span, person=person, doc=doc, f=figures,
+    return render_template("reports/show.html", kind=kind, span=span, person=person, doc=doc, f=figures,
                            form=form if editable else None, sent=sent, title=a.KINDS[kind],
                            period_text=period_text, percent=percent, fines_shown=fines_shown, hidden_text=HIDDEN_TEXT,
                            names=display_names(store()), statuses=a.STATUSES, endpoint=PAGES[kind]), status
