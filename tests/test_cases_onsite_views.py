@@ -20,6 +20,7 @@ from records.core.pdf import EMOJI_TEXT, printable
 from records.service_forms import archive as form_archive
 from tests.fixtures.calendar import TZ
 from tests.fixtures.pdfs import flat, pdf_text
+from tests.fixtures.service_forms import CONDUCT
 
 ENG = {"username": "engineer", "roles": ["tq_engineer", "receiver"]}
 TECH = {"username": "tech", "roles": ["technician", "receiver"]}
@@ -150,7 +151,9 @@ def test_the_technicians_path_makes_one_record(client, auth, store, arrived):
     # the report as the page prefills it, with the report's own part: no difference
     report = form_values(html(client.get(f"/cases/{cid}")), "/report")
     assert report["report-remarks"] == "服务很好👍🏻，谢谢😀" and report["report-timeliness"] == "basically"
-    report.update({"report-text": "已修复", "report-expenses-0-item": "差旅", "report-expenses-0-amount": "100"})
+    report.update({"report-text": "已修复", "report-expenses-0-date": now.date().isoformat(),
+                   "report-expenses-0-category": "transport", "report-expenses-0-item": "差旅",
+                   "report-expenses-0-amount": "100", **{f"report-{k}": v for k, v in CONDUCT.items()}})
     resp = client.post(f"/cases/{cid}/report", data=report)
     assert resp.status_code == 302, re.findall(r'invalid-feedback[^>]*>([^<]+)', html(resp))
     c = store.get("cases", cid)
@@ -168,13 +171,14 @@ def test_paper_path_the_confirmation_shows_the_transcription_beside_the_scan(cli
     cal, now = current_calendar(store), datetime.now(TZ).replace(second=0, microsecond=0)
     c = workflow.perform(store, cal, c["id"], "complete", TECH, {"form_path": "paper", "work_done": "更换电源模块",
                                                                  "completed_at": now - timedelta(minutes=10)})
+    c = workflow.perform(store, cal, c["id"], "approve_return", ENG, {})
     c = workflow.perform(store, cal, c["id"], "record_return", TECH, {"returned_at": now})
     scan = archive_signed_form(store, c)  # a PNG scan of the paper form
     pre = {"arrived_at": c["onsite"]["arrived_at"], "completed_at": c["onsite"]["completed_at"], "fault_found": "无输出",
            "cause": "损坏", "work_done": "更换电源模块", "parts": [], "charge": "free", "amount": "",
            "ratings": {"attitude": "satisfied", "skill": "satisfied", "timeliness": "satisfied", "overall": "satisfied"},
            "remarks": ""}
-    c = workflow.perform(store, cal, c["id"], "report", TECH, {**pre, "text": "已修复"})
+    c = workflow.perform(store, cal, c["id"], "report", TECH, {**pre, **CONDUCT, "text": "已修复"})
     assert c["report"]["path"] == "paper"
     auth.login("engineer")
     page = html(client.get(f"/cases/{c['id']}"))
