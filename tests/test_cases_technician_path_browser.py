@@ -6,7 +6,7 @@ the report (6.2.7) prefilled from it, then 技质部's confirmation card (6.2.8)
 One record (6.2.9): taken as signed, the confirmation shows no difference block; on one width a
 prefilled value is changed at the report, which is refused without a reason and accepted with
 one, and the manager then sees the difference. At every step nothing scrolls sideways (neither
-the page nor a box inside it), and the 服务性质 and rating segments are touch targets ≥ 44 px.
+the page nor a box inside it), and the 服务性质, rating and checklist segments are touch targets ≥ 44 px.
 
 One server for the module, one browser; the steps before the technician's part (intake, 技质部's
 decision, dispatch) are seeded through ``records.cases.workflow``.
@@ -166,6 +166,8 @@ def test_technician_path_one_record(size, browser, path_server):
         if width == 768:
             assert min(heights(page, "#report-ratings .segment")) >= MIN
             assert len(heights(page, "#report-ratings .segment")) == 12  # 4 aspects × 3 ratings
+            assert min(heights(page, "#report-charge-segments .segment")) >= MIN  # 有偿 / 无偿
+            assert min(heights(page, "#report-plan_explained-segments .segment")) >= MIN  # 7.x: 是 / 否
         fits(page, "书面汇报")
         fill_report(box, now.date().isoformat())
         fits(page, "书面汇报（已填写）")
