@@ -48,9 +48,10 @@ def test_the_archive_names_people_shows_a_short_hash_and_the_flash_no_hash(clien
 
 def test_a_missing_reason_names_its_line_without_a_space(onsite_free_until, act):
     case = onsite_free_until("awaiting_confirmation")  # 差旅 800, 住宿 300
-    with pytest.raises(CaseError, match="住宿的调整理由"):
+    with pytest.raises(CaseError, match="第 2 行有误") as refused:  # the 住宿 line; its message beside it
         act(case, "confirm", "engineer", "2026-12-03T11:00", quality="服务到位",
             lines=[{"approved": "800"}, {"approved": "200"}])
+    assert refused.value.rows == [(1, "reason", "核准金额与报销不同，请写明调整理由")]
 
 
 def test_a_waived_fine_reads_without_a_stray_space(client, auth, world, new_case, act):
