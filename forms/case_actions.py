@@ -49,6 +49,7 @@ class ActionForm(Form):
     rev = rev_field(required=True)
     HELP = ""  # why the action is there, for the person who takes it
     RATING_FIELDS: tuple[str, ...] = ()  # radio fields the page shows as one table (the evaluation)
+    SEGMENTED: tuple[str, ...] = ()  # radio fields shown as large segmented buttons (touch, issue 12)
     RATINGS_LEGEND = ""
     SECOND_STEP: tuple[str, ...] = ()  # fields shown only once the domain asked for them (a confirmation)
 

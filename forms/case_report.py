@@ -101,6 +101,7 @@ class ReportForm(ActionForm):
     submit = SubmitField("提交书面汇报")
     RATING_FIELDS = tuple(ASPECTS)
     RATINGS_LEGEND = "顾客服务质量评价（按技术服务单）"
+    SEGMENTED = ("charge", *CHECKLIST)
 
     def to_data(self) -> dict:
         data = super().to_data()

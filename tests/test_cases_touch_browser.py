@@ -55,7 +55,7 @@ def test_touch_targets_at_768_px(browser, live_server, near_and_far):
         login(page, live_server, "tech", PASSWORD)
         page.goto(f"/forms/case/{c['id']}/tablet")
         assert min(heights(page, ".segmented .segment")) >= MIN
-        assert len(heights(page, ".segmented .segment")) == 12  # 4 aspects × 3 ratings
+        assert len(heights(page, ".segmented .segment")) == 14  # 服务性质 免费/有偿, 4 aspects × 3 ratings
         assert min(heights(page, "[data-signature-clear]")) >= MIN
         assert min(heights(page, "#tablet-form [type=submit]")) >= MIN
         page.locator("#attitude-segments .segment", has_text="基本满意").tap()
