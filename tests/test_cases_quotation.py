@@ -15,7 +15,7 @@ from records.calendar.corrections import current_calendar
 from records.cases import notes, quotation, workflow
 from records.cases.vocab import CaseError
 from tests.fixtures.calendar import at
-from tests.fixtures.pdfs import flat, pdf_text
+from tests.fixtures.pdfs import flat, font_names, pdf_text
 
 
 def png_bytes() -> bytes:
@@ -51,7 +51,7 @@ def test_the_quotation_pdf_reads_back(db, paid_until):
     c = paid_until("awaiting_customer")
     assert quotation.available(c)
     pdf = quotation.render_quotation(db, c, at("2026-12-01T09:00"))
-    assert pdf.startswith(b"%PDF")
+    assert pdf.startswith(b"%PDF") and {"FormCJK", "FormCJK-Bold"} <= font_names(pdf)  # pdf_templates/fonts.css
     text = flat(pdf_text(pdf))
     assert "报价单" in text and c["number"] in text
     assert "服务费" in text and "2,000.00" in text  # the service fee
