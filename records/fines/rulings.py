@@ -64,15 +64,21 @@ def waive(fine: dict, actor: dict, now: datetime, amount, reason: str) -> dict:
     return decide(fine, actor, now, "waived", amount, reason)
 
 
-def decide(fine: dict, actor: dict, now: datetime, decision: str, amount, reason: str) -> dict:
-    """A tq_manager confirms or waives a proposal not yet ruled nor referred, with a reason."""
+def _open_to_manager(fine: dict, actor: dict, not_manager: str, already: str) -> None:
+    """What 技质部经理 may still do to a proposal: only theirs, not referred to the GM, not ruled,
+    not still counting (6.2.8); FineError on "key" otherwise."""
     if not _has_role(actor, TQ_MANAGER):
-        raise FineError("只有技质部经理可以确认或免除处罚建议", "key")
+        raise FineError(not_manager, "key")
     if fine["status"] == "referred":
         raise FineError("这条处罚建议已报总经理，等待总经理裁定", "key")
     if fine["status"] != "proposed":
-        raise FineError(f"这条处罚建议已处理（{STATUSES[fine['status']]}），不能再次处理", "key")
+        raise FineError(f"这条处罚建议已处理（{STATUSES[fine['status']]}），{already}", "key")
     _not_running(fine)
+
+
+def decide(fine: dict, actor: dict, now: datetime, decision: str, amount, reason: str) -> dict:
+    """A tq_manager confirms or waives a proposal not yet ruled nor referred, with a reason."""
+    _open_to_manager(fine, actor, "只有技质部经理可以确认或免除处罚建议", "不能再次处理")
     reason = _text(reason, "reason", "请填写理由")
     if decision == "confirmed":
         if fine.get("range"):
@@ -96,13 +102,7 @@ def decide(fine: dict, actor: dict, now: datetime, decision: str, amount, reason
 def refer(fine: dict, actor: dict, now: datetime, amount, reason: str) -> dict:
     """A tq_manager refers a proposal to the GM (6.2.8 特殊情况，报总经理指示执行), with the
     reason; it then waits for the GM (nobody else may confirm or waive it). ``amount`` is not read."""
-    if not _has_role(actor, TQ_MANAGER):
-        raise FineError("只有技质部经理可以报总经理裁定", "key")
-    if fine["status"] == "referred":
-        raise FineError("这条处罚建议已报总经理，等待总经理裁定", "key")
-    if fine["status"] != "proposed":
-        raise FineError(f"这条处罚建议已处理（{STATUSES[fine['status']]}），不能再报总经理", "key")
-    _not_running(fine)
+    _open_to_manager(fine, actor, "只有技质部经理可以报总经理裁定", "不能再报总经理")
     reason = _text(reason, "reason", "请写明报总经理的理由（特殊情况）")
     fine.update(status="referred", referred_by=actor["username"], referred_at=iso_local(now), referral_reason=reason)
     return fine
