@@ -9,7 +9,9 @@ SUMMER (08:00–12:00, 14:30–18:00, 7.5 h) holds from Tue 12-01, the default (
 """
 from __future__ import annotations
 
-from datetime import date, time
+import html as htmllib
+import re
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -17,7 +19,7 @@ from records import policy
 from records.calendar import work_periods
 from records.calendar.corrections import current_calendar
 from records.calendar.work_periods import WorkPeriodsError
-from records.calendar.workdays import WorkCalendar
+from records.calendar.workdays import WorkCalendar, today_local
 from records.cases import calendar_change, vocab
 from records.fines.proposals import late_days
 from tests.fixtures.calendar import at
@@ -143,3 +145,53 @@ def test_a_setting_recomputes_open_deadlines_spanning_its_date_not_met_ones(worl
     assert [(r["from"], r["text"], r["planned"]) for r in rows] == [("2026-12-03", "08:30–12:00、13:30–17:30", True)]
     history = world.store.history(work_periods.TABLE, rows[0]["id"])
     assert [e["actor"] for e in history] == ["admin"]
+
+
+# --- The page: section 「作息时间」 -------------------------------------------------------------
+
+def test_page_adds_lists_and_deletes_a_setting(client, auth, store):
+    auth.login("admin")
+    page = client.get("/calendar/").get_data(as_text=True)
+    assert "作息时间" in page and "今天的工作时段：<strong>08:30–12:00、13:30–17:30</strong>" in page
+    assert 'name="period1"' in page
+    start = (today_local() + timedelta(days=1)).isoformat()
+    resp = client.post("/calendar/work-periods", data={"effective_from": start, "period1": "08:00–12:00",
+                                                       "period2": "14:30-18:00", "periods_note": "夏季作息"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("#work-periods")
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert f"已设置自 {start} 起的作息时间：08:00–12:00、14:30–18:00" in page
+    assert f'id="work-periods-{start}"' in page and "计划" in page and "夏季作息" in page
+    assert f"/calendar/work-periods/{start}/remove" in page
+    (rec,) = work_periods.list_settings(store, today_local())
+    assert (rec["periods"], rec["_by"]) == ([["08:00", "12:00"], ["14:30", "18:00"]], "admin")
+    assert client.get(f"/history/work_periods/{rec['id']}").status_code == 200
+    resp = client.post(f"/calendar/work-periods/{start}/remove", follow_redirects=True)
+    assert f"已删除自 {start} 起的作息时间设置" in resp.get_data(as_text=True)
+    assert work_periods.list_settings(store, today_local()) == []
+
+
+@pytest.mark.parametrize("data, field, words", [
+    ({"effective_from": "TODAY", "period1": "08:00–12:00"}, "effective_from", "不能追溯调整"),
+    ({"effective_from": "TOMORROW", "period1": "12:00–08:00"}, "period1", "开始须早于结束"),
+    ({"effective_from": "TOMORROW", "period1": "08:00–12:00", "period2": "11:00–13:00"}, "period2", "不重叠"),
+])
+def test_page_refuses_beside_the_field_and_keeps_the_values(client, auth, store, data, field, words):
+    auth.login("admin")
+    days = {"TODAY": today_local(), "TOMORROW": today_local() + timedelta(days=1)}
+    data = {k: days[v].isoformat() if v in days else v for k, v in data.items()}
+    resp = client.post("/calendar/work-periods", data=data)
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    m = re.search(r'name="' + field + r'"[^>]*>\s*(.*?)</div>', page, re.S)
+    assert m and words in htmllib.unescape(m.group(0)), page[page.find(field):][:800]
+    assert f'value="{data[field]}"' in page
+    assert list(store.scan(work_periods.TABLE)) == []
+
+
+def test_only_calendar_editors_set_periods(client, auth):
+    auth.login("engineer")
+    page = client.get("/calendar/").get_data(as_text=True)
+    assert "作息时间" in page and 'name="period1"' not in page
+    start = (today_local() + timedelta(days=1)).isoformat()
+    assert client.post("/calendar/work-periods", data={"effective_from": start, "period1": "08:00–12:00"}).status_code == 403
+    assert client.post(f"/calendar/work-periods/{start}/remove").status_code == 403
