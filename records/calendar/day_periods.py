@@ -27,14 +27,8 @@ class DayPeriods:
     periods: tuple[tuple[time, time], ...]
     spans: tuple[tuple[int, int], ...]
     total: int  # working microseconds of a whole working day
-
-    @property
-    def first_start(self) -> int:
-        return self.spans[0][0]
-
-    @property
-    def last_end(self) -> int:
-        return self.spans[-1][1]
+    first_start: int
+    last_end: int
 
     @classmethod
     def of(cls, periods: Iterable[tuple[time, time]]) -> DayPeriods:
@@ -54,7 +48,8 @@ class DayPeriods:
                 raise ValueError("工作时段必须按时间先后排列且不重叠")
             spans.append((start, end))
             previous_end = end
-        return cls(periods, tuple(spans), sum(e - s for s, e in spans))  # type: ignore[arg-type]
+        return cls(periods, tuple(spans), sum(e - s for s, e in spans),  # type: ignore[arg-type]
+                   spans[0][0], spans[-1][1])
 
 
 def format_periods(periods: Iterable[tuple[time, time]]) -> str:

@@ -289,12 +289,13 @@ class WorkCalendar:
         """``start`` plus ``hours`` working hours (6.1.3, 6.2.1, 6.2.2); see module doc."""
         remaining = _hours_to_us(hours)
         d, t = self._split(start)
+        on = self._schedule.on
         idle_days = 0
         try:
             while True:
                 if self.is_workday(d):
                     idle_days = 0
-                    day = self._schedule.on(d)
+                    day = on(d)
                     # Skip whole working days at once when they are used up entirely.
                     if t == 0 and remaining > day.total:
                         remaining -= day.total
@@ -340,10 +341,10 @@ class WorkCalendar:
         if sd == ed:
             return self._worked(sd, st, et) / _US_PER_HOUR
         total = self._worked(sd, st, _US_PER_DAY) + self._worked(ed, 0, et)
-        d = sd + _ONE_DAY
+        d, on = sd + _ONE_DAY, self._schedule.on
         while d < ed:
             if self.is_workday(d):
-                total += self._schedule.on(d).total
+                total += on(d).total
             d += _ONE_DAY
         return total / _US_PER_HOUR
 
