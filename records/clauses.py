@@ -53,7 +53,7 @@ CLAUSES: dict[str, tuple[str, ...]] = {
               "fines.rulings.refer", "cases.steps.fine_decisions.refer_fine",
               "cases.steps.fine_decisions.gm_rule_fine", "jobs.overdue.run_overdue"),
     "6.2.9": ("policy.FINE_FALSIFIED_FORM", "fines.proposals.add_manual", "cases.steps.fine_decisions.propose_fine",
-              "cases.onsite_record.differences_with_reason"),
+              "cases.onsite_record.differences_with_reason", "cases.onsite_record.report_differences"),
     "7.1": ("policy.CONDUCT_PLAN", "cases.conduct.checklist"),
     "7.2": ("policy.CONDUCT_INSPECTION", "cases.conduct.checklist"),
     "7.3": ("policy.CONDUCT_CONTACT", "cases.conduct.checklist", "cases.steps.report.confirm"),

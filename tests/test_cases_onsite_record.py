@@ -162,3 +162,22 @@ def test_old_case_with_a_quick_rating_still_prefills_and_reads(db, onsite_free_u
     c = db.get("cases", c["id"])
     assert onsite_record.report_prefill(db, c)["ratings"] == {}
     assert onsite_record.differences(c) == []
+
+
+def test_paper_path_the_report_explains_what_differs_from_the_onsite_steps(db, onsite_free_until, act,
+                                                                          archive_signed_form):
+    """One record on paper too (6.2.9): the report's transcription may differ from what 维修完毕
+    recorded only with a reason, shown at the confirmation like a tablet difference."""
+    c = onsite_free_until("awaiting_report")
+    archive_signed_form(db, c)  # the scan of the paper form
+    expenses = [{"date": "2026-12-01", "category": "transport", "item": "", "amount": "800"}]
+    completed = c["onsite"]["completed_at"]
+    other = "2026-12-02T13:45" if not completed.startswith("2026-12-02T13:45") else "2026-12-02T14:15"
+    with pytest.raises(CaseError, match="与维修完毕时的记录不一致") as refused:
+        act(c, "report", "tech", "2026-12-03T10:00", text="已修复", expenses=expenses,
+            **report_form(completed=other))
+    assert refused.value.field == "difference_reason"
+    c = act(c, "report", "tech", "2026-12-03T10:00", text="已修复", expenses=expenses,
+            difference_reason="维修完毕时记错了时间，以纸质表单为准", **report_form(completed=other))
+    [diff] = [d for d in c["report"]["differences"] if d["field"] == "completed_at"]
+    assert diff["against"] == "维修完毕记录" and diff["reason"].startswith("维修完毕时记错了时间")

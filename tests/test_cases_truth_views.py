@@ -65,7 +65,7 @@ def test_paid_arrival_page_cites_the_customers_confirmation(client, auth, app_wo
     assert "如需现场服务" not in html(client.get(f"/cases/{c['id']}"))  # out of warranty: paid, no provisional arrival
     c = step(c, "decide", ENG, solution="onsite_paid", analysis="主板损坏")
     c = step(c, "quote", ENG, service_fee="2000", parts=[])
-    c = step(c, "send_quote", ENG)
+    c = step(c, "send_quote", ENG, method="fax", recipient="刘参谋")  # how, to whom (5.2.5)
     c = step(c, "customer_response", ENG, accepted="yes", person="陈工",
              responded_at=datetime.now(TZ).replace(second=0, microsecond=0, tzinfo=None))
     page = html(client.get(f"/cases/{c['id']}"))

@@ -38,7 +38,7 @@ def test_a_case_history_reads_in_the_users_words(client, auth, onsite_free_until
                   "6.2.7 书面汇报 完成 12-03 10:00",
                   "5.1.1.3 到达现场 责任人 engineer-姓名 → tech-姓名",
                   "2026-12-02 11:10 同意返回（6.2.6） · engineer-姓名",  # the timeline's new entry
-                  "报销费用：差旅 800 元；住宿 300 元", "返回物料：电源模块 × 1（损坏品）",
+                  "报销费用：2026-12-01 交通 差旅 800 元；2026-12-01 住宿 住宿 300 元", "返回物料：电源模块 × 1（损坏品）",
                   "现场服务·质保期内免费（5.1.1.1）", "技术服务单编号：JF2026-0001"):
         assert words in text, words
     assert not RAW.search(text), RAW.search(text).group(0)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from records.cases import timeline as case_timeline
 from records.cases import vocab
+from records.cases.expenses import label as expense_label
 from records.cases.flow import TRANSITIONS
 from records.fines.rulings import STATUSES as FINE_STATUSES
 from records.fines.visibility import HIDDEN_TEXT, may_see_fine, sees_all_fines
@@ -160,7 +161,7 @@ def item_text(item: dict, words: Words) -> str:
         cond = f"（{vocab.CONDITIONS.get(item['condition'], '')}）" if item.get("condition") else ""
         return f"{item['part']} × {value_text('quantity', item['quantity'], words)}{cond}"
     if "item" in item and "amount" in item:
-        return f"{item['item']} {value_text('amount', item['amount'], words)} 元"
+        return f"{expense_label(item)} {value_text('amount', item['amount'], words)} 元"
     if set(item) <= {"name", "phone"}:
         return " ".join(str(item.get(k) or "") for k in ("name", "phone")).strip() or "—"
     if set(vocab.ASPECTS) & set(item):

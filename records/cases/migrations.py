@@ -106,6 +106,8 @@ def expense_categories(doc: dict) -> dict:
                               for e in report["expenses"]]
     audit = doc.get("audit")
     if audit and audit.get("lines"):
-        audit["lines"] = [x if "category" in x else {"date": None, "category": OTHER, **x, "override": False, "rule": None}
+        # an old over-approval (allowed then with a reason) reads as the override it now needs
+        audit["lines"] = [x if "category" in x else {"date": None, "category": OTHER, **x, "rule": None,
+                                                     "override": (x.get("approved") or 0) > (x.get("claimed") or 0)}
                           for x in audit["lines"]]
     return doc

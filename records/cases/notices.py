@@ -28,6 +28,7 @@ from records.users.roles import TQ_ENGINEER, TQ_MANAGER
 
 from .conduct import latest_request
 from .deadlines import open_deadlines
+from .expenses import label as expense_label
 from .flow import INTAKE_NOTIFY, TRANSITIONS, Notify, next_steps, technicians, tq_owner
 from .vocab import DEADLINE_LABELS, TABLE, TYPES
 
@@ -218,7 +219,7 @@ def _details(case: dict, action: str) -> list[str]:
                 f"技术服务单：{d.get('form_no') or ''}，出发 {_fmt(d.get('departed_at'))}"]
     if action == "confirm":
         audit = case.get("audit") or {}
-        lines = [f"{x['item']}：报销 {x['claimed']:.2f} 元，核准 {x['approved']:.2f} 元"
+        lines = [f"{expense_label(x)}：报销 {x['claimed']:.2f} 元，核准 {x['approved']:.2f} 元"
                  + (f"（{x['reason']}）" if x.get("reason") else "") for x in audit.get("lines") or []]
         return ["费用审核（6.2.8）：" + ("；".join(lines) or "无报销项目")
                 + f"；核准合计 {audit.get('approved_total', 0):.2f} 元"]

@@ -28,6 +28,7 @@ NOT_SIGNED = ("平板签署：请先在平板上填写《技术服务单》并�
               "（6.2.6：顾客评价并签字后，电话反馈技质部）")
 SIGNED_ON_TABLET = "该案例的《技术服务单》已在平板上签署归档：请选择「平板签署」，按签署的表单记录"
 REASON_NEEDED = "与顾客签字的《技术服务单》不一致：请写明原因（确认时技质部将看到差异，6.2.9）"
+ONSITE_REASON_NEEDED = "与维修完毕时的记录不一致：请写明原因（确认时技质部将看到差异，6.2.9）"
 
 
 def signed_version(source: Store | Transaction, case: dict) -> dict | None:
@@ -61,14 +62,37 @@ def check_times(case: dict, now: datetime, *, arrived: datetime | None, complete
 
 def differences_with_reason(signed: dict | None, reported: dict, data: dict) -> list[dict]:
     """6.2.9 (a false form is punished; the system makes none): the differences of ``reported`` from
-    the signed version (none without one), each with the reason given in ``data``; CaseError on the reason field when they need one and have none."""
+    the signed version (none without one), each with the reason given in ``data``; CaseError on
+    the reason field when they need one and have none."""
     if signed is None:
         return []
-    diffs = consistency.differences(consistency.signed_record(signed.get("fields") or {}), reported)
+    return explained(consistency.differences(consistency.signed_record(signed.get("fields") or {}), reported), data)
+
+
+def onsite_reference(case: dict) -> dict:
+    """Paper path: the times the arrival and 维修完毕 recorded (arrival, completion), which the
+    report's transcription of the paper form must match or explain: one record, never two times."""
+    onsite = case.get("onsite") or {}
+    return {key: onsite[key] for key in ("arrived_at", "completed_at") if onsite.get(key)}
+
+
+def report_differences(case: dict, signed: dict | None, reported: dict, data: dict) -> list[dict]:
+    """The report's differences (6.2.9): from the tablet-signed version; on the paper path from what
+    the on-site steps recorded (``onsite_reference``, marked ``against``); each needs a reason."""
+    if signed is not None:
+        return differences_with_reason(signed, reported, data)
+    reference = onsite_reference(case)
+    diffs = consistency.differences(reference, {k: reported[k] for k in reference if k in reported})
+    return [{**d, "against": "维修完毕记录"} for d in explained(diffs, data, ONSITE_REASON_NEEDED)]
+
+
+def explained(diffs: list[dict], data: dict, needed: str = REASON_NEEDED) -> list[dict]:
+    """``diffs`` with the reason given in ``data``; CaseError on the reason field when there are
+    differences and no reason."""
     reason = str(data.get(consistency.REASON_FIELD) or "").strip()
     if diffs and not reason:
         listed = "、".join(d["label"] for d in diffs)
-        raise CaseError(f"{listed}{REASON_NEEDED}", consistency.REASON_FIELD)
+        raise CaseError(f"{listed}{needed}", consistency.REASON_FIELD)
     if len(reason) > 1000:
         raise CaseError("原因不能超过 1000 个字", consistency.REASON_FIELD)
     return consistency.with_reason(diffs, reason)

@@ -69,7 +69,7 @@ def report(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
     filled = service_form_fields(case, data, now)
     # One record (6.2.9): what differs from the tablet-signed version needs a reason, shown at 6.2.8.
     signed = onsite_record.signed_version(tx, case)
-    diffs = onsite_record.differences_with_reason(signed, filled, data)
+    diffs = onsite_record.report_differences(case, signed, filled, data)  # paper path: against 维修完毕
     text = checked.text(data, "text", "书面汇报")
     outcome = checked.text(data, "form_outcome", "技术服务单结论", required=False, max_len=1000)
     conduct = checklist(data)
