@@ -1,9 +1,10 @@
-"""Forms of the working-calendar page (issue 3)."""
+"""Forms of the working-calendar page (issue 3; 作息时间, issue 15)."""
 from wtforms import RadioField, StringField, SubmitField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import DateInput
 
 from records.calendar.corrections import MAX_REASON_LENGTH, CalendarError, parse_day
+from records.calendar.work_periods import MAX_REASON_LENGTH as MAX_PERIODS_NOTE
 
 from .base import Form, options
 
@@ -78,3 +79,22 @@ class ListCorrectionForm(Form):
     @property
     def workday_value(self) -> bool | None:
         return {"1": True, "0": False}.get(self.is_workday.data)
+
+
+class WorkPeriodsForm(Form):
+    """The working periods from a date on (issue 15, 作息时间). Field names match the ``field`` of
+    records.calendar.work_periods' errors; the periods are typed as HH:MM–HH:MM, one a field."""
+
+    effective_from = StringField("生效日期（须晚于今天）", widget=DateInput(),
+                                 validators=[DataRequired("请填写生效日期（YYYY-MM-DD）")])
+    period1 = StringField("第 1 个时段", description="例如 08:30–12:00",
+                          validators=[DataRequired("请至少填写一个工作时段（例如 08:30–12:00）")])
+    period2 = StringField("第 2 个时段（可空）", description="例如 13:30–17:30")
+    period3 = StringField("第 3 个时段（可空）")
+    periods_note = StringField("说明（可空）", description="例如：夏季作息",
+                               validators=[Length(max=MAX_PERIODS_NOTE, message=f"说明不能超过 {MAX_PERIODS_NOTE} 个字")])
+    periods_submit = SubmitField("保存作息时间")
+
+    @property
+    def period_texts(self) -> list[str]:
+        return [self.period1.data or "", self.period2.data or "", self.period3.data or ""]

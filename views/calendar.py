@@ -2,7 +2,9 @@
 
 Anyone logged in may look; only 系统管理员 and 技质部经理 may correct a date (403 otherwise): one
 day, a range of days, or a pasted list (issue 15), each in one transaction that also recomputes
-the open deadlines (records/cases/calendar_change.py).
+the open deadlines (records/cases/calendar_change.py). The section 「作息时间」 (issue 15) lists the
+working periods in force and planned; the same editors set periods from a date after today on, or
+delete a planned setting, each recomputing the open deadlines that span its date.
 """
 from __future__ import annotations
 
@@ -13,9 +15,17 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forms.calendar import CorrectionForm, ListCorrectionForm, RangeCorrectionForm, RemoveCorrectionForm
-from records.calendar import corrections
+from forms.calendar import (
+    CorrectionForm,
+    ListCorrectionForm,
+    RangeCorrectionForm,
+    RemoveCorrectionForm,
+    WorkPeriodsForm,
+)
+from records.calendar import corrections, work_periods
 from records.calendar.corrections import CalendarError, CalendarListError
+from records.calendar.day_periods import format_periods
+from records.calendar.work_periods import WorkPeriodsError
 from records.calendar.workdays import MAKEUP_WORKDAY_NAME, WorkCalendar, today_local
 from records.cases import calendar_change
 from records.users.roles import CALENDAR_EDITORS
@@ -55,7 +65,8 @@ def _can_edit() -> bool:
 
 
 def _fmt_periods(cal: WorkCalendar) -> str:
-    return "、".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in cal.periods)
+    """The working periods in force today."""
+    return format_periods(cal.periods_on(today_local()))
 
 
 def _cell(cal: WorkCalendar, d: date, days_off: dict[date, str], makeup: set[date], today: date) -> dict:
@@ -96,7 +107,8 @@ def year_months(cal: WorkCalendar, overview: dict) -> list[dict]:
 
 
 def _render_year(year: int, form: CorrectionForm | None = None, status: int = 200,
-                 range_form: RangeCorrectionForm | None = None, list_form: ListCorrectionForm | None = None):
+                 range_form: RangeCorrectionForm | None = None, list_form: ListCorrectionForm | None = None,
+                 periods_form: WorkPeriodsForm | None = None):
     cal = corrections.current_calendar(store())
     overview = cal.year_overview(year)
     every = corrections.list_corrections(store())
@@ -121,6 +133,8 @@ def _render_year(year: int, form: CorrectionForm | None = None, status: int = 20
         remove_form=RemoveCorrectionForm() if can_edit else None,
         range_form=(range_form or RangeCorrectionForm(formdata=None)) if can_edit else None,
         list_form=(list_form or ListCorrectionForm(formdata=None)) if can_edit else None,
+        settings=work_periods.list_settings(store(), today_local()), default_periods=work_periods.default_text(),
+        periods_form=(periods_form or WorkPeriodsForm(formdata=None)) if can_edit else None,
     ), status
 
 
@@ -219,3 +233,35 @@ def remove(day: str):
     else:
         flash(f"已撤销 {d.isoformat()} 的公司校正{RECOMPUTED_NOTE}", "success")
     return redirect(url_for(".year", year=d.year))
+
+
+@bp.post("/work-periods")
+@roles_required(*CALENDAR_EDITORS)
+def set_periods():
+    """作息时间 from a date after today on (never retroactively); the open deadlines spanning it move."""
+    form = WorkPeriodsForm()
+    if form.validate_on_submit():
+        try:
+            rec = calendar_change.set_work_periods(store(), form.effective_from.data, form.period_texts,
+                                                   form.periods_note.data, actor())
+        except WorkPeriodsError as exc:
+            form_errors_to_fields(form, exc)
+        else:
+            text = "、".join(f"{a}–{b}" for a, b in rec["periods"])
+            flash(f"已设置自 {rec['from']} 起的作息时间：{text}{RECOMPUTED_NOTE}", "success")
+            return redirect(url_for(".year", year=int(rec["from"][:4])) + "#work-periods")
+    return _render_year(_year_of(form.effective_from.data), status=400, periods_form=form)
+
+
+@bp.post("/work-periods/<day>/remove")
+@roles_required(*CALENDAR_EDITORS)
+def remove_periods(day: str):
+    if not RemoveCorrectionForm().validate_on_submit():
+        abort(400)
+    try:
+        rec = calendar_change.remove_work_periods(store(), day, actor())
+    except WorkPeriodsError as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for(".year") + "#work-periods")
+    flash(f"已删除自 {rec['from']} 起的作息时间设置{RECOMPUTED_NOTE}", "success")
+    return redirect(url_for(".year", year=int(rec["from"][:4])) + "#work-periods")

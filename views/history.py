@@ -33,13 +33,15 @@ TABLES = {
     "customers": ("顾客单位", _anyone),
     "products": ("产品", _anyone),
     "calendar_days": ("工作日历调整", _anyone),
+    "work_periods": ("作息时间", _anyone),
     "cases": ("服务案例", _case_reader),
     "followups": ("跟踪回访", _roles(*FOLLOWUP_ROLES)),
     "users": ("用户", _roles(*ADMINS)),
     "departments": ("部门", _roles(*ADMINS)),
 }
 TITLES = {"cases": "number", "customers": "name", "products": "serial_no", "users": "display_name",
-          "departments": "name", "calendar_days": "date", "followups": "customer_name"}
+          "departments": "name", "calendar_days": "date", "followups": "customer_name",
+          "work_periods": "from"}
 
 
 @bp.get("/<table>/<int:record_id>")

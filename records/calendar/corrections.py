@@ -8,9 +8,10 @@ Removing a correction marks its record inactive (the store never deletes); corre
 same date again reactivates that record, so a date's whole story is one record's history.
 Every change is in the audit trail (the store audits each write).
 
-``current_calendar(store)`` is ``WorkCalendar.default()`` with the active corrections. It is
+``current_calendar(store)`` is ``WorkCalendar.default()`` with the active corrections and the
+working periods set from a date on (``work_periods``, issue 15). It is
 called on every page view, so it is kept on the Store (``store.derived``) and rebuilt only
-when a ``calendar_days`` shard file changed (checked with one ``stat`` per shard, so another
+when a ``calendar_days`` or ``work_periods`` shard file changed (checked with one ``stat`` per shard, so another
 process's change is seen at once). The calendar returned is shared: do not change it.
 
 Many dates at once (issue 15): ``range_fields`` (every day from–to, one kind, one reason) and
@@ -36,6 +37,7 @@ from records.core.errors import DomainError
 from records.core.store import Store
 from records.core.transaction import Transaction
 
+from . import work_periods
 from .workdays import Correction, WorkCalendar
 
 TABLE = "calendar_days"
@@ -66,7 +68,7 @@ def _signature(store: Store) -> tuple:
     every commit even when the size and the mtime tick happen to be the same.
     """
     sig = []
-    for path in store.shards(TABLE):
+    for path in [*store.shards(TABLE), *store.shards(work_periods.TABLE)]:
         try:
             st = os.stat(path)
         except FileNotFoundError:  # replaced between the listing and the stat: still a change
@@ -110,7 +112,7 @@ def current_calendar(store: Store) -> WorkCalendar:
     if hit is not None and hit[0] == sig:
         return hit[1]
     # Read after taking the signature: a write in between makes the next call rebuild again.
-    cal = WorkCalendar.default(corrections(store))
+    cal = WorkCalendar.default(corrections(store), work_periods.schedule_of(store.scan(work_periods.TABLE)))
     store.derived[_DERIVED_KEY] = (sig, cal)
     return cal
 
@@ -206,7 +208,7 @@ def remove_correction_tx(tx: Transaction, day: date) -> dict:
 
 def calendar_in(tx: Transaction) -> WorkCalendar:
     """The company calendar as the open transaction ``tx`` sees it (its own changes included)."""
-    return WorkCalendar.default(_corrections_of(tx.scan(TABLE)))
+    return WorkCalendar.default(_corrections_of(tx.scan(TABLE)), work_periods.schedule_of(tx.scan(work_periods.TABLE)))
 
 
 # --- Many dates at once (issue 15) -----------------------------------------------------------

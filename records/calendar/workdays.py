@@ -2,7 +2,9 @@
 
 GLOSSARY (工作小时 / 工作日): Monday to Friday, 08:30–12:00 and 13:30–17:30, Asia/Shanghai;
 China's statutory days off are off and the make-up working days (调休上班) are on; the company
-may correct any day. All numbers come from `records.policy`. Plain Python: no Flask, no TinyDB.
+may correct any day, and set other working periods from a date on (``day_periods``: the periods
+of each day are those in force on it). The holiday data is ``holiday_data``'s. All numbers come
+from `records.policy`. Plain Python: no Flask, no TinyDB.
 
 Conventions (the deadlines of 6.1.3, 6.2.1, 6.2.2, 6.2.7 and 6.2.8 rely on them):
 
@@ -31,12 +33,14 @@ from zoneinfo import ZoneInfo
 
 from records import policy
 
+from .day_periods import PeriodSchedule, us_of_day
+from .holiday_data import MAKEUP_WORKDAY_NAME, NO_DATA, china_year
+
 _US_PER_HOUR = 3_600_000_000
 _US_PER_DAY = 24 * _US_PER_HOUR
 _ONE_DAY = timedelta(days=1)
 # A calendar with no working day for ten years is a configuration error, not a long holiday.
 _MAX_DAYS_WITHOUT_WORK = 3660
-MAKEUP_WORKDAY_NAME = "调休上班"
 
 
 @dataclass(frozen=True)
@@ -45,36 +49,6 @@ class Correction:
 
     is_workday: bool
     reason: str
-
-
-# --- The China public-holiday data, one year at a time -------------------------------------
-
-
-@dataclass(frozen=True)
-class _YearData:
-    days_off: dict[date, str]  # statutory days off (incl. substituted days off), Chinese names
-    makeup_workdays: frozenset[date]  # weekend days that are working days (调休上班)
-    published: bool  # the library knows the State Council's schedule for this year
-
-
-@lru_cache(maxsize=None)
-def _china_year(year: int) -> _YearData:
-    """What the `holidays` package knows of China for one year (cached: ~80 ms per year)."""
-    # Imported lazily, and the country module alone (not the package's whole registry):
-    # only calendars that use the library pay for it.
-    from holidays.countries.china import China
-
-    if not 1 <= year <= 9999:
-        return _YearData({}, frozenset(), False)
-    cn = China(years=year, language="zh_CN")
-    days_off = {d: name for d, name in cn.items() if d.year == year}
-    makeup = frozenset(d for d in getattr(cn, "weekend_workdays", ()) if d.year == year)
-    # Substituted days off (休息日（由 … 调休）) are 4- or 5-tuples in the State Council data.
-    specials = getattr(cn, "special_public_holidays", {}).get(year, ())
-    if specials and not isinstance(specials[0], tuple):
-        specials = (specials,)
-    substituted = any(len(item) >= 4 for item in specials)
-    return _YearData(days_off, makeup, bool(makeup) or substituted)
 
 
 # --- Input checks ----------------------------------------------------------------------------
@@ -97,10 +71,6 @@ def _check_days(days: object) -> int:
     if days < 0:
         raise ValueError(f"工作日数不能为负数，收到的是 {days!r}")
     return int(days)
-
-
-def _us_of_day(t: time) -> int:
-    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
 
 
 def today_local(tz: str | ZoneInfo = policy.TIMEZONE) -> date:
@@ -170,9 +140,12 @@ def _as_correction(value: object) -> Correction:
 class WorkCalendar:
     """Working days and working hours of the company (GLOSSARY: 工作小时 / 工作日).
 
-    ``periods``: the working periods of a working day, e.g. ``policy.WORK_PERIODS``.
+    ``periods``: the working periods of a working day from the beginning, e.g. ``policy.WORK_PERIODS``.
     ``corrections``: mapping date (or ISO string) -> ``(is_workday, reason)``; a correction
     overrides the public-holiday library and the weekday rule.
+    ``schedule``: the company's dated settings ``(effective_from, periods)`` (issue 15 作息时间):
+    the periods of a day are those of the latest setting whose date ≤ that day (``periods_on``),
+    and all the arithmetic uses the periods of each day it crosses.
     ``public_holidays``: use the `holidays` package's China calendar (off only in tests).
     """
 
@@ -184,11 +157,13 @@ class WorkCalendar:
         tz: str = policy.TIMEZONE,
         weekdays: Iterable[int] = policy.WORK_WEEKDAYS,
         public_holidays: bool = True,
+        schedule: Iterable[tuple[date, Iterable[tuple[time, time]]]] = (),
     ) -> None:
         self.tz = ZoneInfo(tz)
-        self.periods: tuple[tuple[time, time], ...] = tuple(tuple(p) for p in periods)  # type: ignore[misc]
-        self._spans = self._check_periods(self.periods)  # microseconds since midnight
-        self._day_us = sum(end - start for start, end in self._spans)
+        self._schedule = PeriodSchedule(periods, schedule)
+        self.periods: tuple[tuple[time, time], ...] = self._schedule.base.periods  # those from the beginning
+        self.schedule: tuple[tuple[date, tuple[tuple[time, time], ...]], ...] = tuple(
+            (d, p.periods) for d, p in self._schedule.settings)
         self.weekdays = frozenset(weekdays)
         if not self.weekdays <= set(range(7)):
             raise ValueError(f"工作星期必须在 0（周一）到 6（周日）之间，收到的是 {sorted(self.weekdays)}")
@@ -199,9 +174,10 @@ class WorkCalendar:
         self._workday_cache: dict[date, bool] = {}
 
     @classmethod
-    def default(cls, corrections: Mapping[object, object] | None = None) -> WorkCalendar:
-        """Policy periods and time zone, China's public holidays, and optional corrections."""
-        return cls(policy.WORK_PERIODS, corrections)
+    def default(cls, corrections: Mapping[object, object] | None = None, schedule=()) -> WorkCalendar:
+        """Policy periods and time zone, China's public holidays, optional corrections and the
+        company's dated settings of the working periods."""
+        return cls(policy.WORK_PERIODS, corrections, schedule=schedule)
 
     def with_corrections(self, corrections: Mapping[object, object]) -> WorkCalendar:
         """The same calendar with another set of company corrections."""
@@ -211,25 +187,12 @@ class WorkCalendar:
             tz=self.tz.key,
             weekdays=self.weekdays,
             public_holidays=self.public_holidays,
+            schedule=self.schedule,
         )
 
-    @staticmethod
-    def _check_periods(periods: tuple[tuple[time, time], ...]) -> tuple[tuple[int, int], ...]:
-        if not periods:
-            raise ValueError("至少需要一个工作时段")
-        spans = []
-        previous_end = -1
-        for period in periods:
-            if len(period) != 2 or not all(isinstance(t, time) for t in period):
-                raise ValueError(f"工作时段必须是 (开始时间, 结束时间)，收到的是 {period!r}")
-            start, end = (_us_of_day(t) for t in period)
-            if not start < end:
-                raise ValueError(f"工作时段的开始必须早于结束：{period[0]}–{period[1]}")
-            if start < previous_end:
-                raise ValueError("工作时段必须按时间先后排列且不重叠")
-            spans.append((start, end))
-            previous_end = end
-        return tuple(spans)
+    def periods_on(self, d: date) -> tuple[tuple[time, time], ...]:
+        """The working periods in force on ``d`` (whether or not it is a working day)."""
+        return self._schedule.on(d).periods
 
     # --- Days -----------------------------------------------------------------------------
 
@@ -247,7 +210,7 @@ class WorkCalendar:
         if correction is not None:
             return correction.is_workday
         if self.public_holidays:
-            data = _china_year(d.year)
+            data = china_year(d.year)
             if d in data.makeup_workdays:
                 return True
             if d in data.days_off:
@@ -260,11 +223,11 @@ class WorkCalendar:
         False means the library only has the base holidays (its "observed" days are guesses)
         and the company should check, and correct, the year by hand.
         """
-        return self.public_holidays and _china_year(year).published
+        return self.public_holidays and china_year(year).published
 
     def year_overview(self, year: int) -> dict:
         """Plain, JSON-ready data for a year-at-a-glance page (dates as ISO strings)."""
-        data = _china_year(year) if self.public_holidays else _YearData({}, frozenset(), False)
+        data = china_year(year) if self.public_holidays else NO_DATA
 
         def corrected(d: date) -> bool:
             return d in self.corrections
@@ -306,7 +269,7 @@ class WorkCalendar:
         """The working periods of ``d`` as aware datetimes (empty on a day off)."""
         if not self.is_workday(d):
             return []
-        return [(self._at(d, s), self._at(d, e)) for s, e in self._spans]
+        return [(self._at(d, s), self._at(d, e)) for s, e in self._schedule.on(d).spans]
 
     # --- Hours ----------------------------------------------------------------------------
 
@@ -317,7 +280,7 @@ class WorkCalendar:
     def _split(self, dt: datetime) -> tuple[date, int]:
         """(local date, microseconds since local midnight) of ``dt``."""
         local = self.localize(dt)
-        return local.date(), _us_of_day(local.time())
+        return local.date(), us_of_day(local.time())
 
     def _at(self, d: date, us: int) -> datetime:
         return datetime.combine(d, time(), self.tz) + timedelta(microseconds=us)
@@ -326,16 +289,18 @@ class WorkCalendar:
         """``start`` plus ``hours`` working hours (6.1.3, 6.2.1, 6.2.2); see module doc."""
         remaining = _hours_to_us(hours)
         d, t = self._split(start)
+        on = self._schedule.on
         idle_days = 0
         try:
             while True:
                 if self.is_workday(d):
                     idle_days = 0
+                    day = on(d)
                     # Skip whole working days at once when they are used up entirely.
-                    if t == 0 and remaining > self._day_us:
-                        remaining -= self._day_us
+                    if t == 0 and remaining > day.total:
+                        remaining -= day.total
                     else:
-                        for ps, pe in self._spans:
+                        for ps, pe in day.spans:
                             if t > pe:  # period already over (its end itself still counts)
                                 continue
                             cur = ps if t < ps else t
@@ -365,7 +330,7 @@ class WorkCalendar:
             n = 1
         for _ in range(n):
             d = self.next_workday(d)
-        return self._at(d, self._spans[-1][1])
+        return self._at(d, self._schedule.on(d).last_end)
 
     def working_hours_between(self, start: datetime, end: datetime) -> float:
         """Working hours from ``start`` to ``end`` (``end`` must not be before ``start``)."""
@@ -376,10 +341,10 @@ class WorkCalendar:
         if sd == ed:
             return self._worked(sd, st, et) / _US_PER_HOUR
         total = self._worked(sd, st, _US_PER_DAY) + self._worked(ed, 0, et)
-        d = sd + _ONE_DAY
+        d, on = sd + _ONE_DAY, self._schedule.on
         while d < ed:
             if self.is_workday(d):
-                total += self._day_us
+                total += on(d).total
             d += _ONE_DAY
         return total / _US_PER_HOUR
 
@@ -388,7 +353,7 @@ class WorkCalendar:
         if not self.is_workday(d):
             return 0
         total = 0
-        for ps, pe in self._spans:
+        for ps, pe in self._schedule.on(d).spans:
             lo, hi = max(ps, t0), min(pe, t1)
             if hi > lo:
                 total += hi - lo
@@ -397,4 +362,4 @@ class WorkCalendar:
     def is_working_time(self, dt: datetime) -> bool:
         """True inside a working period (start included, end excluded) of a working day."""
         d, t = self._split(dt)
-        return self.is_workday(d) and any(ps <= t < pe for ps, pe in self._spans)
+        return self.is_workday(d) and any(ps <= t < pe for ps, pe in self._schedule.on(d).spans)

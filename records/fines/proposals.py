@@ -175,6 +175,7 @@ def late_days(cal: WorkCalendar, due: datetime, until: datetime) -> list[date]:
 
     A working day counts once it has begun after the due time: confirmed on the 6th working day
     = 1 day; confirmed after 17:30 on the 5th but before the next working day begins = none.
+    A day begins at the start of its first working period, as in force on that day (issue 15).
     """
     due, until = to_local(due), to_local(until)
     out: list[date] = []
