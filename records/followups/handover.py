@@ -73,7 +73,8 @@ def disable_and_hand_over(store: Store, user_id: int, successors: dict[str, str]
         user = tx.require(USERS, user_id)
         username = user["username"]
         tasks = _followups(tx, username)
-        followup_to = check_successor(tx, "followup", username, successors.get("followup"))  # 技质部工程师 only if tasks else None
+        # the follow-up successor: a 技质部工程师 (cases.reassign.SUCCESSOR_ROLES), asked only when there are tasks
+        followup_to = check_successor(tx, "followup", username, successors.get("followup")) if tasks else None
         work = hand_over_cases_tx(tx, username, successors, by, now)
         for row in tasks:
             tx.update(TABLE, row["task_id"], {"assignee": followup_to["username"]},
