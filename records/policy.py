@@ -100,7 +100,7 @@ SESSION_HOURS = 12
 IDLE_STEP_HOURS = {"guidance": 16, "quote": 8, "price": 8, "customer": 40, "vp": 16}
 
 # Company parameter (company practice, not in the regulation): a 报价单 (5.2.5) holds for this
-# many days from the day it is sent (records/cases/quotation.py).
+# many days from the day it is sent (records/cases/quotation.py); set on the page 公司参数.
 QUOTE_VALID_DAYS = 30
 
 # Company parameter (company practice, not in the regulation): 返修 (GLOSSARY, 9.1) is a new
@@ -144,6 +144,8 @@ COMPANY_PARAMETERS: dict[str, Parameter] = {p.key: p for p in (
               "索赔发出后，供应商应在此天数内答复"),
     Parameter("notice_ack_days", "技术通报确认期限", "天", 30, 1, 365, ("admin",), ("技术通报（计划中）",),
               "顾客在此天数内未确认收到技术通报，转为跟踪任务（每份通报可另设）"),
+    Parameter("quote_valid_days", "报价单有效期", "天", QUOTE_VALID_DAYS, 1, 365, ("admin",), ("报价单",),
+              "报价单自发出之日起在此天数内有效（5.2.5 通知顾客费用时写入报价单）"),
     # The steps with no clock in the regulation (records/cases/idle.py): flagged, never fined.
     *(Parameter(f"idle_{step}_hours", f"{label}时限", "工作小时", IDLE_STEP_HOURS[step], 1, 400, ("admin",),
                 ("案例页面", "逾期检查"), f"案例在「{label}」停留超过此工作小时数时提示并由逾期检查通知（不处罚）")

@@ -135,3 +135,19 @@ def test_disabling_asks_first_and_hands_over_in_one_step(world, busy):
     assert store.get(CASES, busy["owned"]["id"])["tq_owner"] == "manager"
     assert store.get(FOLLOWUPS, busy["task"]["id"])["assignee"] == "manager"
     assert "已停用用户 全能" in admin.get("/admin/users").get_data(as_text=True)
+
+
+
+def test_a_replaced_technician_leaves_the_lead_in_place(world, new_case, act):
+    """The successor takes the leaver's place in the team: the lead (first technician, who answers
+    for 6.2.7) stays the lead."""
+    store = world.store
+    with store.transaction("test") as tx:
+        accounts.add_user(tx, "tech3", "no-login", ["technician"], display_name="接替")
+    case = new_case(now="2026-11-30T09:00")
+    case = act(case, "decide", "engineer", "2026-11-30T10:00", solution="onsite_free", analysis="接口松动")
+    case = act(case, "dispatch", "engineer", "2026-11-30T10:30", technicians=["tech", "tech2"], plan="紧固",
+               precautions="无", departed_at=at("2026-11-30T11:00"))
+    leaver = accounts.find_by_username(store, "tech2")
+    handover.disable_and_hand_over(store, leaver["id"], {**ALL, "technician": "tech3"}, "admin", at("2026-11-30T12:00"))
+    assert store.get(CASES, case["id"])["dispatch"]["technicians"] == ["tech", "tech3"]

@@ -127,8 +127,10 @@ def hand_over_cases_tx(tx: Transaction, username: str, successors: dict[str, str
             case["reply_assignee"] = to["reply"]
             done.append(f"答复人改为 {display_name(names['reply'])}")
         if "technician" in to and username in technicians(case) and not arrived(case):
-            techs = [t for t in technicians(case) if t != username]
-            case["dispatch"]["technicians"] = ([to["technician"]] if to["technician"] not in techs else []) + techs
+            # the successor takes the leaver's place: the first technician stays the team's lead
+            # (deadlines.responsible reads it for 6.2.7)
+            techs = [to["technician"] if t == username else t for t in technicians(case)]
+            case["dispatch"]["technicians"] = list(dict.fromkeys(techs))
             done.append(f"派出的技术人员改为 {display_name(names['technician'])}")
         for key, route in routes.items():
             entry = case["deadlines"][key]

@@ -68,7 +68,7 @@ def send_quote(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCal
                       default_now=True)
     recipient = checked.text(data, "recipient", "顾客方接收人", max_len=40)
     address = checked.text(data, "address", "传真号、邮箱或地址", required=False, max_len=200)
-    days = int(policy.QUOTE_VALID_DAYS)
+    days = int(policy.parameter(tx, "quote_valid_days"))  # company parameter (公司参数)
     q.update(sent_by=by, sent_at=iso_local(at), recorded_at=iso_local(now), total=quote_total(case),
              method=method, recipient=recipient, address=address, valid_days=days,
              valid_until=(at.date() + timedelta(days=days)).isoformat())
