@@ -94,4 +94,5 @@ class DisableForm(Form):
     to_technician = _successor_field("派出的技术人员由谁接替（6.2.5）")
     to_deadline = _successor_field("时限责任人由谁接手")
     to_followup = _successor_field("跟踪回访由谁接手（8.1、8.2）")
+    to_approval = _successor_field("交际应酬申请由谁审批（7.4）")
     submit = SubmitField("停用并交接")

@@ -15,7 +15,7 @@ from records.followups.tasks import TABLE as FOLLOWUPS
 from records.notifications.inbox import TABLE as NOTICES
 from records.users import accounts
 from tests.fixtures.calendar import at
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.users import PASSWORD, set_supervisor
 
 ALL = {"owner": "engineer", "reply": "sales", "technician": "tech", "deadline": "tech2", "followup": "manager"}
 
@@ -63,7 +63,8 @@ def test_the_open_work_lists_one_of_each_kind(busy):
     work = handover.open_work(busy["store"], "allround")
     assert {k: sorted(r.get("case_id") or r["task_id"] for r in rows) for k, rows in work.items()} == {
         "owner": [busy["owned"]["id"]], "reply": [busy["consult"]["id"]], "technician": [busy["owned"]["id"]],
-        "deadline": [busy["done"]["id"]], "followup": [busy["task"]["id"]]}
+        "deadline": [busy["done"]["id"]], "followup": [busy["task"]["id"]],
+        "approval": []}  # no 7.4 request waits for them (test_a_waiting_74_request_goes_to_the_successor…)
     assert work["deadline"][0]["key"] == "report"
     assert handover.open_work(busy["store"], "gm") == {k: [] for k in handover.KINDS}
 
@@ -120,7 +121,7 @@ def test_disabling_asks_first_and_hands_over_in_one_step(world, busy):
     assert store.get("users", uid)["active"] is True
     page = admin.get(f"/admin/users/{uid}/disable").get_data(as_text=True)
     for kind, label in handover.KINDS.items():
-        assert label in page, kind
+        assert (label in page) == (kind != "approval"), kind  # the kinds they hold work of
     assert busy["done"]["number"] in page and "处罚" in page  # says the fines stay
     r = admin.post(f"/admin/users/{uid}/disable", data={"confirmed": "1", "to_all": "engineer"})
     assert r.status_code == 400  # engineer is no technician: refused beside the field, nothing done
@@ -151,3 +152,24 @@ def test_a_replaced_technician_leaves_the_lead_in_place(world, new_case, act):
     leaver = accounts.find_by_username(store, "tech2")
     handover.disable_and_hand_over(store, leaver["id"], {**ALL, "technician": "tech3"}, "admin", at("2026-11-30T12:00"))
     assert store.get(CASES, case["id"])["dispatch"]["technicians"] == ["tech", "tech3"]
+
+
+def test_a_waiting_74_request_goes_to_the_successor_of_the_supervisor(world, new_case, act):
+    """Only the 主管领导 asked may answer a 7.4 request: disabling them hands it over, or it would wait for ever."""
+    store = world.store
+    with store.transaction("test") as tx:
+        boss = accounts.add_user(tx, "boss", "no-login", ["tq_engineer"], display_name="主管")
+    set_supervisor(store, "tech", "boss")
+    case = new_case(now="2026-11-30T09:00")
+    case = act(case, "decide", "engineer", "2026-11-30T10:00", solution="onsite_free", analysis="接口松动")
+    case = act(case, "dispatch", "engineer", "2026-11-30T10:30", technicians=["tech"], plan="紧固",
+               precautions="无", departed_at=at("2026-11-30T11:00"))
+    case = act(case, "request_approval", "tech", "2026-11-30T11:20", purpose="招待顾客工作餐，约 300 元")
+    work = handover.open_work(store, "boss")
+    assert [r["case_id"] for r in work["approval"]] == [case["id"]]
+    handover.disable_and_hand_over(store, boss["id"], {**ALL, "approval": "manager"}, "admin", at("2026-11-30T12:00"))
+    case = store.get(CASES, case["id"])
+    assert case["approvals"][0]["approver"] == "manager" and case["approvals"][0]["state"] == "requested"
+    case = act(case, "decide_approval", "manager", "2026-11-30T13:00", request="1", agreed="yes",
+               given_at=at("2026-11-30T12:30"))
+    assert case["approvals"][0]["state"] == "approved"

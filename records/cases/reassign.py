@@ -9,6 +9,8 @@ The kinds of open work (``CASE_KINDS``), on cases not closed:
                   who has arrived did the work, and stays on the case
 - ``deadline``    the person answerable for an open deadline (``deadlines.responsible``) that
                   the moves above do not already move
+- ``approval``    a technician's 7.4 request waiting for this person as 主管领导 (only the approver
+                  may decide it: without a successor it would wait for ever)
 
 Never the person of a fine: a fine proposal or ruling stays with whom it concerns. The follow-up
 calls (8.1, 8.2) are a layer up (records/followups/handover.py), which disables the person and
@@ -23,6 +25,7 @@ from records.users.accounts import TABLE as USERS
 from records.users.accounts import display_name
 from records.users.roles import TQ_ENGINEER, TQ_ROLES
 
+from .conduct import REQUESTED
 from .deadlines import responsible
 from .flow import arrived, technicians
 from .timeline import add
@@ -33,6 +36,7 @@ CASE_KINDS = {
     "reply": "待答复的咨询（6.2.1）",
     "technician": "已派出、尚未到达现场（6.2.5）",
     "deadline": "负责的时限",
+    "approval": "待审批的交际应酬申请（7.4，主管领导）",
 }
 
 
@@ -76,7 +80,14 @@ def open_case_work(source, username: str) -> dict[str, list[dict]]:
         for key in _open_deadline_keys(case):
             if _deadline_route(case, username, key) == "deadline":
                 out["deadline"].append({**row, "key": key, "what": DEADLINE_LABELS.get(key, key)})
+        if any(a.get("approver") == username for a in waiting_approvals(case)):
+            out["approval"].append({**row, "what": "交际应酬事先同意（7.4）"})
     return out
+
+
+def waiting_approvals(case: dict) -> list[dict]:
+    """The case's 7.4 requests still waiting for their 主管领导's answer."""
+    return [a for a in case.get("approvals") or [] if a.get("state") == REQUESTED]
 
 
 # 停用: who may take over each kind of open work (any active user for a kind not named here), and
@@ -132,6 +143,11 @@ def hand_over_cases_tx(tx: Transaction, username: str, successors: dict[str, str
             techs = [to["technician"] if t == username else t for t in technicians(case)]
             case["dispatch"]["technicians"] = list(dict.fromkeys(techs))
             done.append(f"派出的技术人员改为 {display_name(names['technician'])}")
+        if "approval" in to:
+            for a in waiting_approvals(case):
+                if a.get("approver") == username:
+                    a["approver"] = to["approval"]
+                    done.append(f"交际应酬申请改由 {display_name(names['approval'])} 审批（7.4）")
         for key, route in routes.items():
             entry = case["deadlines"][key]
             if route is None or (route != "deadline" and entry.get("responsible") is None):
