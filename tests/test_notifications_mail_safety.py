@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from records.cases.notices import PRIVATE_KINDS
 from records.core.mailer import header_value
 from records.notifications import inbox, outbox, smtp_settings
 from records.notifications.inbox import Notice
@@ -74,6 +75,8 @@ def test_a_message_is_tried_at_most_the_company_limit_then_shown_to_the_admin(st
     smtp.sink.defer = ("engineer@example.com",)  # 451 every time
     set_email(store, "engineer", "engineer@example.com")
     set_email(store, "manager", "manager@example.com")
+    private = Notice("engineer", PRIVATE_KINDS[0], "【处罚建议】张三 50 元（6.1.4）", "正文", key="fine", link="/cases/1")
+    outbox.notify(store, [private], NOW)  # a fine's notice: only its recipient reads its subject (GLOSSARY 处罚)
     outbox.notify(store, [notice("engineer", "held", "总被推迟的邮件")], NOW)
     for run in range(1, MAIL_MAX_ATTEMPTS + 1):
         outbox.notify(store, [notice("manager", f"m{run}", f"第 {run} 封")], NOW)
@@ -89,13 +92,14 @@ def test_a_message_is_tried_at_most_the_company_limit_then_shown_to_the_admin(st
     auth.login("admin")
     page = client.get("/inbox/settings").get_data(as_text=True)
     assert "总被推迟的邮件" in page and "451" in page and f"已尝试 {MAIL_MAX_ATTEMPTS} 次" in page
+    assert "处罚通知（不公开）" in page and "张三" not in page and "50 元" not in page
     status = client.get("/admin/status").get_data(as_text=True)
-    assert "1 封邮件发送失败" in status
+    assert "2 封邮件发送失败" in status
 
-    # The admin queues it again: it gets a fresh count of tries.
-    assert outbox.requeue_failed(store, "admin") == 1
+    # The admin queues them again: they get a fresh count of tries.
+    assert outbox.requeue_failed(store, "admin") == 2
     smtp.sink.defer = ()
-    assert outbox.deliver(store, NOW)["sent"] == 1
+    assert outbox.deliver(store, NOW)["sent"] == 2
     doc = store.get(inbox.TABLE, doc["id"])
     assert doc["email"]["state"] == "sent" and doc["email"]["attempts"] == 1
 

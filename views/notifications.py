@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from forms.notifications import ActionForm, SmtpSettingsForm, TestMailForm
 from records import policy
+from records.cases.notices import PRIVATE_KINDS
 from records.core.errors import DomainError
 from records.core.mailer import MailError, send_test_mail
 from records.notifications import inbox, outbox, smtp_settings
@@ -94,6 +95,7 @@ def _settings_page(form: SmtpSettingsForm, test_form: TestMailForm):
     return render_template("notifications/settings.html", form=form, test_form=test_form, settings=s.public(),
                            status=outbox.outbox_status(store()), action_form=ActionForm(),
                            states=inbox.EMAIL_STATES, failed=outbox.failed_messages(store(), limit=50),
+                           private_kinds=PRIVATE_KINDS,
                            max_attempts=policy.parameter(store(), "mail_max_attempts"))
 
 

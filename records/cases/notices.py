@@ -35,6 +35,9 @@ from .vocab import DEADLINE_LABELS, TABLE, TYPES
 
 STEP, FINE, RULING = "step", "fine_proposed", "fine_ruled"
 REFERRAL, STATEMENT = "fine_referred", "fine_statement"
+# The notices that name a fine's person or amount (GLOSSARY 处罚): only their recipient reads them;
+# the admin's list of failed mail shows them without their subject.
+PRIVATE_KINDS = (FINE, RULING, REFERRAL, STATEMENT, "fine_review")
 GM = "gm"
 RULED = {"confirmed": "已确认", "waived": "已免除", "gm_ruled": "总经理裁定"}
 

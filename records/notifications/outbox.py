@@ -233,7 +233,7 @@ def failed_messages(store: Store, limit: int = 100) -> list[dict]:
     """The messages marked failed, newest first (the 邮件设置 page lists them)."""
     rows = [d for d in store.scan(TABLE) if (d.get("email") or {}).get("state") == FAILED]
     rows.sort(key=lambda d: d["id"], reverse=True)
-    return [{"id": d["id"], "recipient": d.get("recipient"), "to": d["email"].get("to", ""),
+    return [{"id": d["id"], "recipient": d.get("recipient"), "kind": d.get("kind"), "to": d["email"].get("to", ""),
              "subject": d.get("subject", ""), "attempts": d["email"].get("attempts", 0),
              "last_error": d["email"].get("last_error", ""), "last_attempt_at": d["email"].get("last_attempt_at")}
             for d in rows[:limit]]
