@@ -62,7 +62,8 @@ def busy(world, cal, users, new_case, act):
 def test_the_open_work_lists_one_of_each_kind(busy):
     work = handover.open_work(busy["store"], "allround")
     assert {k: sorted(r.get("case_id") or r["task_id"] for r in rows) for k, rows in work.items()} == {
-        "owner": [busy["owned"]["id"]], "reply": [busy["consult"]["id"]], "technician": [busy["owned"]["id"]],
+        "owner": [busy["owned"]["id"]], "reply": [busy["consult"]["id"]],
+        "technician": sorted([busy["owned"]["id"], busy["done"]["id"]]),  # not arrived; arrived, report open
         "deadline": [busy["done"]["id"]], "followup": [busy["task"]["id"]],
         "approval": []}  # no 7.4 request waits for them (test_a_waiting_74_request_goes_to_the_successor…)
     assert work["deadline"][0]["key"] == "report"
@@ -78,7 +79,8 @@ def test_the_hand_over_moves_everything_but_the_fine_and_tells_the_successors(bu
     assert owned["deadlines"]["arrival"]["responsible"] == "engineer"
     assert consult["reply_assignee"] == "sales" and consult["deadlines"]["consult_reply"]["responsible"] == "sales"
     assert done["deadlines"]["report"]["responsible"] == "tech2"
-    assert done["dispatch"]["technicians"] == ["allround"]  # arrived: did the work, stays
+    # arrived: did the work and stays on the record; the successor joins to write the report (6.2.7)
+    assert done["dispatch"]["technicians"] == ["allround", "tech"]
     assert [f["person"] for f in done["fines"]] == ["allround"]  # a fine stays with whom it concerns
     assert store.get(FOLLOWUPS, busy["task"]["id"])["assignee"] == "manager"
     assert handover.open_work(store, "allround") == {k: [] for k in handover.KINDS}

@@ -5,8 +5,9 @@ The kinds of open work (``CASE_KINDS``), on cases not closed:
 - ``owner``       the case's 技质部 owner (``flow.tq_owner``): the 6.2.2 / 6.2.8 deadlines and the
                   steps' notices answer to this person
 - ``reply``       the person 技质部 asked to answer a consultation (6.2.1, ``reply_assignee``)
-- ``technician``  a technician sent (6.2.5) who has not arrived on site yet (``flow.arrived``):
-                  who has arrived did the work, and stays on the case
+- ``technician``  a technician sent (6.2.5) who has not arrived on site yet (``flow.arrived``), or
+                  who has arrived and whose 维修完毕, return or report is still open: who has
+                  arrived did the work and stays on the record, the successor joins to finish it
 - ``deadline``    the person answerable for an open deadline (``deadlines.responsible``) that
                   the moves above do not already move
 - ``approval``    a technician's 7.4 request waiting for this person as 主管领导 (only the approver
@@ -31,6 +32,9 @@ from .flow import arrived, technicians
 from .timeline import add
 from .vocab import DEADLINE_LABELS, TABLE, CaseError, is_live
 
+# The states whose next step only a technician sent may take (6.2.6, 6.2.7): 维修完毕, the
+# return, the report.
+TECHNICIAN_STEPS = ("on_site", "completed", "return_approved", "awaiting_report")
 CASE_KINDS = {
     "owner": "负责的案例（技质部负责人）",
     "reply": "待答复的咨询（6.2.1）",
@@ -38,6 +42,12 @@ CASE_KINDS = {
     "deadline": "负责的时限",
     "approval": "待审批的交际应酬申请（7.4，主管领导）",
 }
+
+
+def _left_alone(case: dict, username: str) -> bool:
+    """Whether ``username`` is the only technician sent who could take the case's next step
+    (维修完毕, the return, the report: ``TECHNICIAN_STEPS``) after the arrival."""
+    return (case.get("state") in TECHNICIAN_STEPS and technicians(case) == [username])
 
 
 def _open(case: dict) -> bool:
@@ -77,6 +87,8 @@ def open_case_work(source, username: str) -> dict[str, list[dict]]:
             out["reply"].append({**row, "what": "答复咨询"})
         if username in technicians(case) and not arrived(case):
             out["technician"].append({**row, "what": "派出，未到达"})
+        elif _left_alone(case, username):
+            out["technician"].append({**row, "what": "已到达，现场或汇报未完成：接替者加入完成，本人仍留在记录上"})
         for key in _open_deadline_keys(case):
             if _deadline_route(case, username, key) == "deadline":
                 out["deadline"].append({**row, "key": key, "what": DEADLINE_LABELS.get(key, key)})
@@ -137,7 +149,11 @@ def hand_over_cases_tx(tx: Transaction, username: str, successors: dict[str, str
         if "reply" in to and case.get("state") == "awaiting_reply" and case.get("reply_assignee") == username:
             case["reply_assignee"] = to["reply"]
             done.append(f"答复人改为 {display_name(names['reply'])}")
-        if "technician" in to and username in technicians(case) and not arrived(case):
+        if "technician" in to and arrived(case) and _left_alone(case, username):
+            # who arrived did the work and stays on the record; the successor joins to finish it
+            case["dispatch"]["technicians"] = list(dict.fromkeys([*technicians(case), to["technician"]]))
+            done.append(f"加派技术人员 {display_name(names['technician'])} 完成现场及汇报")
+        elif "technician" in to and username in technicians(case) and not arrived(case):
             # the successor takes the leaver's place: the first technician stays the team's lead
             # (deadlines.responsible reads it for 6.2.7)
             techs = [to["technician"] if t == username else t for t in technicians(case)]
