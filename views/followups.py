@@ -11,6 +11,7 @@ from records.core.errors import DomainError, StaleRecord
 from records.followups import calls as followup_calls
 from records.followups import tasks as followup_tasks
 from records.jobs.followup_calls import run_followups
+from records.users.accounts import display_names
 from records.users.roles import FOLLOWUP_MANAGERS, FOLLOWUP_ROLES
 
 from .common import Pager, actor, form_errors_to_fields, now, page_arg, roles_required, store, user_doc
@@ -22,7 +23,7 @@ PER_PAGE = 100
 
 
 def _engineer_choices(include_all: bool = True) -> list[tuple[str, str]]:
-    names = {u["username"]: u.get("display_name") or u["username"] for u in store().scan("users")}
+    names = display_names(store())
     out = [("", "全部")] if include_all else []
     return out + [(u, names.get(u, u)) for u in followup_tasks.engineers(store())]
 
