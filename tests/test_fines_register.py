@@ -125,3 +125,13 @@ def test_an_issued_month_is_frozen_and_a_later_ruling_is_a_correction_in_the_nex
 ])
 def test_first_open_month(month, issued, expected):
     assert register.first_open(month, dict.fromkeys(issued, {})) == expected
+
+
+def test_the_month_summary_hand_counted():
+    """The page 处罚按月发放: each month with lines, issued or current, newest first (register.month_summary)."""
+    issued = {"2026-10": {"month": "2026-10", "lines": []}}
+    got = {m["month"]: m for m in register.month_summary(rows(), issued, "2026-12")}
+    assert list(got) == ["2026-12", "2026-11", "2026-10"]
+    assert [(m["count"], m["total"], m["may_issue"]) for m in got.values()] == [
+        (1, 100, True), (3, 400, True), (2, 50, False)]  # October issued: no second issue
+    assert not register.month_summary(rows(), {}, "2026-11")[0]["may_issue"]  # December not begun yet

@@ -143,17 +143,8 @@ def _readers_only() -> None:
 @login_required
 def month_list():
     _readers_only()
-    rows = penalties.register_rows(store())
-    issued = months.issued(store())
-    this_month = now().strftime("%Y-%m")
-    listed = sorted({r["month"] for r in rows if r["month"]} | set(issued) | {this_month}, reverse=True)
-    summary = []
-    for m in listed:
-        lines = register.month_lines(rows, m)
-        summary.append({"month": m, "issued": issued.get(m), "count": len(lines),
-                        "total": sum(r["amount"] or 0 for r in lines),
-                        "corrections": sum(1 for r in lines if r["kind"] == "correction"),
-                        "may_issue": m not in issued and m <= this_month})
+    summary = register.month_summary(penalties.register_rows(store()), months.issued(store()),
+                                     now().strftime("%Y-%m"))
     return render_template("fines/months.html", summary=summary, names=display_names(store()),
                            issue_form=IssueMonthForm() if months.may_issue(user_doc()) else None)
 

@@ -159,3 +159,17 @@ def totals(rows: Iterable[dict]) -> dict[str, dict]:
 def month_lines(rows: Iterable[dict], month: str) -> list[dict]:
     """The lines of ``month`` (issued or not), by person, case and fine."""
     return sorted((r for r in rows if r["month"] == month), key=lambda r: (r["person"], r["case_number"], r["key"]))
+
+
+def month_summary(rows: list[dict], issued: dict[str, dict], this_month: str) -> list[dict]:
+    """Every month with lines, issued, or current, newest first: its line count, total, corrections,
+    whether it is issued (frozen) and whether 财务部 may issue it now (not yet, and begun)."""
+    listed = sorted({r["month"] for r in rows if r["month"]} | set(issued) | {this_month}, reverse=True)
+    out = []
+    for m in listed:
+        lines = month_lines(rows, m)
+        out.append({"month": m, "issued": issued.get(m), "count": len(lines),
+                    "total": sum(r["amount"] or 0 for r in lines),
+                    "corrections": sum(1 for r in lines if r["kind"] == "correction"),
+                    "may_issue": m not in issued and m <= this_month})
+    return out
