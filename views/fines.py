@@ -24,7 +24,9 @@ from .filters import local_dt
 
 bp = Blueprint("fines", __name__, url_prefix="/fines")
 PER_PAGE = 100
-RULERS = ("tq_manager",)
+# Who rules several proposals at once: 技质部经理 only (the GM rules one at a time on the case page,
+# 6.2.8 特殊情况), unlike roles.FINE_RULERS, which also lets the GM in.
+BULK_RULERS = ("tq_manager",)
 HEADER = ["责任人", "部门", "条款", "案例", "依据", "建议金额", "确认金额", "免除金额", "总经理裁定", "计入金额", "月份",
           "状态", "建议时间", "裁定时间", "理由", "裁定人"]
 
@@ -90,7 +92,7 @@ def index():
     paging = Pager(page_arg(), PER_PAGE, len(chosen))
     paging.page = min(paging.page, paging.pages)
     shown = chosen[(paging.page - 1) * PER_PAGE:paging.page * PER_PAGE]
-    ruler = current_user.has_any(*RULERS)
+    ruler = current_user.has_any(*BULK_RULERS)
     return render_template("fines/index.html", f=f, rows=[(r, _cells(r, names)) for r in shown], paging=paging,
                            totals=register.totals(chosen), who=who, everyone=everyone, HEADER=HEADER,
                            rule_form=BulkRuleForm() if ruler else None, filters=_filter_args(f))
@@ -106,7 +108,7 @@ def _filter_args(f: RegisterFilterForm) -> dict:
 @login_required
 def rule():
     """技质部经理 rules the ticked proposals with one reason (records.cases.penalties.rule_many)."""
-    if not current_user.has_any(*RULERS):
+    if not current_user.has_any(*BULK_RULERS):
         abort(403)
     form = BulkRuleForm()
     back = request.args.get("next") or ""
