@@ -6,4 +6,5 @@
 - ``import_parser.py``  reading a product list (产品台账) from .xlsx or .csv into rows
 - ``product_import.py`` checking those rows and importing them all, or none
 - ``import_template.py`` the blank product list to fill in (.xlsx) and how its columns are explained
+- ``categories.py``    the company lists of cause categories (the one list, 3.1 / 9.3) and fault categories (9.3)
 """

@@ -2,5 +2,6 @@
 
 - ``figures.py``      the assessments' figures from the records (pure): 9.1 per technician and quarter, 9.5 per 技质部 member and month
 - ``assessments.py``  考核 kept, sent and archived (9.1, 9.5): who may, the opinion or evaluation, the notices
+- ``sections.py``     one section of a section-9 report: its title, table, optional SVG chart (9.2)
 - ``documents.py``    the archived A4 PDF of an assessment and the month's Excel export (9.5)
 """
