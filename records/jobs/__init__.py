@@ -5,4 +5,5 @@
 - ``runs.py``            what the runs share: the actor, the mail batch, the managers, the links
 - ``run_log.py``         each run's result for the admin page; the admins told when one fails
 - ``backup_run.py``      the daily backup: snapshot, check, the chain head mailed to the admins
+- ``daily.py``           the areas' daily tasks the overdue run calls (claims, preventive actions, the quarterly draft, …)
 """

@@ -49,6 +49,7 @@ from records.notifications.inbox import Notice, existing_keys, keep_index_on_dis
 from records.notifications.outbox import deliver, queue
 from records.users.accounts import display_names
 
+from .daily import run_daily
 from .runs import ACTOR, MAIL_BATCH, case_link, managers_of
 
 FLAGS = "overdue_flags"
@@ -204,6 +205,7 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
                     tx.insert(FLAGS, flag)
             made = len(queue(tx, new_notices, now))
 
+    daily = run_daily(store, now, cal, dry_run)  # the areas' daily tasks (jobs/daily.py), before the mail goes out
     mail = deliver(store, now, dry_run=dry_run or not send_mail, limit=MAIL_BATCH, actor=ACTOR)
     if persist:  # bring the cache files up to date with this run's own writes
         _open_cases.collect(store, persist=True)
@@ -217,5 +219,6 @@ def run_overdue(store: Store, now: datetime, dry_run: bool = False, send_mail: b
         "fines": fine_rows,
         "warnings": warnings,
         "notifications": made,
+        "daily": daily,
         "mail": mail,
     }
