@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from records.core import signing
+from records.core.errors import DomainError
 from records.core.store import Store
 from records.service_forms import archive as form_archive
 
@@ -19,9 +20,14 @@ SignedFile = tuple[str, dict, bytes]  # what it is (for the report), its stored 
 
 def service_form_files(store: Store) -> Iterator[SignedFile]:
     for meta in sorted(store.scan(form_archive.TABLE), key=lambda d: d["id"]):
-        copy = form_archive.signed_copy(store, meta)
+        label = f"技术服务单 {meta.get('form_no', '')} 第 {meta['version']} 版（#{meta['id']}）"
+        try:
+            copy = form_archive.signed_copy(store, meta)
+        except (DomainError, OSError) as exc:  # a stored file changed or lost: not validly signed
+            yield label, meta.get("signature") or {}, f"{exc}".encode()
+            continue
         if copy is not None:
-            yield f"技术服务单 {meta.get('form_no', '')} 第 {meta['version']} 版（#{meta['id']}）", meta["signature"], copy[1]
+            yield label, meta["signature"], copy[1]
 
 
 # Every area with signed files, in the report's order (the quarterly report and technical notices add theirs).
