@@ -35,6 +35,7 @@ def test_the_manager_drafts_writes_issues_and_corrects(cases, client, auth):
     doc = cases.first(q.TABLE, lambda d: True)
     assert made.status_code == 302 and made.headers["Location"].endswith(f"/quarterly/{doc['id']}")
     url = f"/quarterly/{doc['id']}"
+    assert "季度报告草稿：2026 年第 3 季度" in client.get("/cases/my").get_data(as_text=True)  # 我的待办
     page = client.get(url).get_data(as_text=True)
     assert "2026 年第 3 季度" in page and "案例类型" in page and "跟踪回访" in page and 'name="summary"' in page
 

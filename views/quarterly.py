@@ -17,6 +17,7 @@ from records.reports import quarterly as q
 from records.reports import quarterly_documents as qd
 from records.users.accounts import display_names
 
+from . import todo
 from .common import calendar, form_errors_to_fields, now, roles_required, store, user_doc
 
 bp = Blueprint("quarterly", __name__, url_prefix="/quarterly")
@@ -152,3 +153,15 @@ def xlsx(report_id: int):
     doc = _doc(report_id)
     return send_file(io.BytesIO(_download(doc, "xlsx")), mimetype=XLSX_MIMETYPE, as_attachment=True, max_age=0,
                      download_name=f"季度报告-{doc['quarter']}-第{doc['version']}版.xlsx")
+
+
+def _todo_rows(source, user, at, cal) -> list[todo.Row]:
+    """我的待办 of 技质部经理: the drafts to write and issue (9.2)."""
+    if not q.may_manage(user):
+        return []
+    return [todo.Row(title=f"季度报告草稿：{qd.period_text(d['quarter'])}（第 {d['version']} 版）",
+                     detail="填写技质部经理总结并发布报总经理（9.2）", url=url_for("quarterly.show", report_id=d["id"]),
+                     due="", status="open") for d in q.drafts(source)]
+
+
+todo.register(todo.Area("quarterly", "季度报告", 70, _todo_rows))

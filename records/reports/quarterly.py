@@ -92,6 +92,11 @@ def all_reports(store: Store) -> list[dict]:
     return sorted((copy_doc(d) for d in store.scan(TABLE)), key=lambda d: (d["quarter"], d["version"]), reverse=True)
 
 
+def drafts(store: Store) -> list[dict]:
+    """The versions waiting for 技质部经理's summary and issue (9.2), oldest quarter first."""
+    return sorted((copy_doc(d) for d in store.scan(TABLE) if d["status"] == DRAFT), key=lambda d: d["quarter"])
+
+
 def latest_issued(store: Store) -> dict | None:
     """The issued version of the latest quarter that has one (the GM's home page)."""
     issued = [d for d in store.scan(TABLE) if d["status"] == ISSUED]
