@@ -13,6 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from records.core.files import read_blob
+from records.jobs import daily, runs
+from records.jobs.overdue import run_overdue
 from records.notifications.inbox import TABLE as NOTICES
 from records.reports import quarterly as q
 from records.reports import quarterly_sections as qs
@@ -215,3 +217,14 @@ def test_a_section_prints_its_chart_above_its_table_and_sheet_names_are_excel_sa
     names = load_workbook(io.BytesIO(q.docs.report_workbook(store, doc))).sheetnames
     assert len(names) == 3 and len(set(names)) == 3
     assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)
+
+
+def test_the_overdue_run_makes_the_draft_through_the_daily_tasks(store):
+    assert q.ACTOR == runs.ACTOR and daily.TASKS["quarterly_report_draft"] is q.draft_task
+    dry = run_overdue(store, at("2026-10-08T08:00"), dry_run=True, send_mail=False)
+    assert dry["daily"]["quarterly_report_draft"] == {"quarter": "2026Q3", "created": 1, "dry_run": True}
+    assert not list(store.scan(q.TABLE))
+    for _ in range(2):
+        run_overdue(store, at("2026-10-08T08:00"), send_mail=False)
+    assert [(d["quarter"], d["created_by"]) for d in store.scan(q.TABLE)] == [("2026Q3", "cron")]
+    assert len([n for n in store.scan(NOTICES) if n["kind"] == "quarterly_report"]) == 1
