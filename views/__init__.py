@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
         notifications,
         product_import,
         products,
+        quarterly,
         reports,
         service_forms,
     )
@@ -55,5 +56,6 @@ def register(app: Flask) -> None:
         fines,
         archive,
         case_report,
+        quarterly,
     ):
         app.register_blueprint(module.bp)
