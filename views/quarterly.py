@@ -9,9 +9,12 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 
+from forms.base import SignatureCheckForm
 from forms.quarterly import CorrectForm, CreateForm, RefreshForm, SummaryForm
 from records.calendar.periods import quarter_label
+from records.core import signing
 from records.core.errors import DomainError
+from records.core.files import StorageError
 from records.core.xlsx import XLSX_MIMETYPE
 from records.reports import quarterly as q
 from records.reports import quarterly_documents as qd
@@ -77,7 +80,8 @@ def show(report_id: int, forms: dict | None = None, status: int = 200):
     return render_template("quarterly/show.html", doc=doc, sections=q.sections(doc), versions=versions,
                            forms=forms, statuses=q.STATUSES, names=display_names(store()),
                            period_text=qd.period_text, cell=qd.cell_text, is_number=qd.is_number,
-                           svg_uri=qd.svg_data_uri), status
+                           svg_uri=qd.svg_data_uri, describe=signing.describe,
+                           check_form=SignatureCheckForm()), status
 
 
 def _refused(report_id: int, name: str, form, exc: DomainError):
@@ -153,6 +157,24 @@ def xlsx(report_id: int):
     doc = _doc(report_id)
     return send_file(io.BytesIO(_download(doc, "xlsx")), mimetype=XLSX_MIMETYPE, as_attachment=True, max_age=0,
                      download_name=f"季度报告-{doc['quarter']}-第{doc['version']}版.xlsx")
+
+
+@bp.post("/<int:report_id>/check")
+@roles_required(*q.READERS)
+def check_signature(report_id: int):
+    """Check the archived PDF's signature again (the page shows the result stored at signing)."""
+    doc = _doc(report_id)
+    if doc["status"] == q.DRAFT or not SignatureCheckForm().validate_on_submit():
+        abort(400)
+    try:
+        result = q.check_signature(store(), doc)
+    except (DomainError, StorageError, OSError) as exc:
+        flash(f"无法验证：{exc}", "danger")
+    else:
+        detail = f"（{result.signer}，{result.signed_at}）" if result.signer else ""
+        flash(f"归档 PDF：{result.text}{detail}" + (f"：{result.message}" if result.message else ""),
+              "success" if result.status == "valid" else "warning")
+    return redirect(url_for(".show", report_id=report_id))
 
 
 def _todo_rows(source, user, at, cal) -> list[todo.Row]:

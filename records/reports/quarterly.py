@@ -29,10 +29,12 @@ from datetime import date, datetime, timedelta
 from records.calendar.periods import Period, parse_quarter, period_of
 from records.calendar.workdays import WorkCalendar, iso_local, to_local
 from records.cases.vocab import TABLE as CASES
+from records.core import signing
 from records.core.errors import DomainError
 from records.core.files import put_blob, read_blob
 from records.core.store import Store
 from records.core.transaction import Transaction, copy_doc
+from records.notifications.admin_alerts import warn_unsigned
 from records.notifications.inbox import Notice
 from records.notifications.outbox import queue
 from records.users.accounts import users_with_role
@@ -211,11 +213,15 @@ def refresh(store: Store, report_id: int, cal: WorkCalendar, user: dict, now: da
 def archive(store: Store, doc: dict) -> dict:
     """The one place an issued version is archived: its PDF and workbook rendered now and kept as
     blobs named by their SHA-256 (never rewritten); returns {"pdf": {sha256, size}, "xlsx": ...}.
-    (The PAdES signature of the PDF goes here, before ``put_blob``.)"""
-    pdf = docs.report_pdf(store, doc)
+    The PDF carries the company's PAdES signature when the key is configured (issue 18; the
+    result at signing is kept with it; unsigned, never refused, without a key)."""
+    label = f"{docs.period_text(doc['quarter'])}季度报告 第 {doc['version']} 版"
+    signed = signing.sign_for_archive(store.root, docs.report_pdf(store, doc), "application/pdf",
+                                      reason=f"{label}（9.2）", title=label)
+    pdf = signed.content
     xlsx = docs.report_workbook(store, doc)
     folder = store.root / "files"
-    return {"pdf": {"sha256": put_blob(folder, pdf), "size": len(pdf)},
+    return {"pdf": {"sha256": put_blob(folder, pdf), "size": len(pdf), "signature": signed.record},
             "xlsx": {"sha256": put_blob(folder, xlsx), "size": len(xlsx)}}
 
 
@@ -249,6 +255,7 @@ def issue(store: Store, report_id: int, user: dict, now: datetime, expect_rev: i
                 tx.update(TABLE, old["id"], {"status": SUPERSEDED, "superseded_at": iso_local(now),
                                              "superseded_by": issued["id"]}, action="supersede")
         _notify_gm(tx, issued, now)
+        warn_unsigned(tx, files["pdf"]["signature"], f"{docs.period_text(doc['quarter'])}季度报告", now)
         return issued
 
 
@@ -285,6 +292,11 @@ def archived(store: Store, doc: dict, kind: str) -> bytes:
     if doc.get("status") == DRAFT or not doc.get(kind):
         raise QuarterlyError("报告尚未发布，没有归档文件")
     return read_blob(store.root / "files", doc[kind]["sha256"])
+
+
+def check_signature(store: Store, doc: dict) -> signing.SignatureCheck:
+    """The archived PDF's company signature checked again, now (issue 18)."""
+    return signing.check_pdf(archived(store, doc, "pdf"), signing.kept_fingerprints(store.root))
 
 
 # --- the daily run ---------------------------------------------------------------------------
