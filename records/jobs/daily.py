@@ -16,10 +16,12 @@ from typing import Callable
 
 from records.calendar.workdays import WorkCalendar
 from records.core.store import Store
+from records.reports import preventive
 
 Task = Callable[[Store, datetime, WorkCalendar, bool], dict]
 
 TASKS: dict[str, Task] = {
+    "preventive_overdue": preventive.run_overdue,  # 9.3: preventive actions past their due date
 }
 
 
