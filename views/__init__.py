@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
         case_notes,
         case_report,
         cases,
+        categories,
         customers,
         exports,
         filters,
@@ -24,6 +25,7 @@ def register(app: Flask) -> None:
         mail_soon,
         nav,
         notifications,
+        preventive,
         product_import,
         products,
         reports,
@@ -55,5 +57,7 @@ def register(app: Flask) -> None:
         fines,
         archive,
         case_report,
+        categories,
+        preventive,
     ):
         app.register_blueprint(module.bp)
