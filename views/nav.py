@@ -36,8 +36,8 @@ NAV = [
     NavItem("服务案例", "cases.index", roles.CASE_READERS),
     NavItem("跟踪回访", "followups.index", roles.FOLLOWUP_ROLES),
     NavItem("考核", "reports.index", ASSESSMENT_ROLES, group=QUALITY_MENU),
+    NavItem("预防措施", "preventive.index", PREVENTIVE_READERS, group=QUALITY_MENU),  # 9.3; owners: 我的待办
     NavItem("处罚台账", "fines.index", ALL_FINES_READERS),
-    NavItem("预防措施", "preventive.index", PREVENTIVE_READERS),  # 9.3; owners reach theirs from 我的待办
     NavItem("顾客单位", "customers.index"),
     NavItem("产品", "products.index"),
     NavItem("用户管理", "admin.user_list", roles.ADMINS, group=ADMIN_MENU),
