@@ -74,7 +74,7 @@ FIELDS = {
     # 9.3 (issue 17): the fault's classification, the category lists, preventive actions
     "classification": "故障分类", "fault_category": "故障类别", "cause_category": "原因类别", "repeat_fault": "重复故障",
     "repeat_of": "重复于", "final": "最终分类", "entries": "类别", "retired": "已停用", "root_cause": "根本原因",
-    "owner": "负责人", "department_id": "责任部门", "evidence": "完成证据", "verification": "有效性验证",
+    "owner": "负责人", "evidence": "完成证据", "verification": "有效性验证",
     "submitted_at": "提交证据时间", "history": "办理记录", "flagged_due": "逾期已提醒",
 }
 HIDDEN_FIELDS = frozenset({"id", "product_id", "case_id", "caller_phone_digits", "sha256", "key", "notified", "action", "kind_of"})
