@@ -69,9 +69,19 @@ def rename(kind: str, code: str):
     return _change(kind, lambda tx, name: categories.rename_tx(tx, kind, code, name), "已改名为：{name}", code)
 
 
-@bp.post("/<kind>/<code>/<any(retire, restore):what>")
+@bp.post("/<kind>/<code>/retire")
 @roles_required(*KEEPERS)
-def toggle(kind: str, code: str, what: str):
+def retire(kind: str, code: str):
+    return _toggle(kind, code, "retire")
+
+
+@bp.post("/<kind>/<code>/restore")
+@roles_required(*KEEPERS)
+def restore(kind: str, code: str):
+    return _toggle(kind, code, "restore")
+
+
+def _toggle(kind: str, code: str, what: str):
     kind = _kind(kind)
     if CategoryActionForm().validate_on_submit():
         step = categories.retire_tx if what == "retire" else categories.restore_tx

@@ -118,9 +118,11 @@ def show(action_id: int):
     return _render_show(_get(action_id))
 
 
-@bp.post("/<int:action_id>/<any(start, submit, verify, reopen):step>")
+@bp.post("/<int:action_id>/<step>")
 @login_required
 def take(action_id: int, step: str):
+    if step not in flow.STEPS:
+        abort(404)
     action = _get(action_id)
     user = user_doc()
     if not flow.may(action, user, step):
