@@ -78,6 +78,11 @@ PAGES: list[tuple[str, str, object]] = [
     ("公司参数", "admin", "/admin/parameters"),
     ("公司参数（邮件重试）", "admin", "/admin/parameters/mail_max_attempts"),
     ("公司参数（财务部）", "finance", "/admin/parameters"),
+    # issue 17 (9.3): the category lists, the preventive actions
+    ("故障类别与原因类别（经理）", "tq_manager", "/categories/"),
+    ("故障类别与原因类别（只读）", "tq_engineer", "/categories/"),
+    ("预防措施", "tq_engineer", "/preventive/"),
+    ("提出预防措施（从案例）", "tq_manager", lambda s: f"/preventive/new?case={s.case_id}&cause=process"),
 ]
 
 

@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
         case_notes,
         case_report,
         cases,
+        categories,
         customers,
         exports,
         filters,
@@ -24,6 +25,7 @@ def register(app: Flask) -> None:
         mail_soon,
         nav,
         notifications,
+        preventive,
         product_import,
         products,
         quarterly,
@@ -57,5 +59,7 @@ def register(app: Flask) -> None:
         archive,
         case_report,
         quarterly,
+        categories,
+        preventive,
     ):
         app.register_blueprint(module.bp)

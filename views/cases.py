@@ -13,8 +13,8 @@ from forms.base import options
 from forms.case_actions import rule_line
 from forms.cases import CaseFilterForm, IntakeForm
 from records import policy
+from records.cases import classification, flow, idle, onsite_record, queries, quotation, vocab, workflow
 from records.cases import deadlines as case_deadlines
-from records.cases import flow, idle, onsite_record, queries, quotation, vocab, workflow
 from records.cases import timeline as case_timeline
 from records.cases.duplicates import possible_duplicates
 from records.catalog.customers import TABLE as CUSTOMERS
@@ -110,6 +110,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         note_form=case_notes.note_form(), live=vocab.is_live(case),
         deadlines=deadlines, provisional=provisional, departure=case_deadlines.departure_label(case, at),
         error=error, names=accounts.display_names(store()),
+        classification=classification.text(store(), case["classification"]) if case.get("classification") else "",
         T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES, CHANNELS=vocab.CHANNELS,
         SOLUTIONS=vocab.SOLUTIONS, OUTCOMES=vocab.OUTCOMES, EVALUATIONS=vocab.EVALUATIONS,
         ASPECTS=vocab.ASPECTS, RATINGS=vocab.RATINGS, CHARGES=vocab.CHARGES,

@@ -16,12 +16,13 @@ from typing import Callable
 
 from records.calendar.workdays import WorkCalendar
 from records.core.store import Store
-from records.reports import quarterly
+from records.reports import preventive, quarterly
 
 Task = Callable[[Store, datetime, WorkCalendar, bool], dict]
 
 TASKS: dict[str, Task] = {
     "quarterly_report_draft": quarterly.draft_task,  # 9.2
+    "preventive_overdue": preventive.run_overdue,  # 9.3: preventive actions past their due date
 }
 
 
