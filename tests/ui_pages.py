@@ -73,6 +73,8 @@ PAGES: list[tuple[str, str, object]] = [
     ("公司参数", "admin", "/admin/parameters"),
     ("公司参数（邮件重试）", "admin", "/admin/parameters/mail_max_attempts"),
     ("公司参数（财务部）", "finance", "/admin/parameters"),
+    # issue 17: 质量统计 (9.3)
+    ("质量统计", "tq_manager", "/statistics/"),
 ]
 
 

@@ -3,5 +3,8 @@
 - ``figures.py``      the assessments' figures from the records (pure): 9.1 per technician and quarter, 9.5 per 技质部 member and month
 - ``assessments.py``  考核 kept, sent and archived (9.1, 9.5): who may, the opinion or evaluation, the notices
 - ``sections.py``     one section of a section-9 report: its title, table, optional SVG chart (9.2)
+- ``statistics.py``     9.3 quality statistics (pure): counts by model, fault and cause, Pareto, trend, failure rate, 重复故障, 返修, on-time rates, gaps; the report's sections
+- ``statistics_rows.py`` the small per-case and per-product rows the statistics read, kept per shard (core/digest.py)
+- ``charts.py``         server-side SVG charts (Pareto, trend): no script, no inline style, CSP-safe, the same in page and PDF
 - ``documents.py``    the archived A4 PDF of an assessment and the month's Excel export (9.5)
 """
