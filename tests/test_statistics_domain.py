@@ -110,3 +110,16 @@ def test_trend_svg_read_back():
     assert b[-2:] == [("2026Q2", 1), ("2026Q3", 1)]
     empty = ET.fromstring(charts.trend_svg("趋势", [], []))
     assert "本期无数据" in [t.text for t in empty.iter(f"{SVG}text")]
+
+
+@pytest.mark.parametrize("repaired, rework", [
+    ("2026-06-20T15:00", True),  # repaired in Q2, fault in Q3 within 90 days: found although before the period
+    ("2026-03-01T15:00", False),  # more than 90 days before
+    ("2026-07-10T15:00", False),  # repaired after the fault was received
+])
+def test_rework_of_a_repair_before_the_period(repaired, rework):
+    docs = stat_cases()
+    docs[4]["onsite"] = {"completed_at": repaired + ":00+08:00"}  # case 5, on P4
+    docs[7]["received_at"] = "2026-07-05T09:00:00+08:00"  # case 8, a fault on P4 in Q3
+    for rows in (docs, [slim(c) for c in docs]):
+        assert stats(docs=rows)["reworks"]["ids"] == ([2, 8] if rework else [2])  # 2: a rework of 1's repair

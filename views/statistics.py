@@ -4,6 +4,8 @@ count a link to the case list that shows exactly its cases (the list's filters).
 records/reports/statistics.py's; each table exports to Excel / CSV."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup
 
@@ -48,12 +50,13 @@ class Links:
         self.stats = stats
         self.base = {"type": statistics.FAULT_TYPE, "counted": "y", "date_from": stats["start"].isoformat(),
                      "date_to": stats["end"].isoformat(), **stats["filters"].args()}
+        self.list_url = url_for("cases.index")  # once: a ten-year page has a thousand links
 
     def faults(self, **extra) -> str:
-        return url_for("cases.index", **{**self.base, **extra})
+        return f"{self.list_url}?{urlencode({**self.base, **extra})}"
 
     def ids(self, ids) -> str:
-        return url_for("cases.index", ids=format_ids(ids))
+        return f"{self.list_url}?{urlencode({'ids': format_ids(ids)})}"
 
     def model(self, cell: dict) -> str:
         return self.faults(model=cell["key"]) if cell["key"] else self.ids(cell["ids"])

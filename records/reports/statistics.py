@@ -18,14 +18,15 @@ from datetime import date, datetime, timedelta
 
 from records import policy
 from records.calendar.periods import Period, add_months, quarter_label
-from records.calendar.workdays import WorkCalendar, now_local, parse_local, to_local
-from records.cases.vocab import DEADLINE_LABELS, is_live
+from records.calendar.workdays import WorkCalendar, now_local, to_local
+from records.cases.vocab import DEADLINE_LABELS
 from records.core.store import Store
 
 from . import statistics_rows
 from .charts import pareto_svg, trend_svg
 from .figures import Span, deadline_count, rate, reworks
 from .sections import Section
+from .statistics_rows import Indexed, received_day
 
 FAULT_TYPE = "service_request"
 UNCLASSIFIED = "未分类"
@@ -69,18 +70,8 @@ def quarter_spans(end: date, count: int = TREND_QUARTERS) -> list[Span]:
     return out
 
 
-def _day(value) -> str:
-    """The local day of a stored time as "YYYY-MM-DD" ("" for none)."""
-    moment = parse_local(value) if isinstance(value, str) else value
-    return to_local(moment).date().isoformat() if moment else ""
-
-
-def received_day(case: dict) -> str:
-    return case.get("received_day") or _day(case.get("received_at"))
-
-
-def _in(day: str, span: Span) -> bool:
-    return bool(day) and span.start.isoformat() <= day <= span.end.isoformat()
+def bounds(span: Span) -> tuple[str, str]:
+    return span.start.isoformat(), span.end.isoformat()
 
 
 def _cell(key, label: str, ids: list[int], **extra) -> dict:
@@ -88,11 +79,14 @@ def _cell(key, label: str, ids: list[int], **extra) -> dict:
 
 
 class Data:
-    """The cases and products of one computation, with the lookups every table shares."""
+    """The cases and products of one computation, with the lookups every table shares. ``cases``:
+    documents or rows, or the store's ``statistics_rows.Indexed`` (already sorted for bisection)."""
 
-    def __init__(self, cases: Iterable[dict], products: Iterable[dict], filters: Filters):
+    def __init__(self, cases: Iterable[dict] | Indexed, products: Iterable[dict], filters: Filters):
         self.filters = filters
-        self.live = [c for c in cases if is_live(c)]
+        self.filtered = bool(filters.args())
+        self.index = cases if isinstance(cases, Indexed) else Indexed(cases)
+        self.live = self.index.live
         self.products = list(products)
         self.models = {p["id"]: p.get("model") or "" for p in self.products}
 
@@ -101,6 +95,8 @@ class Data:
 
     def matches(self, case: dict) -> bool:
         f = self.filters
+        if not self.filtered:
+            return True
         if f.model and self.model(case) != f.model:
             return False
         if f.customer_id is not None and case.get("customer_id") != f.customer_id:
@@ -113,7 +109,17 @@ class Data:
 
     def faults(self, span: Span) -> list[dict]:
         """The faults received in ``span`` that match the filters."""
-        return [c for c in self.live if c.get("type") == FAULT_TYPE and _in(received_day(c), span) and self.matches(c)]
+        return [c for c in self.index.received_in(*bounds(span)) if c.get("type") == FAULT_TYPE and self.matches(c)]
+
+    def rework_candidates(self, span: Span, rework_days: int) -> list[dict]:
+        """The live cases figures.reworks needs for ``span``: the faults received in it and the
+        repairs completed from ``rework_days`` days before it to its end (an older repair is no
+        返修's, a later one none of this period's)."""
+        lo, hi = bounds(span)
+        first = (span.start - timedelta(days=rework_days + 1)).isoformat()
+        chosen = {c["id"]: c for c in self.index.received_in(lo, hi) if c.get("type") == FAULT_TYPE}
+        chosen.update((c["id"], c) for c in self.index.completed_in(first, hi))
+        return list(chosen.values())
 
 
 def _by(faults: list[dict], key, label) -> list[dict]:
@@ -141,9 +147,10 @@ def trend(data: Data, end: date) -> dict:
     spans = quarter_spans(end)
     window = Span("", spans[0].start, spans[-1].end)
     per_model: dict[str, dict[str, list[int]]] = {}
+    edges = [(s.label, *bounds(s)) for s in spans]
     for c in data.faults(window):
         day = received_day(c)
-        label = next(s.label for s in spans if _in(day, s))
+        label = next(label for label, lo, hi in edges if lo <= day <= hi)
         per_model.setdefault(data.model(c), {}).setdefault(label, []).append(c["id"])
     ranked = sorted(per_model, key=lambda m: (-sum(len(v) for v in per_model[m].values()), m))
     series = []
@@ -183,19 +190,22 @@ def on_time(data: Data, span: Span, now: datetime) -> list[dict]:
     """9.3: the on-time rate of every deadline clause (6.1.3 … 6.2.8) due in ``span``, over the live
     cases matching the filters (figures.deadline_count: met at its due time is on time)."""
     rows: dict[str, dict] = {}
-    for c in data.live:
-        deadlines = c.get("deadlines") or {}
-        if not deadlines or not data.matches(c):
+    matched: dict[int, bool] = {}
+    for c, key in data.index.due_in(*bounds(span)):
+        if c["id"] not in matched:
+            matched[c["id"]] = data.matches(c)
+        if not matched[c["id"]]:
             continue
-        for key, entry in deadlines.items():
-            counted = deadline_count(c, key, span, now)
-            if counted is None:
-                continue
-            row = rows.setdefault(key, {"key": key, "clause": entry.get("clause", ""),
-                                        "label": DEADLINE_LABELS.get(key, key), "due_ids": [], "late_ids": []})
-            row["due_ids"].append(c["id"])
-            if not counted:
-                row["late_ids"].append(c["id"])
+        entry = c["deadlines"][key]
+        met = entry.get("met")  # statistics_rows: a met deadline's verdict, kept
+        counted = met if met is not None and entry.get("done_at") else deadline_count(c, key, span, now)
+        if counted is None:
+            continue
+        row = rows.setdefault(key, {"key": key, "clause": entry.get("clause", ""),
+                                    "label": DEADLINE_LABELS.get(key, key), "due_ids": [], "late_ids": []})
+        row["due_ids"].append(c["id"])
+        if not counted:
+            row["late_ids"].append(c["id"])
     order = list(DEADLINE_LABELS)
     out = []
     for key in sorted(rows, key=lambda k: (order.index(k) if k in order else len(order), k)):
@@ -216,10 +226,11 @@ def compute(cases: Iterable[dict], products: Iterable[dict], period: Period | Sp
     data = Data(cases, products, filters)
     faults = data.faults(span)
     fault_ids = {c["id"] for c in faults}
+    final = {c["id"]: final_classification(c) for c in faults}  # once per fault: ten years are 20,000
 
     def category(kind: str, field: str):
         def key(c):
-            return (final_classification(c) or {}).get(field) or ""
+            return (final[c["id"]] or {}).get(field) or ""
 
         def label(code):
             return (names.get(kind) or {}).get(code, code) if code else UNCLASSIFIED
@@ -228,9 +239,10 @@ def compute(cases: Iterable[dict], products: Iterable[dict], period: Period | Sp
     by_model = _by(faults, data.model, lambda m: m or NO_MODEL)
     by_fault = _by(faults, *category("fault", "fault_category"))
     by_cause = _by(faults, *category("cause", "cause_category"))
-    repeats = [c for c in faults if (final_classification(c) or {}).get("repeat_fault")]
-    rework_rows = [r for r in reworks(data.live, span, rework_days) if r["case_id"] in fault_ids]
-    gaps = [c for c in faults if final_classification(c) is None]
+    repeats = [c for c in faults if (final[c["id"]] or {}).get("repeat_fault")]
+    rework_rows = [r for r in reworks(data.rework_candidates(span, rework_days), span, rework_days)
+                   if r["case_id"] in fault_ids]
+    gaps = [c for c in faults if final[c["id"]] is None]
     return {
         "period": span.label, "start": span.start, "end": span.end, "filters": filters,
         "computed_at": to_local(now).isoformat(timespec="seconds"),
@@ -240,7 +252,7 @@ def compute(cases: Iterable[dict], products: Iterable[dict], period: Period | Sp
         "trend": trend(data, span.end),
         "repeats": _cell("repeat", "重复故障", [c["id"] for c in repeats]),
         "repeat_rows": [{"case_id": c["id"], "number": c.get("number", ""), "model": data.model(c) or NO_MODEL,
-                         "repeat_of": list((final_classification(c) or {}).get("repeat_of") or [])} for c in repeats],
+                         "repeat_of": list(final[c["id"]].get("repeat_of") or [])} for c in repeats],
         "reworks": _cell("rework", "返修", [r["case_id"] for r in rework_rows]), "rework_rows": rework_rows,
         "on_time": on_time(data, span, now),
         "gaps": _cell("gaps", UNCLASSIFIED, [c["id"] for c in gaps]),
