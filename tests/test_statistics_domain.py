@@ -61,13 +61,14 @@ def test_periods_follow_the_glossary(label, faults, due):
     (Filters(model="B"), [8], {"B": 1}),
     (Filters(customer_id=2), [3, 7], {"A": 1}),
     (Filters(fault="power"), [1, 8], {"A": 2, "B": 1}),
-    (Filters(cause="process"), [2], {"A": 2, "B": 1}),
+    (Filters(cause="process"), [2], {"A": 2}),  # B: no fault, summed up with the quiet models
     (Filters(model="A", fault="power"), [1], {"A": 2}),
 ])
 def test_filters(filters, faults, units):
     s = stats(filters=filters)
     assert s["faults"]["ids"] == faults
     assert {r["key"]: r["units"] for r in s["failure_rates"]} == units
+    assert s["quiet_models"] == ({"models": 1, "units": 1} if filters.cause else {"models": 0, "units": 0})
     assert sum(r["count"] for r in s["by_model"]) == sum(r["count"] for r in s["by_fault"]) == len(faults)
 
 
@@ -117,8 +118,10 @@ def test_trend_svg_read_back():
     ("2026-03-01T15:00", False),  # more than 90 days before
     ("2026-07-10T15:00", False),  # repaired after the fault was received
 ])
-def test_rework_of_a_repair_before_the_period(repaired, rework):
-    docs = stat_cases()
+@pytest.mark.parametrize("padding", [0, 40], ids=["every case at once", "the period's candidates"])
+def test_rework_of_a_repair_before_the_period(repaired, rework, padding):
+    docs = stat_cases() + [{"id": 100 + i, "type": "consultation", "received_at": "2020-01-01T09:00:00+08:00"}
+                           for i in range(padding)]  # many cases outside the period: statistics.Data.rework_rows
     docs[4]["onsite"] = {"completed_at": repaired + ":00+08:00"}  # case 5, on P4
     docs[7]["received_at"] = "2026-07-05T09:00:00+08:00"  # case 8, a fault on P4 in Q3
     for rows in (docs, [slim(c) for c in docs]):

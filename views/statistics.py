@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from forms.base import options
 from forms.statistics import StatisticsForm
@@ -51,9 +51,14 @@ class Links:
         self.base = {"type": statistics.FAULT_TYPE, "counted": "y", "date_from": stats["start"].isoformat(),
                      "date_to": stats["end"].isoformat(), **stats["filters"].args()}
         self.list_url = url_for("cases.index")  # once: a ten-year page has a thousand links
+        self.base_query = urlencode(self.base)
 
     def faults(self, **extra) -> str:
-        return f"{self.list_url}?{urlencode({**self.base, **extra})}"
+        if not extra:
+            return f"{self.list_url}?{self.base_query}"
+        if any(k in self.base for k in extra):
+            return f"{self.list_url}?{urlencode({**self.base, **extra})}"
+        return f"{self.list_url}?{self.base_query}&{urlencode(extra)}"
 
     def ids(self, ids) -> str:
         return f"{self.list_url}?{urlencode({'ids': format_ids(ids)})}"
@@ -78,7 +83,9 @@ def _tables(stats: dict) -> dict[str, tuple[str, list[str], list[list]]]:
                   [[r["label"], r["count"], r["share"], r["cumulative"]] for r in stats["pareto"]]),
         "cause": ("原因类别", ["原因类别", "数量"], [[r["label"], r["count"]] for r in stats["by_cause"]]),
         "model": ("型号与故障率", ["型号", "质量问题", "在用台数", "故障率%"],
-                  [[r["label"], r["count"], r["units"], r["rate"]] for r in stats["failure_rates"]]),
+                  [[r["label"], r["count"], r["units"], r["rate"]] for r in stats["failure_rates"]]
+                  + [[statistics.quiet_label(stats), 0, stats["quiet_models"]["units"], 0.0]] * bool(
+                      stats["quiet_models"]["models"])),
         "trend": ("季度趋势", ["型号", *quarters],
                   [[s["label"], *(c["count"] for c in s["cells"])] for s in stats["trend"]["series"]]),
         "on_time": ("按时率", ["条款", "期限", "应完成", "按时", "逾期", "按时率%"],
@@ -104,7 +111,20 @@ def index():
               "trend": Markup(trend_svg("各型号质量问题季度趋势", stats["trend"]["quarters"],
                                         statistics.trend_series(stats)))}
     return render_template("statistics/index.html", f=f, stats=stats, links=Links(stats), charts=charts,
-                           tables=tables, rework_days=statistics_rows.rework_days(store()), table_export=_export_url)
+                           tables=tables, rework_days=statistics_rows.rework_days(store()), table_export=_export_url,
+                           count=count, pct=pct, quiet_label=statistics.quiet_label)
+
+
+def count(n: int, url: str) -> Markup:
+    """A count, linked to the case list behind it (0 is not linked). A function, not a macro: a
+    ten-year page prints a few thousand."""
+    if not n:
+        return Markup('<span data-count="0">0</span>')
+    return Markup(f'<a href="{escape(url)}" data-count="{int(n)}">{int(n)}</a>')
+
+
+def pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f}%"
 
 
 def _export_url(table: str, fmt: str) -> str:

@@ -26,7 +26,7 @@ from . import statistics_rows
 from .charts import pareto_svg, trend_svg
 from .figures import Span, deadline_count, rate, reworks
 from .sections import Section
-from .statistics_rows import Indexed, received_day
+from .statistics_rows import ALL_TIME, Indexed, local_day, received_day
 
 FAULT_TYPE = "service_request"
 UNCLASSIFIED = "未分类"
@@ -121,11 +121,20 @@ class Data:
         chosen.update((c["id"], c) for c in self.index.completed_in(first, hi))
         return list(chosen.values())
 
+    def rework_rows(self, span: Span, rework_days: int) -> list[dict]:
+        """figures.reworks of ``span``: over its candidates; for a long period over every case
+        once (a 返修 does not depend on the period), kept with the index until a shard changes."""
+        memo = self.index.memo.get(("reworks", rework_days))
+        if memo is None:
+            candidates = self.rework_candidates(span, rework_days)
+            if len(candidates) < len(self.live) // 4:
+                return reworks(candidates, span, rework_days)
+            memo = self.index.memo[("reworks", rework_days)] = reworks(self.live, ALL_TIME, rework_days)
+        lo, hi = bounds(span)
+        return [r for r in memo if lo <= local_day(r["received_at"]) <= hi]
 
-def _by(faults: list[dict], key, label) -> list[dict]:
-    groups: dict = {}
-    for c in faults:
-        groups.setdefault(key(c), []).append(c["id"])
+
+def _rows(groups: dict, label) -> list[dict]:
     rows = [_cell(k, label(k), ids) for k, ids in groups.items()]
     return sorted(rows, key=lambda r: (r["key"] in ("", None), -r["count"], r["label"]))
 
@@ -147,10 +156,9 @@ def trend(data: Data, end: date) -> dict:
     spans = quarter_spans(end)
     window = Span("", spans[0].start, spans[-1].end)
     per_model: dict[str, dict[str, list[int]]] = {}
-    edges = [(s.label, *bounds(s)) for s in spans]
     for c in data.faults(window):
-        day = received_day(c)
-        label = next(label for label, lo, hi in edges if lo <= day <= hi)
+        day = received_day(c)  # "YYYY-MM-DD" → its quarter's label, as quarter_label
+        label = f"{day[:4]}Q{(int(day[5:7]) - 1) // 3 + 1}"
         per_model.setdefault(data.model(c), {}).setdefault(label, []).append(c["id"])
     ranked = sorted(per_model, key=lambda m: (-sum(len(v) for v in per_model[m].values()), m))
     series = []
@@ -165,9 +173,10 @@ def trend(data: Data, end: date) -> dict:
     return {"quarters": [s.label for s in spans], "series": series, "start": window.start, "end": window.end}
 
 
-def failure_rates(data: Data, span: Span, by_model: list[dict]) -> list[dict]:
-    """9.3 failure rate per model: faults in the period / units in service (products of the model delivered by the
-    period's end, of the filtered customer), in percent."""
+def failure_rates(data: Data, span: Span, by_model: list[dict]) -> tuple[list[dict], dict]:
+    """9.3 failure rate per model: faults in the period / units in service (products of the model
+    delivered by the period's end, of the filtered customer), in percent. The models with faults,
+    and the others summed up ({"models", "units"}: no fault in the period, rate 0)."""
     units: dict[str, int] = {}
     last = span.end.isoformat()
     f = data.filters
@@ -177,13 +186,13 @@ def failure_rates(data: Data, span: Span, by_model: list[dict]) -> list[dict]:
         if f.model and p.get("model") != f.model:
             continue
         units[p.get("model") or ""] = units.get(p.get("model") or "", 0) + 1
-    faults = {r["key"]: r for r in by_model}
     out = []
-    for model in sorted(set(units) | set(faults), key=lambda m: (m == "", -(faults[m]["count"] if m in faults else 0), m)):
-        row = faults.get(model) or _cell(model, model or NO_MODEL, [])
-        n = units.get(model, 0)
+    for row in by_model:
+        n = units.get(row["key"], 0)
         out.append({**row, "units": n, "rate": round(100 * row["count"] / n, 2) if n else None})
-    return out
+    with_faults = {r["key"] for r in by_model}
+    quiet = [m for m in units if m not in with_faults]
+    return out, {"models": len(quiet), "units": sum(units[m] for m in quiet)}
 
 
 def on_time(data: Data, span: Span, now: datetime) -> list[dict]:
@@ -227,28 +236,29 @@ def compute(cases: Iterable[dict], products: Iterable[dict], period: Period | Sp
     faults = data.faults(span)
     fault_ids = {c["id"] for c in faults}
     final = {c["id"]: final_classification(c) for c in faults}  # once per fault: ten years are 20,000
+    models: dict = {}
+    kinds: dict = {"fault_category": {}, "cause_category": {}}
+    for c in faults:  # one pass: model, fault and cause category of each fault
+        models.setdefault(data.model(c), []).append(c["id"])
+        got = final[c["id"]] or {}
+        for field, groups in kinds.items():
+            groups.setdefault(got.get(field) or "", []).append(c["id"])
 
-    def category(kind: str, field: str):
-        def key(c):
-            return (final[c["id"]] or {}).get(field) or ""
+    def label(kind: str):
+        return lambda code: (names.get(kind) or {}).get(code, code) if code else UNCLASSIFIED
 
-        def label(code):
-            return (names.get(kind) or {}).get(code, code) if code else UNCLASSIFIED
-        return key, label
-
-    by_model = _by(faults, data.model, lambda m: m or NO_MODEL)
-    by_fault = _by(faults, *category("fault", "fault_category"))
-    by_cause = _by(faults, *category("cause", "cause_category"))
+    by_model = _rows(models, lambda m: m or NO_MODEL)
+    by_fault = _rows(kinds["fault_category"], label("fault"))
+    by_cause = _rows(kinds["cause_category"], label("cause"))
     repeats = [c for c in faults if (final[c["id"]] or {}).get("repeat_fault")]
-    rework_rows = [r for r in reworks(data.rework_candidates(span, rework_days), span, rework_days)
-                   if r["case_id"] in fault_ids]
+    rework_rows = [r for r in data.rework_rows(span, rework_days) if r["case_id"] in fault_ids]
     gaps = [c for c in faults if final[c["id"]] is None]
     return {
         "period": span.label, "start": span.start, "end": span.end, "filters": filters,
         "computed_at": to_local(now).isoformat(timespec="seconds"),
         "faults": _cell("all", "质量问题", list(fault_ids)),
         "by_model": by_model, "by_fault": by_fault, "by_cause": by_cause, "pareto": pareto(by_fault),
-        "failure_rates": failure_rates(data, span, by_model),
+        **dict(zip(("failure_rates", "quiet_models"), failure_rates(data, span, by_model))),
         "trend": trend(data, span.end),
         "repeats": _cell("repeat", "重复故障", [c["id"] for c in repeats]),
         "repeat_rows": [{"case_id": c["id"], "number": c.get("number", ""), "model": data.model(c) or NO_MODEL,
@@ -260,6 +270,10 @@ def compute(cases: Iterable[dict], products: Iterable[dict], period: Period | Sp
                       "model": data.model(c) or NO_MODEL, "state": c.get("state"),
                       "provisional": bool(c.get("classification"))} for c in sorted(gaps, key=lambda c: c["id"])],
     }
+
+
+def quiet_label(stats: dict) -> str:
+    return f"其余 {stats['quiet_models']['models']} 个型号（本期无质量问题）"
 
 
 def pareto_rows(stats: dict) -> Sequence[tuple[str, int, float]]:
@@ -290,8 +304,10 @@ def report_sections(store: Store, period: Period, cal: WorkCalendar, now: dateti
                 chart_svg=pareto_chart, clause="9.3", totals=("合计", total, 100.0 if total else None, None),
                 note="按收到时间计入期间；作废、合并的案例不计；未最终分类的列为未分类（9.3）"),
         Section("stats_by_model", "各型号质量问题与故障率", ("型号", "质量问题", "在用台数", "故障率%"),
-                tuple((r["label"], r["count"], r["units"], r["rate"]) for r in stats["failure_rates"]),
-                clause="9.3", totals=("合计", total, sum(r["units"] for r in stats["failure_rates"]), None),
+                tuple((r["label"], r["count"], r["units"], r["rate"]) for r in stats["failure_rates"])
+                + ((quiet_label(stats), 0, stats["quiet_models"]["units"], 0.0),) * bool(stats["quiet_models"]["models"]),
+                clause="9.3", totals=("合计", total, sum(r["units"] for r in stats["failure_rates"])
+                                      + stats["quiet_models"]["units"], None),
                 note="故障率 = 本期质量问题数 ÷ 期末前已交付的该型号产品台数"),
         Section("stats_by_cause", "原因类别统计", ("原因类别", "数量"),
                 tuple((r["label"], r["count"]) for r in stats["by_cause"]), clause="9.3", totals=("合计", total)),

@@ -92,6 +92,7 @@ class Indexed:
         done = sorted(((completed_day(c), c["id"], c) for c in self.live if completed_day(c)), key=lambda t: t[:2])
         self._completed = [t[0] for t in done]
         self._repairs = [t[2] for t in done]
+        self.memo: dict = {}  # what the statistics derive from every case at once (records/reports/statistics.py)
 
     def received_in(self, first: str, last: str) -> list[dict]:
         """The live cases received from day ``first`` to ``last`` ("YYYY-MM-DD", inclusive)."""
