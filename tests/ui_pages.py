@@ -83,6 +83,8 @@ PAGES: list[tuple[str, str, object]] = [
     ("故障类别与原因类别（只读）", "tq_engineer", "/categories/"),
     ("预防措施", "tq_engineer", "/preventive/"),
     ("提出预防措施（从案例）", "tq_manager", lambda s: f"/preventive/new?case={s.case_id}&cause=process"),
+    # issue 17: 质量统计 (9.3)
+    ("质量统计", "tq_manager", "/statistics/"),
 ]
 
 

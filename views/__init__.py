@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
         quarterly,
         reports,
         service_forms,
+        statistics,
     )
 
     auth.login_manager.init_app(app)
@@ -61,5 +62,6 @@ def register(app: Flask) -> None:
         quarterly,
         categories,
         preventive,
+        statistics,
     ):
         app.register_blueprint(module.bp)

@@ -17,6 +17,7 @@ from records.cases import classification, flow, idle, onsite_record, queries, qu
 from records.cases import deadlines as case_deadlines
 from records.cases import timeline as case_timeline
 from records.cases.duplicates import possible_duplicates
+from records.catalog import categories
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
 from records.core.errors import DomainError, StaleRecord
@@ -255,7 +256,10 @@ def index():
     args = dict(q=f.q.data or "", type=ok(f.type) or "", state=ok(f.state) or "", customer_id=ok(f.customer_id),
                 product=f.product.data or "", technician=ok(f.technician) or "", overdue=bool(f.overdue.data),
                 **({"date_from": f.date_from.data, "date_to": f.date_to.data}
-                   if not (f.date_from.errors or f.date_to.errors) else {}))  # a reversed range: neither
+                   if not (f.date_from.errors or f.date_to.errors) else {}),  # a reversed range: neither
+                model=f.model.data or "", fault=f.fault.data or "", cause=f.cause.data or "",  # 9.3 drill-down
+                repeat=bool(f.repeat.data), unclassified=bool(f.unclassified.data), counted=bool(f.counted.data),
+                ids=f.id_set())
     fmt = export_format()
     if fmt:  # every matching case, the page's columns (issue 14)
         rows, _, _ = queries.search(s, at, page=1, per_page=10**9, **args)
@@ -263,9 +267,25 @@ def index():
                       _export_rows(rows, cal, at), fmt)
     rows, total, page = queries.search(s, at, page=page_arg(), per_page=PER_PAGE, **args)
     return render_template("cases/index.html", rows=with_deadlines(rows, cal, at), f=f,
-                           paging=Pager(page, PER_PAGE, total),
+                           paging=Pager(page, PER_PAGE, total), stat_filters=_stat_filters(f),
                            STATES=vocab.STATES, TYPES=vocab.TYPES, VOID=vocab.VOID_OUTCOMES, OUTCOMES=vocab.OUTCOMES,
                            STATUS_CLASSES=STATUS_CLASSES, STATUS_LABELS=STATUS_LABELS)
+
+
+def _stat_filters(f: CaseFilterForm) -> list[tuple[str, str]]:
+    """The 9.3 statistics' filters this list carries (views/statistics.py's links), as words."""
+    out = []
+    for name in f.STAT_FIELDS:
+        field = f[name]
+        if not field.data:
+            continue
+        value = "是" if field.type == "BooleanField" else str(field.data)
+        if name in ("fault", "cause"):
+            value = categories.name_of(store(), name, field.data)
+        elif name == "ids":
+            value = f"{len(f.id_set() or ())} 个指定案例"
+        out.append((field.label.text, value))
+    return out
 
 
 def _export_rows(cases, cal, at):
