@@ -16,10 +16,12 @@ from typing import Callable
 
 from records.calendar.workdays import WorkCalendar
 from records.core.store import Store
+from records.technical_notices import deliveries as technical_notice_deliveries
 
 Task = Callable[[Store, datetime, WorkCalendar, bool], dict]
 
 TASKS: dict[str, Task] = {
+    "technical_notice_acknowledgements": technical_notice_deliveries.make_followups,
 }
 
 
