@@ -73,6 +73,10 @@ PAGES: list[tuple[str, str, object]] = [
     ("公司参数", "admin", "/admin/parameters"),
     ("公司参数（邮件重试）", "admin", "/admin/parameters/mail_max_attempts"),
     ("公司参数（财务部）", "finance", "/admin/parameters"),
+    # issue 18: 技术通报
+    ("技术通报", "tq_engineer", "/technical-notices/"),
+    ("新建技术通报", "tq_engineer", "/technical-notices/new"),
+    ("技术通报（销售部）", "sales", "/technical-notices/"),
 ]
 
 

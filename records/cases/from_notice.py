@@ -84,7 +84,8 @@ def create_tx(tx: Transaction, notice: dict, product: dict, by: str, now: dateti
 def create_for_products(tx: Transaction, notice: dict, product_ids: list[int], by: str,
                         now: datetime) -> tuple[list[dict], list[dict]]:
     """(created, already there): a case per product of ``product_ids`` that has none for the notice
-    yet (idempotent per notice and product). A product no longer in the ledger is skipped."""
+    yet (idempotent per notice and product), waiting for its dispatch (6.2.5); 6.2.5–6.2.8 and the
+    技术服务单 then apply as to any on-site service. A product no longer in the ledger is skipped."""
     if not notice.get("onsite_due"):
         raise CaseError("该技术通报没有现场工作完成期限", "onsite_due")
     have = existing(tx, notice["id"])

@@ -30,7 +30,8 @@ def pending(source, notice: dict) -> list[int]:
 
 
 def run(store: Store, notice_id: int, user: dict, now: datetime | None = None) -> CampaignResult:
-    """技质部 runs the campaign of an issued notice that needs work on site."""
+    """技质部 runs the campaign of an issued notice that needs work on site: the cases wait for
+    their dispatch (6.2.5); 6.2.5–6.2.8 then apply as to any on-site service."""
     if not may_write(user):
         raise TechnicalNoticeError("只有技质部可以发起技术通报的现场服务")
     now = now_local(now)

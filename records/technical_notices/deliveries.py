@@ -149,7 +149,8 @@ def plan_followups(source, now: datetime) -> list[dict]:
         if key in keys:
             continue
         issuer = notice.get("issued_by")
-        plans.append({"key": key, "kind": followups.TECHNICAL_NOTICE, "clause": followups.KINDS[followups.TECHNICAL_NOTICE].clause,
+        rule = followups.KINDS[followups.TECHNICAL_NOTICE]
+        plans.append({"key": key, "kind": followups.TECHNICAL_NOTICE, "clause": rule.clause,
                       "customer_id": cid, "period": notice["number"], "period_start": today.isoformat(),
                       "due": today.isoformat(), "assignee": issuer if issuer in engineers else assigner.next(),
                       "status": followups.OPEN, "call": None, "attempts": [], "technical_notice_id": notice["id"]})
@@ -159,7 +160,8 @@ def plan_followups(source, now: datetime) -> list[dict]:
 def make_followups(store: Store, now: datetime, cal: WorkCalendar | None = None, dry_run: bool = False,
                    actor: str = DAILY_ACTOR) -> dict:
     """The daily task (records/jobs/daily.py): a follow-up task per customer who has not
-    acknowledged a notice within its days. Idempotent (the task's key: notice and customer)."""
+    acknowledged a notice within its days, a call of 跟踪服务 (8.1). Idempotent (the task's key:
+    notice and customer)."""
     now = to_local(now)
     plans = plan_followups(store, now)
     if dry_run or not plans:
