@@ -41,7 +41,9 @@ CLAUSES: dict[str, tuple[str, ...]] = {
     "6.2.3": ("cases.steps.decision.guidance_result",),
     "6.2.4": ("cases.steps.quote.customer_response", "cases.steps.quote.vp_decision"),
     "6.2.5": ("cases.steps.onsite.dispatch", "cases.numbers.next_number", "service_forms.document.render_case_form",
-              "cases.deadlines.departure_label", "cases.queries.open_cases_by_technician"),
+              "cases.deadlines.departure_label", "cases.queries.open_cases_by_technician",
+              # 技术通报 (issue 18, no clause of its own): its campaign's cases start here, at dispatch
+              "cases.from_notice.create_for_products", "technical_notices.campaign.run"),
     "6.2.6": ("policy.FINE_RETURN_UNAPPROVED", "cases.steps.onsite.complete", "cases.steps.onsite.approve_return",
               "cases.steps.onsite.record_return", "service_forms.archive.archive_form",
               "service_forms.uploads.match_form_no",
@@ -60,7 +62,8 @@ CLAUSES: dict[str, tuple[str, ...]] = {
     "7.4": ("policy.ENTERTAINMENT", "cases.conduct.prior_approval", "cases.expenses.audit_lines",
             "cases.steps.report.report", "cases.steps.conduct.request_approval", "cases.steps.conduct.decide_approval"),
     "8.1": ("policy.FOLLOW_UP", "followups.tasks.plan_tasks", "followups.calls.record_call",
-            "jobs.followup_calls.run_followups", "followups.tasks.partners", "followups.calls.record_attempt"),
+            "jobs.followup_calls.run_followups", "followups.tasks.partners", "followups.calls.record_attempt",
+            "technical_notices.deliveries.make_followups"),  # 技术通报 not acknowledged in time (issue 18)
     "8.2": ("policy.ANNUAL_VISIT", "followups.tasks.eligible_customers", "followups.calls.clean_call",
             "jobs.followup_calls.run_followups"),
     "9.1": ("reports.figures.technician_figures", "reports.assessments.send", "reports.assessments.may_edit",

@@ -85,6 +85,10 @@ PAGES: list[tuple[str, str, object]] = [
     ("提出预防措施（从案例）", "tq_manager", lambda s: f"/preventive/new?case={s.case_id}&cause=process"),
     # issue 17: 质量统计 (9.3)
     ("质量统计", "tq_manager", "/statistics/"),
+    # issue 18: 技术通报
+    ("技术通报", "tq_engineer", "/technical-notices/"),
+    ("新建技术通报", "tq_engineer", "/technical-notices/new"),
+    ("技术通报（销售部）", "sales", "/technical-notices/"),
 ]
 
 

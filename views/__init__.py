@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
         reports,
         service_forms,
         statistics,
+        technical_notices,
     )
 
     auth.login_manager.init_app(app)
@@ -63,5 +64,6 @@ def register(app: Flask) -> None:
         categories,
         preventive,
         statistics,
+        technical_notices,
     ):
         app.register_blueprint(module.bp)

@@ -81,6 +81,8 @@ def _source_info(case: dict) -> dict | None:
     link = None
     if src.get("type") == "followup" and "followups.show" in current_app.view_functions:
         link = url_for("followups.show", task_id=src["id"])
+    elif src.get("type") == "technical_notice" and "technical_notices.show" in current_app.view_functions:
+        link = url_for("technical_notices.show", notice_id=src["id"])
     return {**src, "kind": vocab.SOURCES.get(src.get("type"), src.get("type")), "link": link}
 
 

@@ -19,6 +19,7 @@
 - ``notes.py``            notes and attachments on a case (photos, written confirmations, faxes), checked and kept
 - ``reassign.py``         a person's open work on the cases and its hand-over when they are disabled
 - ``idle.py``             company time limits of the steps with no clock in the regulation (报价、定价、顾客确认、副总审批、电话指导)
+- ``from_notice.py``     the cases a 技术通报 creates: one per affected product, free, at dispatch with the notice's due date
 - ``quotation.py``        the printable 报价单 of a paid service (5.2.3—5.2.5, 6.2.4): an A4 PDF
 - ``penalties.py``        the penalty register over the stored cases, the bulk ruling of proposals, issuing a month
 - ``expenses.py``         the expense claim's lines (6.2.7): amounts as typed, date, category, receipts; the audit (6.2.8, 7.4)

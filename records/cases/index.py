@@ -19,7 +19,7 @@ from records.fines.proposals import pending
 
 from .deadlines import open_deadlines
 from .flow import TRANSITIONS, guard_ok, technicians
-from .vocab import TABLE
+from .vocab import TABLE, is_campaign
 
 # the phone's digits too, so that a number typed with other separators is found (6.1.1)
 SEARCHED = ("number", "customer_name", "product_serial", "product_label", "caller_name", "caller_phone",
@@ -51,6 +51,7 @@ def summarize(case: dict) -> dict:
         "duties": duties(case) if is_open or waiting else [],
         "fines_ruled": ruled, "fined": bool(ruled),
         "hay": "\n".join(str(case.get(k) or "") for k in SEARCHED).lower(),
+        "campaign": is_campaign(case),  # a 技术通报 campaign's case: the statistics never count it
         **classification_fields(case),
     }
 
@@ -64,7 +65,7 @@ def classification_fields(case: dict) -> dict:
             "repeat": bool(final and got.get("repeat_fault")), "classified": final}
 
 
-CASES = TableIndex(TABLE, summarize, version="cases-5",
+CASES = TableIndex(TABLE, summarize, version="cases-6",
                    order=lambda r: (r["received_at"], r["id"]),
                    fields=("type", "state", "outcome", "customer_id", "product_id", "received_by", "technicians",
                            "live", "fined"))

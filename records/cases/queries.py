@@ -126,7 +126,7 @@ def search(store: Store, now: datetime, *, q: str = "", type: str = "", state: s
 
     The filters of the 9.3 statistics' drill-down: ``model`` (the product's model), the final
     classification's ``fault`` / ``cause`` category, ``repeat`` (重复故障), ``unclassified`` (no
-    final classification), ``counted`` (neither cancelled nor merged: the cases statistics count)
+    final classification), ``counted`` (neither cancelled nor merged nor a 技术通报 campaign's: the cases statistics count)
     and ``ids`` (exactly these cases)."""
     words = search_words(q)
     product = (product or "").strip().lower()
@@ -136,8 +136,8 @@ def search(store: Store, now: datetime, *, q: str = "", type: str = "", state: s
                                     technicians=technician)
     if ids is not None:
         rows = [r for r in rows if r["id"] in ids]
-    if counted:
-        rows = [r for r in rows if r["outcome"] not in VOID_OUTCOMES]
+    if counted:  # as the 9.3 statistics count: no cancelled or merged case, no 技术通报 campaign's case
+        rows = [r for r in rows if r["outcome"] not in VOID_OUTCOMES and not r.get("campaign")]
     if model:
         units = {p["id"] for p in store.scan(PRODUCTS) if p.get("model") == model}
         rows = [r for r in rows if r["product_id"] in units]

@@ -21,6 +21,7 @@ from records.calendar.periods import Period, add_months, quarter_label
 from records.calendar.workdays import WorkCalendar, now_local, to_local
 from records.cases.vocab import DEADLINE_LABELS
 from records.core.store import Store
+from records.technical_notices.selection import covered_serials
 
 from . import statistics_rows
 from .charts import pareto_svg, trend_svg
@@ -89,6 +90,7 @@ class Data:
         self.live = self.index.live
         self.products = list(products)
         self.models = {p["id"]: p.get("model") or "" for p in self.products}
+        self.serials = {p["id"]: p.get("serial_no") or "" for p in self.products}
 
     def model(self, case: dict) -> str:
         return self.models.get(case.get("product_id"), "")
@@ -109,7 +111,8 @@ class Data:
 
     def faults(self, span: Span) -> list[dict]:
         """The faults received in ``span`` that match the filters."""
-        return [c for c in self.index.received_in(*bounds(span)) if c.get("type") == FAULT_TYPE and self.matches(c)]
+        return [c for c in self.index.received_in(*bounds(span))
+                if c.get("type") == FAULT_TYPE and not c.get("campaign") and self.matches(c)]
 
     def rework_candidates(self, span: Span, rework_days: int) -> list[dict]:
         """The live cases figures.reworks needs for ``span``: the faults received in it and the
@@ -227,9 +230,11 @@ def on_time(data: Data, span: Span, now: datetime) -> list[dict]:
 
 def compute(cases: Iterable[dict], products: Iterable[dict], period: Period | Span, now: datetime,
             filters: Filters = Filters(), names: dict[str, dict[str, str]] | None = None,
-            rework_days: int = policy.REWORK_DAYS) -> dict:
+            rework_days: int = policy.REWORK_DAYS, covered: dict[str, list[str]] | None = None) -> dict:
     """The 9.3 statistics of ``period`` (see the module's docstring). ``names``: {"fault" | "cause":
-    {code: name}} (categories.name_of); a code without a name shows as itself."""
+    {code: name}} (categories.name_of); a code without a name shows as itself. ``covered``: {serial:
+    [technical notice numbers]} (technical_notices.selection.covered_serials): the faults on those
+    products are marked (issue 18). A 技术通报 campaign's own cases are never faults."""
     span = span_of(period)
     names = names or {}
     data = Data(cases, products, filters)
@@ -253,6 +258,9 @@ def compute(cases: Iterable[dict], products: Iterable[dict], period: Period | Sp
     repeats = [c for c in faults if (final[c["id"]] or {}).get("repeat_fault")]
     rework_rows = [r for r in data.rework_rows(span, rework_days) if r["case_id"] in fault_ids]
     gaps = [c for c in faults if final[c["id"]] is None]
+    covered = covered or {}
+    noticed = [(c, data.serials.get(c.get("product_id"), "")) for c in faults]
+    noticed = [(c, serial) for c, serial in noticed if serial and serial in covered]
     return {
         "period": span.label, "start": span.start, "end": span.end, "filters": filters,
         "computed_at": to_local(now).isoformat(timespec="seconds"),
@@ -265,6 +273,9 @@ def compute(cases: Iterable[dict], products: Iterable[dict], period: Period | Sp
                          "repeat_of": list(final[c["id"]].get("repeat_of") or [])} for c in repeats],
         "reworks": _cell("rework", "返修", [r["case_id"] for r in rework_rows]), "rework_rows": rework_rows,
         "on_time": on_time(data, span, now),
+        "noticed": _cell("noticed", "技术通报覆盖的产品", [c["id"] for c, _ in noticed]),
+        "noticed_rows": [{"case_id": c["id"], "number": c.get("number", ""), "serial": serial,
+                          "notices": covered[serial]} for c, serial in sorted(noticed, key=lambda x: x[0]["id"])],
         "gaps": _cell("gaps", UNCLASSIFIED, [c["id"] for c in gaps]),
         "gap_rows": [{"case_id": c["id"], "number": c.get("number", ""), "received_at": c.get("received_at"),
                       "model": data.model(c) or NO_MODEL, "state": c.get("state"),
@@ -288,7 +299,8 @@ def trend_series(stats: dict) -> list[tuple[str, list[int]]]:
 def for_store(store: Store, period: Period | Span, now: datetime, filters: Filters = Filters()) -> dict:
     """``compute`` over the store's statistics rows (statistics_rows: per shard, reused)."""
     return compute(statistics_rows.cases(store), statistics_rows.products(store), period, now, filters,
-                   statistics_rows.names(store), statistics_rows.rework_days(store))
+                   statistics_rows.names(store), statistics_rows.rework_days(store),
+                   covered=covered_serials(store))
 
 
 def report_sections(store: Store, period: Period, cal: WorkCalendar, now: datetime | None = None) -> list[Section]:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from records import policy
 from records.calendar.workdays import parse_local, to_local
 from records.cases.vocab import TABLE as CASES
-from records.cases.vocab import is_live
+from records.cases.vocab import is_campaign, is_live
 from records.catalog import categories
 from records.catalog.products import TABLE as PRODUCTS
 from records.core.digest import ShardDigest
@@ -52,6 +52,7 @@ def slim(case: dict) -> dict:
         "id": case["id"], "number": case.get("number", ""), "type": case.get("type"), "state": case.get("state"),
         "outcome": case.get("outcome"), "customer_id": case.get("customer_id"), "product_id": case.get("product_id"),
         "received_at": case.get("received_at"), "received_day": local_day(case.get("received_at")),
+        "campaign": is_campaign(case),
         "classification": {k: got.get(k) for k in CLASSIFICATION_FIELDS} if isinstance(got, dict) else None,
         "deadlines": {k: _deadline(case, k, e) for k, e in (case.get("deadlines") or {}).items()
                       if isinstance(e, dict) and e.get("due")},
@@ -63,7 +64,7 @@ def slim(case: dict) -> dict:
 
 def _product(product: dict) -> dict:
     return {"id": product["id"], "model": product.get("model") or "", "customer_id": product.get("customer_id"),
-            "delivery_date": product.get("delivery_date") or ""}
+            "delivery_date": product.get("delivery_date") or "", "serial_no": product.get("serial_no") or ""}
 
 
 def received_day(case: dict) -> str:
@@ -107,8 +108,8 @@ class Indexed:
         return self._repairs[bisect_left(self._completed, first):bisect_right(self._completed, last)]
 
 
-CASE_ROWS = ShardDigest(CASES, slim, version="stats-2", combine=Indexed)
-PRODUCT_ROWS = ShardDigest(PRODUCTS, _product, version="stats-products-1")
+CASE_ROWS = ShardDigest(CASES, slim, version="stats-3", combine=Indexed)
+PRODUCT_ROWS = ShardDigest(PRODUCTS, _product, version="stats-products-2")
 
 
 def cases(store: Store) -> Indexed:
