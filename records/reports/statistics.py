@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from records import policy
 from records.calendar.periods import Period, add_months, quarter_label
 from records.calendar.workdays import WorkCalendar, now_local, to_local
-from records.cases.vocab import DEADLINE_LABELS
+from records.cases.vocab import DEADLINE_LABELS, is_campaign
 from records.core.store import Store
 from records.technical_notices.selection import covered_serials
 
@@ -112,7 +112,7 @@ class Data:
     def faults(self, span: Span) -> list[dict]:
         """The faults received in ``span`` that match the filters."""
         return [c for c in self.index.received_in(*bounds(span))
-                if c.get("type") == FAULT_TYPE and not c.get("campaign") and self.matches(c)]
+                if c.get("type") == FAULT_TYPE and not (c.get("campaign") or is_campaign(c)) and self.matches(c)]
 
     def rework_candidates(self, span: Span, rework_days: int) -> list[dict]:
         """The live cases figures.reworks needs for ``span``: the faults received in it and the
