@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
         product_import,
         products,
         reports,
+        returns,
         service_forms,
     )
 
@@ -55,5 +56,6 @@ def register(app: Flask) -> None:
         fines,
         archive,
         case_report,
+        returns,
     ):
         app.register_blueprint(module.bp)

@@ -29,6 +29,7 @@ NAV = [
     NavItem("查询案例", "lookup.index"),
     NavItem("服务案例", "cases.index", roles.CASE_READERS),
     NavItem("跟踪回访", "followups.index", roles.FOLLOWUP_ROLES),
+    NavItem("退回物料", "returns.index", roles.TQ_ROLES),
     NavItem("考核", "reports.index", ASSESSMENT_ROLES),
     NavItem("处罚台账", "fines.index", ALL_FINES_READERS),
     NavItem("顾客单位", "customers.index"),

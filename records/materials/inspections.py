@@ -19,7 +19,7 @@ from datetime import datetime
 
 from records.calendar.workdays import iso_local
 from records.catalog import categories
-from records.core.errors import DomainError
+from records.core.errors import DomainError, StaleRecord
 from records.core.store import Store
 from records.core.transaction import Transaction
 
@@ -52,10 +52,13 @@ def _text(data: dict, field: str, label: str, required: bool, max_len: int = MAX
     return value
 
 
-def record_tx(tx: Transaction, inspection_id: int, data: dict, by: str, now: datetime) -> dict:
+def record_tx(tx: Transaction, inspection_id: int, data: dict, by: str, now: datetime,
+              expect_rev: int | None = None) -> dict:
     """待检验 → 已检验: the result, the failure cause (text) and its cause category (the one list,
     records.catalog.categories), the part's serial if it has one."""
     doc = tx.require(TABLE, inspection_id)
+    if expect_rev is not None and int(expect_rev) != doc["_rev"]:
+        raise StaleRecord(TABLE, inspection_id, int(expect_rev), doc["_rev"])
     if doc["state"] != "pending":
         raise InspectionError("该物料已检验，不能再次登记")
     result = data.get("result")

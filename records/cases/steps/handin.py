@@ -20,6 +20,7 @@ from datetime import datetime
 from records.calendar import time_limits as dl
 from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.catalog import categories
+from records.core.errors import StaleRecord
 from records.core.transaction import Transaction
 from records.materials import returns as returned
 from records.notifications.inbox import Notice
@@ -89,7 +90,7 @@ def receive_tx(tx: Transaction, cal: WorkCalendar, case_id: int, user: dict, dat
         raise NotPermitted("只有技质部可以接收返回物料")
     case = tx.require(TABLE, case_id)
     if data.get("expect_rev") not in (None, "") and int(data["expect_rev"]) != case["_rev"]:
-        raise CaseError("该案例已被他人更新，请刷新页面后重试")
+        raise StaleRecord(TABLE, case_id, int(data["expect_rev"]), case["_rev"])
     lines = case.get("returned_materials") or []
     if case.get("state") != "awaiting_confirmation" or not returned.pending(lines):
         raise CaseError("该案例没有待接收的返回物料")
