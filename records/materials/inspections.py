@@ -54,7 +54,7 @@ def _text(data: dict, field: str, label: str, required: bool, max_len: int = MAX
 
 def record_tx(tx: Transaction, inspection_id: int, data: dict, by: str, now: datetime,
               expect_rev: int | None = None) -> dict:
-    """待检验 → 已检验: the result, the failure cause (text) and its cause category (the one list,
+    """3.1: 待检验 → 已检验: the result, the failure cause (text) and its cause category (the one list,
     records.catalog.categories), the part's serial if it has one."""
     doc = tx.require(TABLE, inspection_id)
     if expect_rev is not None and int(expect_rev) != doc["_rev"]:

@@ -62,7 +62,7 @@ def back_to_store(tx: Transaction, *, case_id: int, line: dict, by: str, now: da
 
 def receive_tx(tx: Transaction, *, case_id: int, case_number: str, lines: list[dict], notes: list[str] | None,
                by: str, at: datetime, now: datetime) -> list[dict]:
-    """Receive every line not yet received: returns the new lines (the caller stores them on the
+    """技质部 receives the returned materials (3.1 「返回品的检验」, 6.2.7): every line not yet received; returns the new lines (the caller stores them on the
     case). ``notes`` (one per line, may be shorter) is 技质部's remark on each; ``at`` the time
     the materials were handed over."""
     notes = list(notes or [])

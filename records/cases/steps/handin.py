@@ -145,7 +145,7 @@ def post_consumption(tx: Transaction, case: dict, by: str) -> list[dict]:
 
 
 def inspection_cause_tx(tx: Transaction, inspection: dict, by: str, now: datetime) -> dict | None:
-    """The case's cause from a finished inspection, when the case was already confirmed (6.2.8):
+    """3.1: the case's cause from a finished inspection, when the case was already confirmed (6.2.8):
     ``case["cause"]`` (and the cause category of its classification, if it has one), audited, in
     the timeline, and 技质部 (the case's owner and the managers) told. None when the case is not
     confirmed yet (the confirmation reads the inspection itself)."""
