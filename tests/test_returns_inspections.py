@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from records.catalog import categories
 from records.cases.steps import handin
+from records.catalog import categories
 from records.core.errors import DomainError, StaleRecord
 from records.materials import inspections, returns
 from tests.fixtures.calendar import at
