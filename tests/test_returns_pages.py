@@ -62,6 +62,7 @@ def test_receive_then_inspect_through_the_pages(client, auth, store, reported):
     page = html(client.get("/returns/"))
     assert 'id="waiting"' in page and c["number"] in page and "保险管 × 2（未使用）" in page
     assert "返回物料待接收（2 项）" in html(client.get("/cases/my"))
+    assert "尚未交齐：返回物料待技质部接收" in html(client.get(f"/cases/{c['id']}"))
     form = html(client.get(f"/returns/case/{c['id']}"))
     assert "待交齐：返回物料（技质部接收）" in form
     returned_at = parse_local(c["onsite"]["returned_at"])
@@ -75,6 +76,8 @@ def test_receive_then_inspect_through_the_pages(client, auth, store, reported):
     c = store.get("cases", c["id"])
     assert handin.handed_in(c) and c["deadlines"]["confirm"]["start"] == c["report"]["reported_at"]
     assert "书面汇报已交齐" in html(client.get(ok.headers["Location"]))
+    shown = html(client.get(f"/cases/{c['id']}"))
+    assert "6.2.8 确认时限自此起算" in shown and "电源模块：已接收" in shown
     doc = inspections.for_case(store, c["id"])[0]
     assert "电源模块 待检验" in html(client.get("/cases/my"))
     assert "返回物料待接收" not in html(client.get("/cases/my"))
