@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
         notifications,
         product_import,
         products,
+        quarterly,
         reports,
         returns,
         service_forms,
@@ -56,6 +57,7 @@ def register(app: Flask) -> None:
         fines,
         archive,
         case_report,
+        quarterly,
         returns,
     ):
         app.register_blueprint(module.bp)
