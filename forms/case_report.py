@@ -7,7 +7,7 @@ Expense amounts are text: the domain reads 「1,860」, full-width digits and a 
 report form carries files (the receipts / 发票 of each line): ``MULTIPART``.
 """
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, FieldList, FormField, RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, FieldList, FormField, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
 from records import policy
@@ -38,12 +38,14 @@ class ExpenseLine(Row):
 
 
 class MaterialLine(Row):
+    code = StringField("备件编码（目录内备件）", validators=[Optional(), Length(max=40)])
     part = StringField("返回物料", validators=[Optional(), Length(max=100)])
     quantity = StringField("数量", validators=[Optional(), Length(max=10)])
     condition = SelectField("状态", choices=options([("", "—"), *CONDITIONS.items()]), validators=[Optional()])
 
 
 class ReplacedPartLine(Row):
+    code = HiddenField()  # the catalogue code of a part picked from the kit on the tablet form
     part = StringField("更换零部件", validators=[Optional(), Length(max=100)])
     quantity = StringField("更换数量", validators=[Optional(), Length(max=10)])
 
@@ -96,7 +98,8 @@ class ReportForm(ActionForm):
                          label=f"费用报销（金额可写 1,860、１８６０ 或 ¥1860；每行可附收据、发票最多 {MAX_RECEIPTS} 个，"
                                "PDF/JPEG/PNG）")
     returned_materials = FieldList(FormField(MaterialLine), min_entries=3, max_entries=30,
-                                   label="返回物料（含未使用和损坏品）")
+                                   label="返回物料（未使用的备件退回库房，拆下的损坏件交技质部检验；"
+                                         "技质部接收后书面汇报方算交齐，6.2.7）")
     receipt_no = text_field("收款收据号（有偿服务）", required=False, max_len=60, area=False)
     amount_collected = StringField("收款金额（元，有偿服务）", validators=[Optional(), Length(max=30)])
     submit = SubmitField("提交书面汇报")

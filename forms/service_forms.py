@@ -40,6 +40,9 @@ class PartForm(Form):
     class Meta:
         csrf = False  # a sub-form: the outer form carries the token
 
+    # Picked from the technician's kit (records.materials.returns.kit_choices, set by the view);
+    # empty: a part not in the catalogue, named in free text.
+    code = SelectField("随身备件", choices=[], validate_choice=False, validators=[Optional()])
     name = StringField("零部件名称", validators=[Optional(), Length(max=60)])
     spec = StringField("型号/规格", validators=[Optional(), Length(max=40)])
     qty = IntegerField("数量", validators=[Optional(), NumberRange(1, 9999, "数量必须是 1–9999 的整数")])
@@ -86,10 +89,22 @@ class TabletForm(Form):
             self.amount.errors = list(self.amount.errors) + ["有偿服务请填写收费金额"]
             ok = False
         for sub in self.parts:
-            if sub.form.name.data and not sub.form.qty.data:
-                sub.form.qty.errors = list(sub.form.qty.errors) + [f"请填写 {sub.form.name.data} 的数量"]
+            known = {c.value if hasattr(c, "value") else c[0] for c in sub.form.code.choices or ()}
+            if sub.form.code.data and sub.form.code.data not in known:
+                sub.form.code.errors = list(sub.form.code.errors) + ["该备件不在您的随身备件中，请重新选择或直接填写名称"]
+                ok = False
+            named = sub.form.name.data or sub.form.code.data
+            if named and not sub.form.qty.data:
+                sub.form.qty.errors = list(sub.form.qty.errors) + [f"请填写 {named} 的数量"]
                 ok = False
         return ok
+
+    def set_kit(self, choices: list[tuple[str, str]], names: dict[str, str]) -> None:
+        """The technician's kit for each part row (``records.materials.returns.kit_choices``): a
+        part picked from it is named as the catalogue names it."""
+        self._kit_names = dict(names)
+        for sub in self.parts:
+            sub.form.code.choices = options([("", "— 目录外（填写名称）—"), *choices])
 
     def start_from(self, pre: dict) -> None:
         """Start, where empty, from what the on-site steps recorded (arrival, completion, work done)
@@ -111,9 +126,12 @@ class TabletForm(Form):
         parts = []
         for sub in self.parts:
             p = sub.form
-            if (p.name.data or "").strip():
-                parts.append({"name": p.name.data.strip(), "spec": (p.spec.data or "").strip(),
-                              "qty": p.qty.data, "note": (p.note.data or "").strip()})
+            code = (p.code.data or "").strip()
+            name = (p.name.data or "").strip() or getattr(self, "_kit_names", {}).get(code, "")
+            if name:
+                part = {"name": name, "spec": (p.spec.data or "").strip(), "qty": p.qty.data,
+                        "note": (p.note.data or "").strip()}
+                parts.append({"code": code, **part} if code else part)
         fmt = "%Y-%m-%d %H:%M"
         return {
             "arrived_at": self.arrived_at.data.strftime(fmt),

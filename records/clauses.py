@@ -12,6 +12,7 @@ from __future__ import annotations
 
 CLAUSES: dict[str, tuple[str, ...]] = {
     "3.1": ("users.roles.is_tq", "cases.steps.decision.decide", "cases.steps.report.confirm",
+            "materials.returns.receive_tx", "materials.inspections.record_tx", "cases.steps.handin.inspection_cause_tx",
             "planned: materials"),
     "3.2": ("cases.steps.quote.customer_response",),
     "5.1.1.1": ("cases.steps.decision.check_solution", "cases.steps.decision.decide"),
@@ -49,6 +50,7 @@ CLAUSES: dict[str, tuple[str, ...]] = {
               "service_forms.uploads.match_form_no",
               "cases.onsite_record.path_of", "service_forms.consistency.time_problem"),
     "6.2.7": ("policy.REPORT", "calendar.time_limits.report_deadline", "cases.steps.report.report",
+              "cases.steps.handin.missing", "cases.steps.handin.hand_in", "cases.steps.handin.receive_tx",
               "planned: materials"),
     "6.2.8": ("policy.CONFIRM", "policy.FINE_CONFIRM_LATE_PER_DAY", "calendar.time_limits.confirm_deadline",
               "cases.steps.report.confirm", "fines.proposals.confirm_late_proposal", "fines.rulings.gm_rule",

@@ -174,10 +174,17 @@ def onsite_to_close(as_user, url: str, sign: str = "scan"):
     box.get_by_label("数量 1", exact=True).fill("1")
     box.get_by_label("状态 1").select_option(label="损坏品")
     submit(page, "report", "提交书面汇报")
-    expect(page.locator("#deadlines tr[data-deadline='confirm']")).to_contain_text("6.2.8")
+    # 6.2.7 hand-in (GLOSSARY): the faulty part waits for 技质部's receipt; 6.2.8 has not started
+    expect(page.locator("#handin")).to_contain_text("尚未交齐")
+    expect(page.locator("#deadlines tr[data-deadline='confirm']")).to_have_count(0)
     expect(page.locator("#report-evaluation")).to_contain_text("基本满意")
 
-    page = as_user("manager", url)
+    page = as_user("manager", url.replace("/cases/", "/returns/case/"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="确认接收").click()
+    expect(page.locator("#handin-status")).to_contain_text("书面汇报已交齐")
+    page.goto(url)
+    expect(page.locator("#deadlines tr[data-deadline='confirm']")).to_contain_text("6.2.8")
     review = page.locator("#confirm-review")  # what 技质部 confirms (6.2.8): the form and the evaluation
     expect(review).to_contain_text("主板电源管理芯片老化损坏" if sign == "tablet" else "电源模块过流保护元件损坏")
     expect(review.locator("#confirm-evaluation td[data-aspect='timeliness']")).to_have_text("基本满意")
@@ -224,7 +231,7 @@ def test_in_warranty_onsite_repair_from_intake_to_close(page, live_server, data)
 
     page = onsite_to_close(as_user, url)
     timeline = page.locator("#timeline li")
-    expect(timeline).to_have_count(9)
+    expect(timeline).to_have_count(10)  # the returned materials received (6.2.7) among the steps
     case = live_server.store.find("cases")[0]
     assert case["state"] == "closed" and case["outcome"] == "completed"
     assert case["audit"]["lines"] == [{"date": datetime.now(TZ).date().isoformat(), "category": "transport",

@@ -140,7 +140,7 @@ def test_in_warranty_path_deadlines(cal, act, onsite_free_until):
     assert not c["fines"] and case_deadlines.open_deadlines(c) == []
     labels = [t["action"] for t in c["timeline"]]
     assert labels == ["intake", "decide", "dispatch", "arrive", "complete", "approve_return",
-                      "record_return", "report", "confirm"]
+                      "record_return", "report", "receive_materials", "confirm"]
     assert all(t["by"] and t["at"] for t in c["timeline"])
 
 
@@ -508,7 +508,7 @@ def test_report_is_refused_until_a_signed_form_is_archived(db, act, onsite_free_
 
 
 def test_report_stores_the_filled_form_and_the_evaluation(onsite_free_until):
-    c = onsite_free_until("awaiting_confirmation")
+    c = onsite_free_until("awaiting_receipt")  # the report itself (6.2.7)
     f = c["report"]["service_form"]
     assert f == {"arrived_at": "2026-12-01T09:30:00+08:00", "completed_at": "2026-12-02T10:30:00+08:00",
                  "fault_found": "电源模块无输出", "cause": "过流保护元件损坏", "work_done": "更换电源模块，全面检测正常",

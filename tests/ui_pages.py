@@ -35,6 +35,8 @@ _MENU = [  # the menu entries of 技质部 and the technician (views/nav.py)
 PAGES: list[tuple[str, str, object]] = [
     *[(name, "tq_engineer", url) for name, url in _MENU],
     ("跟踪回访", "tq_engineer", "/followups/"),
+    ("退回物料", "tq_engineer", "/returns/"),
+    ("接收返回物料", "tq_engineer", lambda s: f"/returns/case/{s.case_id}"),
     ("工作日历", "tq_manager", "/calendar/"),
     ("首页（经理）", "tq_manager", "/"),
     ("服务案例（经理）", "tq_manager", "/cases/"),

@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
         products,
         quarterly,
         reports,
+        returns,
         service_forms,
         statistics,
         technical_notices,
@@ -65,5 +66,6 @@ def register(app: Flask) -> None:
         preventive,
         statistics,
         technical_notices,
+        returns,
     ):
         app.register_blueprint(module.bp)

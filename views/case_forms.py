@@ -207,7 +207,8 @@ def _report_defaults(case: dict) -> dict:
         "remarks": pre["remarks"],
     }
     if pre["parts"]:
-        data["parts"] = [{"part": p["part"], "quantity": str(p["quantity"])} for p in pre["parts"]]
+        data["parts"] = [{"part": p["part"], "quantity": str(p["quantity"]), "code": p.get("part_code") or ""}
+                         for p in pre["parts"]]
     for key in vocab.ASPECTS:
         data[key] = pre["ratings"].get(key)
     return data

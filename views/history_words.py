@@ -76,8 +76,11 @@ FIELDS = {
     "repeat_of": "重复于", "final": "最终分类", "entries": "类别", "retired": "已停用", "root_cause": "根本原因",
     "owner": "负责人", "evidence": "完成证据", "verification": "有效性验证",
     "submitted_at": "提交证据时间", "history": "办理记录", "flagged_due": "逾期已提醒",
+    # the returned materials and the 6.2.7 hand-in (issue 16)
+    "handin": "书面汇报交齐（6.2.7）", "part_code": "备件编码",
 }
-HIDDEN_FIELDS = frozenset({"id", "product_id", "case_id", "caller_phone_digits", "sha256", "key", "notified", "action", "kind_of"})
+HIDDEN_FIELDS = frozenset({"id", "product_id", "case_id", "caller_phone_digits", "sha256", "key", "notified", "action", "kind_of",
+                           "inspection_id"})
 USER_FIELDS = frozenset({"received_by", "recorded_by", "handed_over_by", "supervisor", "tq_owner", "reply_assignee",
                          "decided_by", "issued_by", "return_approved_by", "returned_by", "reported_by", "confirmed_by",
                          "sent_by", "by", "assignee", "called_by", "priced_by", "recorded", "person", "technicians",
@@ -93,6 +96,7 @@ ACTIONS = {
     "login_failed": "登录失败", "login_refused": "拒绝登录", "password_set": "设置密码",
     "password_change_failed": "修改密码失败", "deadlines_recomputed": "重新计算期限",
     "fine_proposed": "提出处罚建议", "service_form_archived": "技术服务单归档",
+    "receive_materials": "接收返回物料", "inspection_cause": "检验确定故障原因",
 }
 ACTORS = {"cron": "系统（定时任务）", "test": "系统", "system": "系统"}
 

@@ -38,6 +38,7 @@ NAV = [
     NavItem("服务案例", "cases.index", roles.CASE_READERS),
     NavItem("跟踪回访", "followups.index", roles.FOLLOWUP_ROLES),
     NavItem("技术通报", "technical_notices.index", (*roles.TQ_ROLES, "sales", "vp", "gm"), group=QUALITY_MENU),
+    NavItem("退回物料", "returns.index", roles.TQ_ROLES, group=MATERIALS_MENU),
     NavItem("考核", "reports.index", ASSESSMENT_ROLES, group=QUALITY_MENU),
     NavItem("预防措施", "preventive.index", PREVENTIVE_READERS, group=QUALITY_MENU),  # 9.3; owners: 我的待办
     NavItem("处罚台账", "fines.index", ALL_FINES_READERS),

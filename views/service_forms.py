@@ -21,6 +21,7 @@ from records.cases.flow import may_read
 from records.cases.vocab import TABLE as CASES
 from records.core import signing, uploads
 from records.core.errors import DomainError, RecordNotFound
+from records.materials import returns as returned
 from records.service_forms import archive as form_archive
 from records.service_forms import document as form_document
 from records.service_forms import fields as form_fields
@@ -123,6 +124,14 @@ def upload(case_id: int):
     return render_template("service_forms/upload.html", case=case, form=form, form_no=form_no, versions=versions)
 
 
+def _kit(username: str) -> list[tuple[str, str, float]]:
+    """The technician's kit as (code, name, qty).
+
+    INTEGRATE(STOCK): ``records.materials.stock.kit(store(), username)`` (not on main yet), as
+    (code, name, qty) triples; until it lands the kit is empty and every part is free text."""
+    return []
+
+
 @bp.route("/case/<int:case_id>/tablet", methods=["GET", "POST"])
 @login_required
 def tablet(case_id: int):
@@ -133,6 +142,8 @@ def tablet(case_id: int):
     form = TabletForm()
     pairs, default_signer = form_document.technician_signers(store(), case, current_user.username)
     form.technician_signer.choices = options(([] if default_signer else [("", "— 请选择签字的技术人员 —")]) + pairs)
+    kit = _kit(current_user.username)  # parts used are picked from the kit; free text for the rest
+    form.set_kit(returned.kit_choices(kit), returned.kit_names(kit))
     if request.method == "GET":
         form.technician_signer.data = default_signer
         pre = onsite_record.tablet_prefill(case)

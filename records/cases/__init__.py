@@ -27,7 +27,7 @@
 - ``classification.py``   the fault's classification for 9.3: provisional at the decision, final at the close, corrected after
 - ``steps/``              one handler per transition, by section of the regulation:
   ``intake.py`` (6.1.3, 6.2.1), ``unknown.py`` (待核实, 6.2.2), ``decision.py`` (6.2.2, 6.2.3), ``quote.py`` (5.2.3—5.2.5, 6.2.4),
-  ``onsite.py`` (6.2.5, 6.2.6, 5.1.1.3), ``report.py`` (6.2.7, 6.2.8), ``fine_decisions.py``
+  ``onsite.py`` (6.2.5, 6.2.6, 5.1.1.3), ``report.py`` (6.2.7, 6.2.8), ``handin.py`` (the 6.2.7 hand-in), ``fine_decisions.py``
   (6.1.5, 6.2.8, 6.2.9), ``conduct.py`` (7.4: a 交际应酬 approval asked and given), ``corrections.py`` and
   ``closure.py`` (correct, cancel, merge, restore: no clause)
 """

@@ -69,7 +69,7 @@ from records.fines.proposals import is_running, pending, rulable
 from records.users.roles import CASE_READERS, TQ_ROLES
 
 from .conduct import approvers, pending_approvers
-from .vocab import CANCELLED, STATES, is_live
+from .vocab import CANCELLED, NOT_HANDED_IN, STATES, is_live
 
 TQ = tuple(TQ_ROLES)
 ANY_STATE = frozenset(STATES)
@@ -164,6 +164,7 @@ VERIFIED = Guard(lambda c: not c.get("unverified"),
                  "顾客单位或产品编号待核实：请技质部先核实（关联已有或新建顾客单位、产品），再确定解决方案（6.2.2）")
 APPROVAL_PENDING = Guard(lambda c: bool(pending_approvers(c)), "没有待审批的交际应酬申请（7.4）")
 CLASSIFIABLE = Guard(lambda c: c.get("outcome") in ("completed", "guidance_solved", "refused"), "只有因故障结案的案例需要故障分类")
+HANDED_IN = Guard(lambda c: "confirm" in (c.get("deadlines") or {}), NOT_HANDED_IN)  # 6.2.7 hand-in: steps.handin
 UNVERIFIED_LEFT = Guard(lambda c: bool(c.get("unverified")), "该案例没有待核实的顾客单位或产品")
 
 
@@ -237,7 +238,7 @@ TRANSITIONS: dict[str, Transition] = {
                         ("@technician",), notify=TQ_OWNER),
     "report": _t("书面汇报（6.2.7）", "6.2.7", {"awaiting_report"}, {"awaiting_confirmation"}, ("@technician",),
                  notify=(Notify(("@tq_owner", "tq_manager")),)),
-    "confirm": _t("确认及费用审核（6.2.8）", "6.2.8", {"awaiting_confirmation"}, {"closed"}, TQ,
+    "confirm": _t("确认及费用审核（6.2.8）", "6.2.8", {"awaiting_confirmation"}, {"closed"}, TQ, guard=HANDED_IN,
                   notify=(Notify(("@technicians",)),)),
     "request_approval": _t("申请交际应酬事先同意（7.4）", "7.4", SENT_STATES, None, ("@technician",), todo=False,
                            extra=True, notify=(Notify(("@approver",)),)),

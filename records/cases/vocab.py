@@ -38,6 +38,9 @@ def is_campaign(case: dict) -> bool:
 SOURCE_TABLES = {"followup": ("followups", "回访任务"),  # kind → (table, what its records are called)
                  "technical_notice": ("technical_notices", "技术通报")}  # records/cases/from_notice.py
 CONDITIONS = {"unused": "未使用", "damaged": "损坏品"}
+# 6.2.7 hand-in (GLOSSARY): the confirmation waits until everything is in (records.cases.steps.handin)
+NOT_HANDED_IN = ("书面汇报尚未交齐（返回物料待技质部接收，或有偿服务的收款收据、款项未交）："
+                 "交齐后 6.2.8 确认时限起算，方可确认")
 STATES = {
     "awaiting_reply": "待答复咨询",
     "awaiting_decision": "待确定解决方案",

@@ -78,8 +78,9 @@ def signed_record(fields: dict) -> dict:
     parts = []
     for p in fields.get("parts") or []:
         name = " ".join(x for x in (str(p.get("name") or "").strip(), str(p.get("spec") or "").strip()) if x)
-        if name:
-            parts.append({"part": name, "quantity": p.get("qty") or ""})
+        if name:  # a part picked from the kit keeps its catalogue code (consumption at 6.2.8)
+            code = str(p.get("code") or "").strip()
+            parts.append({"part": name, "quantity": p.get("qty") or "", **({"part_code": code} if code else {})})
     charge = fields.get("charge") if fields.get("charge") in CHARGES else ""
     return {
         "arrived_at": _time(fields.get("arrived_at")), "completed_at": _time(fields.get("completed_at")),

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from records.calendar import time_limits as dl
 from records.calendar.time_limits import Deadline
 from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.catalog.customers import TABLE as CUSTOMERS
@@ -16,9 +15,10 @@ from .. import classification, onsite_record
 from .. import expenses as claim
 from .. import input as checked
 from ..conduct import approvals, checklist, contact_is_new
-from ..deadlines import meet, responsible, set_deadline
+from ..deadlines import meet, responsible
 from ..flow import collects_fee, log
 from ..vocab import ASPECTS, CHARGES, CONDITIONS, MAX_REPORT_PARTS, RATINGS, CaseError
+from .handin import hand_in, missing_text, post_consumption
 
 FORM_NOT_ARCHIVED = ("尚未归档签字的《技术服务单》：请先上传顾客签字或盖章的纸质表单扫描件，或在平板上现场签署，"
                      "归档后再提交书面汇报（6.2.7：《技术服务单》随书面汇报交技质部）")
@@ -35,7 +35,9 @@ def service_form_fields(case: dict, data: dict, now: datetime) -> dict:
     parts = []
     for row in checked.lines(data, "parts"):
         name = checked.row_text(row, "part", "更换零部件名称", "parts")
-        parts.append({"part": name, "quantity": checked.quantity(row.get("quantity"), f"更换零部件 {name} ", "parts")})
+        part = {"part": name, "quantity": checked.quantity(row.get("quantity"), f"更换零部件 {name} ", "parts")}
+        code = str(row.get("code") or "").strip()[:40]
+        parts.append({**part, "part_code": code} if code else part)  # picked from the kit (tablet form)
     if len(parts) > MAX_REPORT_PARTS:
         raise CaseError(f"更换零部件最多 {MAX_REPORT_PARTS} 项", "parts")
     charge = data.get("charge")
@@ -75,7 +77,7 @@ def report(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
     conduct = checklist(data)
     received = parse_local(case.get("received_at"))
     lines = claim.claim_lines(data.get("expenses") or [], today=now.date(), earliest=received.date() if received else None)
-    materials = []
+    materials, codes = [], []
     for row in checked.lines(data, "returned_materials"):
         part = checked.row_text(row, "part", "返回物料名称", "returned_materials")
         qty = checked.quantity(row.get("quantity"), f"返回物料 {part} ", "returned_materials")
@@ -83,6 +85,7 @@ def report(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
         if cond not in CONDITIONS:
             raise CaseError(f"请选择返回物料 {part} 是未使用还是损坏品", "returned_materials")
         materials.append({"part": part, "quantity": qty, "condition": cond})
+        codes.append(str(row.get("code") or "").strip()[:40] or None)
     collect = collects_fee(case)
     receipt = checked.text(data, "receipt_no", "收款收据号", required=collect, max_len=60)
     amount = claim.money(data, "amount_collected", "收款金额", required=collect)
@@ -93,14 +96,17 @@ def report(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
                       "path": onsite_record.TABLET if signed else onsite_record.PAPER, "differences": diffs,
                       "conduct": conduct, "expenses": expenses, "returned_materials": materials,
                       "receipt_no": receipt, "amount_collected": amount, "reported_by": by, "reported_at": iso_local(now)}
-    meet(case, "report", now)
-    set_deadline(case, "confirm", dl.confirm_deadline(cal, now), case.get("tq_owner"))
+    # 3.1, 6.2.7: what comes back waits for 技质部's receipt (records.materials.returns)
+    case["returned_materials"] = [{"part_code": code, **m, "received_at": None, "received_by": None, "outcome": None,
+                                   "inspection_id": None, "note": ""} for m, code in zip(materials, codes)]
     case["state"] = "awaiting_confirmation"
+    handed = hand_in(case, cal, now, by)  # 6.2.7 hand-in: at once when nothing waits (GLOSSARY)
     social = sum(1 for e in expenses if e["category"] == claim.ENTERTAINMENT)
     log(case, by, now, "report",
          f"书面汇报（技术服务单第 {latest['version']} 版），顾客总体评价：{RATINGS[filled['ratings']['overall']]}，"
          f"报销 {claim.total(expenses):.2f} 元" + (f"（含交际应酬 {social} 项，7.4）" if social else "")
-         + f"，返回物料 {len(materials)} 项")
+         + f"，返回物料 {len(materials)} 项"
+         + ("" if handed else f"；待交齐：{missing_text(case)}（交齐后 6.2.8 确认时限起算）"))
 
 
 def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
@@ -134,6 +140,7 @@ def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalend
     confirm_late_proposal(case, cal, Deadline.from_dict(entry), now, responsible(case, "confirm"), now, by=by,
                           final=True)
     meet(case, "confirm", now)
+    shortfalls = post_consumption(tx, case, by)  # the parts used, from the technician's kit (stock discrepancies)
     case["state"], case["outcome"] = "closed", "completed"
     text = f"确认服务质量，费用核准 {case['audit']['approved_total']:.2f} 元"
     refused = sum(1 for x in lines if x.get("rule"))
@@ -144,6 +151,8 @@ def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalend
         text += f"（超额核准 {over} 项）"
     if added:
         text += f"，顾客联系人 {added['name']} 已加入顾客单位联系人（7.3）"
+    if shortfalls:
+        text += f"，备件消耗 {len(shortfalls)} 项与随身备件不符（已记为库存差异）"
     text += "，结案"
     if find(case, CONFIRM_LATE) is not None:
         text += f"（逾期；{PROPOSED_TEXT}）"  # who and how much: the fine's readers only (GLOSSARY 处罚)
