@@ -160,8 +160,7 @@ LIVE = Guard(is_live, "该案例已作废或已合并，不能更正")
 NOT_ARRIVED = Guard(lambda c: not arrived(c), "技术人员已到达现场，不能作废或合并；请按流程办结")
 IS_CANCELLED = Guard(lambda c: c.get("outcome") == CANCELLED, "只有已作废的案例可以恢复")
 EARLY_TQ = ("tq_manager", "@tq_before_decision")  # 技质部 before the decision, 技质部经理 after
-VERIFIED = Guard(lambda c: not c.get("unverified"),
-                 "顾客单位或产品编号待核实：请技质部先核实（关联已有或新建顾客单位、产品），再确定解决方案（6.2.2）")
+VERIFIED = Guard(lambda c: not c.get("unverified"), "顾客单位或产品编号待核实：请技质部先核实（关联已有或新建顾客单位、产品），再确定解决方案（6.2.2）")
 APPROVAL_PENDING = Guard(lambda c: bool(pending_approvers(c)), "没有待审批的交际应酬申请（7.4）")
 CLASSIFIABLE = Guard(lambda c: c.get("outcome") in ("completed", "guidance_solved", "refused"), "只有因故障结案的案例需要故障分类")
 HANDED_IN = Guard(lambda c: "confirm" in (c.get("deadlines") or {}), NOT_HANDED_IN)  # 6.2.7 hand-in: steps.handin
