@@ -73,6 +73,10 @@ PAGES: list[tuple[str, str, object]] = [
     ("公司参数", "admin", "/admin/parameters"),
     ("公司参数（邮件重试）", "admin", "/admin/parameters/mail_max_attempts"),
     ("公司参数（财务部）", "finance", "/admin/parameters"),
+    # issue 17: 外部损失成本 (9.4)
+    ("外部损失成本（财务部）", "finance", "/costs/"),
+    ("外部损失成本（工程师）", "tq_engineer", "/costs/?quarter=2026Q4"),
+    ("案例成本", "tq_engineer", lambda s: f"/costs/cases/{s.case_id}"),
 ]
 
 

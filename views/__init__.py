@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
         case_notes,
         case_report,
         cases,
+        costs,
         customers,
         exports,
         filters,
@@ -55,5 +56,6 @@ def register(app: Flask) -> None:
         fines,
         archive,
         case_report,
+        costs,
     ):
         app.register_blueprint(module.bp)

@@ -89,16 +89,22 @@ def _check(tx: Transaction, data: dict, today: date) -> dict:
     if day > today:
         raise EntryError("日期不能晚于今天", "date")
     case_id, customer_id = data.get("case_id") or None, data.get("customer_id") or None
+    number = str(data.get("case_number") or "").strip().upper()
+    if number:
+        found = next((c for c in tx.scan(CASES) if (c.get("number") or "").upper() == number), None)
+        if found is None:
+            raise EntryError(f"没有编号为 {number} 的案例", "case_number")
+        case_id = found["id"]
     if case_id:
         case = tx.get(CASES, int(case_id))
         if case is None:
-            raise EntryError(f"案例 #{case_id} 不存在", "case_id")
+            raise EntryError(f"案例 #{case_id} 不存在", "case_number")
         customer_id = case.get("customer_id") or customer_id
     elif customer_id:
         if tx.get(CUSTOMERS, int(customer_id)) is None:
             raise EntryError("顾客单位不存在", "customer_id")
     else:
-        raise EntryError("请关联一个案例或一个顾客单位", "case_id")
+        raise EntryError("请关联一个案例（填写案例编号）或一个顾客单位", "case_number")
     text = " ".join(str(data.get("description") or "").split())
     if not text:
         raise EntryError("请写明说明", "description")
