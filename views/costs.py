@@ -64,9 +64,15 @@ def _index(label: str, form: QuarterForm, entry_form=None, output_form=None, sta
     cases = {c.case_id: c for c in (*q.free, *q.free_approved, *q.paid)}
     return render_template("costs/index.html", form=form, q=q, sections=fc.sections(q), items=fe.ITEMS,
                            entry_form=entry_form, output_form=output_form, output=output, names=display_names(store()),
-                           cases=cases, kinds=cc.KINDS, percent=fc.percent, rate_label=LABOUR_RATE_LABEL,
+                           cases=cases, kinds=cc.KINDS, unrated=_unrated(cases.values()), percent=fc.percent,
+                           rate_label=LABOUR_RATE_LABEL,
                            numbers={c["id"]: c.get("number") for c in store().scan(CASES)},
                            customers={c["id"]: c["name"] for c in store().scan("customers")}), status
+
+
+def _unrated(costs) -> list[str]:
+    """The cases with a working day at a labour rate of 0 (公司参数 not set then): their labour counts 0."""
+    return [c.number for c in costs if any(not d.rate for d in c.labour_days)]
 
 
 @bp.get("/")
@@ -211,7 +217,7 @@ def case(case_id: int):
     doc = store().get(CASES, case_id) or abort(404)
     cost = cc.cost_of(store(), doc, calendar())
     return render_template("costs/case.html", case=doc, c=cost, categories=CATEGORIES, kinds=cc.KINDS,
-                           rate_label=LABOUR_RATE_LABEL, counted=cc.confirmed_on(doc),
+                           rate_label=LABOUR_RATE_LABEL, unrated=_unrated([cost]), counted=cc.confirmed_on(doc),
                            quarter=quarter_label(cc.confirmed_on(doc)) if cc.confirmed_on(doc) else None,
                            live=is_live(doc))
 
