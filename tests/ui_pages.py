@@ -67,6 +67,11 @@ PAGES: list[tuple[str, str, object]] = [
     ("技术人员季度考核", "tq_engineer", "/assessments/technicians/2026Q4/tech"),
     ("售后管理人员月度考核", "tq_manager", "/assessments/managers"),
     ("售后管理人员月度考核（个人）", "tq_manager", "/assessments/managers/2026-11/engineer"),
+    # issue 17: the quarterly report to the GM (9.2); report 1 is the draft of the last quarter (site_server)
+    ("季度报告", "tq_manager", "/quarterly/"),
+    ("季度报告草稿", "tq_manager", "/quarterly/1"),
+    ("季度报告（总经理）", "gm", "/quarterly/1"),
+    ("首页（总经理）", "gm", "/"),
     # issue 15: the admin's pages
     ("用户管理", "admin", "/admin/users"),
     ("停用用户（交接）", "admin", "/admin/users/2/disable"),
@@ -77,6 +82,17 @@ PAGES: list[tuple[str, str, object]] = [
     ("外部损失成本（财务部）", "finance", "/costs/"),
     ("外部损失成本（工程师）", "tq_engineer", "/costs/?quarter=2026Q4"),
     ("案例成本", "tq_engineer", lambda s: f"/costs/cases/{s.case_id}"),
+    # issue 17 (9.3): the category lists, the preventive actions
+    ("故障类别与原因类别（经理）", "tq_manager", "/categories/"),
+    ("故障类别与原因类别（只读）", "tq_engineer", "/categories/"),
+    ("预防措施", "tq_engineer", "/preventive/"),
+    ("提出预防措施（从案例）", "tq_manager", lambda s: f"/preventive/new?case={s.case_id}&cause=process"),
+    # issue 17: 质量统计 (9.3)
+    ("质量统计", "tq_manager", "/statistics/"),
+    # issue 18: 技术通报
+    ("技术通报", "tq_engineer", "/technical-notices/"),
+    ("新建技术通报", "tq_engineer", "/technical-notices/new"),
+    ("技术通报（销售部）", "sales", "/technical-notices/"),
 ]
 
 

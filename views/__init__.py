@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
         case_notes,
         case_report,
         cases,
+        categories,
         costs,
         customers,
         exports,
@@ -25,10 +26,14 @@ def register(app: Flask) -> None:
         mail_soon,
         nav,
         notifications,
+        preventive,
         product_import,
         products,
+        quarterly,
         reports,
         service_forms,
+        statistics,
+        technical_notices,
     )
 
     auth.login_manager.init_app(app)
@@ -57,5 +62,10 @@ def register(app: Flask) -> None:
         archive,
         case_report,
         costs,
+        quarterly,
+        categories,
+        preventive,
+        statistics,
+        technical_notices,
     ):
         app.register_blueprint(module.bp)

@@ -6,5 +6,13 @@
 - ``case_costs.py``   the cost of one case (9.4, pure): audited expenses, parts at catalogue cost, labour at the rate in force, revenue
 - ``failure_costs.py`` 9.4 外部损失成本 per quarter: the five GB/T 13339 items, recoveries deducted, totals, loss rate, its report sections
 - ``failure_entries.py`` the entered items of 9.4 (技质部 / 财务部, with evidence, corrections audited, reversals) and the quarter's 工业总产值
+- ``preventive.py``   预防措施 (9.3): raised from cases or a cause across a model, evidence, verification, overdue, report section
+- ``preventive_flow.py``  the preventive action's states and who takes each step (9.3)
+- ``statistics.py``     9.3 quality statistics (pure): counts by model, fault and cause, Pareto, trend, failure rate, 重复故障, 返修, on-time rates, gaps; the report's sections
+- ``statistics_rows.py`` the small per-case and per-product rows the statistics read, kept per shard (core/digest.py)
+- ``charts.py``         server-side SVG charts (Pareto, trend): no script, no inline style, CSP-safe, the same in page and PDF
 - ``documents.py``    the archived A4 PDF of an assessment and the month's Excel export (9.5)
+- ``quarterly.py``    the quarterly report to the GM (9.2): draft, summary, issue and archive, corrections, its providers
+- ``quarterly_sections.py``   the report's own sections: cases by type and outcome, fines' totals, follow-up calls (9.2)
+- ``quarterly_documents.py``  the report's A4 PDF and Excel workbook, its sections as stored (9.2)
 """
