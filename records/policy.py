@@ -138,7 +138,7 @@ COMPANY_PARAMETERS: dict[str, Parameter] = {p.key: p for p in (
               "同一产品编号在现场维修完毕后此天数内再次报故障，计为返修"),
     Parameter("duplicate_call_days", "重复来电提示天数", "天", DUPLICATE_CALL_DAYS, 1, 365, ("admin",),
               ("登记来电",), "登记来电时，提示同一电话在此天数内的来电"),
-    Parameter("labour_rate", "人工费率", "元/人·工作日", 0, 0, 100000, ("finance", "admin"), ("外部故障成本（9.4，计划中）",),
+    Parameter("labour_rate", "人工费率", "元/人·工作日", 0, 0, 100000, ("finance", "admin"), ("外部损失成本（9.4）",),
               "人工费 = 出发至返回的工作日数 × 派出人数 × 人工费率（由财务部设定；0 表示尚未设定）"),
     Parameter("claim_reply_days", "供应商索赔答复期限", "日历天", 15, 1, 365, ("admin",), ("供应商索赔（3.1，计划中）",),
               "索赔发出后，供应商应在此天数内答复"),

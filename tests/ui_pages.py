@@ -80,6 +80,10 @@ PAGES: list[tuple[str, str, object]] = [
     ("公司参数", "admin", "/admin/parameters"),
     ("公司参数（邮件重试）", "admin", "/admin/parameters/mail_max_attempts"),
     ("公司参数（财务部）", "finance", "/admin/parameters"),
+    # issue 17: 外部损失成本 (9.4)
+    ("外部损失成本（财务部）", "finance", "/costs/"),
+    ("外部损失成本（工程师）", "tq_engineer", "/costs/?quarter=2026Q4"),
+    ("案例成本", "tq_engineer", lambda s: f"/costs/cases/{s.case_id}"),
     # issue 17 (9.3): the category lists, the preventive actions
     ("故障类别与原因类别（经理）", "tq_manager", "/categories/"),
     ("故障类别与原因类别（只读）", "tq_engineer", "/categories/"),

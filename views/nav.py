@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from records.fines.visibility import ALL_FINES_READERS
 from records.reports.assessments import MENU_ROLES as ASSESSMENT_ROLES
+from records.reports.failure_entries import READERS as COST_READERS
 from records.reports.preventive_flow import READERS as PREVENTIVE_READERS
 from records.reports.quarterly import READERS as QUARTERLY_READERS
 from records.reports.statistics import READERS as STATISTICS_READERS
@@ -42,6 +43,7 @@ NAV = [
     NavItem("考核", "reports.index", ASSESSMENT_ROLES, group=QUALITY_MENU),
     NavItem("预防措施", "preventive.index", PREVENTIVE_READERS, group=QUALITY_MENU),  # 9.3; owners: 我的待办
     NavItem("处罚台账", "fines.index", ALL_FINES_READERS),
+    NavItem("外部损失", "costs.index", COST_READERS, group=QUALITY_MENU),
     NavItem("季度报告", "quarterly.index", QUARTERLY_READERS, group=QUALITY_MENU),
     NavItem("质量统计", "statistics.index", STATISTICS_READERS, group=QUALITY_MENU),
     NavItem("顾客单位", "customers.index"),

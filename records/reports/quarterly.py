@@ -40,7 +40,7 @@ from records.notifications.outbox import queue
 from records.users.accounts import users_with_role
 from records.users.roles import TQ_ROLES
 
-from . import preventive, statistics
+from . import failure_costs, preventive, statistics
 from . import quarterly_documents as docs
 from .quarterly_sections import case_counts, cases_provider, fines_provider, followups_provider
 from .sections import Provider, Section
@@ -63,6 +63,7 @@ PROVIDERS: list[Provider] = [
     cases_provider,
     statistics.report_sections,
     preventive.report_sections,
+    failure_costs.report_sections,
     fines_provider,
     followups_provider,
 ]
