@@ -22,6 +22,8 @@ def register(app: Flask) -> None:
         home,
         lookup,
         mail_soon,
+        material_purchases,  # noqa: F401  (the purchase pages of the blueprint materials)
+        materials,
         nav,
         notifications,
         product_import,
@@ -55,5 +57,6 @@ def register(app: Flask) -> None:
         fines,
         archive,
         case_report,
+        materials,
     ):
         app.register_blueprint(module.bp)

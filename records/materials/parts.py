@@ -30,6 +30,7 @@ SOURCES = {"own": "自制", "bought_in": "外购", "outsourced": "外协"}
 # Who keeps the catalogue (技质部, 3.1) and who prices the parts (财务部, 5.2.4).
 EDITORS = ("tq_engineer", "tq_manager")
 PRICERS = ("finance",)
+MENU_ROLES = (*EDITORS, *PRICERS, "technician")  # the menu 「物料」 (a technician: his own kit)
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 MAX_MONEY = 100_000_000
 
