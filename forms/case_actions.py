@@ -132,8 +132,9 @@ class GuidanceResultForm(ActionForm):
 
 
 class PartLine(_Line):
-    code = SelectField("目录备件（可选）", choices=options([("", "— 手填 —")]), default="", validate_choice=False)
-    part = StringField("备件名称（选目录备件时可留空）", validators=[Optional(), Length(max=100)])
+    code = SelectField("目录备件（可选，选后名称可留空）", choices=options([("", "— 手填 —")]), default="",
+                       validate_choice=False)
+    part = StringField("备件名称", validators=[Optional(), Length(max=100)])
     quantity = StringField("数量", validators=[Optional(), Length(max=10)])
 
 
