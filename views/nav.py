@@ -37,7 +37,7 @@ NAV = [
     NavItem("跟踪回访", "followups.index", roles.FOLLOWUP_ROLES),
     NavItem("考核", "reports.index", ASSESSMENT_ROLES, group=QUALITY_MENU),
     NavItem("处罚台账", "fines.index", ALL_FINES_READERS),
-    NavItem("物料", "materials.index", MATERIALS_ROLES),
+    NavItem("物料与库存", "materials.index", MATERIALS_ROLES, group=MATERIALS_MENU),
     NavItem("顾客单位", "customers.index"),
     NavItem("产品", "products.index"),
     NavItem("用户管理", "admin.user_list", roles.ADMINS, group=ADMIN_MENU),
