@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from records.core.errors import DomainError
+from records.core.store import Store
 from records.materials import parts, purchases, stock
 from tests.fixtures.calendar import at
 
@@ -17,7 +18,9 @@ U = {"engineer": {"username": "engineer", "roles": ["tq_engineer"]},
 
 
 @pytest.fixture
-def db(store):
+def db(data_dir):
+    """The seeded users' store, without Flask, with two parts in the catalogue."""
+    store = Store(data_dir)
     with store.transaction("engineer") as tx:
         parts.insert_tx(tx, {"code": "PWR-24V", "name": "电源模块", "source": "bought_in"})
     return store

@@ -18,7 +18,9 @@ ENGINEER = {"username": "engineer", "roles": ["tq_engineer"]}
 
 
 @pytest.fixture
-def db(store):
+def db(data_dir):
+    """The seeded users' store, without Flask, with two parts in the catalogue."""
+    store = Store(data_dir)
     with store.transaction("engineer") as tx:
         parts.insert_tx(tx, {"code": "pwr-24v", "name": "电源模块", "spec": "24V", "unit": "件", "source": "bought_in",
                              "min_stock": 3})
