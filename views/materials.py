@@ -68,7 +68,7 @@ def index():
     """库存: the store and the kits per part, the parts below their minimum highlighted (3.1)."""
     if not current_user.has_any(*READERS):
         if current_user.has_any("technician"):
-            return redirect(url_for(".kit"))
+            return redirect(url_for(".my_kit"))
         abort(403)
     src = store()
     every = stock.all_balances(src)
@@ -255,12 +255,17 @@ def _case_page_link():
 # --- 技术员工具包 ----------------------------------------------------------------------------------
 
 
-@bp.get("/kit", defaults={"username": None})
+@bp.get("/kit")
+@login_required
+def my_kit():
+    """The technician's own kit."""
+    return kit(current_user.username)
+
+
 @bp.get("/kit/<username>")
 @login_required
-def kit(username: str | None):
+def kit(username: str):
     """A technician's kit: his own, or any for 技质部 and 财务部."""
-    username = username or current_user.username
     if username != current_user.username and not current_user.has_any(*READERS):
         abort(403)
     names = display_names(store())
