@@ -131,8 +131,3 @@ class TabletForm(Form):
             "technician_signer_username": self.technician_signer.data,
             "signed_on": signed_on.strftime("%Y-%m-%d"),
         }
-
-
-class SignatureCheckForm(Form):
-    """The archive page's 「重新验证签章」 button (issue 18): only its CSRF token."""
-    submit = SubmitField("重新验证签章")

@@ -11,8 +11,10 @@ from records.cases import vocab
 from records.core import pdf as core_pdf
 from records.core import signing
 from records.notifications.inbox import inbox
+from records.reports import quarterly
 from records.service_forms import archive as form_archive
 from tests.fixtures.archive import png_bytes
+from tests.fixtures.calendar import at
 from tests.fixtures.pdfs import flat, pdf_text
 
 
@@ -110,3 +112,21 @@ def test_the_dossier_download_is_signed(client, auth, make_case, signing_key, tm
     assert resp.status_code == 200
     assert signing.check_pdf(resp.data, {signing_key.fingerprint}).status == "valid"
     assert "电子签章：技质部" in flat(pdf_text(resp.data))
+
+
+def test_the_issued_quarterly_report_is_signed_and_checked_with_the_others(
+        client, auth, store, users, cal, signing_key, runner, data_dir):
+    doc, _ = quarterly.create_draft(store, "2026Q3", cal, at("2026-10-08T09:00"), "manager")
+    doc = quarterly.save_summary(store, doc["id"], "本季度平稳。", users["manager"], at("2026-10-08T09:00"))
+    issued = quarterly.issue(store, doc["id"], users["manager"], at("2026-10-09T09:00"))
+    sig = issued["pdf"]["signature"]
+    assert sig["status"] == "valid"
+    pdf = quarterly.archived(store, issued, "pdf")
+    assert signing.check_pdf(pdf, {signing_key.fingerprint}).status == "valid"
+    auth.login("gm")
+    page = client.get(f"/quarterly/{issued['id']}").get_data(as_text=True)
+    assert "归档 PDF 电子签章" in page and "签章有效" in page
+    again = client.post(f"/quarterly/{issued['id']}/check", follow_redirects=True).get_data(as_text=True)
+    assert "归档 PDF：签章有效" in again
+    checked = runner.invoke(["verify", "--signatures", "--data-dir", str(data_dir)])
+    assert checked.exit_code == 0 and "检查 1 份，有效 1 份" in checked.output

@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
         notifications,
         product_import,
         products,
+        quarterly,
         reports,
         service_forms,
     )
@@ -58,5 +59,6 @@ def register(app: Flask) -> None:
         archive,
         case_report,
         materials,
+        quarterly,
     ):
         app.register_blueprint(module.bp)

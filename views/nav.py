@@ -9,6 +9,7 @@ from flask_login import current_user
 from records.fines.visibility import ALL_FINES_READERS
 from records.materials.parts import MENU_ROLES as MATERIALS_ROLES
 from records.reports.assessments import MENU_ROLES as ASSESSMENT_ROLES
+from records.reports.quarterly import READERS as QUARTERLY_READERS
 from records.users import roles
 
 
@@ -37,6 +38,7 @@ NAV = [
     NavItem("跟踪回访", "followups.index", roles.FOLLOWUP_ROLES),
     NavItem("考核", "reports.index", ASSESSMENT_ROLES, group=QUALITY_MENU),
     NavItem("处罚台账", "fines.index", ALL_FINES_READERS),
+    NavItem("季度报告", "quarterly.index", QUARTERLY_READERS, group=QUALITY_MENU),
     NavItem("物料与库存", "materials.index", MATERIALS_ROLES, group=MATERIALS_MENU),
     NavItem("顾客单位", "customers.index"),
     NavItem("产品", "products.index"),

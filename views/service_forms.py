@@ -14,8 +14,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from forms.base import options
-from forms.service_forms import SignatureCheckForm, TabletForm, UploadForm
+from forms.base import SignatureCheckForm, options
+from forms.service_forms import TabletForm, UploadForm
 from records.cases import onsite_record
 from records.cases.flow import may_read
 from records.cases.vocab import TABLE as CASES

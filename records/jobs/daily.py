@@ -16,10 +16,12 @@ from typing import Callable
 
 from records.calendar.workdays import WorkCalendar
 from records.core.store import Store
+from records.reports import quarterly
 
 Task = Callable[[Store, datetime, WorkCalendar, bool], dict]
 
 TASKS: dict[str, Task] = {
+    "quarterly_report_draft": quarterly.draft_task,  # 9.2
 }
 
 

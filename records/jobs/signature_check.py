@@ -12,7 +12,9 @@ from typing import Callable, Iterator
 
 from records.core import signing
 from records.core.errors import DomainError
+from records.core.files import StorageError
 from records.core.store import Store
+from records.reports import quarterly
 from records.service_forms import archive as form_archive
 
 SignedFile = tuple[str, dict, bytes]  # what it is (for the report), its stored signature record, its bytes
@@ -23,16 +25,28 @@ def service_form_files(store: Store) -> Iterator[SignedFile]:
         label = f"技术服务单 {meta.get('form_no', '')} 第 {meta['version']} 版（#{meta['id']}）"
         try:
             copy = form_archive.signed_copy(store, meta)
-        except (DomainError, OSError) as exc:  # a stored file changed or lost: not validly signed
+        except (DomainError, StorageError, OSError) as exc:  # a stored file changed or lost: not validly signed
             yield label, meta.get("signature") or {}, f"{exc}".encode()
             continue
         if copy is not None:
             yield label, meta["signature"], copy[1]
 
 
-# Every area with signed files, in the report's order (the quarterly report and technical notices add theirs).
+def quarterly_reports(store: Store) -> Iterator[SignedFile]:
+    for doc in sorted(store.scan(quarterly.TABLE), key=lambda d: d["id"]):
+        sig = (doc.get("pdf") or {}).get("signature") or {}
+        if sig.get("status") in ("valid", "invalid"):
+            label = f"季度报告 {doc['quarter']} 第 {doc['version']} 版（#{doc['id']}）"
+            try:
+                yield label, sig, quarterly.archived(store, doc, "pdf")
+            except (DomainError, StorageError, OSError) as exc:
+                yield label, sig, f"{exc}".encode()
+
+
+# Every area with signed files, in the report's order (technical notices add theirs).
 SOURCES: list[Callable[[Store], Iterator[SignedFile]]] = [
     service_form_files,
+    quarterly_reports,
 ]
 
 
