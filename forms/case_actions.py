@@ -29,6 +29,7 @@ from records.fines.proposals import MANUAL_LABELS, amount_text
 from records.policy import rule_text
 
 from .base import CheckboxList, DecimalField, Form, datetime_field, options, rev_field, text_field
+from .classification import classification_fields
 from .widgets import CheckboxTiles, LongSelect
 
 
@@ -115,6 +116,7 @@ class DecideForm(ActionForm):
     participants = text_field("参加分析人员（可选）", required=False, max_len=400, area=False)
     solution = RadioField("解决方案", choices=options(SOLUTIONS), validators=[InputRequired("请选择解决方案")])
     guidance = text_field("电话指导内容（电话指导时必填）", required=False)
+    fault_category, cause_category, part, repeat_fault, repeat_of = classification_fields("可选，初步分类")
     submit = SubmitField("确定方案")
 
 
@@ -122,10 +124,11 @@ class GuidanceResultForm(ActionForm):
     HELP = "电话指导解决不了的，转现场服务（6.2.3）。"
     solved = RadioField("电话指导是否解决了故障", choices=options([("yes", "已解决，结案"), ("no", "未解决，转现场服务")]),
                         validators=[InputRequired("请选择结果")])
+    fault_category, cause_category, part, repeat_fault, repeat_of = classification_fields("已解决结案时必填")
     submit = SubmitField("记录结果")
 
     def to_data(self) -> dict:
-        return {"solved": self.solved.data == "yes"}
+        return {**super().to_data(), "solved": self.solved.data == "yes"}
 
 
 # --- Paid service: the quote, the customer, the VP (5.2.3—5.2.5, 6.2.4) ------------------------
@@ -190,6 +193,7 @@ class VpDecisionForm(ActionForm):
     approved = RadioField("审批", choices=options([("yes", "批准提供售后服务"), ("no", "不批准")]),
                           validators=[InputRequired("请选择是否批准")])
     reason = text_field("审批意见", max_len=1000)
+    fault_category, cause_category, part, repeat_fault, repeat_of = classification_fields("不批准结案时必填")
     submit = SubmitField("提交审批")
 
 

@@ -1,6 +1,7 @@
 """Forms of a case's record keeping, apart from its workflow: correcting the intake fields, 作废,
 合并, restoring a cancelled case (the extra actions ``correct``, ``cancel``, ``merge``,
-``restore`` of ``records.cases.flow.TRANSITIONS``, in ``RECORD_FORMS``), and a note or
+``restore`` of ``records.cases.flow.TRANSITIONS``, in ``RECORD_FORMS``; ``classify``, the fault's
+classification after the close, 9.3), and a note or
 attachment on the case's timeline (``NoteForm``)."""
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, StringField, SubmitField
@@ -11,6 +12,7 @@ from records.cases.vocab import CHANNELS, TYPES
 
 from .base import Form, datetime_field, options, text_field
 from .case_actions import ActionForm
+from .classification import classification_fields
 from .widgets import LongSelect
 
 REASON_MAX = 500
@@ -53,7 +55,16 @@ class RestoreForm(ActionForm):
     submit = SubmitField("恢复本案例")
 
 
-RECORD_FORMS = {"correct": CorrectForm, "cancel": CancelForm, "merge": MergeForm, "restore": RestoreForm}
+class ClassifyForm(ActionForm):
+    HELP = ("技质部可对已结案的案例补做或更正故障分类（9.3）：故障类别、原因类别、故障零部件和重复故障；"
+            "更正已有的分类须写明理由，修改记入案例记录和审计记录。")
+    fault_category, cause_category, part, repeat_fault, repeat_of = classification_fields("必填")
+    reason = text_field("更正理由（更正已有分类时必填）", required=False, max_len=REASON_MAX)
+    submit = SubmitField("保存故障分类")
+
+
+RECORD_FORMS = {"correct": CorrectForm, "cancel": CancelForm, "merge": MergeForm, "restore": RestoreForm,
+                "classify": ClassifyForm}
 
 
 class NoteForm(Form):

@@ -18,6 +18,7 @@ from records.core.uploads import MAX_BYTES
 
 from .base import Form, datetime_field, options, text_field
 from .case_actions import ActionForm, rule_line
+from .classification import classification_fields
 
 YES_NO = options([("yes", "是"), ("no", "否")])
 
@@ -125,6 +126,7 @@ class ConfirmForm(ActionForm):
     quality = text_field("服务质量及顾客评价确认意见")
     lines = FieldList(FormField(AuditLine), min_entries=0, max_entries=30, label="费用审核")
     add_contact = BooleanField(f"将技术人员记下的顾客联系人加入顾客单位的联系人（{policy.CONDUCT_CONTACT.clause}）")
+    fault_category, cause_category, part, repeat_fault, repeat_of = classification_fields("必填")  # 9.3, issue 17
     submit = SubmitField("确认并完成费用审核")
 
 

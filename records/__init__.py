@@ -6,7 +6,7 @@ import-linter, ``[tool.importlinter]`` in pyproject.toml, and tests/test_archite
 
 - ``jobs/``           the scheduled runs (cron): the overdue check, the follow-up run     ── top
 - ``reports/`` | ``archive/``   section 9's assessments and reports | section 10: the case dossier, the yearly archive
-- ``technical_notices/``        *(planned)*
+- ``technical_notices/``        技术通报: the notice, its affected products, deliveries and acknowledgements, the on-site campaign
 - ``followups/``      8.1, 8.2: the follow-up call tasks and the calls recorded on them
 - ``cases/``          sections 5 and 6: the case workflow as one table, its steps and deadlines
 - ``fines/`` | ``service_forms/`` | ``materials/`` *(planned)*

@@ -1,5 +1,5 @@
 """Demo data: a user for every role (with their department and 主管领导), a few customers and
-delivered products.
+delivered products, a draft 技术通报 (technical notice) on the JX-200.
 
 Only for the demo folder (``./demo-data``, what ``bash scripts/run.sh`` serves by default),
 which is marked as the demo (records/users/install.py); a real folder is refused.
@@ -12,6 +12,7 @@ from records.calendar.workdays import now_local
 from records.catalog import customers, products
 from records.core.store import Store
 from records.materials import parts, stock
+from records.technical_notices import notices as technical_notices
 from records.users import accounts as users
 from records.users import departments, install
 
@@ -103,7 +104,25 @@ def load_demo(store: Store, actor: str = "demo") -> dict:
             added["products"] += 1
     added["departments"] = load_departments(store, actor)
     added["parts"] = load_parts(store, actor)
+    added["technical_notices"] = load_technical_notice(store)
     return added
+
+
+DEMO_TECHNICAL_NOTICE = {"title": "JX-200 电源控制箱过流保护元件更换", "model": "JX-200", "kind": "change",
+                         "text": "2024 年前交付的 JX-200 电源控制箱，过流保护元件在低温下可能误动作。\n"
+                                 "处理方法：更换为新型过流保护元件，由我公司售后服务技术人员上门免费更换。",
+                         "mode": "delivery", "delivered_to": "2023-12-31", "onsite": False}
+
+
+def load_technical_notice(store: Store) -> int:
+    """A draft 技术通报 when the folder has none (技质部 may issue it from the page); how many added."""
+    if any(True for _ in store.scan(technical_notices.TABLE)):
+        return 0
+    engineer = users.find_by_username(store, "li.gong")
+    if engineer is None:
+        return 0
+    technical_notices.create(store, DEMO_TECHNICAL_NOTICE, engineer)
+    return 1
 
 
 def load_parts(store: Store, actor: str = "demo") -> int:

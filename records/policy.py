@@ -142,7 +142,7 @@ COMPANY_PARAMETERS: dict[str, Parameter] = {p.key: p for p in (
               "人工费 = 出发至返回的工作日数 × 派出人数 × 人工费率（由财务部设定；0 表示尚未设定）"),
     Parameter("claim_reply_days", "供应商索赔答复期限", "日历天", 15, 1, 365, ("admin",), ("供应商索赔（3.1，计划中）",),
               "索赔发出后，供应商应在此天数内答复"),
-    Parameter("notice_ack_days", "技术通报确认期限", "天", 30, 1, 365, ("admin",), ("技术通报（计划中）",),
+    Parameter("notice_ack_days", "技术通报确认期限", "天", 30, 1, 365, ("admin",), ("技术通报",),
               "顾客在此天数内未确认收到技术通报，转为跟踪任务（每份通报可另设）"),
     Parameter("quote_valid_days", "报价单有效期", "天", QUOTE_VALID_DAYS, 1, 365, ("admin",), ("报价单",),
               "报价单自发出之日起在此天数内有效（5.2.5 通知顾客费用时写入报价单）"),

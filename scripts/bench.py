@@ -12,6 +12,7 @@ module and knows nothing of this one:
 * verify    ``scripts/bench_verify.py``   ``verify`` (every record rebuilt), ``backup``, ``restore``
 * load      ``scripts/bench_load.py``     the real server under 8 clients (wrk): p50/p95 per page
 * quarterly ``scripts/bench_quarterly.py`` the quarterly report (9.2): its sections, PDF and workbook
+* stats     ``scripts/bench_stats.py``    the 9.3 statistics page, one client: a quarter, ten years
 
 The storage, workflow, cron, verify and load sections work on the synthetic ten-year data set of
 ``scripts/bench_data.py``. A later feature adds its figures by writing such a function and
@@ -29,6 +30,7 @@ from .bench_cron import section_cron
 from .bench_load import section_load
 from .bench_pdf import section_pdf
 from .bench_quarterly import section_quarterly
+from .bench_stats import section_stats
 from .bench_storage import bench_storage
 from .bench_verify import section_verify
 from .bench_workflow import section_workflow
@@ -44,6 +46,7 @@ SECTIONS: dict[str, Callable[[bool], dict]] = {
     "verify": section_verify,
     "load": section_load,
     "quarterly": section_quarterly,
+    "stats": section_stats,
 }
 
 

@@ -91,6 +91,22 @@ def _case(rng: random.Random, cid: int, n_customers: int, n_products: int, t: fl
     }
 
 
+# 9.3: the fault classification of a closed case (codes of records/catalog/categories.SEEDS), skewed
+# as a Pareto is; one in ten closed cases has none yet (a gap), one in twenty is a 重复故障.
+FAULTS = ("power",) * 5 + ("signal",) * 3 + ("structure",) * 2 + ("software", "connector")
+CAUSES = ("design", "process", "process", "bought_in", "bought_in", "bought_in", "outsourced", "misuse",
+          "transport", "unknown")
+
+
+def classification(rng: random.Random, at: str) -> dict | None:
+    """A random final classification as records.cases.classification stores it (None: a gap)."""
+    if rng.random() < 0.1:
+        return None
+    repeat = rng.random() < 0.05
+    return {"fault_category": rng.choice(FAULTS), "cause_category": rng.choice(CAUSES), "part": "",
+            "repeat_fault": repeat, "repeat_of": [1] if repeat else [], "final": True, "at": at, "by": "li.gong"}
+
+
 def _customer(rng: random.Random, i: int) -> dict:
     return {"name": f"顾客单位{i:04d}有限公司", "address": f"某省某市工业园区{i}号", "distance_km": rng.randint(5, 2500),
             "contacts": [{"name": "联系人", "phone": f"0{rng.randint(10, 99)}-{rng.randint(1000000, 9999999)}",

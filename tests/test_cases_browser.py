@@ -186,6 +186,8 @@ def onsite_to_close(as_user, url: str, sign: str = "scan"):
     box.get_by_label("服务质量及顾客评价确认意见").fill("服务及时，顾客满意")
     box.get_by_label("差旅费：报销 800.00 元 核准金额").fill("750")
     box.get_by_label("差旅费：报销 800.00 元 调整理由").fill("超出差旅标准")
+    box.get_by_label("故障类别（9.3，必填）").select_option(label="电源")  # issue 17: required at the confirmation
+    box.get_by_label("原因类别（9.3，必填）").select_option(label="外购件")
     submit(page, "confirm", "确认并完成费用审核")
     expect(page.locator("#current-step")).to_contain_text("已结案")
     expect(page.locator("#expenses")).to_contain_text("750.00")

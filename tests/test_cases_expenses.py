@@ -17,6 +17,7 @@ from records.core import schema
 from records.core.files import StorageError
 from records.core.store import Store
 from tests.fixtures.calendar import at
+from tests.fixtures.cases import CLASSIFIED
 from tests.fixtures.service_forms import report_form
 from tests.fixtures.users import set_supervisor
 
@@ -182,7 +183,8 @@ def test_an_old_case_still_reads_and_confirms(db, cal, users, onsite_free_until)
     c = Store(db.root).get("cases", c["id"])
     assert c["report"]["expenses"] == [{"date": None, "category": "other", "item": "差旅", "amount": 800.0,
                                         "receipts": []}]
-    c = workflow.perform(Store(db.root), cal, c["id"], "confirm", users["manager"], {"quality": "好", "lines": [{}]},
+    c = workflow.perform(Store(db.root), cal, c["id"], "confirm", users["manager"], {"quality": "好", "lines": [{}],
+                                                                                  **CLASSIFIED},
                          now=at("2026-12-04T10:00"))
     assert c["audit"]["lines"][0]["approved"] == 800.0 and c["_schema"] == 4
 

@@ -47,5 +47,5 @@ def test_every_state_is_reachable_from_intake_and_can_reach_closed():
 
 def test_the_state_keeping_transitions_are_the_fine_steps_and_the_74_approvals():
     assert sorted(a for a, t in flow.TRANSITIONS.items() if t.to is None) == [
-        "decide_approval", "gm_rule_fine", "propose_fine", "refer_fine", "request_approval", "rule_fine",
-        "state_fine"]  # issue 13: referral, statement; issue 14: the 7.4 approvals
+        "classify", "decide_approval", "gm_rule_fine", "propose_fine", "refer_fine", "request_approval", "rule_fine",
+        "state_fine"]  # issue 13: referral, statement; issue 14: the 7.4 approvals; issue 17: classify (9.3)

@@ -127,7 +127,8 @@ def test_receipts_per_line_the_override_and_the_contact_at_confirmation(client, 
     page = html(client.get(f"/cases/{c['id']}"))
     assert "将顾客联系人 王站长（0937-5550303）加入" in page and 'id="conduct"' in page
     post = {"confirm-rev": c["_rev"], "confirm-quality": "服务及时", "confirm-lines-0-approved": "900",
-            "confirm-lines-0-reason": "", "confirm-add_contact": "y"}
+            "confirm-lines-0-reason": "", "confirm-add_contact": "y",
+            "confirm-fault_category": "power", "confirm-cause_category": "process"}  # 9.3: required (issue 17)
     resp = client.post(f"/cases/{c['id']}/confirm", data=post)
     assert resp.status_code == 400
     row = row_of(html(resp), "confirm-lines-0-approved")

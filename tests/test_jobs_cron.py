@@ -32,6 +32,7 @@ from records.core.files import FileLock
 from records.followups import tasks as followup_tasks
 from records.jobs.overdue import FLAGS
 from records.notifications import inbox, smtp_settings
+from tests.fixtures.cases import CLASSIFIED
 from tests.fixtures.mail import Sink, SmtpServer, free_port, set_email
 from tests.fixtures.service_forms import report_form
 from tests.fixtures.users import user
@@ -208,7 +209,7 @@ def test_confirmation_late_one_proposal_counting_the_working_days(store, cron_wo
 
     # confirmed late in the app on Tuesday: the count stops at 4 days, the proposal is told with it
     workflow.perform(store, cron_world["cal"], c["id"], "confirm", user(store, "engineer"),
-                  {"quality": "服务良好", "lines": []}, now=at(2026, 3, 17, 9, 0))
+                  {"quality": "服务良好", "lines": [], **CLASSIFIED}, now=at(2026, 3, 17, 9, 0))
     [f] = store.get(vocab.TABLE, c["id"])["fines"]
     assert (f["key"], f["days"], f["amount"], f["running"]) == ("confirm_late", 4, 200, False)
     assert {f"fine:{c['id']}:confirm_late:final:{r}" for r in ("engineer", "manager")} <= set(inbox_keys(store))

@@ -97,6 +97,13 @@ PATHS = {
          {"receiver/fine_ruled", "manager/fine_ruled"}),
     ]),
     # a unit the receiver could not find (待核实): 技质部 links it, and who did owns the case
+    # 9.3 (issue 17): phone guidance solved, classified; 技质部 corrects it afterwards: told to no one
+    "classified_afterwards": (("engineer", "service_request", "IN-001", set()), [
+        ("decide", "engineer", "2026-11-27T17:00", dict(solution="phone_guidance", analysis="a", guidance="重启"), set()),
+        ("guidance_result", "engineer", "2026-11-30T09:00", dict(solved=True, fault_category="power",
+                                                                   cause_category="misuse"), set()),
+        ("classify", "manager", "2026-12-03T10:00", dict(fault_category="signal", reason="复核"), set()),
+    ]),
     "unknown_unit": (("receiver", "service_request", "JX-NEW-1", {"engineer", "manager"}, dict(unverified=True)), [
         ("resolve_unknown", "manager", "2026-11-27T16:20", dict(customer_id="@near", product_serial="IN-001"),
          set()),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -189,14 +190,17 @@ def test_the_archived_pdf_and_workbook_hold_the_figures(q3, cal, users):
     issued = q.issue(q3, doc["id"], users["manager"], at("2026-10-16T09:00"))
     text = pdf_text(q.archived(q3, issued, "pdf"), "-layout")
     assert "2026 年第 3 季度" in text and "第 1 版" in text and "已发布" in text and "草稿" not in text
-    assert "总体平稳，电源故障偏多。" in text and "第2页/共2页" in flat(text)
+    pages = re.findall(r"第(\d+)页/共(\d+)页", flat(text))  # numbered, the last page says it is the last
+    assert "总体平稳，电源故障偏多。" in text and pages and pages[-1][0] == pages[-1][1] == str(len(pages))
     totals = _totals_lines(text)
     assert ["合计", "5", "3", "2", "2"] in totals          # cases by type: received, closed, open, overdue
     assert ["合计", "2", "150", "1"] in totals             # fines: confirmed, 元, waived
     assert ["合计", "3", "2", "1", "1", "66.7%"] in totals  # follow-ups: due, done, on time, open, rate
 
     wb = load_workbook(io.BytesIO(q.archived(q3, issued, "xlsx")))
-    assert wb.sheetnames == ["封面", "案例类型", "案例处理结果", "处罚（已确认）", "跟踪回访"]
+    # the report's own sheets first and last; 9.3 / 9.4's sections (their providers) in between
+    assert wb.sheetnames[:3] == ["封面", "案例类型", "案例处理结果"]
+    assert wb.sheetnames[-2:] == ["处罚（已确认）", "跟踪回访"] and "原因类别统计" in wb.sheetnames
     cover = {r[0]: r[1] for r in wb["封面"].iter_rows(min_row=2, values_only=True) if r[0]}
     assert (cover["季度"], cover["版本"], cover["状态"]) == ("2026 年第 3 季度", "第 1 版", "已发布")
     rows = list(wb["案例类型"].iter_rows(values_only=True))

@@ -78,6 +78,17 @@ PAGES: list[tuple[str, str, object]] = [
     ("公司参数", "admin", "/admin/parameters"),
     ("公司参数（邮件重试）", "admin", "/admin/parameters/mail_max_attempts"),
     ("公司参数（财务部）", "finance", "/admin/parameters"),
+    # issue 17 (9.3): the category lists, the preventive actions
+    ("故障类别与原因类别（经理）", "tq_manager", "/categories/"),
+    ("故障类别与原因类别（只读）", "tq_engineer", "/categories/"),
+    ("预防措施", "tq_engineer", "/preventive/"),
+    ("提出预防措施（从案例）", "tq_manager", lambda s: f"/preventive/new?case={s.case_id}&cause=process"),
+    # issue 17: 质量统计 (9.3)
+    ("质量统计", "tq_manager", "/statistics/"),
+    # issue 18: 技术通报
+    ("技术通报", "tq_engineer", "/technical-notices/"),
+    ("新建技术通报", "tq_engineer", "/technical-notices/new"),
+    ("技术通报（销售部）", "sales", "/technical-notices/"),
     # issue 16: service materials (3.1, 5.2.4, 6.2.5)
     ("库存", "tq_engineer", "/materials/"),
     ("物料目录", "tq_engineer", "/materials/parts"),

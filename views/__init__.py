@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
         case_notes,
         case_report,
         cases,
+        categories,
         customers,
         exports,
         filters,
@@ -26,11 +27,14 @@ def register(app: Flask) -> None:
         materials,
         nav,
         notifications,
+        preventive,
         product_import,
         products,
         quarterly,
         reports,
         service_forms,
+        statistics,
+        technical_notices,
     )
 
     auth.login_manager.init_app(app)
@@ -60,5 +64,9 @@ def register(app: Flask) -> None:
         case_report,
         materials,
         quarterly,
+        categories,
+        preventive,
+        statistics,
+        technical_notices,
     ):
         app.register_blueprint(module.bp)

@@ -28,8 +28,9 @@ from forms.case_records import RECORD_FORMS
 from forms.case_report import REPORT_FORMS
 from records import policy
 from records.calendar.workdays import parse_local, to_local
-from records.cases import conduct, expenses, flow, onsite_record, queries, vocab
+from records.cases import classification, conduct, expenses, flow, onsite_record, queries, vocab
 from records.cases.steps.decision import allowed_solutions
+from records.catalog import categories
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.fines import rulings
 from records.fines.proposals import amount_text, fine_amount_text, is_running, manual_kinds, pending, rulable
@@ -81,6 +82,49 @@ def _resolve_unknown_defaults(case: dict) -> dict:
 def _resolve_unknown_choices(form, case: dict) -> None:
     customers = sorted((c["id"], c["name"]) for c in store().scan(CUSTOMERS))
     form.customer_id.choices = options([(0, "— 新建顾客单位 —")] + sorted(customers, key=lambda x: x[1]))
+
+
+# --- The fault's classification (9.3): on the decide and closing forms, and ``classify`` ---------
+
+
+def _classification_defaults(case: dict) -> dict:
+    """The form starts from the case's classification (provisional or final)."""
+    c = classification.current(case)
+    return {"fault_category": c.get("fault_category") or "", "cause_category": c.get("cause_category") or "",
+            "part": c.get("part") or "", "repeat_fault": bool(c.get("repeat_fault")),
+            "repeat_of": [str(i) for i in c.get("repeat_of") or []]}
+
+
+def _classification_choices(form, case: dict) -> None:
+    """The company lists (a retired code the case names kept) and the earlier cases of the same
+    model offered as 重复故障 (with links on the page: ``repeat_of.suggested``)."""
+    if "fault_category" not in form:
+        return
+    s, c = store(), classification.current(case)
+    for kind, field in (("fault", form.fault_category), ("cause", form.cause_category)):
+        field.choices = options([("", "— 请选择 —"), *categories.choices(s, kind, keep=c.get(f"{kind}_category"))])
+    rows = classification.suggestions(s, case)
+    if not rows:
+        del form.repeat_fault, form.repeat_of  # nothing earlier of the model: no repeat to mark
+        return
+    names = categories.names(s, "fault")
+    for r in rows:
+        r["fault_name"] = names.get(r["fault_category"], r["fault_category"])
+    form.repeat_of.choices = options([(str(r["id"]), f"{r['number']}（{r['received_at'][:10]}，{r['fault_name']}，"
+                                                     f"{r['serial']}）") for r in rows])
+    form.repeat_of.suggested = rows
+
+
+def _with_classification(choices: Callable | None = None, defaults: Callable | None = None) -> dict:
+    """A preparer's parts with the classification's added (9.3)."""
+    def both_choices(form, case):
+        if choices:
+            choices(form, case)
+        _classification_choices(form, case)
+
+    def both_defaults(case):
+        return {**_classification_defaults(case), **(defaults(case) if defaults else {})}
+    return {"choices": both_choices, "defaults": both_defaults}
 
 
 # --- The decision (6.2.2; 5.1.1.1, 5.1.1.2, 5.2.3) ---------------------------------------------
@@ -281,21 +325,21 @@ PREPARERS: dict[str, Preparer] = {
     "resolve_unknown": Preparer(defaults=_resolve_unknown_defaults, choices=_resolve_unknown_choices),
     "assign_reply": Preparer(choices=_assign_reply_choices),
     "reply": Preparer(),
-    "decide": Preparer(choices=_decide_choices),
-    "guidance_result": Preparer(),
+    "decide": Preparer(**_with_classification(_decide_choices)),
+    "guidance_result": Preparer(**_with_classification()),
     "quote": Preparer(defaults=_quote_defaults, choices=_quote_choices, title=_quote_title),
     "price": Preparer(defaults=_price_defaults, choices=_price_choices),
     "send_quote": Preparer(defaults=lambda case: {"recipient": case.get("caller_name") or ""}),
     "customer_response": Preparer(),
-    "vp_decision": Preparer(),
+    "vp_decision": Preparer(**_with_classification()),
     "dispatch": Preparer(choices=_dispatch_choices),
     "arrive": Preparer(),
     "complete": Preparer(defaults=_complete_defaults),
     "approve_return": Preparer(),
     "record_return": Preparer(help=_record_return_help),
     "report": Preparer(defaults=_report_defaults, choices=_report_choices),
-    "confirm": Preparer(defaults=lambda case: {"lines": [{"approved": "", "reason": ""} for _ in _expenses(case)]},
-                        choices=_confirm_choices),
+    "confirm": Preparer(**_with_classification(
+        _confirm_choices, lambda case: {"lines": [{"approved": "", "reason": ""} for _ in _expenses(case)]})),
     "request_approval": Preparer(),
     "decide_approval": Preparer(choices=_decide_approval_choices),
     "rule_fine": Preparer(choices=_fine_choices(rulable)),
@@ -307,6 +351,7 @@ PREPARERS: dict[str, Preparer] = {
     "cancel": Preparer(),
     "merge": Preparer(),
     "restore": Preparer(),
+    "classify": Preparer(**_with_classification()),
 }
 FORMS: dict[str, type[ActionForm]] = {**ACTION_FORMS, **REPORT_FORMS, **RECORD_FORMS}  # the flow's, record keeping's
 assert PREPARERS.keys() == flow.TRANSITIONS.keys() == FORMS.keys(), "one preparer and one form per action"

@@ -13,10 +13,11 @@ from forms.base import options
 from forms.case_actions import rule_line
 from forms.cases import CaseFilterForm, IntakeForm
 from records import policy
+from records.cases import classification, flow, idle, onsite_record, queries, quotation, vocab, workflow
 from records.cases import deadlines as case_deadlines
-from records.cases import flow, idle, onsite_record, queries, quotation, vocab, workflow
 from records.cases import timeline as case_timeline
 from records.cases.duplicates import possible_duplicates
+from records.catalog import categories
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
 from records.core.errors import DomainError, StaleRecord
@@ -80,6 +81,8 @@ def _source_info(case: dict) -> dict | None:
     link = None
     if src.get("type") == "followup" and "followups.show" in current_app.view_functions:
         link = url_for("followups.show", task_id=src["id"])
+    elif src.get("type") == "technical_notice" and "technical_notices.show" in current_app.view_functions:
+        link = url_for("technical_notices.show", notice_id=src["id"])
     return {**src, "kind": vocab.SOURCES.get(src.get("type"), src.get("type")), "link": link}
 
 
@@ -110,6 +113,7 @@ def _render_show(case: dict, failed: dict | None = None, error: str = ""):
         note_form=case_notes.note_form(), live=vocab.is_live(case),
         deadlines=deadlines, provisional=provisional, departure=case_deadlines.departure_label(case, at),
         error=error, names=accounts.display_names(store()),
+        classification=classification.text(store(), case["classification"]) if case.get("classification") else "",
         T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES, CHANNELS=vocab.CHANNELS,
         SOLUTIONS=vocab.SOLUTIONS, OUTCOMES=vocab.OUTCOMES, EVALUATIONS=vocab.EVALUATIONS,
         ASPECTS=vocab.ASPECTS, RATINGS=vocab.RATINGS, CHARGES=vocab.CHARGES,
@@ -254,7 +258,10 @@ def index():
     args = dict(q=f.q.data or "", type=ok(f.type) or "", state=ok(f.state) or "", customer_id=ok(f.customer_id),
                 product=f.product.data or "", technician=ok(f.technician) or "", overdue=bool(f.overdue.data),
                 **({"date_from": f.date_from.data, "date_to": f.date_to.data}
-                   if not (f.date_from.errors or f.date_to.errors) else {}))  # a reversed range: neither
+                   if not (f.date_from.errors or f.date_to.errors) else {}),  # a reversed range: neither
+                model=f.model.data or "", fault=f.fault.data or "", cause=f.cause.data or "",  # 9.3 drill-down
+                repeat=bool(f.repeat.data), unclassified=bool(f.unclassified.data), counted=bool(f.counted.data),
+                ids=f.id_set())
     fmt = export_format()
     if fmt:  # every matching case, the page's columns (issue 14)
         rows, _, _ = queries.search(s, at, page=1, per_page=10**9, **args)
@@ -262,9 +269,25 @@ def index():
                       _export_rows(rows, cal, at), fmt)
     rows, total, page = queries.search(s, at, page=page_arg(), per_page=PER_PAGE, **args)
     return render_template("cases/index.html", rows=with_deadlines(rows, cal, at), f=f,
-                           paging=Pager(page, PER_PAGE, total),
+                           paging=Pager(page, PER_PAGE, total), stat_filters=_stat_filters(f),
                            STATES=vocab.STATES, TYPES=vocab.TYPES, VOID=vocab.VOID_OUTCOMES, OUTCOMES=vocab.OUTCOMES,
                            STATUS_CLASSES=STATUS_CLASSES, STATUS_LABELS=STATUS_LABELS)
+
+
+def _stat_filters(f: CaseFilterForm) -> list[tuple[str, str]]:
+    """The 9.3 statistics' filters this list carries (views/statistics.py's links), as words."""
+    out = []
+    for name in f.STAT_FIELDS:
+        field = f[name]
+        if not field.data:
+            continue
+        value = "是" if field.type == "BooleanField" else str(field.data)
+        if name in ("fault", "cause"):
+            value = categories.name_of(store(), name, field.data)
+        elif name == "ids":
+            value = f"{len(f.id_set() or ())} 个指定案例"
+        out.append((field.label.text, value))
+    return out
 
 
 def _export_rows(cases, cal, at):

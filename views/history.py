@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from records.cases import flow
+from records.reports import preventive_flow
 from records.users.accounts import display_names
 from records.users.roles import ADMINS, FOLLOWUP_ROLES
 
@@ -38,10 +39,12 @@ TABLES = {
     "followups": ("跟踪回访", _roles(*FOLLOWUP_ROLES)),
     "users": ("用户", _roles(*ADMINS)),
     "departments": ("部门", _roles(*ADMINS)),
+    "category_lists": ("类别表", _anyone),
+    "preventive_actions": ("预防措施", lambda record: preventive_flow.may_read(record, current_user.doc)),
 }
 TITLES = {"cases": "number", "customers": "name", "products": "serial_no", "users": "display_name",
           "departments": "name", "calendar_days": "date", "followups": "customer_name",
-          "work_periods": "from"}
+          "work_periods": "from", "category_lists": "kind", "preventive_actions": "model"}
 
 
 @bp.get("/<table>/<int:record_id>")

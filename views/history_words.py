@@ -71,6 +71,11 @@ FIELDS = {
     # a follow-up task and its call (8.1, 8.2)
     "clause": "条款", "period_start": "周期开始", "status": "状态", "created_at": "建立时间",
     "contact_phone": "联系电话", "usage": "使用情况", "needs": "顾客需求", "problems": "反映的问题",
+    # 9.3 (issue 17): the fault's classification, the category lists, preventive actions
+    "classification": "故障分类", "fault_category": "故障类别", "cause_category": "原因类别", "repeat_fault": "重复故障",
+    "repeat_of": "重复于", "final": "最终分类", "entries": "类别", "retired": "已停用", "root_cause": "根本原因",
+    "owner": "负责人", "evidence": "完成证据", "verification": "有效性验证",
+    "submitted_at": "提交证据时间", "history": "办理记录", "flagged_due": "逾期已提醒",
 }
 HIDDEN_FIELDS = frozenset({"id", "product_id", "case_id", "caller_phone_digits", "sha256", "key", "notified", "action", "kind_of"})
 USER_FIELDS = frozenset({"received_by", "recorded_by", "handed_over_by", "supervisor", "tq_owner", "reply_assignee",

@@ -9,7 +9,9 @@ from flask_login import current_user
 from records.fines.visibility import ALL_FINES_READERS
 from records.materials.parts import MENU_ROLES as MATERIALS_ROLES
 from records.reports.assessments import MENU_ROLES as ASSESSMENT_ROLES
+from records.reports.preventive_flow import READERS as PREVENTIVE_READERS
 from records.reports.quarterly import READERS as QUARTERLY_READERS
+from records.reports.statistics import READERS as STATISTICS_READERS
 from records.users import roles
 
 
@@ -36,9 +38,12 @@ NAV = [
     NavItem("查询案例", "lookup.index"),
     NavItem("服务案例", "cases.index", roles.CASE_READERS),
     NavItem("跟踪回访", "followups.index", roles.FOLLOWUP_ROLES),
+    NavItem("技术通报", "technical_notices.index", (*roles.TQ_ROLES, "sales", "vp", "gm"), group=QUALITY_MENU),
     NavItem("考核", "reports.index", ASSESSMENT_ROLES, group=QUALITY_MENU),
+    NavItem("预防措施", "preventive.index", PREVENTIVE_READERS, group=QUALITY_MENU),  # 9.3; owners: 我的待办
     NavItem("处罚台账", "fines.index", ALL_FINES_READERS),
     NavItem("季度报告", "quarterly.index", QUARTERLY_READERS, group=QUALITY_MENU),
+    NavItem("质量统计", "statistics.index", STATISTICS_READERS, group=QUALITY_MENU),
     NavItem("物料与库存", "materials.index", MATERIALS_ROLES, group=MATERIALS_MENU),
     NavItem("顾客单位", "customers.index"),
     NavItem("产品", "products.index"),

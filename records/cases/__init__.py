@@ -19,10 +19,12 @@
 - ``notes.py``            notes and attachments on a case (photos, written confirmations, faxes), checked and kept
 - ``reassign.py``         a person's open work on the cases and its hand-over when they are disabled
 - ``idle.py``             company time limits of the steps with no clock in the regulation (报价、定价、顾客确认、副总审批、电话指导)
+- ``from_notice.py``     the cases a 技术通报 creates: one per affected product, free, at dispatch with the notice's due date
 - ``quotation.py``        the printable 报价单 of a paid service (5.2.3—5.2.5, 6.2.4): an A4 PDF
 - ``penalties.py``        the penalty register over the stored cases, the bulk ruling of proposals, issuing a month
 - ``expenses.py``         the expense claim's lines (6.2.7): amounts as typed, date, category, receipts; the audit (6.2.8, 7.4)
 - ``conduct.py``          service conduct (7): the report's checklist (7.1–7.3), the 主管领导's prior approvals (7.4)
+- ``classification.py``   the fault's classification for 9.3: provisional at the decision, final at the close, corrected after
 - ``steps/``              one handler per transition, by section of the regulation:
   ``intake.py`` (6.1.3, 6.2.1), ``unknown.py`` (待核实, 6.2.2), ``decision.py`` (6.2.2, 6.2.3), ``quote.py`` (5.2.3—5.2.5, 6.2.4),
   ``onsite.py`` (6.2.5, 6.2.6, 5.1.1.3), ``report.py`` (6.2.7, 6.2.8), ``fine_decisions.py``

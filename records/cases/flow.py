@@ -52,7 +52,7 @@ Recipients: a role (every active user who has it), "@tq_owner" (the case's 技�
 concerned and the 技质部经理, a ruling to the person concerned, whichever step makes them).
 Nobody is told of their own action.
 
-Beside the flow (``extra``, not drawn above; records.cases.steps.corrections and .closure):
+Beside the flow (``extra``, not drawn above; records.cases.steps.corrections and .closure; ``classify``, 9.3):
 ``correct`` (the intake fields, with a reason: 技质部 before the decision, then 技质部经理 the
 caller, phone and description only), ``cancel`` (作废) and ``merge`` (合并 into another case)
 from any open state until a technician has arrived (they close the case with the outcome
@@ -136,7 +136,6 @@ def collects_fee(case: dict) -> bool:
     the customer accepted (6.2.4); not a free one, nor one the VP approved after a refusal."""
     return is_paid(case) and bool((case.get("customer_response") or {}).get("accepted"))
 
-
 # --- The table ----------------------------------------------------------------------------------
 
 
@@ -164,6 +163,7 @@ EARLY_TQ = ("tq_manager", "@tq_before_decision")  # 技质部 before the decisio
 VERIFIED = Guard(lambda c: not c.get("unverified"),
                  "顾客单位或产品编号待核实：请技质部先核实（关联已有或新建顾客单位、产品），再确定解决方案（6.2.2）")
 APPROVAL_PENDING = Guard(lambda c: bool(pending_approvers(c)), "没有待审批的交际应酬申请（7.4）")
+CLASSIFIABLE = Guard(lambda c: c.get("outcome") in ("completed", "guidance_solved", "refused"), "只有因故障结案的案例需要故障分类")
 UNVERIFIED_LEFT = Guard(lambda c: bool(c.get("unverified")), "该案例没有待核实的顾客单位或产品")
 
 
@@ -259,6 +259,7 @@ TRANSITIONS: dict[str, Transition] = {
                    notify=NOBODY),
     "merge": _t("合并到其他案例", None, OPEN_STATES, {"closed"}, EARLY_TQ, guard=NOT_ARRIVED, todo=False, extra=True,
                    notify=NOBODY),
+    "classify": _t("故障分类（9.3）", "9.3", {"closed"}, None, TQ, guard=CLASSIFIABLE, todo=False, extra=True, notify=NOBODY),
     "restore": _t("恢复已作废的案例", None, {"closed"}, OPEN_STATES, ("tq_manager",), guard=IS_CANCELLED, todo=False,
                   extra=True, notify=NOBODY),
 }
@@ -282,7 +283,6 @@ def edges() -> list[tuple[str, str, tuple[str, ...]]]:
 def diagram() -> str:
     """The edges of ``TRANSITIONS`` as text, one line per (from state, action)."""
     return "\n".join(f"    {a} ─{name}─▶ {' | '.join(to)}" for a, name, to in edges())
-
 
 
 # --- Who may take an action, and what a case waits for ---------------------------------------------

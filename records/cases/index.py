@@ -1,7 +1,7 @@
 """The case index: per case the few fields the lists filter and sort on (records.core.index).
 
 One summary per case document: its type, state and outcome, customer, product, receiver, reply
-assignee and technicians, received time, the due time (epoch seconds) of its most urgent open
+assignee and technicians, received time, its final fault classification (9.3), the due time (epoch seconds) of its most urgent open
 deadline, whether it is open (not closed) and live (open, or a fine proposal waiting for a ruling),
 the steps it waits for from anyone (``duties``: the flow's 我的待办 steps its state and guards
 allow, whoever takes them), its ruled fines, and the lower-cased text the list's search reads.
@@ -19,7 +19,7 @@ from records.fines.proposals import pending
 
 from .deadlines import open_deadlines
 from .flow import TRANSITIONS, guard_ok, technicians
-from .vocab import TABLE
+from .vocab import TABLE, is_campaign
 
 # the phone's digits too, so that a number typed with other separators is found (6.1.1)
 SEARCHED = ("number", "customer_name", "product_serial", "product_label", "caller_name", "caller_phone",
@@ -51,10 +51,21 @@ def summarize(case: dict) -> dict:
         "duties": duties(case) if is_open or waiting else [],
         "fines_ruled": ruled, "fined": bool(ruled),
         "hay": "\n".join(str(case.get(k) or "") for k in SEARCHED).lower(),
+        "campaign": is_campaign(case),  # a 技术通报 campaign's case: the statistics never count it
+        **classification_fields(case),
     }
 
 
-CASES = TableIndex(TABLE, summarize, version="cases-4",
+def classification_fields(case: dict) -> dict:
+    """The final fault classification the list filters on (9.3 statistics' drill-down): fault and
+    cause category codes, 重复故障, and whether there is one ("classified"); read defensively."""
+    got = case.get("classification")
+    final = isinstance(got, dict) and bool(got.get("final"))
+    return {"fault": got.get("fault_category") if final else None, "cause": got.get("cause_category") if final else None,
+            "repeat": bool(final and got.get("repeat_fault")), "classified": final}
+
+
+CASES = TableIndex(TABLE, summarize, version="cases-6",
                    order=lambda r: (r["received_at"], r["id"]),
                    fields=("type", "state", "outcome", "customer_id", "product_id", "received_by", "technicians",
                            "live", "fined"))

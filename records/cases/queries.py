@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from records.calendar.workdays import to_local
+from records.calendar.workdays import parse_local, to_local
+from records.catalog.products import TABLE as PRODUCTS
 from records.core.store import Store
 from records.fines.proposals import pending, referred
 
 from . import index
 from .deadlines import most_urgent_due
 from .flow import may, todo_actions
-from .vocab import TABLE
+from .vocab import TABLE, VOID_OUTCOMES
 
 
 def _may_be_mine(row: dict, user: dict) -> bool:
@@ -59,28 +60,93 @@ def open_cases_by_technician(store: Store) -> dict[str, int]:
     return counts
 
 
+def _local_day(stored: str) -> str:
+    """The local day ("YYYY-MM-DD") of a stored time: its own prefix when stored in local time."""
+    moment = parse_local(stored) if stored else None
+    return to_local(moment).date().isoformat() if moment else ""
+
+
 def search_words(q: str) -> list[str]:
     """The words of a search, lower-cased: a case matches when it holds every one (AND)."""
     return (q or "").lower().split()
 
 
+def parse_ids(text: str) -> set[int] | None:
+    """"3,7-9" → {3, 7, 8, 9} (case ids, ranges allowed); None when ``text`` is not such a list."""
+    out: set[int] = set()
+    for part in (text or "").replace(" ", "").split(","):
+        if not part:
+            continue
+        low, _, high = part.partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            return None
+        first, last = int(low), int(high or low)
+        if last < first or last - first > 10**6:
+            return None
+        out.update(range(first, last + 1))
+    return out
+
+
+def format_ids(ids) -> str:
+    """{3, 7, 8, 9} → "3,7-9": case ids as the list's ``ids`` filter takes them (short in a URL)."""
+    out, run = [], []
+    for i in sorted(set(ids)):
+        if run and i == run[-1] + 1:
+            run.append(i)
+            continue
+        if run:
+            out.append(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}")
+        run = [i]
+    if run:
+        out.append(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}")
+    return ",".join(out)
+
+
+def _classified(rows: list[dict], fault: str, cause: str, repeat: bool, unclassified: bool) -> list[dict]:
+    """The rows matching the final classification's filters (9.3 statistics' drill-down)."""
+    if fault:
+        rows = [r for r in rows if r.get("fault") == fault]
+    if cause:
+        rows = [r for r in rows if r.get("cause") == cause]
+    if repeat:
+        rows = [r for r in rows if r.get("repeat")]
+    if unclassified:
+        rows = [r for r in rows if not r.get("classified")]
+    return rows
+
+
 def search(store: Store, now: datetime, *, q: str = "", type: str = "", state: str = "",
            customer_id: int | None = None, product: str = "", technician: str = "",
            overdue: bool = False, date_from: date | None = None, date_to: date | None = None,
+           model: str = "", fault: str = "", cause: str = "", repeat: bool = False, unclassified: bool = False,
+           counted: bool = False, ids: set[int] | None = None,
            page: int = 1, per_page: int = 50) -> tuple[list[dict], int, int]:
     """One page of cases matching the filters (newest first; read-only documents), the total count
-    and the page shown (a page past the end shows the last one)."""
+    and the page shown (a page past the end shows the last one).
+
+    The filters of the 9.3 statistics' drill-down: ``model`` (the product's model), the final
+    classification's ``fault`` / ``cause`` category, ``repeat`` (重复故障), ``unclassified`` (no
+    final classification), ``counted`` (neither cancelled nor merged nor a 技术通报 campaign's: the cases statistics count)
+    and ``ids`` (exactly these cases)."""
     words = search_words(q)
     product = (product or "").strip().lower()
     start, end = (date_from.isoformat() if date_from else ""), (date_to.isoformat() if date_to else "")
     late_before = to_local(now).timestamp()
     rows = index.rows(store).select(type=type, state=state, customer_id=customer_id or None,
                                     technicians=technician)
+    if ids is not None:
+        rows = [r for r in rows if r["id"] in ids]
+    if counted:  # as the 9.3 statistics count: no cancelled or merged case, no 技术通报 campaign's case
+        rows = [r for r in rows if r["outcome"] not in VOID_OUTCOMES and not r.get("campaign")]
+    if model:
+        units = {p["id"] for p in store.scan(PRODUCTS) if p.get("model") == model}
+        rows = [r for r in rows if r["product_id"] in units]
+    rows = _classified(rows, fault, cause, repeat, unclassified)
     if product:
         rows = [r for r in rows if product in r["serial"]]
     if start or end:
-        rows = [r for r in rows if (not start or r["received_at"][:10] >= start)
-                and (not end or r["received_at"][:10] <= end)]
+        rows = [r for r in rows if (not start or _local_day(r["received_at"]) >= start)
+                and (not end or _local_day(r["received_at"]) <= end)]
     if words:
         rows = [r for r in rows if all(w in r["hay"] for w in words)]
     if overdue:

@@ -26,10 +26,17 @@ RATINGS = dict(FORM_RATINGS)  # satisfied 满意, basically 基本满意, unsati
 CHARGES = {"free": "无偿", "paid": "有偿"}  # the form's 服务性质 (keys as records.service_forms.fields.CHARGES)
 MAX_REPORT_PARTS = MAX_PARTS
 # Where a case came from, when not a call to the company: a problem raised on a follow-up call.
-SOURCES = {"followup": "跟踪回访"}
+SOURCES = {"followup": "跟踪回访", "technical_notice": "技术通报"}
+CAMPAIGN_SOURCE = "technical_notice"  # a company-initiated case (GLOSSARY): no customer fault, not in the 9.3 statistics
+
+
+def is_campaign(case: dict) -> bool:
+    """Whether the case was made by a 技术通报 campaign (its work is the company's, not a fault)."""
+    return (case.get("source") or {}).get("type") == CAMPAIGN_SOURCE
 # The table of the record a source names, checked at intake. Named here, not imported: the
 # follow-ups sit above the cases (tests/test_followups_domain.py checks the two names agree).
-SOURCE_TABLES = {"followup": ("followups", "回访任务")}  # kind → (table, what its records are called)
+SOURCE_TABLES = {"followup": ("followups", "回访任务"),  # kind → (table, what its records are called)
+                 "technical_notice": ("technical_notices", "技术通报")}  # records/cases/from_notice.py
 CONDITIONS = {"unused": "未使用", "damaged": "损坏品"}
 STATES = {
     "awaiting_reply": "待答复咨询",
@@ -68,6 +75,7 @@ DEADLINE_LABELS = {
     "arrival": "到达现场",
     "report": "书面汇报",
     "confirm": "确认及费用审核",
+    "notice_due": "按技术通报完成现场工作",  # the notice's own due date (records/cases/from_notice.py)
 }
 
 

@@ -25,8 +25,8 @@ from records.notifications.outbox import queue
 from records.users.accounts import find_by_username
 from records.users.roles import is_tq
 
+from . import classification, notices
 from . import input as checked
-from . import notices
 from .deadlines import meet, set_deadline
 from .flow import TRANSITIONS, guard_message, guard_ok, log, may
 from .numbers import next_number
@@ -38,7 +38,7 @@ from .vocab import CHANNELS, SOURCE_TABLES, SOURCES, STATES, TABLE, TYPES, UNVER
 # One handler per transition, from the steps modules named by the sections of the regulation.
 HANDLERS = {**intake_steps.HANDLERS, **decision.HANDLERS, **quote.HANDLERS, **onsite.HANDLERS, **report.HANDLERS,
             **fine_decisions.HANDLERS, **corrections.HANDLERS, **closure.HANDLERS, **unknown.HANDLERS,
-            **conduct.HANDLERS}
+            **conduct.HANDLERS, **classification.HANDLERS}
 assert HANDLERS.keys() == TRANSITIONS.keys(), sorted(HANDLERS.keys() ^ TRANSITIONS.keys())
 
 

@@ -16,10 +16,12 @@ Generic plumbing, no domain words: what is signed, and when, is decided by the c
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -184,10 +186,25 @@ def kept_certificates(data_root: Path) -> list[x509.Certificate]:
 
 
 # --- signing and checking ------------------------------------------------------------------
+def _off_loop(fn, *args, **kwargs):
+    """Call ``fn`` where pyHanko may start its own asyncio loop: here, or in a worker thread when
+    this thread already runs one (pyHanko's sync calls use ``asyncio.run``, which refuses to nest)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
+
+
 def sign_pdf(content: bytes, key: SigningKey, *, reason: str, location: str = "售后服务管理系统",
              signer_label: str = SIGNER_LABEL) -> bytes:
     """``content`` with the company's PAdES B-B signature and a visible block on its last page
     naming the signer and the time (an incremental update: the original bytes stay a prefix)."""
+    return _off_loop(_sign_pdf, content, key, reason=reason, location=location, signer_label=signer_label)
+
+
+def _sign_pdf(content: bytes, key: SigningKey, *, reason: str, location: str, signer_label: str) -> bytes:
     font = core_pdf.ensure_fonts()["FormCJK-regular.ttf"]
     style = TextStampStyle(stamp_text="电子签章：%(signer)s\n签章时间：%(ts)s",
                            text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(font)), font_size=9),
@@ -205,6 +222,10 @@ def sign_pdf(content: bytes, key: SigningKey, *, reason: str, location: str = "�
 def check_pdf(content: bytes, trusted_fingerprints: set[str]) -> SignatureCheck:
     """The company signature of ``content``: valid only when intact, cryptographically valid,
     covering the whole file, and made with one of the kept certificates."""
+    return _off_loop(_check_pdf, content, trusted_fingerprints)
+
+
+def _check_pdf(content: bytes, trusted_fingerprints: set[str]) -> SignatureCheck:
     try:
         reader = PdfFileReader(io.BytesIO(content), strict=False)
         sigs = reader.embedded_signatures

@@ -43,8 +43,12 @@ from records.users.roles import TQ_ENGINEER
 
 TABLE = "followups"
 FOLLOW_UP, ANNUAL_VISIT = "follow_up", "annual_visit"
-KINDS = {FOLLOW_UP: policy.FOLLOW_UP, ANNUAL_VISIT: policy.ANNUAL_VISIT}
-KIND_NAMES = {FOLLOW_UP: "季度电话跟踪", ANNUAL_VISIT: "年度电话巡访"}
+# A customer who has not acknowledged a 技术通报 within its days (company parameter notice_ack_days):
+# a call made by records.technical_notices.deliveries, as a follow-up (8.1 跟踪服务); never planned here.
+TECHNICAL_NOTICE = "technical_notice"
+KINDS = {FOLLOW_UP: policy.FOLLOW_UP, ANNUAL_VISIT: policy.ANNUAL_VISIT,
+         TECHNICAL_NOTICE: policy.Rule("8.1", 0, "顾客未在确认期限内确认收到技术通报，电话跟踪确认（公司参数：技术通报确认期限）")}
+KIND_NAMES = {FOLLOW_UP: "季度电话跟踪", ANNUAL_VISIT: "年度电话巡访", TECHNICAL_NOTICE: "技术通报确认跟踪"}
 OPEN, DONE = "open", "done"
 STATUS_NAMES = {"due": "待回访", "overdue": "已逾期", "done": "已完成"}
 # Not a regulation number: how many days before a task's due date its assignee is reminded.
@@ -132,7 +136,7 @@ def partners(tasks, task: dict) -> list[dict]:
     """The open tasks of the other kind for the same customer whose period overlaps ``task``'s:
     the calls one engineer makes together (8.1 and 8.2), and one call may complete."""
     return sorted((t for t in tasks if t["status"] == OPEN and t["customer_id"] == task["customer_id"]
-                   and t["kind"] != task["kind"] and overlaps(t, task)),
+                   and {t["kind"], task["kind"]} == {FOLLOW_UP, ANNUAL_VISIT} and overlaps(t, task)),
                   key=lambda t: t.get("id") or 0)
 
 

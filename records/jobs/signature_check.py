@@ -16,6 +16,8 @@ from records.core.files import StorageError
 from records.core.store import Store
 from records.reports import quarterly
 from records.service_forms import archive as form_archive
+from records.technical_notices import document as notice_document
+from records.technical_notices import vocab as notice_vocab
 
 SignedFile = tuple[str, dict, bytes]  # what it is (for the report), its stored signature record, its bytes
 
@@ -43,10 +45,22 @@ def quarterly_reports(store: Store) -> Iterator[SignedFile]:
                 yield label, sig, f"{exc}".encode()
 
 
-# Every area with signed files, in the report's order (technical notices add theirs).
+def technical_notice_files(store: Store) -> Iterator[SignedFile]:
+    for doc in sorted(store.scan(notice_vocab.TABLE), key=lambda d: d["id"]):
+        sig = (doc.get("pdf") or {}).get("signature") or {}
+        if sig.get("status") in ("valid", "invalid"):
+            label = f"技术通报 {doc.get('number', '')}（#{doc['id']}）"
+            try:
+                yield label, sig, notice_document.archived_pdf(store, doc)
+            except (StorageError, OSError) as exc:
+                yield label, sig, f"{exc}".encode()
+
+
+# Every area with signed files, in the report's order.
 SOURCES: list[Callable[[Store], Iterator[SignedFile]]] = [
     service_form_files,
     quarterly_reports,
+    technical_notice_files,
 ]
 
 

@@ -64,7 +64,7 @@ def rate(on_time: int, due: int) -> float | None:
     return round(100 * on_time / due, 1) if due else None
 
 
-def _deadline_count(case: dict, key: str, span: Span, now: datetime) -> bool | None:
+def deadline_count(case: dict, key: str, span: Span, now: datetime) -> bool | None:
     """Whether deadline ``key`` of ``case`` counts in ``span`` as on time (True) or late (False);
     None when it does not count there (not due in the span, not yet due, never due)."""
     entry = (case.get("deadlines") or {}).get(key)
@@ -86,7 +86,7 @@ def _service_row(case: dict) -> dict:
             "issued_at": (case.get("dispatch") or {}).get("issued_at")}
 
 
-def _reworks(live: list[dict], span: Span, rework_days: int = policy.REWORK_DAYS) -> list[dict]:
+def reworks(live: list[dict], span: Span, rework_days: int = policy.REWORK_DAYS) -> list[dict]:
     """返修 (9.1, GLOSSARY): each live fault received in ``span`` on a serial repaired on site
     (work completed) within ``rework_days`` days before (公司参数, default ``policy.REWORK_DAYS``),
     with the latest such repair."""
@@ -128,7 +128,7 @@ def technician_figures(cases: Iterable[dict], username: str, span: Span, now: da
         due = on_time = 0
         late = []
         for c in mine:
-            counted = _deadline_count(c, key, span, now)
+            counted = deadline_count(c, key, span, now)
             if counted is None:
                 continue
             due += 1
@@ -154,11 +154,11 @@ def technician_figures(cases: Iterable[dict], username: str, span: Span, now: da
              for c in all_cases for f in c.get("fines") or []
              if f.get("person") == username and final_amount(f)  # final, not waived (0): the register's rule
              and span.holds(parse_local(ruled_on(f)))]
-    reworks = [r for r in _reworks(live, span, rework_days) if username in r["technicians"]]
+    rework_rows = [r for r in reworks(live, span, rework_days) if username in r["technicians"]]
     return {"kind": "technician", "period": span.label, "person": username,
             "services": [_service_row(c) for c in services], "service_count": len(services),
             "rates": rates, "ratings": ratings, "returns_unapproved": unapproved,
-            "fines": fines, "fine_total": sum(f["amount"] for f in fines), "reworks": reworks,
+            "fines": fines, "fine_total": sum(f["amount"] for f in fines), "reworks": rework_rows,
             "computed_at": to_local(now).isoformat(timespec="seconds")}
 
 
@@ -176,7 +176,7 @@ def manager_figures(cases: Iterable[dict], followups: Iterable[dict], username: 
             entry = (c.get("deadlines") or {}).get(key)
             if not entry or (entry.get("responsible") or responsible(c, key)) != username:
                 continue
-            counted = _deadline_count(c, key, span, now)
+            counted = deadline_count(c, key, span, now)
             if counted is None:
                 continue
             rows[key]["due"] += 1

@@ -16,7 +16,7 @@ Lifecycle: on the first working day of a quarter (the company calendar) the dail
 技质部经理; the button does the same for any past quarter (``create_draft``). While a draft,
 the manager writes the summary and may refresh the figures (``refresh``). Issuing (``issue``)
 freezes it: the PDF and the workbook are rendered then and archived as blobs named by their
-SHA-256 (``archive``: the one place, where the signing will be added), the SHA-256 go into the
+SHA-256 (``archive``: the one place; the PDF signed there, issue 18), the SHA-256 go into the
 audit trail with the issue, and the GM is told. A correction (``correct``) is a new version with
 a reason; when it is issued the version it corrects is marked 已更正 and stays readable.
 
@@ -40,6 +40,7 @@ from records.notifications.outbox import queue
 from records.users.accounts import users_with_role
 from records.users.roles import TQ_ROLES
 
+from . import preventive, statistics
 from . import quarterly_documents as docs
 from .quarterly_sections import case_counts, cases_provider, fines_provider, followups_provider
 from .sections import Provider, Section
@@ -60,6 +61,8 @@ MAX_REASON = 500
 # actions), records.reports.failure_costs.report_sections (9.4).
 PROVIDERS: list[Provider] = [
     cases_provider,
+    statistics.report_sections,
+    preventive.report_sections,
     fines_provider,
     followups_provider,
 ]

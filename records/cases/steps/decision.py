@@ -9,6 +9,7 @@ from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import warranty
 from records.core.transaction import Transaction
 
+from .. import classification
 from .. import input as checked
 from ..deadlines import arrival_since, meet, set_deadline
 from ..flow import log
@@ -92,6 +93,7 @@ def decide(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalenda
         "guidance": guidance if solution == "phone_guidance" else "", "guidance_solved": None,
         "decided_by": by, "decided_at": iso_local(now),
     }
+    classification.provisional(tx, case, data, by, now)  # 9.3: optional at the decision
     meet(case, "decision", now)
     text = f"{w.get('label', '')}{'，使用维护不当：' + misuse_reason if misuse else ''}；方案：{SOLUTIONS[solution]}"
     log(case, by, now, "decide", text)
@@ -106,10 +108,12 @@ def guidance_result(tx: Transaction, case: dict, user: dict, data: dict, cal: Wo
     by = user["username"]
     d = case["decision"]
     if data.get("solved"):
+        classification.finalize(tx, case, data, by, now)  # 9.3: a close on a fault is classified
         d["guidance_solved"] = True
         case["state"], case["outcome"] = "closed", "guidance_solved"
         log(case, by, now, "guidance_result", "电话指导已解决故障，结案")
         return
+    classification.provisional(tx, case, data, by, now)
     in_w = d["in_warranty"] and not d["misuse"]
     d["guidance_solved"] = False
     d["solution"] = "onsite_free" if in_w else "onsite_paid"

@@ -79,6 +79,7 @@ def complete(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalen
     diffs = onsite_record.differences_with_reason(signed, {"completed_at": at, "work_done": work}, data)
     case["onsite"].update(work_done=work, completed_at=iso_local(at), form_path=path,
                           form_version=onsite_record.version_ref(signed), differences=diffs)
+    meet(case, "notice_due", at)  # a 技术通报's on-site work done (records/cases/from_notice.py)
     case["state"] = "completed"
     how = f"按平板签署的技术服务单第 {signed['version']} 版" if signed else "纸质技术服务单"
     log(case, by, now, "complete", f"维修完毕 {at:%Y-%m-%d %H:%M}（{how}）：{work}"

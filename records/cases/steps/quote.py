@@ -18,8 +18,8 @@ from records.core.files import put_blob
 from records.core.transaction import Transaction
 from records.materials import parts as parts_catalogue
 
+from .. import classification, notes
 from .. import input as checked
-from .. import notes
 from ..flow import log, quote_total
 from ..vocab import CaseError
 from .decision import arrival_from
@@ -138,6 +138,7 @@ def vp_decision(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCa
     by = user["username"]
     approved = checked.yes_no(data, "approved", "请选择批准或不批准")
     reason = checked.text(data, "reason", "审批意见")
+    (classification.provisional if approved else classification.finalize)(tx, case, data, by, now)  # 9.3
     case["vp_approval"] = {"approved": approved, "by": by, "at": iso_local(now), "reason": reason}
     if approved:
         case["state"] = "awaiting_dispatch"

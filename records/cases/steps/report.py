@@ -12,9 +12,9 @@ from records.fines.proposals import CONFIRM_LATE, confirm_late_proposal, find
 from records.fines.visibility import PROPOSED_TEXT
 from records.service_forms.archive import files_dir, latest_version
 
+from .. import classification, onsite_record
 from .. import expenses as claim
 from .. import input as checked
-from .. import onsite_record
 from ..conduct import approvals, checklist, contact_is_new
 from ..deadlines import meet, responsible, set_deadline
 from ..flow import collects_fee, log
@@ -126,6 +126,7 @@ def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalend
                                                                "title": ""}]},
                       note=f"{case.get('number', '')} 技术人员记下的顾客联系人（7.3）")
             added = dict(contact)
+    classification.finalize(tx, case, data, by, now)  # 9.3: final and required at the confirmation
     case["tq_owner"] = case.get("tq_owner") or by
     case["audit"] = {"quality": quality, "confirmed_by": by, "confirmed_at": iso_local(now), "lines": lines,
                      "approved_total": claim.total(lines, "approved"), "contact_added": added}
