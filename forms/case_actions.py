@@ -135,12 +135,14 @@ class GuidanceResultForm(ActionForm):
 
 
 class PartLine(_Line):
+    code = SelectField("目录备件（可选，选后名称可留空）", choices=options([("", "— 手填 —")]), default="",
+                       validate_choice=False)
     part = StringField("备件名称", validators=[Optional(), Length(max=100)])
     quantity = StringField("数量", validators=[Optional(), Length(max=10)])
 
 
 class QuoteForm(ActionForm):
-    HELP = "填写服务费和需更换的备件；备件价格由财务部填写（5.2.4）。全部定价后，技质部将方案和费用通知顾客（5.2.5）。"
+    HELP = "填写服务费和需更换的备件（可从物料目录选取，带出财务部的销售价）；备件价格由财务部确认（5.2.4）。全部定价后，技质部将方案和费用通知顾客（5.2.5）。"
     service_fee = DecimalField("服务费（元）", places=2, validators=[
         InputRequired("请填写服务费"), NumberRange(0, 100_000_000, "服务费不能为负数")])
     parts = FieldList(FormField(PartLine), min_entries=3, max_entries=30, label="需更换的备件（价格由财务部填写）")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from records.calendar.workdays import now_local
 from records.catalog import customers, products
 from records.core.store import Store
+from records.materials import parts, stock
 from records.technical_notices import notices as technical_notices
 from records.users import accounts as users
 from records.users import departments, install
@@ -64,6 +66,14 @@ DEMO_PRODUCTS = [
     (3, "BZ-1", "保障检测车", "BZ1-2023-002", date(2023, 11, 11), 36, True),
 ]
 
+# (code, name, spec, unit, source, min stock, cost, sale price, in the store, in zhao.shifu's kit) — issue 16
+DEMO_PARTS = [
+    ("PWR-24V", "电源模块", "24V 10A", "件", "bought_in", 2, 820, 1200, 3, 1),
+    ("FUSE-5A", "保险丝", "5A 慢熔", "只", "bought_in", 20, 2.5, 6, 50, 10),
+    ("MB-JX200", "JX-200 主控板", "JX-200 V3", "块", "own", 1, 2600, 4800, 0, 0),
+    ("CAB-SIG", "信号电缆组件", "3 m", "根", "outsourced", 2, 150, 260, 4, 0),
+]
+
 
 def load_demo(store: Store, actor: str = "demo") -> dict:
     """Add the demo records that are not there yet (safe to run twice) to an empty or demo
@@ -93,6 +103,7 @@ def load_demo(store: Store, actor: str = "demo") -> dict:
             }, actor)
             added["products"] += 1
     added["departments"] = load_departments(store, actor)
+    added["parts"] = load_parts(store, actor)
     added["technical_notices"] = load_technical_notice(store)
     return added
 
@@ -112,6 +123,24 @@ def load_technical_notice(store: Store) -> int:
         return 0
     technical_notices.create(store, DEMO_TECHNICAL_NOTICE, engineer)
     return 1
+
+
+def load_parts(store: Store, actor: str = "demo") -> int:
+    """The demo parts not there yet, with their prices and some stock (3.1, 5.2.4; issue 16)."""
+    count = 0
+    with store.transaction(actor) as tx:
+        for code, name, spec, unit, source, low, cost, price, held, kit in DEMO_PARTS:
+            if parts.get_by_code(tx, code):
+                continue
+            part = parts.insert_tx(tx, {"code": code, "name": name, "spec": spec, "unit": unit, "source": source,
+                                        "min_stock": low})
+            parts.set_sale_price_tx(tx, part["id"], price, "qian.caiwu", now_local())
+            if held + kit:
+                stock.receipt_tx(tx, code, held + kit, actor, unit_cost=cost, note="演示数据期初库存")
+            if kit and users.find_by_username(tx, "zhao.shifu"):
+                stock.issue_tx(tx, code, kit, "zhao.shifu", actor)
+            count += 1
+    return count
 
 
 def load_departments(store: Store, actor: str = "demo") -> int:

@@ -95,6 +95,19 @@ PAGES: list[tuple[str, str, object]] = [
     ("技术通报", "tq_engineer", "/technical-notices/"),
     ("新建技术通报", "tq_engineer", "/technical-notices/new"),
     ("技术通报（销售部）", "sales", "/technical-notices/"),
+    # issue 16: service materials (3.1, 5.2.4, 6.2.5)
+    ("库存", "tq_engineer", "/materials/"),
+    ("物料目录", "tq_engineer", "/materials/parts"),
+    ("物料目录（财务部）", "finance", "/materials/parts"),
+    ("新建物料", "tq_engineer", "/materials/parts/new"),
+    ("入库", "tq_engineer", "/materials/receipt"),
+    ("工具包发放/退回", "tq_engineer", "/materials/transfer"),
+    ("发放物料到工具包（案例）", "tq_engineer", lambda s: f"/materials/issue/{s.case_id}"),
+    ("我的工具包（技术人员）", "technician", "/materials/kit"),
+    ("采购申请", "tq_engineer", "/materials/purchases"),
+    ("新建采购申请", "tq_engineer", "/materials/purchases/new"),
+    ("盘点调整", "tq_manager", "/materials/adjust"),
+    ("库存差异", "tq_engineer", "/materials/discrepancies"),
 ]
 
 

@@ -24,6 +24,8 @@ def register(app: Flask) -> None:
         home,
         lookup,
         mail_soon,
+        material_purchases,  # noqa: F401  (the purchase pages of the blueprint materials)
+        materials,
         nav,
         notifications,
         preventive,
@@ -63,6 +65,7 @@ def register(app: Flask) -> None:
         archive,
         case_report,
         costs,
+        materials,
         quarterly,
         categories,
         preventive,

@@ -34,6 +34,7 @@ from records.catalog import categories
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.fines import rulings
 from records.fines.proposals import amount_text, fine_amount_text, is_running, manual_kinds, pending, rulable
+from records.materials import parts as parts_catalogue
 from records.users import accounts
 from records.users.accounts import TABLE as USERS
 
@@ -144,7 +145,24 @@ def _quote_defaults(case: dict) -> dict:
     if not q:
         return {}
     return {"service_fee": q["service_fee"], "note": q.get("note", ""),
-            "parts": [{"part": p["part"], "quantity": str(p["quantity"])} for p in q["parts"]] or None}
+            "parts": [{"code": p.get("part_code") or "", "part": p["part"], "quantity": str(p["quantity"])}
+                      for p in q["parts"]] or None}
+
+
+def _quote_choices(form, case: dict) -> None:
+    """5.2.4: a line may be picked from the catalogue (its name and 财务部's sale price come along)."""
+    keep = [p.get("part_code") for p in _quoted_parts(case) if p.get("part_code")]
+    rows = options([("", "— 手填 —")] + parts_catalogue.choices(store()))
+    known = {c.value for c in rows}
+    rows += options([(k, k) for k in keep if k not in known])
+    for entry in form.parts:
+        entry.code.choices = rows
+
+
+def _price_defaults(case: dict) -> dict:
+    """财务部 starts from the catalogue's sale price of a line picked from it, and confirms (5.2.4)."""
+    return {"prices": [p.get("unit_price") if p.get("unit_price") is not None else p.get("catalogue_price")
+                       for p in _quoted_parts(case)]}
 
 
 def _quote_title(case: dict, user: dict) -> str | None:
@@ -157,7 +175,8 @@ def _quoted_parts(case: dict) -> list[dict]:
 
 def _price_choices(form, case: dict) -> None:
     for entry, p in zip(form.prices, _quoted_parts(case)):
-        entry.label.text = f"{p['part']} × {p['quantity']}"
+        entry.label.text = f"{p['part']} × {p['quantity']}" + (
+            f"（目录售价 {p['catalogue_price']:.2f} 元）" if p.get("catalogue_price") is not None else "")
 
 
 # --- On site (6.2.5, 6.2.6) ----------------------------------------------------------------------
@@ -309,9 +328,8 @@ PREPARERS: dict[str, Preparer] = {
     "reply": Preparer(),
     "decide": Preparer(**_with_classification(_decide_choices)),
     "guidance_result": Preparer(**_with_classification()),
-    "quote": Preparer(defaults=_quote_defaults, title=_quote_title),
-    "price": Preparer(defaults=lambda case: {"prices": [p.get("unit_price") for p in _quoted_parts(case)]},
-                      choices=_price_choices),
+    "quote": Preparer(defaults=_quote_defaults, choices=_quote_choices, title=_quote_title),
+    "price": Preparer(defaults=_price_defaults, choices=_price_choices),
     "send_quote": Preparer(defaults=lambda case: {"recipient": case.get("caller_name") or ""}),
     "customer_response": Preparer(),
     "vp_decision": Preparer(**_with_classification()),

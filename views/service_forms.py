@@ -22,6 +22,7 @@ from records.cases.vocab import TABLE as CASES
 from records.core import signing, uploads
 from records.core.errors import DomainError, RecordNotFound
 from records.materials import returns as returned
+from records.materials import stock
 from records.service_forms import archive as form_archive
 from records.service_forms import document as form_document
 from records.service_forms import fields as form_fields
@@ -125,11 +126,9 @@ def upload(case_id: int):
 
 
 def _kit(username: str) -> list[tuple[str, str, float]]:
-    """The technician's kit as (code, name, qty).
-
-    INTEGRATE(STOCK): ``records.materials.stock.kit(store(), username)`` (not on main yet), as
-    (code, name, qty) triples; until it lands the kit is empty and every part is free text."""
-    return []
+    """The technician's kit as (code, name, qty): the parts issued to him at dispatch (6.2.5)."""
+    return [(k["part_code"], (k["part"] or {}).get("name") or k["part_code"], k["qty"])
+            for k in stock.kit(store(), username)]
 
 
 @bp.route("/case/<int:case_id>/tablet", methods=["GET", "POST"])

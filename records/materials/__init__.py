@@ -5,4 +5,7 @@ Imports neither cases nor service_forms: a caller passes a case's data in.
 - ``suppliers.py``    the makers of bought-in and outsourced parts, their contacts (3.1)
 - ``returns.py``      returned materials (unused / faulty) received by 技质部; the kit's parts for the tablet form (3.1, 6.2.7)
 - ``inspections.py``  the inspection of a faulty returned part: result, failure cause, cause category (3.1)
+- ``parts.py``        the catalogue of spare parts and service materials, cost, 财务部's sale price (3.1, 5.2.4)
+- ``stock.py``        stock per location (store, technicians' kits) from append-only moves, discrepancies (3.1, 6.2.5)
+- ``purchases.py``    purchase requests, approval, receipt with incoming inspection (3.1)
 """

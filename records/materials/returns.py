@@ -23,7 +23,7 @@ from typing import Iterable
 from records.calendar.workdays import iso_local
 from records.core.transaction import Transaction
 
-from . import inspections
+from . import inspections, stock
 
 UNUSED, FAULTY = "unused", "damaged"  # the kinds of a line (records.cases.vocab.CONDITIONS names them)
 OUTCOMES = {"restocked": "检查后退回库房", "inspection": "转检验"}
@@ -51,20 +51,21 @@ def pending(lines: Iterable[dict]) -> list[int]:
     return [i for i, line in enumerate(lines) if not line.get("received_at")]
 
 
-def back_to_store(tx: Transaction, *, case_id: int, line: dict, by: str, now: datetime) -> None:
-    """An unused part, checked, back to the store from the technician's kit.
-
-    INTEGRATE(STOCK): the call site of ``records.materials.stock.return_tx`` (not on main yet):
-    ``stock.return_tx(tx, ...)`` for a line with a ``part_code``; a free-text part has no stock
-    to return to. Until it lands the receipt is recorded on the case line only (``outcome``)."""
-    return None
+def back_to_store(tx: Transaction, *, case_id: int, line: dict, username: str, by: str, now: datetime) -> list[dict]:
+    """An unused part, checked, back to the store from the technician's kit (``stock.return_tx``);
+    a free-text part (no ``part_code``) has no stock to return to. Returns the discrepancies
+    (the kit did not hold it: the part is in the store all the same)."""
+    if not line.get("part_code") or not username:
+        return []
+    qty = line.get("quantity") or line.get("qty") or 1
+    return stock.return_tx(tx, case_id, username, [{"part_code": line["part_code"], "qty": qty}], by, now)
 
 
 def receive_tx(tx: Transaction, *, case_id: int, case_number: str, lines: list[dict], notes: list[str] | None,
-               by: str, at: datetime, now: datetime) -> list[dict]:
+               by: str, at: datetime, now: datetime, username: str = "") -> list[dict]:
     """技质部 receives the returned materials (3.1 「返回品的检验」, 6.2.7): every line not yet received; returns the new lines (the caller stores them on the
     case). ``notes`` (one per line, may be shorter) is 技质部's remark on each; ``at`` the time
-    the materials were handed over."""
+    the materials were handed over; ``username`` the technician whose kit the unused parts left."""
     notes = list(notes or [])
     out = []
     for i, line in enumerate(lines):
@@ -73,8 +74,10 @@ def receive_tx(tx: Transaction, *, case_id: int, case_number: str, lines: list[d
             note = str(notes[i] if i < len(notes) else "").strip()[:MAX_NOTE]
             line.update(received_at=iso_local(at), received_by=by, note=note)
             if line.get("condition") == UNUSED:
-                back_to_store(tx, case_id=case_id, line=line, by=by, now=now)
+                odd = back_to_store(tx, case_id=case_id, line=line, username=username, by=by, now=now)
                 line["outcome"] = "restocked"
+                if odd:  # not in the kit's stock: the part is in the store, a 库存差异 says why
+                    line["discrepancy_ids"] = [d["discrepancy_id"] for d in odd if d.get("discrepancy_id")]
             else:
                 doc = inspections.create_tx(tx, case_id=case_id, case_number=case_number, line=i,
                                             part_code=line.get("part_code"), part_text=line.get("part") or "",

@@ -35,6 +35,7 @@ from records.cases.vocab import is_live
 from records.core import parameters
 from records.core.store import Store
 from records.core.transaction import Transaction
+from records.materials import parts
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0")
@@ -253,17 +254,19 @@ def rate_schedule(source: Store) -> RateSchedule:
 
 
 def catalogue_costs(source: Store | Transaction) -> tuple[dict[str, object], dict[str, str]]:
-    """THE place the parts catalogue's costs are built: (part code → cost, part name → code).
-
-    INTEGRATOR: once records/materials/parts.py (STOCK) is merged, build both mappings from it
-    here (code → ``cost`` of each part; name → code) and, in ``parts_used``, prefer
-    ``records.materials.stock.consumed(source, case_id)``. Until then no part has a cost: every
-    part counts 0 and is flagged."""
-    return {}, {}
+    """THE place the parts catalogue's costs are read (records/materials/parts.py): (part code →
+    cost, part name → code). Retired parts keep their cost (old cases used them); a part whose
+    cost is not known counts 0 and is flagged."""
+    costs, names = {}, {}
+    for part in source.scan(parts.TABLE):
+        costs[part["code"]] = part.get("cost")
+        names.setdefault(part.get("name") or part["code"], part["code"])
+    return costs, names
 
 
 def parts_used(source: Store | Transaction, case: dict) -> list[dict]:
-    """The parts a case used: the report's lines today (see ``catalogue_costs`` for the stock's)."""
+    """The parts a case used, as its written report lists them (a line picked from the technician's
+    kit carries its catalogue code; a free-text line is matched by name)."""
     return report_parts(case)
 
 

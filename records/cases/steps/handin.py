@@ -23,6 +23,7 @@ from records.catalog import categories
 from records.core.errors import StaleRecord
 from records.core.transaction import Transaction
 from records.materials import returns as returned
+from records.materials import stock
 from records.notifications.inbox import Notice
 from records.notifications.outbox import queue
 from records.users.accounts import TABLE as USERS
@@ -100,7 +101,8 @@ def receive_tx(tx: Transaction, cal: WorkCalendar, case_id: int, user: dict, dat
     by = user["username"]
     count = len(returned.pending(lines))
     case["returned_materials"] = returned.receive_tx(tx, case_id=case_id, case_number=case.get("number") or "",
-                                                     lines=lines, notes=data.get("notes"), by=by, at=at, now=now)
+                                                     lines=lines, notes=data.get("notes"), by=by, at=at, now=now,
+                                                     username=next(iter(technicians(case)), ""))
     reported = parse_local(case["report"]["reported_at"])
     text = f"接收返回物料 {count} 项（{at:%Y-%m-%d %H:%M} 交回）：" + "；".join(
         f"{m['part']} × {m['quantity']} {returned.OUTCOMES[m['outcome']]}" for m in case["returned_materials"])
@@ -129,16 +131,12 @@ def used_parts(case: dict) -> list[dict]:
 
 
 def post_consumption(tx: Transaction, case: dict, by: str) -> list[dict]:
-    """At the confirmation the parts used post from the technician's kit; returns the shortfalls
-    (each a stock discrepancy for 技质部, never a refusal of the confirmation).
-
-    INTEGRATE(STOCK): the ONE call site of ``records.materials.stock.consume_tx`` (not on main yet)::
-
-        return stock.consume_tx(tx, case["id"], technicians(case)[0], used_parts(case), by)
-    """
+    """At the confirmation the parts used post from the technician's kit (``stock.consume_tx``);
+    returns the shortfalls (each a stock discrepancy for 技质部, never a refusal of the confirmation).
+    The kit is the first technician's: the one the parts were issued to at dispatch (6.2.5)."""
     if not technicians(case) or not used_parts(case):
         return []
-    return []
+    return stock.consume_tx(tx, case["id"], technicians(case)[0], used_parts(case), by)
 
 
 # --- An inspection finished after the confirmation (3.1) ---------------------------------------

@@ -16,6 +16,7 @@ from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.core.errors import DomainError
 from records.core.files import put_blob
 from records.core.transaction import Transaction
+from records.materials import parts as parts_catalogue
 
 from .. import classification, notes
 from .. import input as checked
@@ -33,14 +34,30 @@ def quote(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar
     fee = checked.money(data.get("service_fee"), "service_fee", "服务费")
     parts = []
     for row in checked.lines(data, "parts"):
+        part = catalogue_part(tx, row)
+        if part and not str(row.get("part") or "").strip():
+            row = {**row, "part": part["name"]}  # picked from the catalogue: its name
         name = checked.row_text(row, "part", "备件名称", "parts")
         qty = checked.quantity(row.get("quantity"), f"备件 {name} ", "parts")
-        parts.append({"part": name, "quantity": qty, "unit_price": None, "priced_by": None, "priced_at": None})
+        parts.append({"part": name, "quantity": qty, "unit_price": None, "priced_by": None, "priced_at": None,
+                      **({"part_code": part["code"], "catalogue_price": part.get("sale_price")} if part else {})})
     note = checked.text(data, "note", "报价说明", required=False)
     misuse = bool((case.get("decision") or {}).get("misuse"))
     case["quote"] = {"service_fee": fee, "parts": parts, "note": note, "discounted_parts": misuse,
                      "drafted_by": by, "drafted_at": iso_local(now), "sent_by": None, "sent_at": None}
     log(case, by, now, "quote", f"服务费 {fee:.2f} 元，备件 {len(parts)} 项" + ("，待财务部报价" if parts else ""))
+
+
+def catalogue_part(tx: Transaction, row: dict) -> dict | None:
+    """5.2.4: the catalogue part a quote line names by its code (records.materials.parts), whose
+    sale price (set by 财务部) the pricing step starts from; None for a line typed by hand."""
+    code = str(row.get("code") or "").strip()
+    if not code:
+        return None
+    part = parts_catalogue.get_by_code(tx, code)
+    if part is None:
+        raise CaseError(f"物料目录中没有编码 {code}", "parts")
+    return part
 
 
 def price(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalendar, now: datetime) -> None:
