@@ -12,6 +12,8 @@ from __future__ import annotations
 
 CLAUSES: dict[str, tuple[str, ...]] = {
     "3.1": ("users.roles.is_tq", "cases.steps.decision.decide", "cases.steps.report.confirm",
+            "materials.warranty.within_warranty", "materials.claims.normalise", "materials.claims.send",
+            "materials.claim_notice.render", "materials.claim_reminders.remind",
             "planned: materials"),
     "3.2": ("cases.steps.quote.customer_response",),
     "5.1.1.1": ("cases.steps.decision.check_solution", "cases.steps.decision.decide"),

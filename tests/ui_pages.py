@@ -73,6 +73,12 @@ PAGES: list[tuple[str, str, object]] = [
     ("公司参数", "admin", "/admin/parameters"),
     ("公司参数（邮件重试）", "admin", "/admin/parameters/mail_max_attempts"),
     ("公司参数（财务部）", "finance", "/admin/parameters"),
+    # issue 16: suppliers and their claims (3.1)
+    ("供应商索赔台账", "tq_engineer", "/suppliers/claims"),
+    ("供应商索赔台账（财务部）", "finance", "/suppliers/claims"),
+    ("供应商", "tq_engineer", "/suppliers/"),
+    ("新建供应商", "tq_engineer", "/suppliers/new"),
+    ("起草供应商索赔（由案例）", "tq_engineer", lambda s: f"/suppliers/claims/new?case={s.case_id}"),
 ]
 
 

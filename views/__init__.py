@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
         products,
         reports,
         service_forms,
+        suppliers,
     )
 
     auth.login_manager.init_app(app)
@@ -55,5 +56,6 @@ def register(app: Flask) -> None:
         fines,
         archive,
         case_report,
+        suppliers,
     ):
         app.register_blueprint(module.bp)

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from records.cases import flow
+from records.materials.claim_flow import READERS as CLAIM_READERS
 from records.users.accounts import display_names
 from records.users.roles import ADMINS, FOLLOWUP_ROLES
 
@@ -38,10 +39,12 @@ TABLES = {
     "followups": ("跟踪回访", _roles(*FOLLOWUP_ROLES)),
     "users": ("用户", _roles(*ADMINS)),
     "departments": ("部门", _roles(*ADMINS)),
+    "suppliers": ("供应商", _roles(*CLAIM_READERS)),
+    "supplier_claims": ("供应商索赔", _roles(*CLAIM_READERS)),
 }
 TITLES = {"cases": "number", "customers": "name", "products": "serial_no", "users": "display_name",
           "departments": "name", "calendar_days": "date", "followups": "customer_name",
-          "work_periods": "from"}
+          "work_periods": "from", "suppliers": "name", "supplier_claims": "number"}
 
 
 @bp.get("/<table>/<int:record_id>")

@@ -7,6 +7,7 @@ from flask import current_app, request, url_for
 from flask_login import current_user
 
 from records.fines.visibility import ALL_FINES_READERS
+from records.materials.claim_flow import READERS as CLAIM_READERS
 from records.reports.assessments import MENU_ROLES as ASSESSMENT_ROLES
 from records.users import roles
 
@@ -31,6 +32,7 @@ NAV = [
     NavItem("跟踪回访", "followups.index", roles.FOLLOWUP_ROLES),
     NavItem("考核", "reports.index", ASSESSMENT_ROLES),
     NavItem("处罚台账", "fines.index", ALL_FINES_READERS),
+    NavItem("供应商索赔", "suppliers.claims_index", CLAIM_READERS),
     NavItem("顾客单位", "customers.index"),
     NavItem("产品", "products.index"),
     NavItem("用户管理", "admin.user_list", roles.ADMINS),

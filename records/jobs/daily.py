@@ -16,10 +16,12 @@ from typing import Callable
 
 from records.calendar.workdays import WorkCalendar
 from records.core.store import Store
+from records.materials import claim_reminders
 
 Task = Callable[[Store, datetime, WorkCalendar, bool], dict]
 
 TASKS: dict[str, Task] = {
+    "supplier_claim_reminders": claim_reminders.remind,
 }
 
 
