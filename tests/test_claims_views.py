@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import datetime
 
 from openpyxl import load_workbook
 
@@ -81,3 +82,33 @@ def test_a_claim_raised_from_a_case_sent_and_registered(app_world, make_case, au
     auth.login("tech")
     assert "/suppliers/claims/new" not in auth.client.get(f"/cases/{case['id']}").get_data(as_text=True)
     assert auth.client.get(url).status_code == 403
+
+
+def test_a_claim_prefilled_from_an_inspection_and_edited_while_drafted(app_world, make_case, auth):
+    store = app_world.store
+    case = make_case()
+    with store.transaction("t") as tx:
+        s = suppliers.insert_tx(tx, {"name": "精工结构件加工厂", "warranties": [{"part_name": "机箱", "months": 120}]})
+        # an inspection of the faulty part, as RETURNS keeps it (records/materials/inspections.py, table "inspections")
+        insp = tx.insert("inspections", {"case_id": case["id"], "part_code": "", "part_text": "机箱", "serial": "",
+                                         "result": "faulty", "cause_text": "焊缝开裂", "cause_category": "outsourced"})
+    auth.login("manager")
+    html = auth.client.get(f"/suppliers/claims/new?inspection={insp['id']}").get_data(as_text=True)
+    assert case["number"] in html and "焊缝开裂" in html and 'selected value="outsourced"' in html
+    c = claims.create(store, {"supplier_id": s["id"], "case_id": case["id"], "case_number": case["number"],
+                              "inspection_id": insp["id"], "part_text": "机箱", "cause_category": "outsourced",
+                              "failure": "机箱焊缝开裂", "warranty_basis": "stock", "warranty_start": "2025-03-01",
+                              "failed_on": case["received_at"][:10],
+                              "lines": [{"kind": "other", "text": "停机损失", "amount": "500"}]},
+                      {"username": "manager", "roles": ["tq_manager"]}, datetime.now().astimezone())
+    url = f"/suppliers/claims/{c['id']}/edit"
+    html = auth.client.get(url).get_data(as_text=True)
+    assert "500.00" in html and "停机损失" in html
+    resp = auth.client.post(url, data={"rev": c["_rev"], "supplier_id": s["id"], "case_number": case["number"],
+                                       "inspection_id": insp["id"], "part_text": "机箱", "cause_category": "outsourced",
+                                       "failure": "机箱焊缝开裂（复检）", "warranty_basis": "stock",
+                                       "warranty_start": "2025-03-01", "failed_on": case["received_at"][:10],
+                                       "lines-0-kind": "other", "lines-0-text": "停机损失", "lines-0-amount": "650"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    saved = claims.get(store, c["id"])
+    assert (saved["amount"], saved["failure"], saved["warranty"]["basis"]) == ("650.00", "机箱焊缝开裂（复检）", "stock")

@@ -4,6 +4,7 @@ export, and the claims in 我的待办. 技质部 keeps them; 财务部 reads th
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -190,7 +191,8 @@ def edit_claim(claim_id: int):
     c = claims.get(store(), claim_id) or abort(404)
     data = {**c, "rev": c["_rev"], "warranty_basis": c["warranty"]["basis"],
             "warranty_start": date.fromisoformat(c["warranty"]["start"]),
-            "failed_on": date.fromisoformat(c["warranty"]["failed_on"])}
+            "failed_on": date.fromisoformat(c["warranty"]["failed_on"]),
+            "lines": [{**x, "amount": Decimal(x["amount"])} for x in c["lines"]]}
     form = _claim_form(None if request.method == "GET" else request.form, data if request.method == "GET" else None,
                        keep_supplier=c["supplier_id"], keep_cause=c["cause_category"])
     if form.validate_on_submit():
