@@ -46,6 +46,7 @@ def test_a_claim_raised_from_a_case_sent_and_registered(app_world, make_case, au
                                content_type="multipart/form-data")
     assert refused.status_code == 400
     assert "待发出" in auth.client.get("/cases/my").get_data(as_text=True)  # 我的待办
+    assert "草稿" in pdf_text(auth.client.get(f"{url}/notice.pdf").data)  # before sending: a draft, rendered now
     c = claims.get(store, c["id"])
     resp = auth.client.post(f"{url}/send", data={"rev": c["_rev"]})
     assert resp.status_code == 302

@@ -230,10 +230,12 @@ def claim(claim_id: int):
     return _show_claim(claims.get(store(), claim_id) or abort(404))
 
 
-@bp.post("/claims/<int:claim_id>/<any(send, reply, recover, close):action>")
+@bp.post("/claims/<int:claim_id>/<action>")
 @roles_required(*READERS)
 def step(claim_id: int, action: str):
-    c = claims.get(store(), claim_id) or abort(404)
+    """send, reply, recover or close (claim_flow checks who and when)."""
+    c = claims.get(store(), claim_id) if action in STEP_FORMS else None
+    c = c or abort(404)
     form = STEP_FORMS[action]()
     if form.validate_on_submit():
         data = {k: v for k, v in form.data.items() if k not in ("rev", "csrf_token", "submit")}

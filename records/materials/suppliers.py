@@ -28,9 +28,9 @@ def normalise(data: dict) -> dict:
         raise SupplierError("供应商名称不能超过 100 个字", "name")
     contacts = []
     for c in data.get("contacts") or []:
-        cname, phone = (c.get("name") or "").strip(), (c.get("phone") or "").strip()
-        if cname or phone:
-            contacts.append({"name": cname, "phone": phone, "email": (c.get("email") or "").strip()})
+        cname, phone, email = ((c.get(k) or "").strip() for k in ("name", "phone", "email"))
+        if cname or phone or email:
+            contacts.append({"name": cname, "phone": phone, "email": email})
     return {"name": name, "address": (data.get("address") or "").strip(), "contacts": contacts,
             "remarks": (data.get("remarks") or "").strip(), "active": bool(data.get("active", True)),
             "warranties": normalise_rules(data.get("warranties"))}
