@@ -7,11 +7,10 @@ draft. Plain Python.
 """
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from records import policy
-from records.calendar.workdays import parse_local
+from records.calendar.workdays import now_local, parse_local
 from records.catalog import categories
 from records.core.pdf import render_template_pdf
 from records.core.store import Store
@@ -40,7 +39,7 @@ def context(store: Store, claim: dict) -> dict:
     days = policy.parameter(store, "claim_reply_days")
     return {
         "number": claim.get("number") or "", "draft": sent is None,
-        "date": (sent.date() if sent else date.today()).isoformat(),
+        "date": (sent or now_local()).date().isoformat(),
         "supplier": supplier.get("name", ""), "address": supplier.get("address", ""),
         "contact": " ".join(x for x in (contact.get("name"), contact.get("phone"), contact.get("email")) if x),
         "case_number": claim.get("case_number") or str(claim.get("case_id") or ""),
