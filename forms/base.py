@@ -8,7 +8,15 @@ decimal number, the record's revision).
 import decimal
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms import DecimalField as WTFormsDecimalField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -95,3 +103,8 @@ def text_field(label: str, required: bool = True, max_len: int = 4000, area: boo
     validators.append(Length(max=max_len, message=f"{label}不能超过 {max_len} 个字"))
     cls = TextAreaField if area else StringField
     return cls(label, validators=validators, description=description)
+
+
+class SignatureCheckForm(Form):
+    """「重新验证签章」 on a page offering a signed PDF (issue 18): only its CSRF token."""
+    submit = SubmitField("重新验证签章")

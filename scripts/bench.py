@@ -11,6 +11,7 @@ module and knows nothing of this one:
 * cron      ``scripts/bench_cron.py``     the scheduled ``overdue`` and ``followups`` runs
 * verify    ``scripts/bench_verify.py``   ``verify`` (every record rebuilt), ``backup``, ``restore``
 * load      ``scripts/bench_load.py``     the real server under 8 clients (wrk): p50/p95 per page
+* quarterly ``scripts/bench_quarterly.py`` the quarterly report (9.2): its sections, PDF and workbook
 
 The storage, workflow, cron, verify and load sections work on the synthetic ten-year data set of
 ``scripts/bench_data.py``. A later feature adds its figures by writing such a function and
@@ -27,6 +28,7 @@ from typing import Callable
 from .bench_cron import section_cron
 from .bench_load import section_load
 from .bench_pdf import section_pdf
+from .bench_quarterly import section_quarterly
 from .bench_storage import bench_storage
 from .bench_verify import section_verify
 from .bench_workflow import section_workflow
@@ -41,6 +43,7 @@ SECTIONS: dict[str, Callable[[bool], dict]] = {
     "cron": section_cron,
     "verify": section_verify,
     "load": section_load,
+    "quarterly": section_quarterly,
 }
 
 

@@ -10,6 +10,7 @@ from .archive_commands import archive, archive_verify
 from .cron_commands import followups, overdue
 from .data_commands import backup, restore, verify
 from .options import data_dir_option, open_store
+from .signing_commands import signing_key
 
 
 @click.group()
@@ -204,3 +205,4 @@ cli.add_command(backup)
 cli.add_command(restore)
 cli.add_command(archive)  # the yearly archive (issue 14)
 cli.add_command(archive_verify)
+cli.add_command(signing_key)  # the company signing key (issue 18)

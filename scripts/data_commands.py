@@ -24,8 +24,13 @@ from .options import data_dir_option, open_store
 @click.option("--head", "head_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A chain head file (<snapshot>.head, or the JSON line of the backup mail): the trail "
                    "must still contain it.")
-def verify(data_dir: Path, head_file: Path | None):
-    """Check the audit chain and every record against its audit entries; exit 1 at the first fault."""
+@click.option("--signatures", is_flag=True,
+              help="Also check the company signature of every signed PDF (slower: reads and parses each file).")
+def verify(data_dir: Path, head_file: Path | None, signatures: bool):
+    """Check the audit chain and every record against its audit entries; exit 1 at the first fault.
+
+    With --signatures, also check every signed file's PAdES signature against the certificates
+    kept in the data folder (and exit 1 when one is not valid)."""
     from records.core.backup import read_head
     from records.core.replay import check_store
     head = None
@@ -37,12 +42,19 @@ def verify(data_dir: Path, head_file: Path | None):
     if not data_dir.is_dir():
         raise click.ClickException(f"数据文件夹不存在：{data_dir}")
     result = check_store(open_store(data_dir), head)
-    if result.ok:
-        click.echo(f"审计记录完整：{result.entries} 条，哈希链无断裂；{result.records} 条记录与审计记录重建的一致"
-                   + (f"；包含链头（第 {head['seq']} 条）" if head else "") + "。")
-        return
-    click.echo(result.message, err=True)
-    sys.exit(1)
+    if not result.ok:
+        click.echo(result.message, err=True)
+        sys.exit(1)
+    click.echo(f"审计记录完整：{result.entries} 条，哈希链无断裂；{result.records} 条记录与审计记录重建的一致"
+               + (f"；包含链头（第 {head['seq']} 条）" if head else "") + "。")
+    if signatures:
+        from records.jobs.signature_check import check_all
+        report = check_all(open_store(data_dir))
+        for line in report.problems:
+            click.echo(line, err=True)
+        click.echo(f"电子签章：检查 {report.checked} 份，有效 {report.valid} 份，无效 {len(report.problems)} 份。")
+        if not report.ok:
+            sys.exit(1)
 
 
 @click.command()

@@ -30,6 +30,7 @@ pytest_plugins = [
     "tests.fixtures.cases",
     "tests.fixtures.archive",
     "tests.fixtures.mail",
+    "tests.fixtures.signing",
     "tests.browser_support",  # live_server, browser, page (browser tests)
 ]
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import shutil
 from contextlib import ExitStack
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from app import create_app
+from records.calendar.periods import quarter_label
 from records.calendar.workdays import WorkCalendar
 from records.cases import workflow
 from records.core.store import Store
+from records.reports import quarterly
 from tests.browser_support import LiveServer, login, watched_page
 from tests.fixtures.calendar import TZ
 from tests.fixtures.users import PASSWORD, TEST_USERS
@@ -77,6 +79,8 @@ def site_server(seeded_dir, tmp_path_factory, near_and_far, archive_signed_form)
                                            "caller_name": "王参谋", "description": "显示屏无显示"},
                               _users("engineer"), now=now)
     product = store.find("products", lambda p: p["serial_no"] == "IN-001")[0]
+    last_quarter = quarter_label(date(now.year, (now.month - 1) // 3 * 3 + 1, 1) - timedelta(days=1))
+    quarterly.create_draft(store, last_quarter, cal, now, "manager")  # report 1 (tests/ui_pages.py)
     site = Site(case_id=case["id"], case_number=case["number"], new_case_id=waiting["id"],
                 customer_id=made["near"]["id"], product_id=product["id"])
     server = LiveServer(create_app({"DATA_DIR": data_dir})).start()

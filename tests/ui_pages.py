@@ -67,6 +67,11 @@ PAGES: list[tuple[str, str, object]] = [
     ("技术人员季度考核", "tq_engineer", "/assessments/technicians/2026Q4/tech"),
     ("售后管理人员月度考核", "tq_manager", "/assessments/managers"),
     ("售后管理人员月度考核（个人）", "tq_manager", "/assessments/managers/2026-11/engineer"),
+    # issue 17: the quarterly report to the GM (9.2); report 1 is the draft of the last quarter (site_server)
+    ("季度报告", "tq_manager", "/quarterly/"),
+    ("季度报告草稿", "tq_manager", "/quarterly/1"),
+    ("季度报告（总经理）", "gm", "/quarterly/1"),
+    ("首页（总经理）", "gm", "/"),
     # issue 15: the admin's pages
     ("用户管理", "admin", "/admin/users"),
     ("停用用户（交接）", "admin", "/admin/users/2/disable"),

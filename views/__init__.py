@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
         notifications,
         product_import,
         products,
+        quarterly,
         reports,
         service_forms,
         suppliers,
@@ -57,5 +58,6 @@ def register(app: Flask) -> None:
         archive,
         case_report,
         suppliers,
+        quarterly,
     ):
         app.register_blueprint(module.bp)

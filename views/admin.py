@@ -21,7 +21,7 @@ from records.cases.reassign import may_succeed
 from records.core import parameters
 from records.core.errors import DomainError
 from records.followups import handover
-from records.jobs import run_log
+from records.jobs import run_log, signature_check
 from records.notifications import outbox
 from records.users import accounts, departments
 from records.users.roles import ADMINS, PARAMETER_SETTERS
@@ -249,7 +249,7 @@ def department_remove(department_id: int):
 def status():
     """系统状态: each scheduled run's last result and failures; the mail marked failed."""
     return render_template("admin/status.html", runs=run_log.run_status(store()),
-                           mail=outbox.outbox_status(store()))
+                           mail=outbox.outbox_status(store()), signing=signature_check.key_status(store(), now().date()))
 
 
 # --- Company parameters (公司参数, GLOSSARY; definitions in records/policy.py) ---------------------

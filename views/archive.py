@@ -23,6 +23,6 @@ def case_dossier(case_id: int):
         abort(404)
     if not may_read(rec.case, user_doc()):
         abort(403)
-    data = dossier.render(rec, user_doc(), calendar(), now())
+    data = dossier.render(rec, user_doc(), calendar(), now(), sign_in=store().root)
     name, ascii_name = dossier.filename(rec.case)
     return file_response(data, "application/pdf", name, ascii_name)

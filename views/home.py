@@ -4,6 +4,7 @@ Everyone: my work (counts of open, overdue and soon-due items, the most urgent o
 cases I took that are still open, and the quick links. 技质部 also: cases late anywhere
 (recording a call is its hand-over, 6.1.3: no call waits for one).
 Managers and the GM: the fine proposals waiting for a ruling and this year's total.
+The GM and the 分管副总: the latest quarterly report (9.2) and the quarter so far.
 The counting is records.cases.queries (overview, fines_year_total: from the case index).
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from records.cases import flow, queries, vocab
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
 from records.fines import rulings
+from records.reports import quarterly
 from records.users import roles
 from records.users.accounts import display_names
 
@@ -45,4 +47,5 @@ def index():
         reader=current_user.has_any(*roles.CASE_READERS), manager=current_user.has_any(*roles.FINE_RULERS),
         may_sign_forms=current_user.has_any(*roles.FORM_SIGNERS), names=display_names(s),
         warn_hours=policy.WARN_WITHIN_WORKING_HOURS, T=flow.TRANSITIONS, STATES=vocab.STATES, TYPES=vocab.TYPES,
-        STATUS_LABELS=STATUS_LABELS, STATUS_CLASSES=STATUS_CLASSES, FINE_STATUSES=rulings.STATUSES)
+        STATUS_LABELS=STATUS_LABELS, STATUS_CLASSES=STATUS_CLASSES, FINE_STATUSES=rulings.STATUSES,
+        quarterly=quarterly.home_block(s, at) if current_user.has_any(*quarterly.HOME_READERS) else None)

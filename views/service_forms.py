@@ -14,12 +14,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from forms.base import options
+from forms.base import SignatureCheckForm, options
 from forms.service_forms import TabletForm, UploadForm
 from records.cases import onsite_record
 from records.cases.flow import may_read
 from records.cases.vocab import TABLE as CASES
-from records.core import uploads
+from records.core import signing, uploads
 from records.core.errors import DomainError, RecordNotFound
 from records.service_forms import archive as form_archive
 from records.service_forms import document as form_document
@@ -94,7 +94,7 @@ def archive(case_id: int):
     can_sign = bool(form_fields.form_no_of(case)) and form_archive.may_sign(case, current_user.username, frozenset(current_user.roles))
     return render_template("service_forms/archive.html", case=case, form_no=form_fields.form_no_of(case),
                            versions=versions, kinds=form_fields.KINDS, can_sign=can_sign,
-                           names=display_names(store()))
+                           names=display_names(store()), describe=signing.describe, check_form=SignatureCheckForm())
 
 
 @bp.route("/case/<int:case_id>/upload", methods=["GET", "POST"])
@@ -189,3 +189,46 @@ def download(file_id: int):
     # ?inline=1: shown in the page or a tab (the scan beside its transcription at the confirmation, 6.2.8)
     return file_response(data, meta["mime"], meta["filename"], form_document.archived_ascii_filename(meta),
                          attachment=request.args.get("inline") != "1", sha256=meta["sha256"])
+
+
+def _archived_or_404(file_id: int) -> dict:
+    meta = store().get(form_archive.TABLE, file_id)
+    if meta is None:
+        abort(404)
+    _require_reader(_case_or_404(meta["case_id"]))
+    return meta
+
+
+@bp.get("/file/<int:file_id>/signed")
+@login_required
+def signed_copy(file_id: int):
+    """The signed PDF wrapper of a scanned image (the original stays the archived version)."""
+    meta = _archived_or_404(file_id)
+    try:
+        copy = form_archive.signed_copy(store(), meta)
+    except (DomainError, OSError) as exc:
+        current_app.logger.error("signed copy of %s unreadable: %s", file_id, exc)
+        abort(500)
+    if copy is None:
+        abort(404)
+    sha, data = copy
+    name = f"{meta.get('form_no', 'form')}-v{meta['version']}-签章.pdf"
+    return file_response(data, "application/pdf", name, f"form-{file_id}-signed.pdf", sha256=sha)
+
+
+@bp.post("/file/<int:file_id>/check")
+@login_required
+def check_signature(file_id: int):
+    """Check an archived version's signature again, now (the stored result is the one at signing)."""
+    meta = _archived_or_404(file_id)
+    if not SignatureCheckForm().validate_on_submit():
+        abort(400)
+    try:
+        result = form_archive.check_signature(store(), meta)
+    except (DomainError, OSError) as exc:
+        flash(f"第 {meta['version']} 版无法验证：{exc}", "danger")
+    else:
+        detail = f"（{result.signer}，{result.signed_at}）" if result.signer else ""
+        why = f"：{result.message}" if result.message else ""
+        flash(f"第 {meta['version']} 版：{result.text}{detail}{why}", "success" if result.status == "valid" else "warning")
+    return redirect(url_for(".archive", case_id=meta["case_id"]))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from records import policy
 from records.calendar.workdays import WorkCalendar, now_local, parse_local, to_local
@@ -29,6 +30,7 @@ from records.cases import notes as case_notes
 from records.cases import onsite_record, timeline, vocab
 from records.cases.flow import quote_total
 from records.catalog.customers import TABLE as CUSTOMERS
+from records.core import signing
 from records.core.errors import RecordNotFound
 from records.core.pdf import render_template_pdf
 from records.core.store import Store
@@ -373,9 +375,18 @@ def context(rec: CaseRecords, viewer: dict | None, cal: WorkCalendar, now: datet
     }
 
 
-def render(rec: CaseRecords, viewer: dict | None, cal: WorkCalendar, now: datetime | None = None) -> bytes:
-    """The dossier PDF of ``rec`` for ``viewer`` (A4; pdf_templates/dossier.html): 10, 技质部 keeps the records."""
-    return render_template_pdf(TEMPLATE, context(rec, viewer, cal, now))
+def render(rec: CaseRecords, viewer: dict | None, cal: WorkCalendar, now: datetime | None = None,
+           sign_in: Path | None = None) -> bytes:
+    """The dossier PDF of ``rec`` for ``viewer`` (A4; pdf_templates/dossier.html): 10, 技质部 keeps the records.
+
+    ``sign_in``: the data folder; the PDF then carries the company's signature when the key is
+    configured (issue 18; unsigned, never refused, without one)."""
+    pdf = render_template_pdf(TEMPLATE, context(rec, viewer, cal, now))
+    if sign_in is None:
+        return pdf
+    number = rec.case.get("number") or rec.case["id"]
+    return signing.sign_for_archive(sign_in, pdf, "application/pdf", reason=f"案卷 {number}",
+                                    title=f"案卷 {number}").content
 
 
 def filename(case: dict) -> tuple[str, str]:

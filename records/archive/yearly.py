@@ -138,10 +138,11 @@ def select(snap: snapshot.Snapshot, year: int) -> Selection:
 
 
 def _hashes_in(obj, out: set[str]) -> None:
-    """Every ``sha256`` value anywhere in ``obj`` (the archived files a record names)."""
+    """Every ``sha256`` (and ``derived_sha256``: a scan's signed wrapper) anywhere in ``obj`` (the archived
+    files a record names)."""
     if isinstance(obj, dict):
         for key, value in obj.items():
-            if key == "sha256" and isinstance(value, str) and len(value) == 64:
+            if key in ("sha256", "derived_sha256") and isinstance(value, str) and len(value) == 64:
                 out.add(value)
             else:
                 _hashes_in(value, out)
@@ -263,7 +264,7 @@ def write_archive(store: Store, year: int, dest: Path, cal: WorkCalendar, now: d
                     problems.append(f"归档文件 {sha} 的内容与其 SHA-256 不符（已按现状归档）")
             for rec in _case_records(snap, sel, names):
                 started = time.perf_counter()
-                pdf = dossier.render(rec, dossier.ARCHIVE_READER, cal, now)
+                pdf = dossier.render(rec, dossier.ARCHIVE_READER, cal, now, sign_in=store.root)
                 seconds = time.perf_counter() - started
                 timings.append(seconds)
                 w.add(f"dossiers/{rec.case.get('number') or rec.case['id']}.pdf", pdf)

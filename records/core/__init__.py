@@ -17,4 +17,5 @@
 - ``uploads.py``      the one checker of every upload (check_upload) and the company's upload caps
 - ``parameters.py``  named settings kept in one audited table (get, set, history); their meaning is decided above
 - ``xlsx.py``         the one Excel/CSV writer: sheets (header, rows, widths, notes) → .xlsx; rows → CSV
+- ``signing.py``      the company's PAdES signature (pyHanko): the key, the kept certificates, sign, check
 """

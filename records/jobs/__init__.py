@@ -6,4 +6,5 @@
 - ``run_log.py``         each run's result for the admin page; the admins told when one fails
 - ``backup_run.py``      the daily backup: snapshot, check, the chain head mailed to the admins
 - ``daily.py``           the areas' daily tasks the overdue run calls (claims, preventive actions, the quarterly draft, …)
+- ``signature_check.py`` every signed file checked again (``aftersales verify --signatures``, issue 18)
 """

@@ -17,11 +17,13 @@ from typing import Callable
 from records.calendar.workdays import WorkCalendar
 from records.core.store import Store
 from records.materials import claim_reminders
+from records.reports import quarterly
 
 Task = Callable[[Store, datetime, WorkCalendar, bool], dict]
 
 TASKS: dict[str, Task] = {
     "supplier_claim_reminders": claim_reminders.remind,
+    "quarterly_report_draft": quarterly.draft_task,  # 9.2
 }
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from records.calendar.workdays import now_local
+from records.core import signing
 from records.core.errors import RecordNotFound
 from records.core.files import atomic_write
 from records.core.store import Store
 from records.core.transaction import Transaction, copy_doc
+from records.notifications.admin_alerts import warn_unsigned
 from records.users.roles import TQ_ROLES
 
 from .fields import KINDS, ServiceFormError, form_no_of
@@ -77,12 +80,14 @@ def archive_form(store: Store, case: dict, content: bytes, *, case_table: str, k
     if len(reason) > 500:
         raise ServiceFormError("更正原因不能超过 500 个字", "reason")
 
-    digest = hashlib.sha256(content).hexdigest()
-    path = _blob_path(store, digest)
-    if not path.exists():
-        atomic_write(path, content)
-    elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-        raise ServiceFormError("归档存储中已有同名文件但内容不符，请联系管理员")
+    # The company's signature (issue 18): a PDF is archived signed; a JPEG/PNG scan is archived as
+    # it came, with a signed PDF wrapper beside it. Without a key it is archived unsigned.
+    signed = signing.sign_for_archive(store.root, content, mime, reason=f"技术服务单 {form_no} 归档（6.2.6）",
+                                      title=f"技术服务单 {form_no}（扫描件）")
+    content = signed.content
+    digest = _put(store, content)
+    if signed.derived:
+        signed.record["derived_sha256"] = _put(store, signed.derived)
 
     safe_name = Path(filename or "").name[:120] or f"{form_no}.{mime.split('/')[-1]}"
     with store.transaction(actor) as tx:
@@ -103,11 +108,45 @@ def archive_form(store: Store, case: dict, content: bytes, *, case_table: str, k
             "reason": reason,
             "matched_by": matched_by,
             "fields": fields or {},
+            "signature": signed.record,
         })
+        warn_unsigned(tx, signed.record, f"技术服务单 {form_no} 第 {version} 版", now_local())
         tx.event(case_table, case_id, "service_form_archived",
                  note=f"技术服务单 {form_no} 第 {version} 版已归档（{KINDS[kind]}）" + (f"；更正原因：{reason}" if reason else ""),
                  data={"file_id": doc["id"], "sha256": digest, "version": version})
     return doc
+
+
+def _put(store: Store, content: bytes) -> str:
+    """Store ``content`` content-addressed (atomic, never replaced once there); its SHA-256."""
+    digest = hashlib.sha256(content).hexdigest()
+    path = _blob_path(store, digest)
+    if not path.exists():
+        atomic_write(path, content)
+    elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        raise ServiceFormError("归档存储中已有同名文件但内容不符，请联系管理员")
+    return digest
+
+
+def signed_copy(store: Store, meta: dict) -> tuple[str, bytes] | None:
+    """The signed PDF of an archived version: the version itself when it is a signed PDF, its
+    signed wrapper when it is an image scan; None when it was archived unsigned."""
+    sig = meta.get("signature") or {}
+    if sig.get("status") not in ("valid", "invalid"):
+        return None
+    sha = sig.get("derived_sha256") or meta["sha256"]
+    data = _blob_path(store, sha).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise ServiceFormError("归档文件校验失败（SHA-256 不符），文件可能已被改动，请联系管理员")
+    return sha, data
+
+
+def check_signature(store: Store, meta: dict) -> signing.SignatureCheck:
+    """Check the archived version's signature again, now (the download page's button, verify)."""
+    copy = signed_copy(store, meta)
+    if copy is None:
+        return signing.SignatureCheck("unsigned")
+    return signing.check_pdf(copy[1], signing.kept_fingerprints(store.root))
 
 
 def read_archived(store: Store, file_id: int) -> tuple[dict, bytes]:
