@@ -11,7 +11,7 @@ from datetime import date
 from records.calendar.workdays import now_local
 from records.catalog import customers, products
 from records.core.store import Store
-from records.materials import parts, stock
+from records.materials import parts, stock, suppliers
 from records.technical_notices import notices as technical_notices
 from records.users import accounts as users
 from records.users import departments, install
@@ -103,6 +103,7 @@ def load_demo(store: Store, actor: str = "demo") -> dict:
             }, actor)
             added["products"] += 1
     added["departments"] = load_departments(store, actor)
+    added["suppliers"] = load_suppliers(store, actor)
     added["parts"] = load_parts(store, actor)
     added["technical_notices"] = load_technical_notice(store)
     return added
@@ -141,6 +142,29 @@ def load_parts(store: Store, actor: str = "demo") -> int:
                 stock.issue_tx(tx, code, kit, "zhao.shifu", actor)
             count += 1
     return count
+
+
+# Suppliers of bought-in and outsourced parts, with the warranty of their parts (3.1).
+DEMO_SUPPLIERS = [
+    {"name": "华东电源器件有限公司", "address": "江苏省无锡市新吴区长江路 18 号",
+     "contacts": [{"name": "陈经理", "phone": "0510-85550123", "email": "chen@example.com"}],
+     "warranties": [{"part_code": "PWR-24V", "part_name": "24V 开关电源", "months": 24},
+                    {"part_code": "", "part_name": "", "months": 12}]},
+    {"name": "精工结构件加工厂", "address": "浙江省宁波市北仑区新碶街道 6 号",
+     "contacts": [{"name": "周工", "phone": "0574-86660456", "email": ""}],
+     "warranties": [{"part_code": "", "part_name": "机箱结构件", "months": 36}]},
+]
+
+
+def load_suppliers(store: Store, actor: str = "demo") -> int:
+    """Add the demo suppliers not there yet (safe to run twice); how many added."""
+    known = {s["name"] for s in suppliers.all_suppliers(store, include_inactive=True)}
+    missing = [d for d in DEMO_SUPPLIERS if d["name"] not in known]
+    if missing:
+        with store.transaction(actor) as tx:
+            for data in missing:
+                suppliers.insert_tx(tx, data)
+    return len(missing)
 
 
 def load_departments(store: Store, actor: str = "demo") -> int:

@@ -108,6 +108,12 @@ PAGES: list[tuple[str, str, object]] = [
     ("新建采购申请", "tq_engineer", "/materials/purchases/new"),
     ("盘点调整", "tq_manager", "/materials/adjust"),
     ("库存差异", "tq_engineer", "/materials/discrepancies"),
+    # issue 16: suppliers and their claims (3.1)
+    ("供应商索赔台账", "tq_engineer", "/suppliers/claims"),
+    ("供应商索赔台账（财务部）", "finance", "/suppliers/claims"),
+    ("供应商", "tq_engineer", "/suppliers/"),
+    ("新建供应商", "tq_engineer", "/suppliers/new"),
+    ("起草供应商索赔（由案例）", "tq_engineer", lambda s: f"/suppliers/claims/new?case={s.case_id}"),
 ]
 
 

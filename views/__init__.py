@@ -36,6 +36,7 @@ def register(app: Flask) -> None:
         returns,
         service_forms,
         statistics,
+        suppliers,
         technical_notices,
     )
 
@@ -66,6 +67,7 @@ def register(app: Flask) -> None:
         case_report,
         costs,
         materials,
+        suppliers,
         quarterly,
         categories,
         preventive,

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from records.cases import flow
+from records.materials.claim_flow import READERS as CLAIM_READERS
 from records.reports import preventive_flow
 from records.users.accounts import display_names
 from records.users.roles import ADMINS, FOLLOWUP_ROLES
@@ -41,10 +42,13 @@ TABLES = {
     "departments": ("部门", _roles(*ADMINS)),
     "category_lists": ("类别表", _anyone),
     "preventive_actions": ("预防措施", lambda record: preventive_flow.may_read(record, current_user.doc)),
+    "suppliers": ("供应商", _roles(*CLAIM_READERS)),
+    "supplier_claims": ("供应商索赔", _roles(*CLAIM_READERS)),
 }
 TITLES = {"cases": "number", "customers": "name", "products": "serial_no", "users": "display_name",
           "departments": "name", "calendar_days": "date", "followups": "customer_name",
-          "work_periods": "from", "category_lists": "kind", "preventive_actions": "model"}
+          "work_periods": "from", "category_lists": "kind", "preventive_actions": "model",
+          "suppliers": "name", "supplier_claims": "number"}
 
 
 @bp.get("/<table>/<int:record_id>")

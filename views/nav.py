@@ -7,6 +7,7 @@ from flask import current_app, request, url_for
 from flask_login import current_user
 
 from records.fines.visibility import ALL_FINES_READERS
+from records.materials.claim_flow import READERS as CLAIM_READERS
 from records.materials.parts import MENU_ROLES as MATERIALS_ROLES
 from records.reports.assessments import MENU_ROLES as ASSESSMENT_ROLES
 from records.reports.failure_entries import READERS as COST_READERS
@@ -48,6 +49,7 @@ NAV = [
     NavItem("季度报告", "quarterly.index", QUARTERLY_READERS, group=QUALITY_MENU),
     NavItem("质量统计", "statistics.index", STATISTICS_READERS, group=QUALITY_MENU),
     NavItem("物料与库存", "materials.index", MATERIALS_ROLES, group=MATERIALS_MENU),
+    NavItem("供应商索赔", "suppliers.claims_index", CLAIM_READERS, group=MATERIALS_MENU),
     NavItem("顾客单位", "customers.index"),
     NavItem("产品", "products.index"),
     NavItem("用户管理", "admin.user_list", roles.ADMINS, group=ADMIN_MENU),

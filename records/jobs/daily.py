@@ -16,12 +16,14 @@ from typing import Callable
 
 from records.calendar.workdays import WorkCalendar
 from records.core.store import Store
+from records.materials import claim_reminders
 from records.reports import preventive, quarterly
 from records.technical_notices import deliveries as technical_notice_deliveries
 
 Task = Callable[[Store, datetime, WorkCalendar, bool], dict]
 
 TASKS: dict[str, Task] = {
+    "supplier_claim_reminders": claim_reminders.remind,
     "quarterly_report_draft": quarterly.draft_task,  # 9.2
     "preventive_overdue": preventive.run_overdue,  # 9.3: preventive actions past their due date
     "technical_notice_acknowledgements": technical_notice_deliveries.make_followups,

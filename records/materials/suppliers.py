@@ -1,6 +1,7 @@
 """供应商: the makers of bought-in and outsourced parts and their contacts (3.1 「通知外购件生产厂家」).
 
-One document per supplier in table ``suppliers``. A supplier is never deleted (parts, claims and
+One document per supplier in table ``suppliers``, with the warranty of its parts (``warranties``,
+records.materials.warranty: months per part, 3.1). A supplier is never deleted (parts, claims and
 letters keep naming it); it is marked inactive instead.
 """
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 from records.core.errors import DomainError
 from records.core.store import Store
 from records.core.transaction import Transaction
+
+from .warranty import normalise_rules
 
 TABLE = "suppliers"
 
@@ -25,11 +28,12 @@ def normalise(data: dict) -> dict:
         raise SupplierError("供应商名称不能超过 100 个字", "name")
     contacts = []
     for c in data.get("contacts") or []:
-        cname, phone = (c.get("name") or "").strip(), (c.get("phone") or "").strip()
-        if cname or phone:
-            contacts.append({"name": cname, "phone": phone, "email": (c.get("email") or "").strip()})
+        cname, phone, email = ((c.get(k) or "").strip() for k in ("name", "phone", "email"))
+        if cname or phone or email:
+            contacts.append({"name": cname, "phone": phone, "email": email})
     return {"name": name, "address": (data.get("address") or "").strip(), "contacts": contacts,
-            "remarks": (data.get("remarks") or "").strip(), "active": bool(data.get("active", True))}
+            "remarks": (data.get("remarks") or "").strip(), "active": bool(data.get("active", True)),
+            "warranties": normalise_rules(data.get("warranties"))}
 
 
 def _clash(docs, name: str, exclude_id: int | None = None) -> dict | None:

@@ -32,6 +32,7 @@ from records.catalog import categories
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.catalog.products import TABLE as PRODUCTS
 from records.core.store import Store
+from records.materials import claims
 
 from . import case_costs as cc
 from . import failure_entries as fe
@@ -152,12 +153,9 @@ def quarter_costs(label: str, cases: Iterable[dict], cost: Callable[[dict], cc.C
 
 
 def supplier_recoveries(source: Store, start: date, end: date) -> list[dict]:
-    """THE call site of the supplier recoveries (3.1) of ``start``..``end``.
-
-    INTEGRATOR: once records/materials/claims.py (CLAIMS) is merged, return
-    ``records.materials.claims.recoveries(source, start, end)`` here (import it at the top).
-    Until then there are none."""
-    return []
+    """The supplier recoveries (3.1) of ``start``..``end``, each in the period it was recovered
+    (records/materials/claims.py; GLOSSARY periods)."""
+    return claims.recoveries(source, start, end)
 
 
 def of_quarter(store: Store, label: str, cal: WorkCalendar) -> QuarterCost:
