@@ -2,7 +2,10 @@
 技质部 issues two bought-in parts to the technician's kit from the dispatched case's page (6.2.5);
 the technician lists what comes back at the report (one unused, one faulty removed part); 技质部
 receives them (the unused one back into the store, the faulty one to inspection, 6.2.7) and
-inspects the faulty part: cause category 外购件.
+inspects the faulty part: cause category 外购件 (3.1). From the inspection 技质部 raises a claim
+against the part's supplier (prefilled from the inspection and the catalogue), sends it with the
+notice (已发出), records the supplier's reply (供应商答复); 财务部 records a first amount
+received (部分追回), and the claim page shows the state and the amount recovered.
 
 Prepared through the domain on ``live_server.store`` (the steps other tests click): the supplier,
 the part in the catalogue and 5 units received into the store; the case taken to 已出发
@@ -13,6 +16,7 @@ On every page: nothing scrolls sideways, no CSP violation, no console error.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -20,7 +24,7 @@ from playwright.sync_api import expect
 from records.calendar.workdays import WorkCalendar
 from records.cases import workflow
 from records.cases.conduct import CHECKLIST as CONDUCT_CHECKLIST
-from records.materials import inspections, parts, stock, suppliers
+from records.materials import claims, inspections, parts, stock, suppliers
 from tests.browser_support import login, watched_page
 from tests.fixtures.calendar import TZ
 from tests.fixtures.service_forms import RATED
@@ -31,6 +35,8 @@ pytestmark = pytest.mark.browser
 
 WIDTH, HEIGHT = 1366, 768
 CODE = "PWR-24V"
+CLAIMED = {"parts": ("更换的电源模块", "820"), "labour": ("现场维修人工", "600"), "travel": ("往返差旅", "260")}
+RECOVERED = "820.00"  # the part only, of 1680.00
 RECEIVED = 5  # units in the store before the issue
 ISSUED = 2
 
@@ -43,7 +49,8 @@ def prepare(store, customer_id: int, now: datetime) -> dict:
     """The supplier, the bought-in part with 5 units in the store, and the case dispatched (已出发)."""
     with store.transaction("engineer") as tx:
         maker = suppliers.insert_tx(tx, {"name": "华源电源有限公司", "address": "江苏省无锡市",
-                                         "contacts": [{"name": "王经理", "phone": "0510-5550123"}]})
+                                         "contacts": [{"name": "王经理", "phone": "0510-5550123"}],
+                                         "warranties": [{"part_code": CODE, "part_name": "", "months": 36}]})
         parts.insert_tx(tx, {"code": CODE, "name": "电源模块", "spec": "24V 10A", "unit": "件", "source": "bought_in",
                              "supplier_id": maker["id"], "min_stock": 1})
         stock.receipt_tx(tx, CODE, RECEIVED, "engineer", now - timedelta(days=30), unit_cost="820")
@@ -76,6 +83,10 @@ def back_from_site(store, case: dict, now: datetime, archive_signed_form) -> dic
     archive_signed_form(store, c, kind="tablet", fields=fields, reason="平板签署")
     act("approve_return", "engineer", 3.8)
     return act("record_return", "tech", 2, returned_at=ago(2.2))
+
+
+def supplier_id(store) -> int:
+    return parts.get_by_code(store, CODE)["supplier_id"]
 
 
 def fits(page, step: str) -> None:
@@ -180,5 +191,59 @@ def test_issue_return_inspect_claim_recover(browser, live_server, near_and_far, 
         expect(page.locator("#cause-category")).to_have_text("外购件")
         fits(page, "返回物料检验（已检验）")
         clean(page)
+
+        # 5. a claim against the part's supplier, from the inspection (3.1): drafted, sent, answered
+        go(page, lambda: page.locator("#supplier-claim-link").click())
+        form = page.locator("#claim-form")
+        expect(form.get_by_label("供应商", exact=True)).to_have_value(str(supplier_id(store)))
+        expect(form.get_by_label("服务案例编号", exact=True)).to_have_value(case["number"])
+        expect(form.get_by_label("检验记录编号（可选）")).to_have_value(str(pending["id"]))
+        expect(form.get_by_label("零部件代号", exact=True)).to_have_value(CODE)
+        expect(form.get_by_label("原因类别", exact=True)).to_have_value("bought_in")
+        expect(form.get_by_label("故障描述", exact=True)).to_contain_text("过流保护元件击穿")
+        for n, (kind, (text, amount)) in enumerate(CLAIMED.items()):
+            form.get_by_label("类别", exact=True).nth(n).select_option(kind)
+            form.get_by_label("说明", exact=True).nth(n).fill(text)
+            form.get_by_label("金额（元）", exact=True).nth(n).fill(amount)
+        fits(page, "起草供应商索赔")
+        go(page, lambda: form.get_by_role("button", name="保存草稿").click())
+        expect(page.locator(".alert-success")).to_contain_text("已起草索赔")
+        expect(page.locator("#claim-state")).to_have_text("起草")
+        expect(page.locator("#claim-amount")).to_have_text("1680.00")
+        fits(page, "供应商索赔（起草）")
+        claim_url = page.url
+        go(page, lambda: page.locator("#step-send").get_by_role("button", name="发出通知和索赔（归档通知函）").click())
+        expect(page.locator("#claim-state")).to_have_text("已发出")
+        expect(page.locator("#reply-due")).not_to_be_empty()
+        box = page.locator("#step-reply")
+        box.get_by_label("同意赔偿（全部或部分）").check()
+        box.get_by_label("答复内容", exact=True).fill("同意赔偿电源模块，人工及差旅费用另行协商")
+        fits(page, "供应商索赔（已发出）")
+        go(page, lambda: box.get_by_role("button", name="记录答复").click())
+        expect(page.locator(".alert-success")).to_contain_text("已记录供应商答复")
+        expect(page.locator("#claim-state")).to_have_text("供应商答复")
+        expect(page.locator("#step-recover")).to_have_count(0)  # 财务部 records the money
+        clean(page)
+
+        # 6. 财务部 records the first amount received: 部分追回 (the amount and its date, for 9.4)
+        login(page, live_server, "finance", PASSWORD)
+        page.goto(claim_url)
+        box = page.locator("#step-recover")
+        box.get_by_label("追回金额（元）").fill(RECOVERED)
+        box.get_by_label("说明（可选）").fill("供应商电汇：电源模块款")
+        fits(page, "供应商索赔（记录追回款）")
+        go(page, lambda: box.get_by_role("button", name="记录追回款").click())
+        expect(page.locator(".alert-success")).to_contain_text("已记录追回款")
+        expect(page.locator("#claim-state")).to_have_text("部分追回")
+        expect(page.locator("#recovered-total")).to_have_text(RECOVERED)
+        expect(page.locator("#claim-recoveries tbody tr")).to_have_count(1)
+        fits(page, "供应商索赔（部分追回）")
+        clean(page)
         assert page.watch.external_requests() == []
     assert store.get("inspections", pending["id"])["cause_category"] == "bought_in"
+    [claim] = store.scan(claims.TABLE)
+    assert (claim["state"], claim["inspection_id"], claim["case_id"]) == ("partly_recovered", pending["id"], case["id"])
+    today = datetime.now(TZ).date()
+    assert claims.recoveries(store, today, today) == [{"claim_id": claim["id"], "case_id": case["id"],
+                                                      "supplier_id": supplier_id(store), "amount": Decimal(RECOVERED),
+                                                      "date": today}]

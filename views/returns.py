@@ -33,7 +33,8 @@ RECENT = 50
 def _words() -> dict:
     return {"conditions": CONDITIONS, "outcomes": returned.OUTCOMES, "results": inspections.RESULTS,
             "states": inspections.STATES, "names": display_names(store()),
-            "cause_name": lambda code: categories.name_of(store(), "cause", code)}
+            "cause_name": lambda code: categories.name_of(store(), "cause", code),
+            "supplier_causes": categories.SUPPLIER_CAUSES}  # 外购件 / 外协件: a supplier claim may follow (3.1)
 
 
 @bp.get("/")
