@@ -9,6 +9,7 @@ import pytest
 from records.cases import deadlines as case_deadlines
 from records.cases.steps import handin
 from records.cases.vocab import NOT_HANDED_IN, CaseError, NotPermitted
+from records.materials import parts, stock
 from tests.fixtures.calendar import at
 from tests.fixtures.service_forms import report_form
 
@@ -118,8 +119,16 @@ def test_the_guard_names_the_hand_in():
     assert "6.2.8" in NOT_HANDED_IN and "返回物料" in NOT_HANDED_IN
 
 
-def test_parts_used_with_a_kit_code_post_at_the_confirmation(reported, act):
+@pytest.mark.parametrize("in_kit, discrepancy", [(1, False), (0, True)], ids=["issued to the kit", "not in the kit"])
+def test_parts_used_with_a_kit_code_post_at_the_confirmation(reported, act, db, in_kit, discrepancy):
+    with db.transaction("engineer") as tx:  # the part in the catalogue and the store; issued at dispatch or not
+        parts.insert_tx(tx, {"code": "PM-24V", "name": "电源模块", "unit": "件", "source": "bought_in"})
+        stock.receipt_tx(tx, "PM-24V", 2, "engineer")
+        if in_kit:
+            stock.issue_tx(tx, "PM-24V", in_kit, "tech", "engineer")
     c = reported([], parts=[{"part": "电源模块", "quantity": "1", "code": "PM-24V"}, {"part": "扎带", "quantity": "5"}])
     assert handin.used_parts(c) == [{"part_code": "PM-24V", "qty": 1}]  # a free-text part has no stock
     c = act(c, "confirm", "engineer", "2026-12-04T10:00", quality="好", lines=[])
-    assert c["state"] == "closed" and "库存差异" not in c["timeline"][-1]["text"]
+    assert c["state"] == "closed" and ("库存差异" in c["timeline"][-1]["text"]) == discrepancy
+    assert stock.consumed(db, c["id"]) == ([{"part_code": "PM-24V", "qty": 1}] if in_kit else [])
+    assert stock.balance(db, stock.kit_of("tech"), "PM-24V") == 0  # never negative: the shortfall is a 库存差异
