@@ -34,6 +34,7 @@ from records.catalog import categories
 from records.catalog.customers import TABLE as CUSTOMERS
 from records.fines import rulings
 from records.fines.proposals import amount_text, fine_amount_text, is_running, manual_kinds, pending, rulable
+from records.materials import inspections
 from records.materials import parts as parts_catalogue
 from records.users import accounts
 from records.users.accounts import TABLE as USERS
@@ -90,7 +91,8 @@ def _resolve_unknown_choices(form, case: dict) -> None:
 def _classification_defaults(case: dict) -> dict:
     """The form starts from the case's classification (provisional or final)."""
     c = classification.current(case)
-    return {"fault_category": c.get("fault_category") or "", "cause_category": c.get("cause_category") or "",
+    cause = c.get("cause_category") or inspections.found_cause(store(), case["id"])  # 3.1: the inspection's finding
+    return {"fault_category": c.get("fault_category") or "", "cause_category": cause or "",
             "part": c.get("part") or "", "repeat_fault": bool(c.get("repeat_fault")),
             "repeat_of": [str(i) for i in c.get("repeat_of") or []]}
 

@@ -17,6 +17,7 @@ from records.calendar.periods import parse_quarter, quarter_label
 from records.cases.expenses import CATEGORIES
 from records.cases.vocab import TABLE as CASES
 from records.cases.vocab import is_live
+from records.catalog.customers import TABLE as CUSTOMERS
 from records.core.errors import DomainError, RecordNotFound, StaleRecord
 from records.core.files import StorageError
 from records.core.xlsx import XLSX_MIMETYPE, Sheet, workbook
@@ -38,7 +39,7 @@ def _quarter() -> tuple[QuarterForm, str]:
 
 
 def _customer_choices() -> list[tuple[str, str]]:
-    rows = sorted(store().scan("customers"), key=lambda c: c["name"])
+    rows = sorted(store().scan(CUSTOMERS), key=lambda c: c["name"])
     return [("", "— 不关联 —")] + [(str(c["id"]), c["name"]) for c in rows]
 
 
@@ -67,7 +68,7 @@ def _index(label: str, form: QuarterForm, entry_form=None, output_form=None, sta
                            cases=cases, kinds=cc.KINDS, unrated=_unrated(cases.values()), percent=fc.percent,
                            rate_label=LABOUR_RATE_LABEL,
                            numbers={c["id"]: c.get("number") for c in store().scan(CASES)},
-                           customers={c["id"]: c["name"] for c in store().scan("customers")}), status
+                           customers={c["id"]: c["name"] for c in store().scan(CUSTOMERS)}), status
 
 
 def _unrated(costs) -> list[str]:
@@ -133,7 +134,7 @@ def _entry_page(entry: dict, form=None, reverse_form=None, status: int = 200):
         form = form or _entry_form(entry)
         reverse_form = reverse_form or ReverseForm(formdata=None)
     case = store().get(CASES, entry["case_id"]) if entry.get("case_id") else None
-    customer = store().get("customers", entry["customer_id"]) if entry.get("customer_id") else None
+    customer = store().get(CUSTOMERS, entry["customer_id"]) if entry.get("customer_id") else None
     history = store().history(fe.TABLE, entry["id"])
     return render_template("costs/entry.html", e=entry, form=form if editable else None,
                            reverse_form=reverse_form if editable else None, case=case, customer=customer,

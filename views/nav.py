@@ -48,6 +48,7 @@ NAV = [
     NavItem("外部损失", "costs.index", COST_READERS, group=QUALITY_MENU),
     NavItem("季度报告", "quarterly.index", QUARTERLY_READERS, group=QUALITY_MENU),
     NavItem("质量统计", "statistics.index", STATISTICS_READERS, group=QUALITY_MENU),
+    NavItem("故障与原因类别", "categories.index", (roles.TQ_MANAGER,), group=QUALITY_MENU),  # 技质部经理 keeps both lists
     NavItem("物料与库存", "materials.index", MATERIALS_ROLES, group=MATERIALS_MENU),
     NavItem("供应商索赔", "suppliers.claims_index", CLAIM_READERS, group=MATERIALS_MENU),
     NavItem("顾客单位", "customers.index"),

@@ -79,7 +79,7 @@ def new():
                                               "cause_category": request.args.get("cause", "")})
     else:
         form = RaiseForm()
-        ids = _ids(request.form.getlist("cases"))
+        ids = _ids(form.cases.raw_data or [])
     _raise_choices(form, ids)
     if request.method == "GET":  # a model or cause not in the lists: not prefilled
         form.model.data = form.model.data if form.model.data in {c.value for c in form.model.choices} else ""

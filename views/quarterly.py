@@ -99,6 +99,7 @@ def summary(report_id: int):
     user = user_doc()
     try:
         saved = q.save_summary(store(), report_id, form.summary.data, user, now(), expect_rev=int(form.rev.data))
+        form.rev.data = saved["_rev"]  # saved: a refused issue below must not leave the form a revision behind
         if form.issue.data:
             q.issue(store(), report_id, user, now(), expect_rev=saved["_rev"])
     except DomainError as exc:

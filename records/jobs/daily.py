@@ -1,7 +1,7 @@
 """The daily tasks of the areas, run by the overdue run (``overdue.run_overdue``) before it sends
 the queued mail: supplier-claim reminders (3.1), preventive actions past due (9.3), the draft of
 the quarterly report on a quarter's first working day (9.2), technical notices not acknowledged
-(issue 18), late purchase requests.
+(issue 18). (Late purchase requests and low stock show in 我的待办, not as a daily task.)
 
 Each task is a plain function ``(store, now, cal, dry_run) -> dict`` (its summary for the run's
 log and the command's output). It must be idempotent: run twice the same day it changes nothing

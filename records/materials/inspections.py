@@ -87,6 +87,13 @@ def for_case(source: Store | Transaction, case_id: int) -> list[dict]:
     return sorted((d for d in source.scan(TABLE) if d["case_id"] == case_id), key=lambda d: (d["line"], d["id"]))
 
 
+def found_cause(source: Store | Transaction, case_id: int) -> str:
+    """The cause category the latest finished inspection of a case's faulty parts found ("" for
+    none): what the confirmation's classification starts from when it names no cause yet (3.1)."""
+    done = [d for d in for_case(source, case_id) if d.get("state") == "done" and d.get("cause_category")]
+    return max(done, key=lambda d: d.get("at") or "", default={}).get("cause_category", "")
+
+
 def all_inspections(source: Store | Transaction) -> list[dict]:
     """Every inspection, newest first."""
     return sorted(source.scan(TABLE), key=lambda d: d["created_at"], reverse=True)

@@ -51,21 +51,24 @@ def pending(lines: Iterable[dict]) -> list[int]:
     return [i for i, line in enumerate(lines) if not line.get("received_at")]
 
 
-def back_to_store(tx: Transaction, *, case_id: int, line: dict, username: str, by: str, now: datetime) -> list[dict]:
-    """An unused part, checked, back to the store from the technician's kit (``stock.return_tx``);
+def back_to_store(tx: Transaction, *, case_id: int, line: dict, usernames: list[str], by: str,
+                  now: datetime) -> list[dict]:
+    """An unused part, checked, back to the store from the kit of the technician sent who holds it
+    (``stock.holder``, ``stock.return_tx``);
     a free-text part (no ``part_code``) has no stock to return to. Returns the discrepancies
     (the kit did not hold it: the part is in the store all the same)."""
-    if not line.get("part_code") or not username:
+    if not line.get("part_code") or not usernames:
         return []
     qty = line.get("quantity") or line.get("qty") or 1
-    return stock.return_tx(tx, case_id, username, [{"part_code": line["part_code"], "qty": qty}], by, now)
+    owner = stock.holder(tx, usernames, line["part_code"], qty)
+    return stock.return_tx(tx, case_id, owner, [{"part_code": line["part_code"], "qty": qty}], by, now)
 
 
 def receive_tx(tx: Transaction, *, case_id: int, case_number: str, lines: list[dict], notes: list[str] | None,
-               by: str, at: datetime, now: datetime, username: str = "") -> list[dict]:
+               by: str, at: datetime, now: datetime, usernames: list[str] | None = None) -> list[dict]:
     """技质部 receives the returned materials (3.1 「返回品的检验」, 6.2.7): every line not yet received; returns the new lines (the caller stores them on the
     case). ``notes`` (one per line, may be shorter) is 技质部's remark on each; ``at`` the time
-    the materials were handed over; ``username`` the technician whose kit the unused parts left."""
+    the materials were handed over; ``usernames`` the technicians sent (whose kits the unused parts left)."""
     notes = list(notes or [])
     out = []
     for i, line in enumerate(lines):
@@ -74,7 +77,7 @@ def receive_tx(tx: Transaction, *, case_id: int, case_number: str, lines: list[d
             note = str(notes[i] if i < len(notes) else "").strip()[:MAX_NOTE]
             line.update(received_at=iso_local(at), received_by=by, note=note)
             if line.get("condition") == UNUSED:
-                odd = back_to_store(tx, case_id=case_id, line=line, username=username, by=by, now=now)
+                odd = back_to_store(tx, case_id=case_id, line=line, usernames=list(usernames or []), by=by, now=now)
                 line["outcome"] = "restocked"
                 if odd:  # not in the kit's stock: the part is in the store, a 库存差异 says why
                     line["discrepancy_ids"] = [d["discrepancy_id"] for d in odd if d.get("discrepancy_id")]

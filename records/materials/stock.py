@@ -34,7 +34,8 @@ STORE = "store"
 KIT = "kit:"
 KINDS = {"receipt": "入库", "issue": "发放到工具包", "kit_return": "工具包退回仓库", "return": "案例未用物料退库",
          "adjust": "盘点调整", "consume": "现场消耗"}
-DISCREPANCY_KINDS = {"consume_shortfall": "消耗超出工具包库存", "return_unissued": "退回物料不在工具包中"}
+DISCREPANCY_KINDS = {"consume_shortfall": "消耗超出工具包库存", "return_unissued": "退回物料不在工具包中",
+                     "return_unknown": "退回物料编码不在物料目录中"}
 ADJUSTERS = ("tq_manager",)  # 盘点调整: 技质部经理 only
 MAX_QTY = 99_999
 
@@ -101,6 +102,15 @@ def kit(source: Store | Transaction, username: str) -> list[dict]:
     catalogue = {p["code"]: p for p in source.scan(parts.TABLE)}
     return [{"part_code": c, "qty": q, "part": catalogue.get(c)}
             for c, q in sorted(balances(source, kit_of(username)).items()) if q > 0]
+
+
+def holder(source: Store | Transaction, usernames: list[str], code: str, qty) -> str:
+    """Whose kit a case's part line posts to (6.2.7), of the technicians sent: the first whose kit
+    holds the whole quantity, else the first holding some, else the first sent (a shortfall then)."""
+    held = [(u, balance(source, kit_of(u), code)) for u in usernames]
+    want = int(qty or 0)
+    return (next((u for u, q in held if q >= want > 0), None) or next((u for u, q in held if q > 0), None)
+            or usernames[0])
 
 
 def kits(source: Store | Transaction) -> dict[str, dict[str, int]]:
@@ -292,10 +302,15 @@ def return_tx(tx: Transaction, case_id: int, username: str, lines: list[dict], b
               now: datetime | None = None) -> list[dict]:
     """6.2.7: unused parts of a case back from the technician's kit to the store, after
     checking. What the kit does not hold still goes into the store (it is there) and is
-    recorded as a 库存差异; never raises. Returns those lines as ``consume_tx`` does."""
+    recorded as a 库存差异; a code not in the catalogue is only a 库存差异 (no stock made up);
+    never raises. Returns those lines as ``consume_tx`` does."""
     loc, odd = kit_of(username), []
     for code, qty in _lines(lines):
-        part = parts.get_by_code(tx, code) or {"code": code, "unit": "件"}
+        part = parts.get_by_code(tx, code)
+        if part is None:  # a code not in the catalogue: no stock is made up, 技质部 looks into it
+            d = _discrepancy(tx, "return_unknown", case_id, loc, code, qty, qty, 0, by, now)
+            odd.append({"part_code": code, "qty": qty, "wanted": qty, "available": 0, "discrepancy_id": d["id"]})
+            continue
         have = max(balance(tx, loc, code), 0)
         if have:
             _move(tx, "return", part, min(have, qty), loc, STORE, by, now, case_id=case_id)

@@ -208,7 +208,9 @@ def labour_days(case: dict, cal: WorkCalendar, schedule: RateSchedule) -> tuple[
 
 def kind_of(case: dict) -> str:
     """FREE (in warranty, 保修费用), FREE_APPROVED (a paid service the VP approved free after the
-    customer refused, 6.2.4) or PAID (the customer accepted the fees)."""
+    customer refused, 6.2.4) or PAID (the customer accepted the fees). A 技术通报 campaign's case
+    is FREE whatever the warranty (GLOSSARY): the retrofit of a defect found after delivery is a
+    cost of failure in the field, so it counts in 保修费用."""
     if not is_paid(case):
         return FREE
     return PAID if collects_fee(case) else FREE_APPROVED

@@ -18,7 +18,7 @@ from records.calendar.periods import add_months, parse_quarter
 from records.calendar.workdays import parse_local, to_local
 from records.cases.deadlines import responsible
 from records.cases.flow import technicians
-from records.cases.vocab import ASPECTS, RATINGS, is_live
+from records.cases.vocab import ASPECTS, RATINGS, is_campaign, is_live
 from records.fines.ledger import final_amount, ruled_on
 
 # 9.5: a 技质部 member's own deadlines, each with its clause (6.2.1, 6.2.2, 6.2.8).
@@ -98,7 +98,8 @@ def reworks(live: list[dict], span: Span, rework_days: int = policy.REWORK_DAYS)
     out = []
     for c in live:
         received = parse_local(c.get("received_at"))
-        if c.get("type") != "service_request" or not span.holds(received) or c.get("product_id") not in repairs:
+        if (c.get("type") != "service_request" or is_campaign(c) or not span.holds(received)
+                or c.get("product_id") not in repairs):  # a 技术通报's own work is no new fault
             continue
         before = [(d, e) for d, e in repairs[c["product_id"]] if e["id"] != c["id"] and d < received]
         if not before:

@@ -25,6 +25,7 @@ from records.calendar.periods import Period, add_months
 from records.calendar.workdays import WorkCalendar, iso_local, now_local, parse_local
 from records.cases.index import rows as case_rows
 from records.cases.vocab import TABLE as CASES
+from records.cases.vocab import is_campaign, is_live
 from records.catalog import categories
 from records.catalog.products import TABLE as PRODUCTS
 from records.core.errors import DomainError
@@ -165,7 +166,9 @@ def recurrences(source: Store | Transaction, action: dict, start: date, end: dat
            <= end.isoformat()]
     out = [{"id": c["id"], "number": c.get("number") or f"#{c['id']}", "received_at": c.get("received_at") or ""}
            for c in store.docs(CASES, ids)
-           if (c.get("classification") or {}).get("cause_category") == action["cause_category"]]
+           if is_live(c) and not is_campaign(c)  # a cancelled or merged case, or a 技术通报's work, is no recurrence
+           and (c.get("classification") or {}).get("final")
+           and (c.get("classification") or {}).get("cause_category") == action["cause_category"]]
     return sorted(out, key=lambda r: r["received_at"])
 
 

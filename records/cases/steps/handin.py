@@ -102,7 +102,7 @@ def receive_tx(tx: Transaction, cal: WorkCalendar, case_id: int, user: dict, dat
     count = len(returned.pending(lines))
     case["returned_materials"] = returned.receive_tx(tx, case_id=case_id, case_number=case.get("number") or "",
                                                      lines=lines, notes=data.get("notes"), by=by, at=at, now=now,
-                                                     username=next(iter(technicians(case)), ""))
+                                                     usernames=list(technicians(case)))
     reported = parse_local(case["report"]["reported_at"])
     text = f"接收返回物料 {count} 项（{at:%Y-%m-%d %H:%M} 交回）：" + "；".join(
         f"{m['part']} × {m['quantity']} {returned.OUTCOMES[m['outcome']]}" for m in case["returned_materials"])
@@ -131,12 +131,17 @@ def used_parts(case: dict) -> list[dict]:
 
 
 def post_consumption(tx: Transaction, case: dict, by: str) -> list[dict]:
-    """At the confirmation the parts used post from the technician's kit (``stock.consume_tx``);
-    returns the shortfalls (each a stock discrepancy for 技质部, never a refusal of the confirmation).
-    The kit is the first technician's: the one the parts were issued to at dispatch (6.2.5)."""
-    if not technicians(case) or not used_parts(case):
+    """At the confirmation the parts used post from the technicians' kits (``stock.consume_tx``),
+    each line from the kit of the technician sent who holds it (``stock.holder``); returns the
+    shortfalls (each a stock discrepancy for 技质部, never a refusal of the confirmation)."""
+    sent = technicians(case)
+    if not sent:
         return []
-    return stock.consume_tx(tx, case["id"], technicians(case)[0], used_parts(case), by)
+    short = []
+    for line in used_parts(case):
+        owner = stock.holder(tx, sent, line["part_code"], line["qty"])
+        short += stock.consume_tx(tx, case["id"], owner, [line], by)
+    return short
 
 
 # --- An inspection finished after the confirmation (3.1) ---------------------------------------

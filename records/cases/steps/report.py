@@ -17,7 +17,7 @@ from .. import input as checked
 from ..conduct import approvals, checklist, contact_is_new
 from ..deadlines import meet, responsible
 from ..flow import collects_fee, log
-from ..vocab import ASPECTS, CHARGES, CONDITIONS, MAX_REPORT_PARTS, RATINGS, CaseError
+from ..vocab import ASPECTS, CHARGES, CONDITIONS, MAX_REPORT_PARTS, RATINGS, CaseError, is_campaign
 from .handin import hand_in, missing_text, post_consumption
 
 FORM_NOT_ARCHIVED = ("尚未归档签字的《技术服务单》：请先上传顾客签字或盖章的纸质表单扫描件，或在平板上现场签署，"
@@ -132,7 +132,8 @@ def confirm(tx: Transaction, case: dict, user: dict, data: dict, cal: WorkCalend
                                                                "title": ""}]},
                       note=f"{case.get('number', '')} 技术人员记下的顾客联系人（7.3）")
             added = dict(contact)
-    classification.finalize(tx, case, data, by, now)  # 9.3: final and required at the confirmation
+    if not is_campaign(case):  # a 技术通报's own work is no fault: nothing to classify (9.3)
+        classification.finalize(tx, case, data, by, now)  # 9.3: final and required at the confirmation
     case["tq_owner"] = case.get("tq_owner") or by
     case["audit"] = {"quality": quality, "confirmed_by": by, "confirmed_at": iso_local(now), "lines": lines,
                      "approved_total": claim.total(lines, "approved"), "contact_added": added}
