@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 from records.calendar.periods import quarter_label
 from records.calendar.workdays import WorkCalendar, iso_local, parse_local
 from records.cases import workflow
+from records.cases.steps import handin
 from records.reports import preventive
 from records.users import accounts, departments
 from tests.browser_support import login, watched_page
@@ -65,8 +66,10 @@ def awaiting_confirmation(store, customer_id: int, archive_signed_form) -> dict:
     archive_signed_form(store, c)
     form = report_form(arrived=ago(5.2).strftime(MINUTE), completed=ago(4.2).strftime(MINUTE))
     expenses = [{"date": ago(6).date().isoformat(), "category": "transport", "item": "差旅", "amount": "300"}]
-    return act("report", "tech", 1, text="已修复", **form, expenses=expenses,
-               returned_materials=[{"part": "电源模块", "quantity": "1", "condition": "damaged"}])
+    c = act("report", "tech", 1, text="已修复", **form, expenses=expenses,
+            returned_materials=[{"part": "电源模块", "quantity": "1", "condition": "damaged"}])
+    with store.transaction("engineer") as tx:  # 技质部 received the faulty part: handed in (6.2.7), 6.2.8 runs
+        return handin.receive_tx(tx, cal, c["id"], _user("engineer"), {}, ago(0.9))
 
 
 def handed_in_days_ago(store, action_id: int, days: int) -> None:
