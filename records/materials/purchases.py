@@ -24,6 +24,10 @@ from records.calendar.workdays import iso_local
 from records.core.errors import DomainError, StaleRecord
 from records.core.store import Store
 from records.core.transaction import Transaction
+from records.notifications.inbox import Notice
+from records.notifications.outbox import queue
+from records.users.accounts import users_with_role
+from records.users.roles import TQ_MANAGER
 
 from . import parts, stock
 
@@ -85,11 +89,21 @@ def request_tx(tx: Transaction, data: dict, user: dict, now: datetime) -> dict:
         raise PurchaseError("请填写需要日期", "need_by")
     if need_by < now.date():
         raise PurchaseError("需要日期不能早于今天", "need_by")
-    return tx.insert(TABLE, {"part_code": part["code"] if part else None, "text": text or parts.label(part),
-                             "qty": qty, "reason": reason, "case_id": case_id, "need_by": need_by.isoformat(),
-                             "state": "requested", "requested_by": user["username"], "requested_at": iso_local(now),
-                             "decided_by": None, "decided_at": None, "decision_note": "", "accepted_qty": 0,
-                             "receipts": []})
+    doc = tx.insert(TABLE, {"part_code": part["code"] if part else None, "text": text or parts.label(part),
+                            "qty": qty, "reason": reason, "case_id": case_id, "need_by": need_by.isoformat(),
+                            "state": "requested", "requested_by": user["username"], "requested_at": iso_local(now),
+                            "decided_by": None, "decided_at": None, "decision_note": "", "accepted_qty": 0,
+                            "receipts": []})
+    _tell(tx, doc, [u["username"] for u in users_with_role(tx.store, TQ_MANAGER)], "requested",
+          f"【采购审批】{doc['text']} × {qty}", f"{user['username']} 申请采购 {doc['text']} × {qty}，"
+          f"需要日期 {doc['need_by']}：{reason}（3.1）", now)
+    return doc
+
+
+def _tell(tx: Transaction, req: dict, to: list[str], what: str, subject: str, body: str, now: datetime) -> None:
+    """Whoever acts next on a purchase request hears of it (the inbox, and mail when set up)."""
+    queue(tx, [Notice(u, "purchase", subject, body, f"purchase:{req['id']}:{what}:{u}",
+                      f"/materials/purchases/{req['id']}", {"table": TABLE, "id": req["id"]}) for u in to], now)
 
 
 def decide_tx(tx: Transaction, request_id: int, approve: bool, note: str, user: dict, now: datetime,
@@ -101,9 +115,13 @@ def decide_tx(tx: Transaction, request_id: int, approve: bool, note: str, user: 
     if req["state"] != "requested":
         raise PurchaseError(f"该申请已处理（{STATES[req['state']]}）", "note")
     note = _text({"note": note}, "note", "审批意见", 1000, required=not approve)
-    return tx.update(TABLE, request_id, {"state": "approved" if approve else "refused", "decided_by": user["username"],
-                                         "decided_at": iso_local(now), "decision_note": note},
-                     expect_rev=expect_rev, note="批准采购" if approve else f"不批准采购：{note}")
+    doc = tx.update(TABLE, request_id, {"state": "approved" if approve else "refused", "decided_by": user["username"],
+                                        "decided_at": iso_local(now), "decision_note": note},
+                    expect_rev=expect_rev, note="批准采购" if approve else f"不批准采购：{note}")
+    word = "已批准，请采购并验收入库" if approve else f"未批准：{note}"
+    _tell(tx, doc, [doc["requested_by"]], doc["state"], f"【采购申请】{doc['text']} {word.split('，')[0]}",
+          f"采购申请 #{doc['id']}（{doc['text']} × {doc['qty']}）{word}。", now)
+    return doc
 
 
 def receive_tx(tx: Transaction, request_id: int, data: dict, user: dict, now: datetime,
