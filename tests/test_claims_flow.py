@@ -12,6 +12,7 @@ from records.core import parameters
 from records.jobs.daily import TASKS, run_daily
 from records.materials import claim_flow, claim_reminders, claims, suppliers
 from records.notifications.inbox import TABLE as NOTICES
+from records.notifications.inbox import inbox
 from tests.fixtures.calendar import at
 
 F = claim_flow
@@ -93,10 +94,13 @@ def test_a_claim_from_draft_to_closed(db, users):
     c = claims.reply(db, c["id"], {"outcome": "accepted", "on": "2026-12-01", "text": "同意赔偿"}, eng,
                      at("2026-12-01T09:00"))
     assert c["state"] == F.REPLIED
+    told = [n for n in inbox(db, "finance")[0] if n["kind"] == "supplier_claim"]  # 财务部 acts next
+    assert len(told) == 1 and "请到账后登记" in told[0]["subject"]
     c = claims.recover(db, c["id"], {"amount": "1000", "date": "2026-12-20"}, fin, at("2026-12-21T09:00"))
     assert c["state"] == F.PARTLY and claims.recovered_total(c) == Decimal("1000.00")
     c = claims.recover(db, c["id"], {"amount": "1700", "date": "2027-01-05"}, fin, at("2027-01-06T09:00"))
     assert c["state"] == F.RECOVERED
+    assert any("已全部追回" in n["subject"] for n in inbox(db, "manager")[0])  # 技质部经理 closes it
     c = claims.close(db, c["id"], {"note": "已全部追回"}, mgr, at("2027-01-07T09:00"))
     assert c["state"] == F.CLOSED and c["closed"]["by"] == "manager"
     # 9.4: each amount in the period it was recovered

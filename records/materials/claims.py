@@ -32,6 +32,9 @@ from records.core.errors import DomainError
 from records.core.files import put_blob, read_blob
 from records.core.store import Store
 from records.core.transaction import Transaction
+from records.notifications.inbox import Notice
+from records.notifications.outbox import queue
+from records.users.accounts import users_with_role
 
 from . import claim_flow as flow
 from . import claim_notice, suppliers, warranty
@@ -235,9 +238,23 @@ def reply(store: Store, claim_id: int, data: dict, user: dict, now: datetime, ex
         if on < date.fromisoformat(claim["sent_at"][:10]) or on > to_local(now).date():
             raise ClaimError("答复日期应在发出日与今天之间", "on")
         text = _text(data, "text", "答复内容", 2000)
-        return tx.update(TABLE, claim_id, {
+        doc = tx.update(TABLE, claim_id, {
             "state": flow.REPLIED if outcome == "accepted" else flow.REFUSED,
             "reply": {"on": on.isoformat(), "text": text, "outcome": outcome, "by": user["username"], "at": iso_local(now)}})
+        if outcome == "accepted":  # 财务部 acts next: the money, when it arrives (9.4)
+            _tell(tx, doc, "finance", "replied", f"【供应商索赔】{doc['number']} 供应商同意赔偿，请到账后登记",
+                  f"供应商同意赔偿索赔 {doc['number']}（索赔金额 {doc['amount']} 元）；款项到账后请登记追回金额和到账日期。", now)
+        else:  # 技质部经理 closes a refused claim
+            _tell(tx, doc, "tq_manager", "refused", f"【供应商索赔】{doc['number']} 供应商拒绝赔偿",
+                  f"供应商拒绝赔偿索赔 {doc['number']}：{text}。请决定后关闭。", now)
+        return doc
+
+
+def _tell(tx: Transaction, claim: dict, role: str, what: str, subject: str, body: str, now: datetime) -> None:
+    """Whoever acts next on a claim hears of it (the inbox, and mail when set up)."""
+    queue(tx, [Notice(u["username"], "supplier_claim", subject, body, f"claim:{claim['id']}:{what}:{u['username']}",
+                      f"/suppliers/claims/{claim['id']}", {"table": TABLE, "id": claim["id"]})
+               for u in users_with_role(tx.store, role)], now)
 
 
 def recovered_total(claim: dict) -> Decimal:
@@ -260,7 +277,11 @@ def recover(store: Store, claim_id: int, data: dict, user: dict, now: datetime, 
                 "by": user["username"], "at": iso_local(now)}
         rows = [*(claim.get("recoveries") or []), item]
         done = recovered_total({"recoveries": rows}) >= Decimal(claim["amount"])
-        return tx.update(TABLE, claim_id, {"recoveries": rows, "state": flow.RECOVERED if done else flow.PARTLY})
+        doc = tx.update(TABLE, claim_id, {"recoveries": rows, "state": flow.RECOVERED if done else flow.PARTLY})
+        if done:  # 技质部经理 closes it
+            _tell(tx, doc, "tq_manager", "recovered", f"【供应商索赔】{doc['number']} 已全部追回",
+                  f"索赔 {doc['number']} 已全部追回（{recovered_total(doc)} 元），请关闭。", now)
+        return doc
 
 
 def close(store: Store, claim_id: int, data: dict, user: dict, now: datetime, expect_rev: int | None = None) -> dict:
