@@ -225,6 +225,12 @@ def notice_pdf(store: Store, claim: dict) -> bytes:
     return claim_notice.render(store, claim)
 
 
+def _since_sent(claim: dict, on: date, now: datetime, field: str, message: str) -> None:
+    """A day the supplier answered or paid: from the day the claim was sent up to today."""
+    if on < date.fromisoformat(claim["sent_at"][:10]) or on > to_local(now).date():
+        raise ClaimError(message, field)
+
+
 def reply(store: Store, claim_id: int, data: dict, user: dict, now: datetime, expect_rev: int | None = None) -> dict:
     """技质部 records the supplier's answer: it agrees to pay (供应商答复) or refuses (拒绝)."""
     outcome = data.get("outcome") or ""
@@ -235,8 +241,7 @@ def reply(store: Store, claim_id: int, data: dict, user: dict, now: datetime, ex
         raise ClaimError("请填写答复日期", "on")
     with store.transaction(user["username"]) as tx:
         claim = _require(tx, claim_id, user, "reply", expect_rev)
-        if on < date.fromisoformat(claim["sent_at"][:10]) or on > to_local(now).date():
-            raise ClaimError("答复日期应在发出日与今天之间", "on")
+        _since_sent(claim, on, now, "on", "答复日期应在发出日与今天之间")
         text = _text(data, "text", "答复内容", 2000)
         doc = tx.update(TABLE, claim_id, {
             "state": flow.REPLIED if outcome == "accepted" else flow.REFUSED,
@@ -271,8 +276,7 @@ def recover(store: Store, claim_id: int, data: dict, user: dict, now: datetime, 
         raise ClaimError("请填写到账日期", "date")
     with store.transaction(user["username"]) as tx:
         claim = _require(tx, claim_id, user, "recover", expect_rev)
-        if on < date.fromisoformat(claim["sent_at"][:10]) or on > to_local(now).date():
-            raise ClaimError("到账日期应在索赔发出日与今天之间", "date")
+        _since_sent(claim, on, now, "date", "到账日期应在索赔发出日与今天之间")
         item = {"amount": str(amount), "date": on.isoformat(), "note": _text(data, "note", "说明", 200, required=False),
                 "by": user["username"], "at": iso_local(now)}
         rows = [*(claim.get("recoveries") or []), item]
