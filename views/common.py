@@ -47,6 +47,11 @@ def actor() -> str:
     return current_user.username if current_user.is_authenticated else "anonymous"
 
 
+def flash_signature_check(label: str, result) -> None:
+    """The result of a 「重新验证」 button (issue 18): ``result`` a records.core.signing.SignatureCheck."""
+    flash(f"{label}：{result.summary}", "success" if result.status == "valid" else "warning")
+
+
 def roles_required(*roles: str):
     """Login plus at least one of ``roles`` (admin is not implied: duties are separated)."""
     def decorate(view):

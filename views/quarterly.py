@@ -21,7 +21,7 @@ from records.reports import quarterly_documents as qd
 from records.users.accounts import display_names
 
 from . import todo
-from .common import calendar, form_errors_to_fields, now, roles_required, store, user_doc
+from .common import calendar, flash_signature_check, form_errors_to_fields, now, roles_required, store, user_doc
 
 bp = Blueprint("quarterly", __name__, url_prefix="/quarterly")
 
@@ -172,9 +172,7 @@ def check_signature(report_id: int):
     except (DomainError, StorageError, OSError) as exc:
         flash(f"无法验证：{exc}", "danger")
     else:
-        detail = f"（{result.signer}，{result.signed_at}）" if result.signer else ""
-        flash(f"归档 PDF：{result.text}{detail}" + (f"：{result.message}" if result.message else ""),
-              "success" if result.status == "valid" else "warning")
+        flash_signature_check("归档 PDF", result)
     return redirect(url_for(".show", report_id=report_id))
 
 

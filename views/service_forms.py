@@ -29,7 +29,7 @@ from records.service_forms import fields as form_fields
 from records.service_forms import uploads as form_uploads
 from records.users.accounts import display_names
 
-from .common import actor, file_response, form_errors_to_fields, now, store
+from .common import actor, file_response, flash_signature_check, form_errors_to_fields, now, store
 
 bp = Blueprint("service_forms", __name__, url_prefix="/forms")
 
@@ -238,7 +238,5 @@ def check_signature(file_id: int):
     except (DomainError, OSError) as exc:
         flash(f"第 {meta['version']} 版无法验证：{exc}", "danger")
     else:
-        detail = f"（{result.signer}，{result.signed_at}）" if result.signer else ""
-        why = f"：{result.message}" if result.message else ""
-        flash(f"第 {meta['version']} 版：{result.text}{detail}{why}", "success" if result.status == "valid" else "warning")
+        flash_signature_check(f"第 {meta['version']} 版", result)
     return redirect(url_for(".archive", case_id=meta["case_id"]))

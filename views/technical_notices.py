@@ -16,7 +16,16 @@ from records.technical_notices import campaign, deliveries, document, notices, s
 from records.technical_notices.vocab import DRAFT, ISSUED, KINDS, METHODS, STATES
 from records.users.roles import TQ_ROLES
 
-from .common import file_response, form_errors_to_fields, input_now, now, roles_required, store, user_doc
+from .common import (
+    file_response,
+    flash_signature_check,
+    form_errors_to_fields,
+    input_now,
+    now,
+    roles_required,
+    store,
+    user_doc,
+)
 from .todo import Area, Row, register
 
 bp = Blueprint("technical_notices", __name__, url_prefix="/technical-notices")
@@ -255,9 +264,7 @@ def check_signature(notice_id: int):
     except (StorageError, OSError) as exc:
         flash(f"无法验证：{exc}", "danger")
     else:
-        detail = f"（{result.signer}，{result.signed_at}）" if result.signer else ""
-        flash(f"归档 PDF：{result.text}{detail}" + (f"：{result.message}" if result.message else ""),
-              "success" if result.status == "valid" else "warning")
+        flash_signature_check("归档 PDF", result)
     return redirect(url_for(".show", notice_id=notice_id))
 
 

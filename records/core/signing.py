@@ -89,6 +89,12 @@ class SignatureCheck:
     def text(self) -> str:
         return STATUS_TEXT[self.status]
 
+    @property
+    def summary(self) -> str:
+        """What a reader is told: 「签章有效（signer，time）」, with the reason when it is not valid."""
+        detail = f"（{self.signer}，{self.signed_at}）" if self.signer else ""
+        return f"{self.text}{detail}" + (f"：{self.message}" if self.message else "")
+
     def as_record(self) -> dict:
         return {"status": self.status, "signer": self.signer, "signed_at": self.signed_at,
                 "fingerprint": self.fingerprint, "message": self.message}

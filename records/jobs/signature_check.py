@@ -1,9 +1,9 @@
 """``aftersales verify --signatures``: check the company signature of every signed file (issue 18).
 
-Each area that archives signed PDFs gives its signed files as ``(label, stored record, bytes)``;
-this module checks each against the certificates kept in the data folder (records/core/signing)
-and compares with the result stored at signing. Plain ``verify`` checks the SHA-256 chain only
-and keeps its time budget; this one reads and parses every signed PDF.
+Each area that archives signed PDFs gives its signed files as ``(label, read)``; this module
+checks each against the certificates kept in the data folder (records/core/signing). A file
+that no longer matches its SHA-256 is reported as invalid. Plain ``verify`` checks the SHA-256
+chain only and keeps its time budget; this one reads and parses every signed PDF.
 """
 from __future__ import annotations
 
@@ -19,41 +19,32 @@ from records.service_forms import archive as form_archive
 from records.technical_notices import document as notice_document
 from records.technical_notices import vocab as notice_vocab
 
-SignedFile = tuple[str, dict, bytes]  # what it is (for the report), its stored signature record, its bytes
+# What it is (for the report) and how to read its bytes; only files signed at archiving are listed.
+SignedFile = tuple[str, Callable[[], bytes]]
+
+
+def _signed(record: dict | None) -> bool:
+    return (record or {}).get("status") in ("valid", "invalid")
 
 
 def service_form_files(store: Store) -> Iterator[SignedFile]:
     for meta in sorted(store.scan(form_archive.TABLE), key=lambda d: d["id"]):
-        label = f"技术服务单 {meta.get('form_no', '')} 第 {meta['version']} 版（#{meta['id']}）"
-        try:
-            copy = form_archive.signed_copy(store, meta)
-        except (DomainError, StorageError, OSError) as exc:  # a stored file changed or lost: not validly signed
-            yield label, meta.get("signature") or {}, f"{exc}".encode()
-            continue
-        if copy is not None:
-            yield label, meta["signature"], copy[1]
+        if _signed(meta.get("signature")):
+            yield (f"技术服务单 {meta.get('form_no', '')} 第 {meta['version']} 版（#{meta['id']}）",
+                   lambda meta=meta: form_archive.signed_copy(store, meta)[1])
 
 
 def quarterly_reports(store: Store) -> Iterator[SignedFile]:
     for doc in sorted(store.scan(quarterly.TABLE), key=lambda d: d["id"]):
-        sig = (doc.get("pdf") or {}).get("signature") or {}
-        if sig.get("status") in ("valid", "invalid"):
-            label = f"季度报告 {doc['quarter']} 第 {doc['version']} 版（#{doc['id']}）"
-            try:
-                yield label, sig, quarterly.archived(store, doc, "pdf")
-            except (DomainError, StorageError, OSError) as exc:
-                yield label, sig, f"{exc}".encode()
+        if _signed((doc.get("pdf") or {}).get("signature")):
+            yield (f"季度报告 {doc['quarter']} 第 {doc['version']} 版（#{doc['id']}）",
+                   lambda doc=doc: quarterly.archived(store, doc, "pdf"))
 
 
 def technical_notice_files(store: Store) -> Iterator[SignedFile]:
     for doc in sorted(store.scan(notice_vocab.TABLE), key=lambda d: d["id"]):
-        sig = (doc.get("pdf") or {}).get("signature") or {}
-        if sig.get("status") in ("valid", "invalid"):
-            label = f"技术通报 {doc.get('number', '')}（#{doc['id']}）"
-            try:
-                yield label, sig, notice_document.archived_pdf(store, doc)
-            except (StorageError, OSError) as exc:
-                yield label, sig, f"{exc}".encode()
+        if _signed((doc.get("pdf") or {}).get("signature")):
+            yield f"技术通报 {doc.get('number', '')}（#{doc['id']}）", lambda doc=doc: notice_document.archived_pdf(store, doc)
 
 
 # Every area with signed files, in the report's order.
@@ -80,9 +71,13 @@ def check_all(store: Store) -> SignatureReport:
     kept = signing.kept_fingerprints(store.root)
     out = SignatureReport()
     for source in SOURCES:
-        for label, _stored, content in source(store):
+        for label, read in source(store):
             out.checked += 1
-            result = signing.check_pdf(content, kept)
+            try:
+                result = signing.check_pdf(read(), kept)
+            except (DomainError, StorageError, OSError) as exc:  # a stored file changed or lost: not validly signed
+                out.problems.append(f"{label}：{signing.STATUS_TEXT['invalid']}（{exc}）")
+                continue
             if result.status == "valid":
                 out.valid += 1
             else:
